@@ -1,0 +1,178 @@
+"""``backup inventory scan|list|show|export``."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from backup.cli.common import Parser, add_json, add_profile, command, emit_json, out, warn
+from backup.errors import EXIT_FAILED
+
+SCAN_DESCRIPTION = """\
+Record new and changed files of the profile's source folders (or of PATHs inside them).
+
+An unchanged file (same size, mtime and inode as last seen) is not read again. A file that
+cannot be read is reported and the scan goes on (exit 1). A photo or video that does not
+decode is recorded by its SHA-256 with the reason noted, and reported (exit 1).
+"""
+
+
+def register(sub: Any) -> None:
+    group = command(
+        sub,
+        "inventory",
+        "scan, list, show and export the inventory",
+        "The content inventory: every file of your source folders, hashed and recorded.",
+    )
+    inner = group.add_subparsers(title="commands", metavar="COMMAND", parser_class=Parser, required=True)
+
+    p = command(inner, "scan", "record new and changed files", SCAN_DESCRIPTION)
+    p.add_argument("paths", nargs="*", metavar="PATH", help="folders or files inside the source folders (default: all of them)")
+    add_profile(p)
+    add_json(p)
+    p.set_defaults(handler=run_scan)
+
+    p = command(inner, "list", "list the files in the inventory", "List the files in the inventory, one line (or JSON entry) per file.")
+    p.add_argument("--all", action="store_true", help="also list paths no longer found on disk")
+    add_profile(p)
+    add_json(p)
+    p.set_defaults(handler=run_list)
+
+    p = command(
+        inner,
+        "show",
+        "everything known about one file",
+        "Everything the inventory knows about one file, by SHA-256 (or a prefix of 6+ digits) or\n"
+        "by path: its facts, every path it was seen at, and the ledger entries that record it.",
+    )
+    p.add_argument("ref", metavar="SHA256|PATH")
+    add_profile(p)
+    add_json(p)
+    p.set_defaults(handler=run_show)
+
+    p = command(
+        inner,
+        "export",
+        "export the inventory as CSV or JSON",
+        "Export every recorded path with its content's facts, as CSV (default) or JSON.",
+    )
+    p.add_argument("--format", choices=("csv", "json"), default="csv", help="output format (default: csv)")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE (atomically) instead of stdout")
+    add_profile(p)
+    add_json(p, "same as --format json")
+    p.set_defaults(handler=run_export)
+
+
+def run_scan(args: argparse.Namespace) -> int:
+    from backup.humanize import count, size
+    from backup.profile.load import load
+    from backup.progress import scan_bar
+    from backup.workspace import scan_profile
+
+    profile = load(args.profile)
+    report = scan_profile(profile, args.paths, progress=scan_bar(not args.json))
+    if args.json:
+        emit_json({"profile": profile.name, **report.as_dict()})
+    else:
+        out(
+            f"Scanned {count(report.files, 'file')} in {count(len(report.roots), 'source folder')}: "
+            f"{report.new} new, {report.changed} changed, {report.unchanged} unchanged, "
+            f"{len(report.errors) + len(report.undecodable)} errors "
+            f"({size(report.bytes_read)} read in {report.seconds:.1f} s)"
+        )
+        if report.missing:
+            out(f"{count(report.missing, 'file')} no longer found (kept in the inventory)")
+    for e in report.errors:
+        warn(f"error: {e['path']}: {e['error']}")
+    for e in report.undecodable:
+        warn(f"error: {e['path']}: {e['error']} (recorded by SHA-256 {e['sha256'][:12]})")
+    return 0 if report.ok else EXIT_FAILED
+
+
+def run_list(args: argparse.Namespace) -> int:
+    from backup.humanize import size, when
+    from backup.profile.load import load
+    from backup.workspace import open_inventory
+
+    profile = load(args.profile)
+    with open_inventory(profile) as inv:
+        rows = inv.list_files(include_missing=args.all)
+    if args.json:
+        emit_json({"profile": profile.name, "count": len(rows), "files": rows})
+        return 0
+    for r in rows:
+        flag = " (missing)" if r["missing_since"] else ""
+        bad = " [does not decode]" if r["decode_error"] else ""
+        out(
+            f"{r['sha256'][:12]}  {r['kind']:<5}  {r['format']:<5}  {size(r['size']):>9}  "
+            f"{when(r['first_seen'])}  {r['path']}{flag}{bad}"
+        )
+    if not rows:
+        out(f"The inventory is empty: run `backup inventory scan -p {profile.name}`.")
+    return 0
+
+
+def run_show(args: argparse.Namespace) -> int:
+    from backup.humanize import size
+    from backup.profile.load import load
+    from backup.workspace import open_inventory
+
+    profile = load(args.profile)
+    with open_inventory(profile) as inv:
+        record = inv.show(args.ref)
+    if args.json:
+        emit_json({"profile": profile.name, **record})
+        return 0
+    out(f"SHA-256:      {record['sha256']}")
+    out(f"Kind:         {record['kind']} ({record['format']}), {size(record['size'])}")
+    out(f"First seen:   {record['first_seen']}")
+    if record["width"]:
+        out(f"Pixels:       {record['width']} x {record['height']}")
+    if record["duration_ms"] is not None:
+        out(f"Duration:     {record['duration_ms'] / 1000:.2f} s")
+    if record["capture_time"]:
+        out(f"Captured:     {record['capture_time']}")
+    details = record.get("details") or {}
+    camera = " ".join(str(details[k]) for k in ("camera_make", "camera_model") if k in details)
+    if camera:
+        out(f"Camera:       {camera}")
+    if record["phash"]:
+        out(f"pHash/dHash:  {record['phash']} / {record['dhash'] or '-'}")
+    if record["frame_hashes"]:
+        out(f"Frame hashes: {' '.join(record['frame_hashes'])}")
+    if record["decode_error"]:
+        out(f"Decode error: {record['decode_error']}")
+    out("Paths:")
+    for p in record["paths"]:
+        state = "current" if p["current"] else ("missing" if p["missing_since"] else "earlier content")
+        out(f"  {p['path']}  (seen {p['first_seen']}, {state})")
+    out("Ledger:")
+    for e in record["ledger"]:
+        out(f"  #{e['seq']} {e['time']} {e['type']} {e['hash'][:16]}")
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    import sys
+    from pathlib import Path
+
+    from backup.errors import UsageError
+    from backup.fsutil import atomic_write_text
+    from backup.profile.load import load
+    from backup.workspace import open_inventory
+    from inventory.export import to_csv, to_json
+
+    fmt = "json" if args.json else args.format
+    profile = load(args.profile)
+    with open_inventory(profile) as inv:
+        rows = inv.export_rows()
+    text = to_csv(rows) if fmt == "csv" else to_json(rows, profile=profile.name, count=len(rows))
+    if args.output is None:
+        sys.stdout.write(text)
+        return 0
+    target = Path(args.output)
+    if target.is_dir():
+        raise UsageError(f"{target} is a folder; give a file name")
+    atomic_write_text(target, text)
+    print(f"Wrote {len(rows):,} rows to {target}", file=sys.stderr)
+    return 0

@@ -1,0 +1,43 @@
+"""``backup ledger verify``."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from backup.cli.common import Parser, add_json, add_profile, command, emit_json, out, warn
+from backup.errors import EXIT_FAILED
+
+
+def register(sub: Any) -> None:
+    group = command(
+        sub, "ledger", "verify the tamper-evident ledger", "The append-only, hash-chained record of everything the inventory learned."
+    )
+    inner = group.add_subparsers(title="commands", metavar="COMMAND", parser_class=Parser, required=True)
+    p = command(
+        inner,
+        "verify",
+        "recompute the ledger's hash chain",
+        "Recompute the ledger's hash chain from the first entry. Exit 0 if it holds; exit 1 naming\n"
+        "the first entry that does not match (an edited, removed or reordered row).",
+    )
+    add_profile(p)
+    add_json(p)
+    p.set_defaults(handler=run_verify)
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    from backup.profile.load import load
+    from backup.workspace import open_inventory
+
+    profile = load(args.profile)
+    with open_inventory(profile, create=False) as inv:
+        report = inv.verify_ledger()
+    if args.json:
+        emit_json({"profile": profile.name, **report.as_dict()})
+    elif report.ok:
+        out(f"Ledger intact: {report.entries:,} entries, head {report.head}")
+    if not report.ok:
+        warn(f"ledger broken: {report.problem}")
+        return EXIT_FAILED
+    return 0

@@ -1,0 +1,89 @@
+"""The ``backup`` command: parse, call one library function, print. Each command lives in its
+own module (``*_cmd.py``) and imports what it needs only when it runs."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from backup import __version__
+from backup.cli import demo_cmd, init_cmd, inventory_cmd, ledger_cmd, profile_cmd
+from backup.cli.common import EPILOG, Formatter, Parser, emit_json, warn
+from backup.errors import EXIT_CANNOT_START, EXIT_FAILED, KeepmarkError, ProfileError, StateError
+
+DESCRIPTION = """\
+Keepmark protects a creator's photos and videos: a hashed, tamper-evident inventory of every
+original, watermarked copies for publishing, and backups on several targets.
+
+start here:
+  backup demo                    see the whole flow on built-in samples
+  backup init NAME --account "Lily Chen" --handle lily --source ~/Pictures/Shoots
+  backup inventory scan          record every file of your source folders
+  backup ledger verify           check that the record has not been altered
+
+Every command takes -p/--profile NAME|PATH (not needed with a single profile); reporting
+commands take --json. KEEPMARK_HOME replaces the folder where profiles and state live.
+"""
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="backup", description=DESCRIPTION, epilog=EPILOG, formatter_class=Formatter)
+    parser.add_argument("-V", "--version", action="version", version=f"backup (Keepmark) {__version__}")
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=Parser)
+    for module in (demo_cmd, init_cmd, inventory_cmd, ledger_cmd, profile_cmd):
+        module.register(sub)
+    return parser
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run one command line; return its exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is None:  # a bare `backup`
+        parser.print_help()
+        return 0
+    as_json = bool(getattr(args, "json", False))
+    try:
+        return int(handler(args) or 0)
+    except KeyboardInterrupt:
+        warn("interrupted")
+        return 130
+    except Exception as exc:
+        return report_error(exc, as_json)
+
+
+def report_error(exc: BaseException, as_json: bool) -> int:
+    """One line per problem on stderr (and a JSON document with --json); the exit code."""
+    from inventory.errors import Ambiguous, InventoryError, NotFound
+
+    if isinstance(exc, NotFound):
+        code = EXIT_FAILED
+    elif isinstance(exc, Ambiguous):
+        code = EXIT_CANNOT_START
+    elif isinstance(exc, InventoryError):
+        exc, code = StateError(str(exc)), EXIT_CANNOT_START
+    elif isinstance(exc, KeepmarkError):
+        code = exc.exit_code
+    else:
+        raise exc
+    problems = exc.problems if isinstance(exc, ProfileError) else []
+    for p in problems:
+        warn(f"profile error: {p.line(exc.file)}")  # type: ignore[union-attr]
+    if not problems:
+        warn(f"error: {exc}")
+    if as_json:
+        doc: dict[str, Any] = {"ok": False, "error": str(exc), "exit_code": code}
+        if isinstance(exc, ProfileError):
+            doc["file"] = exc.file
+            doc["problems"] = [p.as_dict() for p in problems]
+        emit_json(doc)
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> NoReturn:
+    sys.exit(run(argv))
+
+
+__all__ = ["EXIT_CANNOT_START", "build_parser", "main", "run"]

@@ -1,0 +1,82 @@
+"""``backup demo``: a sample workspace and the whole flow run once on it."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from backup.home import HOME_ENV
+from backup.profile.load import load
+from backup.profile.setup import create_profile
+from backup.samples import build
+from backup.workspace import open_inventory, scan_profile
+from inventory import Progress, ScanReport
+
+
+@dataclass
+class DemoResult:
+    workspace: Path
+    home: Path
+    sources: Path
+    profile_file: Path
+    scan: ScanReport
+    files: list[dict[str, Any]] = field(default_factory=list)
+    ledger_ok: bool = False
+    ledger_entries: int = 0
+
+
+@contextmanager
+def _home(path: Path) -> Iterator[None]:
+    old = os.environ.get(HOME_ENV)
+    os.environ[HOME_ENV] = str(path)
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(HOME_ENV, None)
+        else:
+            os.environ[HOME_ENV] = old
+
+
+def new_workspace() -> Path:
+    return Path(tempfile.mkdtemp(prefix="keepmark-demo-"))
+
+
+def run_demo(workspace: Path, name: str = "demo", progress: Progress | None = None) -> DemoResult:
+    """Build samples in ``workspace``, write a profile (its own Keepmark home inside the
+    workspace, so the creator's real profiles are untouched), scan, and check the ledger."""
+    workspace = workspace.resolve()
+    home, sources, drive = workspace / "home", workspace / "Shoots", workspace / "Backup Drive"
+    build(sources)
+    drive.mkdir(parents=True, exist_ok=True)
+    with _home(home):
+        create_profile(
+            name,
+            account="Lily Chen",
+            handle="lily.shoots",
+            sources=[str(sources)],
+            targets=[str(drive)],
+            important=[str(sources / "2026-06 Studio")],
+            output=str(workspace / "Stamped"),
+            overwrite=True,
+        )
+        profile = load(name)
+        report = scan_profile(profile, progress=progress)
+        with open_inventory(profile) as inv:
+            files = inv.list_files()
+            verdict = inv.verify_ledger()
+    return DemoResult(
+        workspace=workspace,
+        home=home,
+        sources=sources,
+        profile_file=profile.file,
+        scan=report,
+        files=files,
+        ledger_ok=verdict.ok,
+        ledger_entries=verdict.entries,
+    )

@@ -1,0 +1,119 @@
+"""A creator account's profile, as Keepmark uses it once the TOML file has been validated."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, NamedTuple
+
+POSITIONS = (
+    "top-left",
+    "top",
+    "top-right",
+    "left",
+    "center",
+    "right",
+    "bottom-left",
+    "bottom",
+    "bottom-right",
+    "tiled",
+)
+TARGET_TYPES = ("local", "s3", "rclone")
+STORAGE_CLASSES = (
+    "STANDARD",
+    "STANDARD_IA",
+    "ONEZONE_IA",
+    "INTELLIGENT_TIERING",
+    "GLACIER_IR",
+    "GLACIER",
+    "DEEP_ARCHIVE",
+    "REDUCED_REDUNDANCY",
+)
+LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
+
+DEFAULT_TEXT = "© {name} · @{handle}"
+DEFAULT_POSITION = "bottom-right"
+DEFAULT_OPACITY = 0.4
+DEFAULT_SIZE = 0.05
+DEFAULT_INCREMENTAL = "weekly sun 03:00"
+DEFAULT_FULL = "monthly 1 04:00"
+DEFAULT_WEEKLY = 8
+DEFAULT_MONTHLY = 12
+
+
+class Account(NamedTuple):
+    name: str
+    handle: str
+
+
+class Sources(NamedTuple):
+    folders: tuple[Path, ...]
+    important: tuple[Path, ...] = ()
+    ignore: tuple[str, ...] = ()
+    follow_symlinks: bool = False
+
+
+class WatermarkSettings(NamedTuple):
+    text: str = DEFAULT_TEXT
+    logo: Path | None = None
+    position: str = DEFAULT_POSITION
+    opacity: float = DEFAULT_OPACITY
+    size: float = DEFAULT_SIZE
+    output: Path | None = None
+
+
+class Target(NamedTuple):
+    name: str
+    type: str
+    path: Path | None = None
+    bucket: str | None = None
+    prefix: str = ""
+    endpoint_url: str | None = None
+    region: str | None = None
+    storage_class: str | None = None
+    object_lock_days: int | None = None
+    object_lock_mode: str | None = None
+    aws_profile: str | None = None
+    remote: str | None = None
+
+    def describe(self) -> str:
+        if self.type == "local":
+            return f"folder {self.path}"
+        if self.type == "s3":
+            where = f"s3://{self.bucket}/{self.prefix}".rstrip("/")
+            return f"{where} at {self.endpoint_url}" if self.endpoint_url else where
+        return f"rclone {self.remote}"
+
+
+class Schedule(NamedTuple):
+    incremental: str = DEFAULT_INCREMENTAL
+    full: str = DEFAULT_FULL
+
+
+class Retention(NamedTuple):
+    weekly: int = DEFAULT_WEEKLY
+    monthly: int = DEFAULT_MONTHLY
+
+
+class Profile(NamedTuple):
+    name: str
+    file: Path
+    account: Account
+    sources: Sources
+    watermark: WatermarkSettings = WatermarkSettings()
+    targets: tuple[Target, ...] = ()
+    schedule: Schedule = Schedule()
+    retention: Retention = Retention()
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain values for JSON: paths as text, unset keys left out."""
+
+        def clean(value: Any) -> Any:
+            if isinstance(value, Path):
+                return str(value)
+            if hasattr(value, "_asdict"):
+                return {k: clean(v) for k, v in value._asdict().items() if v is not None}
+            if isinstance(value, (list, tuple)):
+                return [clean(v) for v in value]
+            return value
+
+        return clean(self)  # type: ignore[no-any-return]

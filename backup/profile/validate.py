@@ -1,0 +1,452 @@
+"""Turn a profile's TOML into a ``Profile``, or into a list of problems each naming its key.
+
+``parse`` checks the structure (unknown keys with a did-you-mean, types, ranges, secrets) and is
+what every command runs; ``check`` adds what can be checked on this machine without a network
+(folders that must exist, a logo that must be a file, the stamped output outside the sources).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from backup.errors import Problem
+from backup.profile.model import (
+    DEFAULT_FULL,
+    DEFAULT_INCREMENTAL,
+    DEFAULT_OPACITY,
+    DEFAULT_POSITION,
+    DEFAULT_SIZE,
+    DEFAULT_TEXT,
+    LOCK_MODES,
+    POSITIONS,
+    STORAGE_CLASSES,
+    TARGET_TYPES,
+    Account,
+    Profile,
+    Retention,
+    Schedule,
+    Sources,
+    Target,
+    WatermarkSettings,
+)
+from backup.profile.schedule import ScheduleSyntaxError, parse_slot
+
+SECTIONS: dict[str, tuple[str, ...]] = {
+    "account": ("name", "handle"),
+    "sources": ("folders", "important", "ignore", "follow_symlinks"),
+    "watermark": ("text", "logo", "position", "opacity", "size", "output"),
+    "schedule": ("incremental", "full"),
+    "retention": ("weekly", "monthly"),
+}
+TARGET_KEYS: dict[str, tuple[str, ...]] = {
+    "local": ("path",),
+    "s3": (
+        "bucket",
+        "prefix",
+        "endpoint_url",
+        "region",
+        "storage_class",
+        "object_lock_days",
+        "object_lock_mode",
+        "aws_profile",
+    ),
+    "rclone": ("remote",),
+}
+ALL_TARGET_KEYS = ("name", "type", *(k for keys in TARGET_KEYS.values() for k in keys))
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_SECRET_RE = re.compile(
+    r"(secret|passw|passphrase|token|access_key|accesskey|private_key|api_key|apikey|credential|session_key)",
+    re.IGNORECASE,
+)
+_CREDENTIAL_FIX = (
+    "remove it: credentials never go in a profile; S3 takes them from the AWS credential chain "
+    "(environment, ~/.aws/credentials, or aws_profile = \"name\"), rclone from its rclone.conf"
+)
+
+
+def _did_you_mean(key: str, options: tuple[str, ...] | list[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(key, list(options), n=1, cutoff=0.6)
+    if close:
+        return f"did you mean {close[0]!r}?"
+    return "known keys here: " + ", ".join(options)
+
+
+def _type_name(value: Any) -> str:
+    return {
+        bool: "true/false",
+        int: "a whole number",
+        float: "a number",
+        str: "text",
+        list: "a list",
+        dict: "a table",
+    }.get(type(value), type(value).__name__)
+
+
+class _Reader:
+    """Collects problems while reading values out of the raw TOML tables."""
+
+    def __init__(self, file: Path) -> None:
+        self.file = file
+        self.base = file.parent
+        self.problems: list[Problem] = []
+
+    def add(self, key: str, message: str, fix: str = "") -> None:
+        self.problems.append(Problem(key, message, fix))
+
+    def string(self, table: dict[str, Any], key: str, where: str, default: Any = None, required: bool = False) -> Any:
+        if key not in table:
+            if required:
+                self.add(f"{where}.{key}", "missing", f'add {key} = "..." under [{where.split("[")[0]}]')
+            return default
+        value = table[key]
+        if not isinstance(value, str):
+            self.add(f"{where}.{key}", f"must be text, not {_type_name(value)}", f'write it in quotes: {key} = "..."')
+            return default
+        if required and not value.strip():
+            self.add(f"{where}.{key}", "must not be empty", f'give it a value: {key} = "..."')
+        return value
+
+    def path(self, table: dict[str, Any], key: str, where: str) -> Path | None:
+        value = self.string(table, key, where)
+        return self.resolve(value) if value else None
+
+    def resolve(self, value: str) -> Path:
+        p = Path(os.path.expanduser(value))
+        return p if p.is_absolute() else (self.base / p).resolve()
+
+    def str_list(self, table: dict[str, Any], key: str, where: str, required: bool = False) -> list[str]:
+        if key not in table:
+            if required:
+                self.add(f"{where}.{key}", "missing", f'add {key} = ["~/Pictures/Shoots"] under [{where}]')
+            return []
+        value = table[key]
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.add(f"{where}.{key}", "must be a list of text", f'write it as {key} = ["...", "..."]')
+            return []
+        if required and not value:
+            self.add(f"{where}.{key}", "must name at least one folder", f'write it as {key} = ["~/Pictures/Shoots"]')
+        return list(value)
+
+    def number(
+        self,
+        table: dict[str, Any],
+        key: str,
+        where: str,
+        default: float,
+        low: float,
+        high: float,
+        advice: str,
+    ) -> float:
+        if key not in table:
+            return default
+        value = table[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            self.add(f"{where}.{key}", f"must be a number, not {_type_name(value)}", f"write e.g. {key} = {default}")
+            return default
+        if not low <= value <= high:
+            self.add(f"{where}.{key}", f"{value} is out of range {low}-{high}", advice)
+            return default
+        return float(value)
+
+    def integer(self, table: dict[str, Any], key: str, where: str, default: int | None, low: int, high: int) -> Any:
+        if key not in table:
+            return default
+        value = table[key]
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.add(f"{where}.{key}", f"must be a whole number, not {_type_name(value)}", f"write e.g. {key} = {low if default is None else default}")
+            return default
+        if not low <= value <= high:
+            self.add(f"{where}.{key}", f"{value} is out of range {low}-{high}", f"use a value from {low} to {high}")
+            return default
+        return value
+
+    def boolean(self, table: dict[str, Any], key: str, where: str, default: bool) -> bool:
+        if key not in table:
+            return default
+        value = table[key]
+        if not isinstance(value, bool):
+            self.add(f"{where}.{key}", f"must be true or false, not {_type_name(value)}", f"write {key} = true or {key} = false")
+            return default
+        return value
+
+    def choice(self, table: dict[str, Any], key: str, where: str, options: tuple[str, ...], default: Any) -> Any:
+        value = self.string(table, key, where)
+        if value is None:
+            return default
+        if value not in options:
+            import difflib
+
+            close = difflib.get_close_matches(value, list(options), n=1, cutoff=0.5)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            self.add(f"{where}.{key}", f"{value!r} is not one of {', '.join(options)}", f"{hint}use one of those")
+            return default
+        return value
+
+
+def _find_secrets(node: Any, where: str, reader: _Reader) -> None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            here = f"{where}.{key}" if where else str(key)
+            if _SECRET_RE.search(str(key)):
+                reader.add(here, "looks like a credential and is refused", _CREDENTIAL_FIX)
+            else:
+                _find_secrets(value, here, reader)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            _find_secrets(value, f"{where}[{i + 1}]", reader)
+    elif isinstance(node, str) and re.match(r"^[a-z][a-z0-9+.-]*://[^/@\s]+:[^/@\s]+@", node, re.IGNORECASE):
+        reader.add(where, "contains a user name and password in the URL", _CREDENTIAL_FIX)
+
+
+def _unknown_keys(table: dict[str, Any], allowed: tuple[str, ...], where: str, reader: _Reader) -> None:
+    for key in table:
+        if key in allowed or _SECRET_RE.search(key):
+            continue
+        elsewhere = [s for s, keys in SECTIONS.items() if key in keys and s != where]
+        if elsewhere:
+            fix = f"it belongs under [{elsewhere[0]}]"
+        else:
+            fix = _did_you_mean(key, allowed)
+        reader.add(f"{where}.{key}" if where else key, "unknown key", fix)
+
+
+def _table(raw: dict[str, Any], name: str, reader: _Reader) -> dict[str, Any]:
+    value = raw.get(name, {})
+    if not isinstance(value, dict):
+        reader.add(name, f"must be a table ([{name}]), not {_type_name(value)}", f"write it as a [{name}] section")
+        return {}
+    return value
+
+
+def _schedule(table: dict[str, Any], key: str, default: str, reader: _Reader) -> str:
+    value = reader.string(table, key, "schedule", default)
+    if value is None:
+        return default
+    try:
+        parse_slot(value)
+    except ScheduleSyntaxError as exc:
+        reader.add(
+            f"schedule.{key}",
+            str(exc),
+            'write e.g. "weekly sun 03:00", "monthly 1 04:00", "daily 02:30" or "off"',
+        )
+        return default
+    return value
+
+
+def _target(raw: Any, index: int, reader: _Reader) -> Target | None:
+    where = f"targets[{index}]"
+    if not isinstance(raw, dict):
+        reader.add(where, f"must be a table, not {_type_name(raw)}", "write each target as a [[targets]] section")
+        return None
+    type_ = reader.choice(raw, "type", where, TARGET_TYPES, None)
+    if "type" not in raw:
+        reader.add(f"{where}.type", "missing", 'add type = "local", "s3" or "rclone"')
+    name = reader.string(raw, "name", where, required=True)
+    if name and not NAME_RE.match(name):
+        reader.add(f"{where}.name", f"{name!r} is not a usable name", "use letters, digits, '.', '_' and '-' only")
+    for key in raw:
+        if key in ("name", "type") or _SECRET_RE.search(key):
+            continue
+        if key not in ALL_TARGET_KEYS:
+            reader.add(f"{where}.{key}", "unknown key", _did_you_mean(key, list(ALL_TARGET_KEYS)))
+        elif type_ and key not in TARGET_KEYS[type_]:
+            owner = next(t for t, keys in TARGET_KEYS.items() if key in keys)
+            reader.add(f"{where}.{key}", f"is for {owner} targets, not {type_}", f"remove it, or set type = \"{owner}\"")
+    if type_ is None:
+        return None
+    if type_ == "local":
+        if "path" not in raw:
+            reader.add(f"{where}.path", "missing", 'add path = "/Volumes/Backup" (the drive\'s folder)')
+        return Target(name=name or f"target{index}", type=type_, path=reader.path(raw, "path", where))
+    if type_ == "rclone":
+        remote = reader.string(raw, "remote", where)
+        if remote is None:
+            reader.add(f"{where}.remote", "missing", 'add remote = "gdrive:Keepmark" (a remote from rclone.conf)')
+        elif not re.match(r"^[^:/\\]+:", remote) and not remote.startswith(":"):
+            reader.add(f"{where}.remote", f"{remote!r} is not an rclone remote", 'write it as "remote-name:folder"')
+        return Target(name=name or f"target{index}", type=type_, remote=remote)
+    bucket = reader.string(raw, "bucket", where)
+    if bucket is None:
+        reader.add(f"{where}.bucket", "missing", 'add bucket = "my-backups"')
+    elif not re.match(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", bucket):
+        reader.add(f"{where}.bucket", f"{bucket!r} is not a valid bucket name", "use 3-63 lowercase letters, digits, '.' and '-'")
+    endpoint = reader.string(raw, "endpoint_url", where)
+    if endpoint is not None and not re.match(r"^https?://[^\s/]+", endpoint):
+        reader.add(f"{where}.endpoint_url", f"{endpoint!r} is not an http(s) URL", 'write e.g. "https://s3.us-west-004.backblazeb2.com"')
+    lock_days = reader.integer(raw, "object_lock_days", where, None, 1, 36500)
+    lock_mode = reader.choice(raw, "object_lock_mode", where, LOCK_MODES, None)
+    if lock_mode and not lock_days:
+        reader.add(f"{where}.object_lock_mode", "set without object_lock_days", "add object_lock_days = 30 (or remove the mode)")
+    return Target(
+        name=name or f"target{index}",
+        type=type_,
+        bucket=bucket,
+        prefix=(reader.string(raw, "prefix", where, "") or "").strip("/"),
+        endpoint_url=endpoint,
+        region=reader.string(raw, "region", where),
+        storage_class=reader.choice(raw, "storage_class", where, STORAGE_CLASSES, None),
+        object_lock_days=lock_days,
+        object_lock_mode=lock_mode or ("GOVERNANCE" if lock_days else None),
+        aws_profile=reader.string(raw, "aws_profile", where),
+    )
+
+
+def parse(raw: dict[str, Any], file: Path, name: str) -> tuple[Profile | None, list[Problem]]:
+    """Validate the structure of a profile. Returns the profile, or None and its problems."""
+    reader = _Reader(file)
+    _find_secrets(raw, "", reader)
+    _unknown_keys(raw, (*SECTIONS, "targets"), "", reader)
+    for section, keys in SECTIONS.items():
+        if section in raw and isinstance(raw[section], dict):
+            _unknown_keys(raw[section], keys, section, reader)
+
+    account = _table(raw, "account", reader)
+    if "account" not in raw:
+        reader.add("account", "missing", 'add an [account] section with name = "..." and handle = "..."')
+    acc = Account(
+        name=reader.string(account, "name", "account", "", required="account" in raw) or "",
+        handle=(reader.string(account, "handle", "account", "", required="account" in raw) or "").lstrip("@"),
+    )
+
+    src = _table(raw, "sources", reader)
+    if "sources" not in raw:
+        reader.add("sources", "missing", 'add a [sources] section with folders = ["~/Pictures/Shoots"]')
+    folders = [reader.resolve(f) for f in reader.str_list(src, "folders", "sources", required="sources" in raw)]
+    important = [reader.resolve(f) for f in reader.str_list(src, "important", "sources")]
+    sources = Sources(
+        folders=tuple(folders),
+        important=tuple(important),
+        ignore=tuple(reader.str_list(src, "ignore", "sources")),
+        follow_symlinks=reader.boolean(src, "follow_symlinks", "sources", False),
+    )
+    for i, f in enumerate(folders):
+        for g in folders[:i]:
+            if f == g or _inside(f, g) or _inside(g, f):
+                reader.add("sources.folders", f"{f} and {g} overlap", "list each folder once, and no folder inside another")
+    for imp in important:
+        if not any(imp == f or _inside(imp, f) for f in folders):
+            reader.add("sources.important", f"{imp} is not inside any of sources.folders", "list subfolders of your source folders")
+
+    wm = _table(raw, "watermark", reader)
+    watermark = WatermarkSettings(
+        text=reader.string(wm, "text", "watermark", DEFAULT_TEXT),
+        logo=reader.path(wm, "logo", "watermark"),
+        position=reader.choice(wm, "position", "watermark", POSITIONS, DEFAULT_POSITION),
+        opacity=reader.number(
+            wm, "opacity", "watermark", DEFAULT_OPACITY, 0.05, 1.0,
+            "use a value from 0.05 to 1.0; 0.3-0.5 is recommended (default 0.4)",
+        ),
+        size=reader.number(
+            wm, "size", "watermark", DEFAULT_SIZE, 0.01, 1.0,
+            "the mark's size as a fraction of the picture's short side, e.g. 0.05",
+        ),
+        output=reader.path(wm, "output", "watermark"),
+    )  # fmt: skip
+    if watermark.text is not None:
+        _check_placeholders(watermark.text, reader)
+
+    targets: list[Target] = []
+    raw_targets = raw.get("targets", [])
+    if not isinstance(raw_targets, list):
+        reader.add("targets", "must be a list of [[targets]] sections", "write each target as a [[targets]] section")
+        raw_targets = []
+    for i, t in enumerate(raw_targets, start=1):
+        target = _target(t, i, reader)
+        if target is not None:
+            targets.append(target)
+    names = [t.name for t in targets]
+    for dup in sorted({n for n in names if names.count(n) > 1}):
+        reader.add("targets", f"the name {dup!r} is used by more than one target", "give each target its own name")
+
+    sched = _table(raw, "schedule", reader)
+    schedule = Schedule(
+        incremental=_schedule(sched, "incremental", DEFAULT_INCREMENTAL, reader),
+        full=_schedule(sched, "full", DEFAULT_FULL, reader),
+    )
+    ret = _table(raw, "retention", reader)
+    retention = Retention(
+        weekly=reader.integer(ret, "weekly", "retention", 8, 0, 10000),
+        monthly=reader.integer(ret, "monthly", "retention", 12, 0, 10000),
+    )
+    if reader.problems:
+        return None, reader.problems
+    return (
+        Profile(
+            name=name,
+            file=file,
+            account=acc,
+            sources=sources,
+            watermark=watermark,
+            targets=tuple(targets),
+            schedule=schedule,
+            retention=retention,
+        ),
+        [],
+    )
+
+
+def _check_placeholders(text: str, reader: _Reader) -> None:
+    allowed = {"name", "handle", "year", "date"}
+    for found in re.findall(r"\{([^{}]*)\}", text):
+        if found not in allowed:
+            reader.add(
+                "watermark.text",
+                f"unknown placeholder {{{found}}}",
+                "use {name}, {handle}, {year} or {date} (write {{ and }} for literal braces)",
+            )
+
+
+def _inside(child: Path, parent: Path) -> bool:
+    try:
+        child.relative_to(parent)
+    except ValueError:
+        return False
+    return child != parent
+
+
+def check_on_disk(profile: Profile) -> tuple[list[Problem], list[Problem]]:
+    """What can be checked on this machine without a network: (errors, warnings)."""
+    errors: list[Problem] = []
+    warnings: list[Problem] = []
+    for folder in profile.sources.folders:
+        if not folder.exists():
+            errors.append(Problem("sources.folders", f"{folder} does not exist", "create it, connect its drive, or fix the path"))
+        elif not folder.is_dir():
+            errors.append(Problem("sources.folders", f"{folder} is not a folder", "list folders, not files"))
+    for folder in profile.sources.important:
+        if not folder.is_dir():
+            errors.append(Problem("sources.important", f"{folder} does not exist", "create it or fix the path"))
+    logo = profile.watermark.logo
+    if logo is not None and not logo.is_file():
+        errors.append(Problem("watermark.logo", f"{logo} does not exist", "give the path of a PNG logo, or remove the key"))
+    out = profile.watermark.output
+    if out is not None:
+        for folder in profile.sources.folders:
+            if out == folder or _inside(out, folder):
+                errors.append(
+                    Problem(
+                        "watermark.output",
+                        f"{out} is inside the source folder {folder}",
+                        "choose a folder outside the sources, so stamped copies are never taken for originals",
+                    )
+                )
+    for t in profile.targets:
+        if t.type == "local" and t.path is not None:
+            if any(t.path == f or _inside(t.path, f) or _inside(f, t.path) for f in profile.sources.folders):
+                errors.append(Problem(f"target {t.name}.path", f"{t.path} overlaps a source folder", "back up to another drive or folder"))
+            elif not t.path.exists():
+                parent = t.path.parent
+                hint = "connect the drive" if not parent.exists() else "it will be created by the first backup"
+                warnings.append(Problem(f"target {t.name}.path", f"{t.path} does not exist yet", hint))
+    if not profile.targets:
+        warnings.append(Problem("targets", "no backup targets", "add at least two [[targets]], one of them off-site"))
+    return errors, warnings
+

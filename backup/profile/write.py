@@ -1,0 +1,108 @@
+"""Writing a new profile (``backup init``): a commented TOML file a creator can read and edit."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import tomli_w
+
+from backup.errors import UsageError
+from backup.fsutil import atomic_write_text
+from backup.profile.model import DEFAULT_FULL, DEFAULT_INCREMENTAL, DEFAULT_TEXT
+
+
+def _v(value: object) -> str:
+    """A TOML value, quoted and escaped as TOML wants it."""
+    return tomli_w.dumps({"v": value}).split("=", 1)[1].strip()
+
+
+def parse_target(spec: str, taken: set[str]) -> dict[str, str]:
+    """``/Volumes/Backup``, ``s3://bucket/prefix`` or ``rclone:remote:path`` -> a target table."""
+    spec = spec.strip()
+    if spec.startswith("s3://"):
+        rest = spec[5:]
+        bucket, _, prefix = rest.partition("/")
+        if not bucket:
+            raise UsageError(f"--target {spec}: no bucket name (write s3://bucket/prefix)")
+        table = {"name": bucket, "type": "s3", "bucket": bucket}
+        if prefix.strip("/"):
+            table["prefix"] = prefix.strip("/")
+    elif spec.startswith("rclone:"):
+        remote = spec[len("rclone:") :]
+        if ":" not in remote or remote.startswith(":") and remote.count(":") < 2:
+            raise UsageError(f"--target {spec}: write rclone:REMOTE:PATH, e.g. rclone:gdrive:Keepmark")
+        table = {"name": remote.split(":", 1)[0].strip() or "rclone", "type": "rclone", "remote": remote}
+    elif re.match(r"^[a-z][a-z0-9+.-]*://", spec, re.IGNORECASE):
+        raise UsageError(f"--target {spec}: give a folder path, s3://bucket/prefix or rclone:remote:path")
+    else:
+        path = os.path.abspath(os.path.expanduser(spec))
+        base = re.sub(r"[^A-Za-z0-9._-]+", "-", os.path.basename(path.rstrip(os.sep)) or "drive").strip("-.")
+        table = {"name": base or "drive", "type": "local", "path": path}
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", table["name"]).strip("-.") or "target"
+    candidate, n = name, 2
+    while candidate in taken:
+        candidate, n = f"{name}-{n}", n + 1
+    taken.add(candidate)
+    table["name"] = candidate
+    return table
+
+
+def render(
+    *,
+    account: str,
+    handle: str,
+    sources: Sequence[str],
+    targets: Sequence[dict[str, str]],
+    important: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+    output: str | None = None,
+) -> str:
+    folders = [os.path.abspath(os.path.expanduser(s)) for s in sources]
+    lines = [
+        "# Keepmark profile: one creator account. Every key is described in profiles/example.toml.",
+        "# No secrets here: S3 uses the AWS credential chain, rclone its own rclone.conf.",
+        "",
+        "[account]",
+        f"name = {_v(account)}",
+        f"handle = {_v(handle.lstrip('@'))}",
+        "",
+        "[sources]",
+        "# Folders you shoot and export into; everything in them is inventoried and backed up.",
+        f"folders = {_v(folders)}",
+        "# Subfolders backed up in real time by the daemon.",
+        f"important = {_v([os.path.abspath(os.path.expanduser(i)) for i in important])}",
+        "# Extra files to leave out (globs); OS litter and partial downloads are always left out.",
+        f"ignore = {_v(list(ignore))}",
+        "",
+        "[watermark]",
+        f"text = {_v(DEFAULT_TEXT)}",
+        'position = "bottom-right"',
+        "opacity = 0.4",
+        "size = 0.05",
+    ]
+    if output:
+        lines.append(f"output = {_v(os.path.abspath(os.path.expanduser(output)))}")
+    for t in targets:
+        lines += ["", "[[targets]]"] + [f"{k} = {_v(v)}" for k, v in t.items()]
+    lines += [
+        "",
+        "[schedule]",
+        "# In your local time: weekly DAY HH:MM, monthly DAY-OF-MONTH HH:MM, daily HH:MM, or off.",
+        f"incremental = {_v(DEFAULT_INCREMENTAL)}",
+        f"full = {_v(DEFAULT_FULL)}",
+        "",
+        "[retention]",
+        "weekly = 8",
+        "monthly = 12",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_profile(path: Path, text: str, *, overwrite: bool = False) -> None:
+    if path.exists() and not overwrite:
+        raise UsageError(f"{path} already exists: choose another name, or pass --force to replace it")
+    atomic_write_text(path, text)

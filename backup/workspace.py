@@ -1,0 +1,67 @@
+"""A profile's working state: its inventory, and scans of its source folders."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from backup.errors import StateError, UsageError
+from backup.home import inventory_path, keepmark_home
+from backup.profile.model import Profile
+from inventory import DatabaseError, Inventory, Progress, ScanReport, Source, scan
+
+
+def open_inventory(profile: Profile, *, create: bool = True) -> Inventory:
+    """The profile's inventory database (created on first use unless ``create`` is False)."""
+    try:
+        return Inventory.open(inventory_path(profile.name), create=create)
+    except DatabaseError as exc:
+        raise StateError(str(exc)) from exc
+
+
+def sources_for(profile: Profile, paths: Sequence[str] = ()) -> list[Source]:
+    """The profile's source folders, or the given paths inside them."""
+    roots = [os.path.abspath(f) for f in profile.sources.folders]
+    if not paths:
+        return [Source(r, r) for r in roots]
+    out: list[Source] = []
+    for p in paths:
+        start = os.path.abspath(os.path.expanduser(p))
+        owner = next((r for r in roots if start == r or start.startswith(r.rstrip(os.sep) + os.sep)), None)
+        if owner is None:
+            raise UsageError(
+                f"{p}: not inside any source folder of profile {profile.name!r} "
+                f"({', '.join(roots)}); add it to [sources] folders in {profile.file}"
+            )
+        out.append(Source(owner, start))
+    return out
+
+
+def excluded_folders(profile: Profile) -> list[str]:
+    """Folders never scanned even inside a source: the stamped output and Keepmark's own state."""
+    out = [str(keepmark_home())]
+    if profile.watermark.output is not None:
+        out.append(str(profile.watermark.output))
+    return out
+
+
+def scan_profile(
+    profile: Profile, paths: Sequence[str] = (), *, progress: Progress | None = None
+) -> ScanReport:
+    """Record new and changed files of the profile's source folders (or of ``paths`` in them)."""
+    sources = sources_for(profile, paths)
+    with open_inventory(profile) as inv:
+        return scan(
+            inv,
+            sources,
+            ignore=profile.sources.ignore,
+            follow_symlinks=profile.sources.follow_symlinks,
+            exclude=excluded_folders(profile),
+            progress=progress,
+        )
+
+
+def state_summary(profile: Profile) -> dict[str, object]:
+    db = inventory_path(profile.name)
+    return {"state_dir": str(Path(db).parent), "inventory": str(db), "inventory_exists": db.exists()}

@@ -1,0 +1,130 @@
+"""The inventory database: one SQLite file per profile, in WAL mode.
+
+The schema is described in docs/design.md; ``SCHEMA_VERSION`` names it and is stored in the
+``meta`` table. A database written by a newer Keepmark is refused, not guessed at.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+from inventory.errors import DatabaseError
+from inventory.timeutil import utc_now
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS content (
+    sha256       TEXT PRIMARY KEY,
+    size         INTEGER NOT NULL,
+    kind         TEXT NOT NULL CHECK (kind IN ('image', 'video', 'other')),
+    format       TEXT NOT NULL,
+    first_seen   TEXT NOT NULL,
+    width        INTEGER,
+    height       INTEGER,
+    duration_ms  INTEGER,
+    capture_time TEXT,
+    phash        TEXT,
+    dhash        TEXT,
+    frame_hashes TEXT,
+    hash_params  TEXT,
+    details      TEXT,
+    decode_error TEXT
+);
+CREATE TABLE IF NOT EXISTS paths (
+    path          TEXT PRIMARY KEY,
+    root          TEXT NOT NULL,
+    relpath       TEXT NOT NULL,
+    sha256        TEXT NOT NULL REFERENCES content (sha256),
+    size          INTEGER NOT NULL,
+    mtime_ns      INTEGER NOT NULL,
+    inode         INTEGER NOT NULL,
+    first_seen    TEXT NOT NULL,
+    last_hashed   TEXT NOT NULL,
+    missing_since TEXT
+);
+CREATE INDEX IF NOT EXISTS paths_sha256 ON paths (sha256);
+-- Covers the quick check, so a no-change scan reads one index and no table rows.
+CREATE INDEX IF NOT EXISTS paths_quick ON paths (root, path, size, mtime_ns, inode, missing_since);
+CREATE TABLE IF NOT EXISTS sightings (
+    sha256     TEXT NOT NULL,
+    path       TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    PRIMARY KEY (sha256, path)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ledger (
+    seq  INTEGER PRIMARY KEY,
+    time TEXT NOT NULL,
+    type TEXT NOT NULL,
+    data TEXT NOT NULL,
+    prev TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS scans (
+    id        INTEGER PRIMARY KEY,
+    started   TEXT NOT NULL,
+    finished  TEXT NOT NULL,
+    roots     TEXT NOT NULL,
+    new       INTEGER NOT NULL,
+    changed   INTEGER NOT NULL,
+    unchanged INTEGER NOT NULL,
+    errors    INTEGER NOT NULL
+);
+"""
+
+
+def connect(path: str | os.PathLike[str], *, create: bool = True) -> sqlite3.Connection:
+    """Open (and if needed create) an inventory database, checking its schema version."""
+    db_path = Path(path)
+    if not create and not db_path.exists():
+        raise DatabaseError(f"{db_path}: no inventory yet (run a scan first)")
+    try:
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(db_path), isolation_level=None, timeout=30.0, check_same_thread=False)
+        conn.execute("PRAGMA busy_timeout = 30000")
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise DatabaseError(f"{db_path}: cannot switch to WAL mode (got {mode})")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        _migrate(conn, db_path)
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseError(f"{db_path}: {exc}") from exc
+    except OSError as exc:
+        raise DatabaseError(f"{db_path}: {exc.strerror or exc}") from exc
+    return conn
+
+
+def _migrate(conn: sqlite3.Connection, db_path: Path) -> None:
+    has_meta = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+    ).fetchone()
+    if has_meta:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        version = int(row[0]) if row else 0
+        if version > SCHEMA_VERSION:
+            raise DatabaseError(
+                f"{db_path}: written by a newer Keepmark (schema {version}, this one knows "
+                f"{SCHEMA_VERSION}); upgrade Keepmark"
+            )
+        if version == SCHEMA_VERSION:
+            return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for statement in SCHEMA.split(";"):
+            if statement.strip():
+                conn.execute(statement)
+        conn.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+        )
+        conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('created', ?)", (utc_now(),))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise

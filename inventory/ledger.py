@@ -1,0 +1,135 @@
+"""The append-only, hash-chained ledger of everything the inventory learns.
+
+Each entry is a row of the ``ledger`` table: ``seq`` (1, 2, 3, ...), ``time`` (UTC),
+``type`` (``original``, ``path``, later ``derivative`` and ``publication``), ``data`` (the
+entry's facts as canonical JSON), ``prev`` (the previous entry's hash; 64 zeros for the first)
+and ``hash``::
+
+    hash = SHA-256( prev + "\\n" + canonical_json({"data": data, "seq": seq,
+                                                  "time": time, "type": type}) )
+
+where canonical JSON has sorted keys, no spaces (``","`` and ``":"``), UTF-8 without
+escaping. Changing any row, removing one or reordering them breaks the chain at that entry.
+Nothing ever updates or deletes a ledger row.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from typing import Any, NamedTuple
+
+GENESIS = "0" * 64
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def entry_hash(prev: str, seq: int, time: str, type_: str, data: Any) -> str:
+    import hashlib
+
+    body = canonical_json({"data": data, "seq": seq, "time": time, "type": type_})
+    return hashlib.sha256((prev + "\n" + body).encode("utf-8")).hexdigest()
+
+
+class Entry(NamedTuple):
+    seq: int
+    time: str
+    type: str
+    data: dict[str, Any]
+    prev: str
+    hash: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "time": self.time,
+            "type": self.type,
+            "data": self.data,
+            "prev": self.prev,
+            "hash": self.hash,
+        }
+
+
+def append(conn: sqlite3.Connection, type_: str, data: dict[str, Any], time: str) -> Entry:
+    """Append one entry. Call inside a write transaction (``BEGIN IMMEDIATE``)."""
+    row = conn.execute("SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1").fetchone()
+    seq, prev = (row[0] + 1, row[1]) if row else (1, GENESIS)
+    digest = entry_hash(prev, seq, time, type_, data)
+    conn.execute(
+        "INSERT INTO ledger (seq, time, type, data, prev, hash) VALUES (?, ?, ?, ?, ?, ?)",
+        (seq, time, type_, canonical_json(data), prev, digest),
+    )
+    return Entry(seq, time, type_, data, prev, digest)
+
+
+class VerifyReport:
+    """The outcome of recomputing the chain: ``ok``, how many entries held, and if not, the
+    first entry that does not match and why."""
+
+    def __init__(
+        self, ok: bool, entries: int, head: str, bad_seq: int | None = None, problem: str | None = None
+    ) -> None:
+        self.ok = ok
+        self.entries = entries
+        self.head = head
+        self.bad_seq = bad_seq
+        self.problem = problem
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "entries": self.entries,
+            "head": self.head,
+            "bad_entry": self.bad_seq,
+            "problem": self.problem,
+        }
+
+
+def iter_rows(conn: sqlite3.Connection) -> Iterator[tuple[Any, ...]]:
+    yield from conn.execute("SELECT seq, time, type, data, prev, hash FROM ledger ORDER BY seq")
+
+
+def verify(conn: sqlite3.Connection) -> VerifyReport:
+    """Recompute the chain from the first entry; stop at the first that does not match."""
+    prev = GENESIS
+    expected_seq = 1
+    count = 0
+    for seq, time, type_, data_text, stored_prev, stored_hash in iter_rows(conn):
+        if seq != expected_seq:
+            missing = f"entry {expected_seq}" if seq == expected_seq + 1 else f"entries {expected_seq}-{seq - 1}"
+            return VerifyReport(False, count, prev, expected_seq, f"{missing} missing: the ledger was cut")
+        try:
+            data = json.loads(data_text)
+        except (TypeError, ValueError):
+            return VerifyReport(False, count, prev, seq, f"entry {seq}: data is not valid JSON")
+        if stored_prev != prev:
+            return VerifyReport(
+                False, count, prev, seq, f"entry {seq}: its link to entry {seq - 1} does not match"
+            )
+        recomputed = entry_hash(prev, seq, str(time), str(type_), data)
+        if recomputed != stored_hash:
+            return VerifyReport(
+                False,
+                count,
+                prev,
+                seq,
+                f"entry {seq}: its content does not match its hash (stored {str(stored_hash)[:12]}..., "
+                f"recomputed {recomputed[:12]}...)",
+            )
+        prev = stored_hash
+        expected_seq += 1
+        count += 1
+    return VerifyReport(True, count, prev)
+
+
+def entries_for(conn: sqlite3.Connection, sha256: str) -> list[Entry]:
+    """Every entry whose data names this SHA-256."""
+    rows = conn.execute(
+        "SELECT seq, time, type, data, prev, hash FROM ledger "
+        "WHERE json_extract(data, '$.sha256') = ? ORDER BY seq",
+        (sha256,),
+    )
+    return [Entry(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5]) for r in rows]

@@ -1,0 +1,260 @@
+"""Scanning source folders into the inventory.
+
+The stages: walk (find files, leave out junk) -> quick check (size, mtime and inode as last
+seen: an unchanged file is not read) -> read (SHA-256 and media facts, on a pool of threads:
+hashlib, Pillow's decoders and ffmpeg all run outside the GIL, so every core is used) ->
+record (batched transactions, each with its ledger entries). A kill at any moment loses at most
+the batch in hand; the next scan reads those files again.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+
+from inventory.errors import ChangedWhileReading
+from inventory.store import Inventory
+from inventory.timeutil import utc_now
+from inventory.walk import Found, Ignore, walk
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+    from inventory.examine import Observed
+    from inventory.facts import FileFacts
+
+BATCH_FILES = 64
+BATCH_SECONDS = 0.5
+
+
+class Progress(Protocol):
+    """Told about the work as it goes; the CLI draws a progress bar from it."""
+
+    def begin(self, files: int, total_bytes: int) -> None: ...
+
+    def advance(self, path: str, nbytes: int) -> None: ...
+
+    def end(self) -> None: ...
+
+
+class Source(NamedTuple):
+    """A source folder (``root``) and where in it to scan (``start``, a folder or a file)."""
+
+    root: str
+    start: str
+
+
+class ScanReport:
+    """What a scan did. ``errors``: files that could not be read; ``undecodable``: photos and
+    videos recorded by SHA-256 although they do not decode."""
+
+    def __init__(self, roots: list[str]) -> None:
+        self.roots = roots
+        self.new = 0
+        self.changed = 0
+        self.unchanged = 0
+        self.files = 0
+        self.ignored = 0
+        self.bytes_read = 0
+        self.missing = 0
+        self.errors: list[dict[str, str]] = []
+        self.undecodable: list[dict[str, str]] = []
+        self.skipped: list[dict[str, str]] = []
+        self.seconds = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and not self.undecodable
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "roots": self.roots,
+            "files": self.files,
+            "new": self.new,
+            "changed": self.changed,
+            "unchanged": self.unchanged,
+            "missing": self.missing,
+            "ignored": self.ignored,
+            "bytes_read": self.bytes_read,
+            "errors": self.errors,
+            "undecodable": self.undecodable,
+            "skipped": self.skipped,
+            "seconds": round(self.seconds, 3),
+            "ok": self.ok,
+        }
+
+
+def default_workers() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))  # type: ignore[attr-defined,unused-ignore]
+    except AttributeError:  # macOS, Windows
+        return max(1, os.cpu_count() or 1)
+
+
+def _read(found: Found) -> tuple[Found, FileFacts | None, Observed | None, str | None]:
+    from inventory.examine import examine
+
+    try:
+        facts, observed = examine(found.path, os.path.basename(found.path))
+    except FileNotFoundError:
+        return found, None, None, "vanished during the scan"
+    except PermissionError as exc:
+        return found, None, None, f"cannot read: {exc.strerror or 'permission denied'}"
+    except IsADirectoryError:
+        return found, None, None, "became a folder during the scan"
+    except ChangedWhileReading:
+        return found, None, None, "changed while being read (still being written?); the next scan records it"
+    except OSError as exc:
+        return found, None, None, f"cannot read: {exc.strerror or exc}"
+    except Exception as exc:  # noqa: BLE001 - one bad file must not end the batch
+        return found, None, None, f"unexpected error: {type(exc).__name__}: {exc}"
+    return found, facts, observed, None
+
+
+def _under(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def scan(
+    inv: Inventory,
+    sources: Sequence[Source],
+    *,
+    ignore: Iterable[str] = (),
+    follow_symlinks: bool = False,
+    exclude: Iterable[str] = (),
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> ScanReport:
+    """Record new and changed files under ``sources``; return what happened."""
+    started_at, t0 = utc_now(), time.perf_counter()
+    report = ScanReport(roots=sorted({s.root for s in sources}))
+    rules = Ignore(ignore)
+    excluded = list(exclude)
+    found: dict[str, Found] = {}
+    complete: list[Source] = []
+    incomplete: list[str] = []
+    for source in sources:
+        if not os.path.exists(source.start) and not os.path.islink(source.start):
+            where = "source folder" if source.start == source.root else "path"
+            report.errors.append(
+                {"path": source.start, "error": f"{where} not found (is its drive connected?)"}
+            )
+            continue
+        walked = walk(source.root, source.start, ignore=rules, follow_symlinks=follow_symlinks, exclude=excluded)
+        for item in walked.files:
+            found.setdefault(item.path, item)
+        report.errors.extend({"path": p, "error": e} for p, e in walked.errors)
+        report.skipped.extend({"path": p, "reason": r} for p, r in walked.skipped)
+        report.ignored += walked.ignored
+        incomplete.extend(walked.incomplete)
+        complete.append(source)
+    report.files = len(found)
+
+    known = inv.known_paths(report.roots)
+    todo: list[Found] = []
+    reappeared: list[str] = []
+    for path, item in found.items():
+        k = known.get(path)
+        if k is not None and k[1] == item.size and k[2] == item.mtime_ns and k[3] == item.inode:
+            report.unchanged += 1
+            if k[4] is not None:
+                reappeared.append(path)
+        else:
+            todo.append(item)
+    inv.mark_present(reappeared)
+
+    _read_and_record(inv, todo, report, workers or default_workers(), progress)
+
+    failed = {e["path"] for e in report.errors}
+    gone = [
+        path
+        for path, k in known.items()
+        if path not in found
+        and k[4] is None
+        and path not in failed
+        and any(_under(path, s.start) for s in complete)
+        and not any(_under(path, d) for d in incomplete)
+    ]
+    report.missing = inv.mark_missing(gone)
+    report.seconds = time.perf_counter() - t0
+    inv.log_scan(
+        started_at,
+        report.roots,
+        {
+            "new": report.new,
+            "changed": report.changed,
+            "unchanged": report.unchanged,
+            "errors": len(report.errors) + len(report.undecodable),
+        },
+    )
+    return report
+
+
+def _read_and_record(
+    inv: Inventory, todo: list[Found], report: ScanReport, workers: int, progress: Progress | None
+) -> None:
+    if progress is not None:
+        progress.begin(len(todo), sum(f.size for f in todo))
+    if not todo:
+        if progress is not None:
+            progress.end()
+        return
+    batch: list[tuple[Found, FileFacts, Observed]] = []
+    last_commit = time.monotonic()
+
+    def flush() -> None:
+        nonlocal last_commit
+        if batch:
+            for outcome, (_, facts, _) in zip(inv.record_many(batch), batch):
+                if outcome.status == "new":
+                    report.new += 1
+                elif outcome.status == "changed":
+                    report.changed += 1
+                else:
+                    report.unchanged += 1
+                if facts.decode_error and outcome.new_content:
+                    report.undecodable.append(
+                        {"path": outcome.path, "sha256": facts.sha256, "error": facts.decode_error}
+                    )
+            batch.clear()
+        last_commit = time.monotonic()
+
+    def take(result: tuple[Found, FileFacts | None, Observed | None, str | None]) -> None:
+        item, facts, observed, error = result
+        if progress is not None:
+            progress.advance(item.path, item.size)
+        if error is not None or facts is None or observed is None:
+            report.errors.append({"path": item.path, "error": error or "unknown error"})
+            return
+        report.bytes_read += observed.size
+        batch.append((item, facts, observed))
+        if len(batch) >= BATCH_FILES or time.monotonic() - last_commit >= BATCH_SECONDS:
+            flush()
+
+    try:
+        if workers <= 1 or len(todo) == 1:
+            for item in todo:
+                take(_read(item))
+        else:
+            from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="keepmark-scan") as pool:
+                pending: set[Future[Any]] = set()
+                queue = iter(todo)
+                limit = workers * 2
+                for item in queue:
+                    pending.add(pool.submit(_read, item))
+                    if len(pending) >= limit:
+                        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                        for fut in done:
+                            take(fut.result())
+                while pending:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        take(fut.result())
+        flush()
+    finally:
+        if progress is not None:
+            progress.end()

@@ -1,0 +1,324 @@
+"""The inventory API: one class that the scanner, the stamper, the backup runs and the daemon
+all use. It opens the profile's database, records what a read of a file taught it (and appends
+the matching ledger entries in the same transaction), and answers questions."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from inventory import ledger
+from inventory.db import connect
+from inventory.errors import Ambiguous, NotFound
+from inventory.timeutil import utc_now
+from inventory.walk import Found
+
+if TYPE_CHECKING:
+    from inventory.examine import Observed
+    from inventory.facts import FileFacts
+
+LIST_FIELDS = (
+    "sha256",
+    "path",
+    "size",
+    "kind",
+    "format",
+    "first_seen",
+    "capture_time",
+    "width",
+    "height",
+    "duration_ms",
+    "phash",
+    "dhash",
+    "decode_error",
+    "root",
+    "relpath",
+    "path_first_seen",
+    "missing_since",
+)
+
+
+# What the inventory last saw at a path, enough for the quick check:
+# (path, size, mtime_ns, inode, missing_since). Plain tuples: a no-change scan reads one per file.
+Known = tuple[str, int, int, int, "str | None"]
+
+
+class Recorded(NamedTuple):
+    """The outcome of recording one file: ``new`` path, ``changed`` content, or ``unchanged``."""
+
+    path: str
+    sha256: str
+    status: str
+    new_content: bool
+
+
+class Inventory:
+    """A profile's content inventory. Use as a context manager, or call ``close()``."""
+
+    def __init__(self, conn: sqlite3.Connection, path: str) -> None:
+        self.conn = conn
+        self.path = path
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], *, create: bool = True) -> Inventory:
+        return cls(connect(path, create=create), os.fspath(path))
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Inventory:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction; the ledger and the records commit together or not at all."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # -- recording -------------------------------------------------------------------------
+
+    def known_paths(self, roots: Iterable[str]) -> dict[str, Known]:
+        known: dict[str, Known] = {}
+        for root in set(roots):
+            rows = self.conn.execute(
+                "SELECT path, size, mtime_ns, inode, missing_since FROM paths WHERE root = ?",
+                (root,),
+            )
+            known.update((row[0], row) for row in rows)
+        return known
+
+    def record_many(self, items: Sequence[tuple[Found, FileFacts, Observed]]) -> list[Recorded]:
+        """Record files that were just read, in one transaction."""
+        now = utc_now()
+        out: list[Recorded] = []
+        with self.transaction() as conn:
+            for found, facts, observed in items:
+                out.append(self._record(conn, found, facts, observed, now))
+        return out
+
+    def record(self, found: Found, facts: FileFacts, observed: Observed) -> Recorded:
+        return self.record_many([(found, facts, observed)])[0]
+
+    def _record(
+        self, conn: sqlite3.Connection, found: Found, facts: FileFacts, observed: Observed, now: str
+    ) -> Recorded:
+        row = conn.execute("SELECT sha256 FROM paths WHERE path = ?", (found.path,)).fetchone()
+        new_content = self._add_content(conn, facts, found.path, now)
+        # The walk's inode is stored: on Windows fstat and scandir disagree about it.
+        conn.execute(
+            "INSERT INTO paths (path, root, relpath, sha256, size, mtime_ns, inode, first_seen, "
+            "last_hashed, missing_since) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL) "
+            "ON CONFLICT (path) DO UPDATE SET root = excluded.root, relpath = excluded.relpath, "
+            "sha256 = excluded.sha256, size = excluded.size, mtime_ns = excluded.mtime_ns, "
+            "inode = excluded.inode, last_hashed = excluded.last_hashed, missing_since = NULL",
+            (
+                found.path,
+                found.root,
+                found.relpath,
+                facts.sha256,
+                observed.size,
+                observed.mtime_ns,
+                found.inode,
+                now,
+                now,
+            ),
+        )
+        seen = conn.execute(
+            "SELECT 1 FROM sightings WHERE sha256 = ? AND path = ?", (facts.sha256, found.path)
+        ).fetchone()
+        if not seen:
+            conn.execute(
+                "INSERT INTO sightings (sha256, path, first_seen) VALUES (?, ?, ?)",
+                (facts.sha256, found.path, now),
+            )
+            if not new_content:
+                ledger.append(conn, "path", {"sha256": facts.sha256, "path": found.path}, now)
+        if row is None:
+            status = "new"
+        elif row[0] != facts.sha256:
+            status = "changed"
+        else:
+            status = "unchanged"
+        return Recorded(found.path, facts.sha256, status, new_content)
+
+    def _add_content(self, conn: sqlite3.Connection, facts: FileFacts, path: str, now: str) -> bool:
+        if conn.execute("SELECT 1 FROM content WHERE sha256 = ?", (facts.sha256,)).fetchone():
+            return False
+        m = facts.media
+        conn.execute(
+            "INSERT INTO content (sha256, size, kind, format, first_seen, width, height, duration_ms, "
+            "capture_time, phash, dhash, frame_hashes, hash_params, details, decode_error) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                facts.sha256,
+                facts.size,
+                facts.kind,
+                facts.format,
+                now,
+                m.width,
+                m.height,
+                m.duration_ms,
+                m.capture_time,
+                m.phash,
+                m.dhash,
+                json.dumps(m.frame_hashes) if m.frame_hashes else None,
+                m.hash_params,
+                json.dumps(m.details, sort_keys=True, ensure_ascii=False) if m.details else None,
+                m.decode_error,
+            ),
+        )
+        data: dict[str, Any] = {
+            "sha256": facts.sha256,
+            "size": facts.size,
+            "kind": facts.kind,
+            "format": facts.format,
+            "path": path,
+        }
+        optional = {
+            "capture_time": m.capture_time,
+            "width": m.width,
+            "height": m.height,
+            "duration_ms": m.duration_ms,
+            "phash": m.phash,
+            "dhash": m.dhash,
+            "frame_hashes": m.frame_hashes,
+            "decode_error": m.decode_error,
+        }
+        data.update({k: v for k, v in optional.items() if v is not None})
+        ledger.append(conn, "original", data, now)
+        return True
+
+    def mark_missing(self, paths: Iterable[str]) -> int:
+        """Note that these paths were not found by a complete scan of their folder."""
+        now = utc_now()
+        todo = [(now, p) for p in paths]
+        if not todo:
+            return 0
+        with self.transaction() as conn:
+            conn.executemany(
+                "UPDATE paths SET missing_since = ? WHERE path = ? AND missing_since IS NULL", todo
+            )
+        return len(todo)
+
+    def mark_present(self, paths: Iterable[str]) -> None:
+        todo = [(p,) for p in paths]
+        if todo:
+            with self.transaction() as conn:
+                conn.executemany("UPDATE paths SET missing_since = NULL WHERE path = ?", todo)
+
+    def log_scan(self, started: str, roots: Sequence[str], counts: dict[str, int]) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO scans (started, finished, roots, new, changed, unchanged, errors) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    started,
+                    utc_now(),
+                    json.dumps(list(roots), ensure_ascii=False),
+                    counts.get("new", 0),
+                    counts.get("changed", 0),
+                    counts.get("unchanged", 0),
+                    counts.get("errors", 0),
+                ),
+            )
+
+    # -- questions -------------------------------------------------------------------------
+
+    def list_files(self, *, include_missing: bool = False) -> list[dict[str, Any]]:
+        """One entry per file path, with its current content's facts."""
+        where = "" if include_missing else "WHERE p.missing_since IS NULL"
+        rows = self.conn.execute(
+            "SELECT c.sha256, p.path, c.size, c.kind, c.format, c.first_seen, c.capture_time, "
+            "c.width, c.height, c.duration_ms, c.phash, c.dhash, c.decode_error, p.root, p.relpath, "
+            f"p.first_seen, p.missing_since FROM paths p JOIN content c ON c.sha256 = p.sha256 {where} "
+            "ORDER BY p.path"
+        )
+        return [dict(zip(LIST_FIELDS, r)) for r in rows]
+
+    def counts(self) -> dict[str, int]:
+        c = self.conn
+        return {
+            "contents": c.execute("SELECT count(*) FROM content").fetchone()[0],
+            "paths": c.execute("SELECT count(*) FROM paths WHERE missing_since IS NULL").fetchone()[0],
+            "ledger_entries": c.execute("SELECT count(*) FROM ledger").fetchone()[0],
+        }
+
+    def resolve(self, ref: str) -> str:
+        """A full SHA-256 from a SHA-256, a unique prefix of one (6+ hex digits) or a path."""
+        text = ref.strip().lower()
+        if len(text) >= 6 and all(ch in "0123456789abcdef" for ch in text):
+            rows = self.conn.execute(
+                "SELECT sha256 FROM content WHERE sha256 >= ? AND sha256 < ? LIMIT 2",
+                (text, text + "g"),
+            ).fetchall()
+            if len(rows) == 1:
+                return str(rows[0][0])
+            if len(rows) > 1:
+                raise Ambiguous(f"{ref}: more than one record starts with this; give more digits")
+        path = os.path.abspath(ref)
+        row = self.conn.execute("SELECT sha256 FROM paths WHERE path = ?", (path,)).fetchone()
+        if row:
+            return str(row[0])
+        if os.path.isfile(path):
+            from inventory.examine import examine
+
+            facts, _ = examine(path)
+            if self.conn.execute("SELECT 1 FROM content WHERE sha256 = ?", (facts.sha256,)).fetchone():
+                return facts.sha256
+            raise NotFound(f"{ref}: this file's content (SHA-256 {facts.sha256}) is not in the inventory")
+        raise NotFound(f"{ref}: no record with this SHA-256 or path")
+
+    def show(self, ref: str) -> dict[str, Any]:
+        """Everything the inventory knows about one content: facts, paths and ledger entries."""
+        sha = self.resolve(ref)
+        cols = (
+            "sha256, size, kind, format, first_seen, width, height, duration_ms, capture_time, "
+            "phash, dhash, frame_hashes, hash_params, details, decode_error"
+        )
+        row = self.conn.execute(f"SELECT {cols} FROM content WHERE sha256 = ?", (sha,)).fetchone()
+        record = dict(zip([c.strip() for c in cols.split(",")], row))
+        for key in ("frame_hashes", "hash_params", "details"):
+            if record[key]:
+                record[key] = json.loads(record[key])
+        record["paths"] = [
+            {"path": p, "first_seen": first, "current": cur == sha, "missing_since": missing}
+            for p, first, cur, missing in self.conn.execute(
+                "SELECT s.path, s.first_seen, p.sha256, p.missing_since FROM sightings s "
+                "LEFT JOIN paths p ON p.path = s.path WHERE s.sha256 = ? ORDER BY s.first_seen, s.path",
+                (sha,),
+            )
+        ]
+        record["ledger"] = [e.as_dict() for e in ledger.entries_for(self.conn, sha)]
+        return record
+
+    def export_rows(self) -> list[dict[str, Any]]:
+        """Every path ever recorded (present or not), with its content's facts."""
+        return self.list_files(include_missing=True)
+
+    def verify_ledger(self) -> ledger.VerifyReport:
+        report = ledger.verify(self.conn)
+        if not report.ok:
+            return report
+        orphan = self.conn.execute(
+            "SELECT sha256 FROM content WHERE sha256 NOT IN "
+            "(SELECT json_extract(data, '$.sha256') FROM ledger WHERE type = 'original') LIMIT 1"
+        ).fetchone()
+        if orphan:
+            report.ok = False
+            report.problem = (
+                f"content {orphan[0]} is in the inventory but no ledger entry records it: "
+                "ledger entries were removed from the end"
+            )
+        return report

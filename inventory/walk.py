@@ -1,0 +1,252 @@
+"""Find the files of the source folders, leaving out junk and the profile's ignore globs."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+import stat
+from collections.abc import Iterable
+from typing import NamedTuple
+
+# Left out everywhere: OS litter, partial downloads, editors' lock and temporary files.
+JUNK_FILES = (
+    ".DS_Store",
+    "._*",
+    "Thumbs.db",
+    "ehthumbs.db",
+    "desktop.ini",
+    "Icon\r",
+    "*.part",
+    "*.partial",
+    "*.crdownload",
+    "*.download",
+    "*.opdownload",
+    "*.tmp",
+    "*.temp",
+    "~$*",
+    ".~lock.*#",
+    "*.icloud",
+    ".*.keepmark-tmp",
+)
+JUNK_DIRS = (
+    ".Spotlight-V100",
+    ".Trashes",
+    ".fseventsd",
+    ".TemporaryItems",
+    ".DocumentRevisions-V100",
+    "$RECYCLE.BIN",
+    "System Volume Information",
+    "*.download",
+)
+
+
+class Found(NamedTuple):
+    """One regular file found under a source folder."""
+
+    path: str
+    root: str
+    relpath: str  # relative to root, with "/" separators
+    size: int
+    mtime_ns: int
+    inode: int
+
+
+class WalkResult:
+    """What a walk found. (A plain class: dataclasses cost a no-change scan its start-up.)"""
+
+    def __init__(self) -> None:
+        self.files: list[Found] = []
+        self.errors: list[tuple[str, str]] = []
+        self.skipped: list[tuple[str, str]] = []
+        self.ignored = 0
+        # Folders that could not be fully listed: nothing under them may be taken as deleted.
+        self.incomplete: list[str] = []
+
+
+class Ignore:
+    """Case-insensitive globs. A glob with a ``/`` matches the path relative to the source
+    folder; one without matches the file or folder name anywhere."""
+
+    def __init__(self, patterns: Iterable[str] = ()) -> None:
+        user = [p.strip().rstrip("/") for p in patterns if p.strip()]
+        names = [p for p in user if "/" not in p]
+        self._files = _NameMatcher([*JUNK_FILES, *names])
+        self._dirs = _NameMatcher([*JUNK_DIRS, *names])
+        paths = [p.lstrip("/") for p in user if "/" in p]
+        self._paths = _compile([*paths, *(p + "/*" for p in paths)]) if paths else None
+
+    def file(self, name: str, relpath: str) -> bool:
+        if self._files.match(name.lower()):
+            return True
+        return self._paths is not None and self._paths.match(relpath.lower()) is not None
+
+    def directory(self, name: str, relpath: str) -> bool:
+        if self._dirs.match(name.lower()):
+            return True
+        return self._paths is not None and self._paths.match(relpath.lower()) is not None
+
+
+class _NameMatcher:
+    """Globs split by shape so the common cases are string methods, not a regex: exact names,
+    ``*.suffix`` and ``prefix*``; anything else goes to one compiled expression."""
+
+    def __init__(self, globs: Iterable[str]) -> None:
+        exact: set[str] = set()
+        suffixes: list[str] = []
+        prefixes: list[str] = []
+        rest: list[str] = []
+        for g in (g.lower() for g in globs):
+            body = g[1:] if g.startswith("*") else g[:-1] if g.endswith("*") else g
+            if any(ch in body for ch in "*?[") or g == "*":
+                rest.append(g)
+            elif g.startswith("*"):
+                suffixes.append(body)
+            elif g.endswith("*"):
+                prefixes.append(body)
+            else:
+                exact.add(g)
+        self.exact = exact
+        self.suffixes = tuple(suffixes)
+        self.prefixes = tuple(prefixes)
+        self.rest = _compile(rest) if rest else None
+
+    def match(self, lname: str) -> bool:
+        return (
+            lname in self.exact
+            or lname.endswith(self.suffixes)
+            or lname.startswith(self.prefixes)
+            or (self.rest is not None and self.rest.match(lname) is not None)
+        )
+
+
+def _compile(globs: list[str]) -> re.Pattern[str]:
+    """One regular expression for many case-insensitive globs (matched against lowercase)."""
+    return re.compile("|".join(f"(?:{fnmatch.translate(g.lower())})" for g in globs), re.DOTALL)
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+def _inside(path: str, folders: Iterable[str]) -> bool:
+    return any(path == f or path.startswith(f.rstrip(os.sep) + os.sep) for f in folders)
+
+
+def walk(
+    root: str,
+    start: str | None = None,
+    *,
+    ignore: Ignore | None = None,
+    follow_symlinks: bool = False,
+    exclude: Iterable[str] = (),
+) -> WalkResult:
+    """List the regular files under ``start`` (default ``root``), an absolute folder or file.
+
+    Symlinks are skipped unless ``follow_symlinks``; when followed, a folder is never entered
+    twice, so a symlink loop ends. Folders in ``exclude`` (e.g. the stamped-output folder) are
+    not entered. Unreadable folders are reported in ``errors`` and the walk goes on.
+    """
+    ignore = ignore or Ignore()
+    excluded = [os.path.abspath(e) for e in exclude]
+    result = WalkResult()
+    start = start or root
+    try:
+        st = os.stat(start) if follow_symlinks else os.lstat(start)
+    except OSError as exc:
+        result.errors.append((start, _reason(exc)))
+        result.incomplete.append(start)
+        return result
+    if stat.S_ISREG(st.st_mode):
+        rel = _relpath(start, root)
+        name = os.path.basename(start)
+        if ignore.file(name, rel):
+            result.ignored += 1
+        else:
+            result.files.append(Found(start, root, rel, st.st_size, st.st_mtime_ns, st.st_ino))
+        return result
+    if not stat.S_ISDIR(st.st_mode):
+        result.skipped.append((start, "not a regular file or folder"))
+        return result
+    seen: set[tuple[int, int]] = {(st.st_dev, st.st_ino)}
+    _walk_dir(start, root, ignore, follow_symlinks, excluded, seen, result)
+    return result
+
+
+def _relpath(path: str, root: str) -> str:
+    rel = os.path.relpath(path, root)
+    return rel.replace(os.sep, "/") if os.sep != "/" else rel
+
+
+def _walk_dir(
+    top: str,
+    root: str,
+    ignore: Ignore,
+    follow: bool,
+    excluded: list[str],
+    seen: set[tuple[int, int]],
+    result: WalkResult,
+) -> None:
+    # The hot loop of a no-change scan: one stat per file, and as little Python as possible.
+    root_len = len(root.rstrip(os.sep)) + 1
+    is_dir, is_reg = stat.S_ISDIR, stat.S_ISREG
+    junk = ignore.file
+    add = result.files.append
+    make = tuple.__new__
+    stack = [top]
+    while stack:
+        folder = stack.pop()
+        prefix = folder[root_len:].replace(os.sep, "/") + "/" if len(folder) > root_len else ""
+        try:
+            with os.scandir(folder) as it:
+                entries = list(it)
+        except OSError as exc:
+            result.errors.append((folder, f"cannot list folder: {_reason(exc)}"))
+            result.incomplete.append(folder)
+            continue
+        subdirs: list[str] = []
+        for entry in entries:
+            try:
+                if entry.is_symlink():
+                    if not follow:
+                        result.skipped.append((entry.path, "symlink (not followed)"))
+                        continue
+                    try:
+                        st = entry.stat()
+                    except OSError as exc:
+                        why = "broken symlink" if isinstance(exc, FileNotFoundError) else _reason(exc)
+                        result.skipped.append((entry.path, f"symlink cannot be followed: {why}"))
+                        continue
+                else:
+                    st = entry.stat()
+            except FileNotFoundError:
+                continue  # removed since the folder was listed
+            except OSError as exc:
+                result.errors.append((entry.path, _reason(exc)))
+                continue
+            mode = st.st_mode
+            if is_reg(mode):
+                rel = prefix + entry.name
+                if junk(entry.name, rel):
+                    result.ignored += 1
+                    continue
+                add(make(Found, (entry.path, root, rel, st.st_size, st.st_mtime_ns, st.st_ino)))
+            elif is_dir(mode):
+                path = entry.path
+                if ignore.directory(entry.name, prefix + entry.name):
+                    result.ignored += 1
+                    continue
+                if excluded and _inside(os.path.abspath(path), excluded):
+                    continue
+                if st.st_ino == 0:  # Windows: DirEntry.stat() leaves the file index out
+                    st = os.stat(path)
+                key = (st.st_dev, st.st_ino)
+                if key in seen:
+                    result.skipped.append((path, "folder already scanned (symlink loop or repeat)"))
+                    continue
+                seen.add(key)
+                subdirs.append(path)
+            else:
+                result.skipped.append((entry.path, "not a regular file"))
+        subdirs.sort(reverse=True)
+        stack.extend(subdirs)
