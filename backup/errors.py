@@ -16,7 +16,9 @@ EXIT_CANNOT_START = 2
 EXIT_CODES = {
     EXIT_OK: "all done",
     EXIT_FAILED: "finished, but some files or targets failed (each one is reported)",
-    EXIT_CANNOT_START: "could not start: bad arguments, a bad or missing profile, an unusable state directory",
+    EXIT_CANNOT_START: (
+        "could not start: bad arguments, a bad or missing profile, an unusable state directory"
+    ),
 }
 
 

@@ -1,7 +1,7 @@
 """Where Keepmark keeps its files: the user data directory, or ``$KEEPMARK_HOME``.
 
-    <home>/profiles/<name>.toml          one profile per creator account
-    <home>/state/<name>/inventory.sqlite the profile's inventory and ledger (SQLite, WAL)
+<home>/profiles/<name>.toml          one profile per creator account
+<home>/state/<name>/inventory.sqlite the profile's inventory and ledger (SQLite, WAL)
 """
 
 from __future__ import annotations

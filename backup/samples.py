@@ -29,7 +29,9 @@ def scene(width: int, height: int, seed: int) -> Any:
     top = (rng.randint(20, 90), rng.randint(60, 140), rng.randint(150, 230))
     bottom = (rng.randint(200, 255), rng.randint(120, 200), rng.randint(60, 140))
     sky = Image.linear_gradient("L").resize((width, height))
-    im = Image.composite(Image.new("RGB", (width, height), bottom), Image.new("RGB", (width, height), top), sky)
+    im = Image.composite(
+        Image.new("RGB", (width, height), bottom), Image.new("RGB", (width, height), top), sky
+    )
     draw = ImageDraw.Draw(im)
     r = min(width, height) // rng.randint(6, 10)
     cx, cy = rng.randint(r, width - r), rng.randint(r, height // 2)
@@ -80,7 +82,6 @@ def make_video(path: Path, seconds: float = 3.0, size: str = "640x360", extra: t
 
 def build(folder: Path) -> list[Path]:
     """Write the sample files under ``folder``; return their paths."""
-    from PIL import Image
 
     from inventory.imaging import register_heif
 
@@ -93,14 +94,22 @@ def build(folder: Path) -> list[Path]:
         return p
 
     scene(1600, 1200, 1).save(
-        out("2026-05 Beach/sunset.jpg"), quality=90, exif=_exif("Apple", "iPhone 15 Pro", "2026:05:14 19:42:10")
+        out("2026-05 Beach/sunset.jpg"),
+        quality=90,
+        exif=_exif("Apple", "iPhone 15 Pro", "2026:05:14 19:42:10"),
     )
     # Stored landscape, tagged "rotate 90 CW": a portrait photo as phones write them.
     scene(1200, 900, 2).save(
-        out("2026-05 Beach/portrait.jpg"), quality=90, exif=_exif("Apple", "iPhone 15 Pro", "2026:05:14 19:50:03", 6)
+        out("2026-05 Beach/portrait.jpg"),
+        quality=90,
+        exif=_exif("Apple", "iPhone 15 Pro", "2026:05:14 19:50:03", 6),
     )
     register_heif()
-    scene(1024, 768, 3).save(out("2026-05 Beach/dunes.heic"), quality=80, exif=_exif("Apple", "iPhone 15 Pro", "2026:05:15 08:01:44"))
+    scene(1024, 768, 3).save(
+        out("2026-05 Beach/dunes.heic"),
+        quality=80,
+        exif=_exif("Apple", "iPhone 15 Pro", "2026:05:15 08:01:44"),
+    )
     out("2026-05 Beach/caption.txt").write_text(
         "Golden hour at the dunes 🌅 #beach #sunset\n黄金时刻 — 海边日落\n", encoding="utf-8"
     )

@@ -17,7 +17,9 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-BACKUP = shutil.which("backup", path=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
+BACKUP = shutil.which(
+    "backup", path=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
+)
 
 
 def backup_cmd() -> list[str]:
@@ -33,7 +35,9 @@ def backup_cmd() -> list[str]:
     return [BACKUP]
 
 
-def timed(cmd: Sequence[str], env: dict[str, str] | None = None, setup: Callable[[], None] | None = None) -> float:
+def timed(
+    cmd: Sequence[str], env: dict[str, str] | None = None, setup: Callable[[], None] | None = None
+) -> float:
     if setup is not None:
         setup()
     t0 = time.perf_counter()

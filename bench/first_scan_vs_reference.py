@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import backup_cmd, interleave, report, timed  # noqa: E402
+from common import backup_cmd, interleave, report, timed
 
 
 def make_photos(folder: Path, count: int) -> None:

@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import backup_cmd, interleave, report, require, timed  # noqa: E402
+from common import backup_cmd, interleave, report, require, timed
 
 
 def make_tree(src: Path, files: int) -> None:
@@ -43,7 +43,12 @@ def main() -> int:
     env = {**os.environ, "KEEPMARK_HOME": str(home)}
     cli = backup_cmd()
     if not (home / "profiles" / "bench.toml").exists():
-        subprocess.run([*cli, "init", "bench", "--account", "Bench", "--handle", "bench", "--source", str(src)], env=env, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [*cli, "init", "bench", "--account", "Bench", "--handle", "bench", "--source", str(src)],
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     print("first scan and first rsync (not timed) ...", flush=True)
     subprocess.run([*cli, "inventory", "scan", "-p", "bench"], env=env, check=True, stdout=subprocess.DEVNULL)
     subprocess.run([rsync, "-a", f"{src}/", f"{dst}/"], check=True)

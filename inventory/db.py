@@ -102,9 +102,7 @@ def connect(path: str | os.PathLike[str], *, create: bool = True) -> sqlite3.Con
 
 
 def _migrate(conn: sqlite3.Connection, db_path: Path) -> None:
-    has_meta = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
-    ).fetchone()
+    has_meta = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone()
     if has_meta:
         row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         version = int(row[0]) if row else 0

@@ -67,10 +67,13 @@ def examine(path: str, name: str | None = None) -> tuple[FileFacts, Observed]:
     if kind.kind == "other":
         return facts, observed
     if size == 0:
-        facts.media = MediaFacts(decode_error=f"does not decode as {kind.format.upper()}: empty file (0 bytes)")
+        facts.media = MediaFacts(
+            decode_error=f"does not decode as {kind.format.upper()}: empty file (0 bytes)"
+        )
     elif kind.claimed:
         facts.media = MediaFacts(
-            decode_error=f"does not decode as {kind.format.upper()}: content not recognised as a {kind.kind}"
+            decode_error=f"does not decode as {kind.format.upper()}: content not recognised as "
+            + ("an image" if kind.kind == "image" else "a video")
         )
     elif kind.kind == "image":
         if kind.format in _NO_DECODER:

@@ -99,7 +99,9 @@ def verify(conn: sqlite3.Connection) -> VerifyReport:
     count = 0
     for seq, time, type_, data_text, stored_prev, stored_hash in iter_rows(conn):
         if seq != expected_seq:
-            missing = f"entry {expected_seq}" if seq == expected_seq + 1 else f"entries {expected_seq}-{seq - 1}"
+            missing = (
+                f"entry {expected_seq}" if seq == expected_seq + 1 else f"entries {expected_seq}-{seq - 1}"
+            )
             return VerifyReport(False, count, prev, expected_seq, f"{missing} missing: the ledger was cut")
         try:
             data = json.loads(data_text)

@@ -8,7 +8,7 @@ files so an upgrade can never silently change them.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 HASH_SIZE = 8
@@ -25,7 +25,7 @@ def perceptual_hashes(image: Any) -> tuple[str, str]:
     return str(p), str(d)
 
 
-@lru_cache(maxsize=None)
+@cache
 def hash_params_for(kind: str) -> str:
     """Canonical JSON naming the scheme, the parameters and the library versions."""
     import imagehash

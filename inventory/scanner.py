@@ -108,7 +108,7 @@ def _read(found: Found) -> tuple[Found, FileFacts | None, Observed | None, str |
         return found, None, None, "changed while being read (still being written?); the next scan records it"
     except OSError as exc:
         return found, None, None, f"cannot read: {exc.strerror or exc}"
-    except Exception as exc:  # noqa: BLE001 - one bad file must not end the batch
+    except Exception as exc:
         return found, None, None, f"unexpected error: {type(exc).__name__}: {exc}"
     return found, facts, observed, None
 
@@ -142,7 +142,9 @@ def scan(
                 {"path": source.start, "error": f"{where} not found (is its drive connected?)"}
             )
             continue
-        walked = walk(source.root, source.start, ignore=rules, follow_symlinks=follow_symlinks, exclude=excluded)
+        walked = walk(
+            source.root, source.start, ignore=rules, follow_symlinks=follow_symlinks, exclude=excluded
+        )
         for item in walked.files:
             found.setdefault(item.path, item)
         report.errors.extend({"path": p, "error": e} for p, e in walked.errors)
@@ -207,14 +209,14 @@ def _read_and_record(
     def flush() -> None:
         nonlocal last_commit
         if batch:
-            for outcome, (_, facts, _) in zip(inv.record_many(batch), batch):
+            for outcome, (_, facts, _) in zip(inv.record_many(batch), batch, strict=True):
                 if outcome.status == "new":
                     report.new += 1
                 elif outcome.status == "changed":
                     report.changed += 1
                 else:
                     report.unchanged += 1
-                if facts.decode_error and outcome.new_content:
+                if facts.decode_error:
                     report.undecodable.append(
                         {"path": outcome.path, "sha256": facts.sha256, "error": facts.decode_error}
                     )

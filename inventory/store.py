@@ -245,7 +245,7 @@ class Inventory:
             f"p.first_seen, p.missing_since FROM paths p JOIN content c ON c.sha256 = p.sha256 {where} "
             "ORDER BY p.path"
         )
-        return [dict(zip(LIST_FIELDS, r)) for r in rows]
+        return [dict(zip(LIST_FIELDS, r, strict=True)) for r in rows]
 
     def counts(self) -> dict[str, int]:
         c = self.conn
@@ -288,7 +288,7 @@ class Inventory:
             "phash, dhash, frame_hashes, hash_params, details, decode_error"
         )
         row = self.conn.execute(f"SELECT {cols} FROM content WHERE sha256 = ?", (sha,)).fetchone()
-        record = dict(zip([c.strip() for c in cols.split(",")], row))
+        record = dict(zip([c.strip() for c in cols.split(",")], row, strict=True))
         for key in ("frame_hashes", "hash_params", "details"):
             if record[key]:
                 record[key] = json.loads(record[key])

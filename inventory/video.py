@@ -49,7 +49,7 @@ def parse_header(text: str) -> dict[str, Any]:
     m = _DURATION.search(text)
     if m:
         hours, minutes, seconds = int(m.group(1)), int(m.group(2)), float(m.group(3))
-        info["duration_ms"] = int(round((hours * 3600 + minutes * 60 + seconds) * 1000))
+        info["duration_ms"] = round((hours * 3600 + minutes * 60 + seconds) * 1000)
     m = _VIDEO.search(text)
     if m:
         info["codec"] = m.group(1)
@@ -65,7 +65,7 @@ def parse_header(text: str) -> dict[str, Any]:
         stream_block = after if nxt < 0 else after[:nxt]
         rot = _ROTATE.search(stream_block)
         if rot:
-            info["rotation"] = int(round(float(rot.group(1)))) % 360
+            info["rotation"] = round(float(rot.group(1))) % 360
     m = _AUDIO.search(text)
     if m:
         info["audio_codec"] = m.group(1)

@@ -54,7 +54,9 @@ def add_profile(p: argparse.ArgumentParser) -> None:
     )
 
 
-def add_json(p: argparse.ArgumentParser, what: str = "print one JSON document on stdout and nothing else") -> None:
+def add_json(
+    p: argparse.ArgumentParser, what: str = "print one JSON document on stdout and nothing else"
+) -> None:
     p.add_argument("--json", action="store_true", help=what)
 
 

@@ -21,7 +21,9 @@ what was recorded. Your own profiles are not touched.
 def register(sub: Any) -> None:
     p = command(sub, "demo", "run Keepmark on built-in samples", DESCRIPTION)
     p.add_argument("folder", nargs="?", metavar="FOLDER", help="a new or empty folder for the workspace")
-    p.add_argument("-p", "--profile", default="demo", metavar="NAME", help="name of the demo profile (default: demo)")
+    p.add_argument(
+        "-p", "--profile", default="demo", metavar="NAME", help="name of the demo profile (default: demo)"
+    )
     add_json(p)
     p.set_defaults(handler=run)
 
@@ -63,7 +65,10 @@ def run(args: argparse.Namespace) -> int:
             if r["capture_time"]:
                 detail += f", taken {r['capture_time']}"
             note = f"  ({detail.strip(', ')})" if detail else ""
-            out(f"  {r['sha256'][:12]}  {r['kind']:<5} {r['format']:<4} {size(r['size']):>8}  {r['relpath']}{note}")
+            out(
+                f"  {r['sha256'][:12]}  {r['kind']:<5} {r['format']:<4} {size(r['size']):>8}  "
+                f"{r['relpath']}{note}"
+            )
         out(f"Ledger {'intact' if result.ledger_ok else 'BROKEN'}: {result.ledger_entries} entries")
         out("Explore it:")
         out(f"  export KEEPMARK_HOME='{result.home}'")

@@ -21,10 +21,18 @@ example:
 def register(sub: Any) -> None:
     p = command(sub, "init", "create a profile for a creator account", DESCRIPTION)
     p.add_argument("name", nargs="?", metavar="NAME", help="the profile's name (letters, digits, . _ -)")
-    p.add_argument("-p", "--profile", dest="profile_name", metavar="NAME", help="the profile's name, instead of NAME")
+    p.add_argument(
+        "-p", "--profile", dest="profile_name", metavar="NAME", help="the profile's name, instead of NAME"
+    )
     p.add_argument("--account", required=True, help='the account\'s display name, e.g. "Lily Chen"')
     p.add_argument("--handle", required=True, help="the account's handle or ID, e.g. lily.shoots")
-    p.add_argument("--source", action="append", required=True, metavar="DIR", help="a folder you shoot or export into (repeatable)")
+    p.add_argument(
+        "--source",
+        action="append",
+        required=True,
+        metavar="DIR",
+        help="a folder you shoot or export into (repeatable)",
+    )
     p.add_argument(
         "--target",
         action="append",
@@ -32,8 +40,20 @@ def register(sub: Any) -> None:
         metavar="SPEC",
         help="where backups go: a folder path, s3://bucket/prefix or rclone:remote:path (repeatable)",
     )
-    p.add_argument("--important", action="append", default=[], metavar="DIR", help="a subfolder backed up in real time (repeatable)")
-    p.add_argument("--ignore", action="append", default=[], metavar="GLOB", help="files to leave out, e.g. '*.lrcat-wal' (repeatable)")
+    p.add_argument(
+        "--important",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a subfolder backed up in real time (repeatable)",
+    )
+    p.add_argument(
+        "--ignore",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="files to leave out, e.g. '*.lrcat-wal' (repeatable)",
+    )
     p.add_argument("--output", metavar="DIR", help="where stamped copies go (default: under Keepmark's home)")
     p.add_argument("--force", action="store_true", help="replace an existing profile of that name")
     add_json(p)
@@ -45,7 +65,9 @@ def run(args: argparse.Namespace) -> int:
 
     chosen = args.name or args.profile_name
     if not chosen:
-        raise UsageError("give the new profile's name: backup init NAME --account ... --handle ... --source DIR")
+        raise UsageError(
+            "give the new profile's name: backup init NAME --account ... --handle ... --source DIR"
+        )
     if args.name and args.profile_name and args.name != args.profile_name:
         raise UsageError(f"two names given ({args.name} and --profile {args.profile_name}): give one")
     profile = create_profile(
@@ -60,7 +82,9 @@ def run(args: argparse.Namespace) -> int:
         overwrite=args.force,
     )
     if args.json:
-        emit_json({"ok": True, "profile": profile.name, "file": str(profile.file), "settings": profile.as_dict()})
+        emit_json(
+            {"ok": True, "profile": profile.name, "file": str(profile.file), "settings": profile.as_dict()}
+        )
     else:
         out(f"Wrote profile {profile.name!r} to {profile.file}")
         out(f"Next: backup profile check -p {profile.name}; backup inventory scan -p {profile.name}")

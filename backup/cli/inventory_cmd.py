@@ -27,12 +27,22 @@ def register(sub: Any) -> None:
     inner = group.add_subparsers(title="commands", metavar="COMMAND", parser_class=Parser, required=True)
 
     p = command(inner, "scan", "record new and changed files", SCAN_DESCRIPTION)
-    p.add_argument("paths", nargs="*", metavar="PATH", help="folders or files inside the source folders (default: all of them)")
+    p.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="folders or files inside the source folders (default: all of them)",
+    )
     add_profile(p)
     add_json(p)
     p.set_defaults(handler=run_scan)
 
-    p = command(inner, "list", "list the files in the inventory", "List the files in the inventory, one line (or JSON entry) per file.")
+    p = command(
+        inner,
+        "list",
+        "list the files in the inventory",
+        "List the files in the inventory, one line (or JSON entry) per file.",
+    )
     p.add_argument("--all", action="store_true", help="also list paths no longer found on disk")
     add_profile(p)
     add_json(p)

@@ -11,7 +11,10 @@ from backup.errors import EXIT_FAILED
 
 def register(sub: Any) -> None:
     group = command(
-        sub, "ledger", "verify the tamper-evident ledger", "The append-only, hash-chained record of everything the inventory learned."
+        sub,
+        "ledger",
+        "verify the tamper-evident ledger",
+        "The append-only, hash-chained record of everything the inventory learned.",
     )
     inner = group.add_subparsers(title="commands", metavar="COMMAND", parser_class=Parser, required=True)
     p = command(

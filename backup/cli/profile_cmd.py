@@ -10,13 +10,25 @@ from backup.errors import EXIT_CANNOT_START
 
 
 def register(sub: Any) -> None:
-    group = command(sub, "profile", "list, show and check account profiles", "List, show and check account profiles.")
+    group = command(
+        sub, "profile", "list, show and check account profiles", "List, show and check account profiles."
+    )
     inner = group.add_subparsers(title="commands", metavar="COMMAND", parser_class=Parser, required=True)
-    p = command(inner, "list", "list the profiles", "List the profiles in $KEEPMARK_HOME/profiles (the selected one marked *).")
+    p = command(
+        inner,
+        "list",
+        "list the profiles",
+        "List the profiles in $KEEPMARK_HOME/profiles (the selected one marked *).",
+    )
     add_profile(p)
     add_json(p)
     p.set_defaults(handler=run_list)
-    p = command(inner, "show", "show a profile with its defaults filled in", "Show a profile with every default filled in, and where its state lives.")
+    p = command(
+        inner,
+        "show",
+        "show a profile with its defaults filled in",
+        "Show a profile with every default filled in, and where its state lives.",
+    )
     add_profile(p)
     add_json(p)
     p.set_defaults(handler=run_show)
@@ -69,7 +81,12 @@ def run_show(args: argparse.Namespace) -> int:
     from backup.workspace import state_summary
 
     profile = load(args.profile)
-    doc = {"profile": profile.name, "file": str(profile.file), **state_summary(profile), "settings": profile.as_dict()}
+    doc = {
+        "profile": profile.name,
+        "file": str(profile.file),
+        **state_summary(profile),
+        "settings": profile.as_dict(),
+    }
     if args.json:
         emit_json(doc)
         return 0
@@ -101,7 +118,14 @@ def run_check(args: argparse.Namespace) -> int:
         profile = load(str(path))
     except ProfileError as exc:
         if args.json:
-            emit_json({"ok": False, "file": exc.file, "problems": [p.as_dict() for p in exc.problems], "warnings": []})
+            emit_json(
+                {
+                    "ok": False,
+                    "file": exc.file,
+                    "problems": [p.as_dict() for p in exc.problems],
+                    "warnings": [],
+                }
+            )
         for p in exc.problems:
             warn(f"profile error: {p.line(exc.file)}")
         return EXIT_CANNOT_START

@@ -66,11 +66,16 @@ def locate(ref: str | None) -> Path:
 def read_toml(path: Path) -> dict[str, Any]:
     try:
         with open(path, "rb") as f:
-            return tomllib.load(f)
+            data: dict[str, Any] = tomllib.load(f)
+            return data
     except tomllib.TOMLDecodeError as exc:
-        raise ProfileError(str(path), [Problem("(syntax)", f"not valid TOML: {exc}", "fix the line it names")]) from exc
+        raise ProfileError(
+            str(path), [Problem("(syntax)", f"not valid TOML: {exc}", "fix the TOML syntax where it says")]
+        ) from exc
     except UnicodeDecodeError as exc:
-        raise ProfileError(str(path), [Problem("(encoding)", "not UTF-8 text", "save the file as UTF-8")]) from exc
+        raise ProfileError(
+            str(path), [Problem("(encoding)", "not UTF-8 text", "save the file as UTF-8")]
+        ) from exc
     except OSError as exc:
         raise ProfileNotFound(f"{path}: cannot read: {exc.strerror or exc}") from exc
 
@@ -80,7 +85,13 @@ def profile_name(path: Path) -> str:
     if not NAME_RE.match(name):
         raise ProfileError(
             str(path),
-            [Problem("(file name)", f"{name!r} is not a usable profile name", "rename the file using letters, digits, '.', '_' and '-'")],
+            [
+                Problem(
+                    "(file name)",
+                    f"{name!r} is not a usable profile name",
+                    "rename the file using letters, digits, '.', '_' and '-'",
+                )
+            ],
         )
     return name
 

@@ -53,6 +53,8 @@ def parse_slot(text: str) -> Slot:
         return Slot("weekly", WEEKDAYS.index(day), *_clock(words[2]))
     if len(words) == 3 and words[0] == "monthly":
         if not words[1].isdigit() or not 1 <= int(words[1]) <= 28:
-            raise ScheduleSyntaxError(f"{words[1]!r} is not a day of the month from 1 to 28 (every month has it)")
+            raise ScheduleSyntaxError(
+                f"{words[1]!r} is not a day of the month from 1 to 28 (every month has it)"
+            )
         return Slot("monthly", int(words[1]), *_clock(words[2]))
     raise ScheduleSyntaxError(f"{text!r} is not a schedule")

@@ -63,7 +63,7 @@ _SECRET_RE = re.compile(
 )
 _CREDENTIAL_FIX = (
     "remove it: credentials never go in a profile; S3 takes them from the AWS credential chain "
-    "(environment, ~/.aws/credentials, or aws_profile = \"name\"), rclone from its rclone.conf"
+    '(environment, ~/.aws/credentials, or aws_profile = "name"), rclone from its rclone.conf'
 )
 
 
@@ -98,14 +98,20 @@ class _Reader:
     def add(self, key: str, message: str, fix: str = "") -> None:
         self.problems.append(Problem(key, message, fix))
 
-    def string(self, table: dict[str, Any], key: str, where: str, default: Any = None, required: bool = False) -> Any:
+    def string(
+        self, table: dict[str, Any], key: str, where: str, default: Any = None, required: bool = False
+    ) -> Any:
         if key not in table:
             if required:
                 self.add(f"{where}.{key}", "missing", f'add {key} = "..." under [{where.split("[")[0]}]')
             return default
         value = table[key]
         if not isinstance(value, str):
-            self.add(f"{where}.{key}", f"must be text, not {_type_name(value)}", f'write it in quotes: {key} = "..."')
+            self.add(
+                f"{where}.{key}",
+                f"must be text, not {_type_name(value)}",
+                f'write it in quotes: {key} = "..."',
+            )
             return default
         if required and not value.strip():
             self.add(f"{where}.{key}", "must not be empty", f'give it a value: {key} = "..."')
@@ -131,7 +137,11 @@ class _Reader:
             self.add(f"{where}.{key}", "must be a list of text", f'write it as {key} = ["...", "..."]')
             return []
         if required and not value:
-            self.add(f"{where}.{key}", "must name at least one folder", f'write it as {key} = ["~/Pictures/Shoots"]')
+            self.add(
+                f"{where}.{key}",
+                "must name at least one folder",
+                f'write it as {key} = ["~/Pictures/Shoots"]',
+            )
         return list(value)
 
     def number(
@@ -148,22 +158,34 @@ class _Reader:
             return default
         value = table[key]
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            self.add(f"{where}.{key}", f"must be a number, not {_type_name(value)}", f"write e.g. {key} = {default}")
+            self.add(
+                f"{where}.{key}",
+                f"must be a number, not {_type_name(value)}",
+                f"write e.g. {key} = {default}",
+            )
             return default
         if not low <= value <= high:
             self.add(f"{where}.{key}", f"{value} is out of range {low}-{high}", advice)
             return default
         return float(value)
 
-    def integer(self, table: dict[str, Any], key: str, where: str, default: int | None, low: int, high: int) -> Any:
+    def integer(
+        self, table: dict[str, Any], key: str, where: str, default: int | None, low: int, high: int
+    ) -> Any:
         if key not in table:
             return default
         value = table[key]
         if isinstance(value, bool) or not isinstance(value, int):
-            self.add(f"{where}.{key}", f"must be a whole number, not {_type_name(value)}", f"write e.g. {key} = {low if default is None else default}")
+            self.add(
+                f"{where}.{key}",
+                f"must be a whole number, not {_type_name(value)}",
+                f"write e.g. {key} = {low if default is None else default}",
+            )
             return default
         if not low <= value <= high:
-            self.add(f"{where}.{key}", f"{value} is out of range {low}-{high}", f"use a value from {low} to {high}")
+            self.add(
+                f"{where}.{key}", f"{value} is out of range {low}-{high}", f"use a value from {low} to {high}"
+            )
             return default
         return value
 
@@ -172,11 +194,17 @@ class _Reader:
             return default
         value = table[key]
         if not isinstance(value, bool):
-            self.add(f"{where}.{key}", f"must be true or false, not {_type_name(value)}", f"write {key} = true or {key} = false")
+            self.add(
+                f"{where}.{key}",
+                f"must be true or false, not {_type_name(value)}",
+                f"write {key} = true or {key} = false",
+            )
             return default
         return value
 
-    def choice(self, table: dict[str, Any], key: str, where: str, options: tuple[str, ...], default: Any) -> Any:
+    def choice(
+        self, table: dict[str, Any], key: str, where: str, options: tuple[str, ...], default: Any
+    ) -> Any:
         value = self.string(table, key, where)
         if value is None:
             return default
@@ -185,7 +213,9 @@ class _Reader:
 
             close = difflib.get_close_matches(value, list(options), n=1, cutoff=0.5)
             hint = f"did you mean {close[0]!r}? " if close else ""
-            self.add(f"{where}.{key}", f"{value!r} is not one of {', '.join(options)}", f"{hint}use one of those")
+            self.add(
+                f"{where}.{key}", f"{value!r} is not one of {', '.join(options)}", f"{hint}use one of those"
+            )
             return default
         return value
 
@@ -220,7 +250,9 @@ def _unknown_keys(table: dict[str, Any], allowed: tuple[str, ...], where: str, r
 def _table(raw: dict[str, Any], name: str, reader: _Reader) -> dict[str, Any]:
     value = raw.get(name, {})
     if not isinstance(value, dict):
-        reader.add(name, f"must be a table ([{name}]), not {_type_name(value)}", f"write it as a [{name}] section")
+        reader.add(
+            name, f"must be a table ([{name}]), not {_type_name(value)}", f"write it as a [{name}] section"
+        )
         return {}
     return value
 
@@ -238,20 +270,24 @@ def _schedule(table: dict[str, Any], key: str, default: str, reader: _Reader) ->
             'write e.g. "weekly sun 03:00", "monthly 1 04:00", "daily 02:30" or "off"',
         )
         return default
-    return value
+    return str(value)
 
 
 def _target(raw: Any, index: int, reader: _Reader) -> Target | None:
     where = f"targets[{index}]"
     if not isinstance(raw, dict):
-        reader.add(where, f"must be a table, not {_type_name(raw)}", "write each target as a [[targets]] section")
+        reader.add(
+            where, f"must be a table, not {_type_name(raw)}", "write each target as a [[targets]] section"
+        )
         return None
     type_ = reader.choice(raw, "type", where, TARGET_TYPES, None)
     if "type" not in raw:
         reader.add(f"{where}.type", "missing", 'add type = "local", "s3" or "rclone"')
     name = reader.string(raw, "name", where, required=True)
     if name and not NAME_RE.match(name):
-        reader.add(f"{where}.name", f"{name!r} is not a usable name", "use letters, digits, '.', '_' and '-' only")
+        reader.add(
+            f"{where}.name", f"{name!r} is not a usable name", "use letters, digits, '.', '_' and '-' only"
+        )
     for key in raw:
         if key in ("name", "type") or _SECRET_RE.search(key):
             continue
@@ -259,7 +295,11 @@ def _target(raw: Any, index: int, reader: _Reader) -> Target | None:
             reader.add(f"{where}.{key}", "unknown key", _did_you_mean(key, list(ALL_TARGET_KEYS)))
         elif type_ and key not in TARGET_KEYS[type_]:
             owner = next(t for t, keys in TARGET_KEYS.items() if key in keys)
-            reader.add(f"{where}.{key}", f"is for {owner} targets, not {type_}", f"remove it, or set type = \"{owner}\"")
+            reader.add(
+                f"{where}.{key}",
+                f"is for {owner} targets, not {type_}",
+                f'remove it, or set type = "{owner}"',
+            )
     if type_ is None:
         return None
     if type_ == "local":
@@ -269,22 +309,38 @@ def _target(raw: Any, index: int, reader: _Reader) -> Target | None:
     if type_ == "rclone":
         remote = reader.string(raw, "remote", where)
         if remote is None:
-            reader.add(f"{where}.remote", "missing", 'add remote = "gdrive:Keepmark" (a remote from rclone.conf)')
+            reader.add(
+                f"{where}.remote", "missing", 'add remote = "gdrive:Keepmark" (a remote from rclone.conf)'
+            )
         elif not re.match(r"^[^:/\\]+:", remote) and not remote.startswith(":"):
-            reader.add(f"{where}.remote", f"{remote!r} is not an rclone remote", 'write it as "remote-name:folder"')
+            reader.add(
+                f"{where}.remote", f"{remote!r} is not an rclone remote", 'write it as "remote-name:folder"'
+            )
         return Target(name=name or f"target{index}", type=type_, remote=remote)
     bucket = reader.string(raw, "bucket", where)
     if bucket is None:
         reader.add(f"{where}.bucket", "missing", 'add bucket = "my-backups"')
     elif not re.match(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", bucket):
-        reader.add(f"{where}.bucket", f"{bucket!r} is not a valid bucket name", "use 3-63 lowercase letters, digits, '.' and '-'")
+        reader.add(
+            f"{where}.bucket",
+            f"{bucket!r} is not a valid bucket name",
+            "use 3-63 lowercase letters, digits, '.' and '-'",
+        )
     endpoint = reader.string(raw, "endpoint_url", where)
     if endpoint is not None and not re.match(r"^https?://[^\s/]+", endpoint):
-        reader.add(f"{where}.endpoint_url", f"{endpoint!r} is not an http(s) URL", 'write e.g. "https://s3.us-west-004.backblazeb2.com"')
+        reader.add(
+            f"{where}.endpoint_url",
+            f"{endpoint!r} is not an http(s) URL",
+            'write e.g. "https://s3.us-west-004.backblazeb2.com"',
+        )
     lock_days = reader.integer(raw, "object_lock_days", where, None, 1, 36500)
     lock_mode = reader.choice(raw, "object_lock_mode", where, LOCK_MODES, None)
     if lock_mode and not lock_days:
-        reader.add(f"{where}.object_lock_mode", "set without object_lock_days", "add object_lock_days = 30 (or remove the mode)")
+        reader.add(
+            f"{where}.object_lock_mode",
+            "set without object_lock_days",
+            "add object_lock_days = 30 (or remove the mode)",
+        )
     return Target(
         name=name or f"target{index}",
         type=type_,
@@ -319,7 +375,9 @@ def parse(raw: dict[str, Any], file: Path, name: str) -> tuple[Profile | None, l
     src = _table(raw, "sources", reader)
     if "sources" not in raw:
         reader.add("sources", "missing", 'add a [sources] section with folders = ["~/Pictures/Shoots"]')
-    folders = [reader.resolve(f) for f in reader.str_list(src, "folders", "sources", required="sources" in raw)]
+    folders = [
+        reader.resolve(f) for f in reader.str_list(src, "folders", "sources", required="sources" in raw)
+    ]
     important = [reader.resolve(f) for f in reader.str_list(src, "important", "sources")]
     sources = Sources(
         folders=tuple(folders),
@@ -330,10 +388,18 @@ def parse(raw: dict[str, Any], file: Path, name: str) -> tuple[Profile | None, l
     for i, f in enumerate(folders):
         for g in folders[:i]:
             if f == g or _inside(f, g) or _inside(g, f):
-                reader.add("sources.folders", f"{f} and {g} overlap", "list each folder once, and no folder inside another")
+                reader.add(
+                    "sources.folders",
+                    f"{f} and {g} overlap",
+                    "list each folder once, and no folder inside another",
+                )
     for imp in important:
         if not any(imp == f or _inside(imp, f) for f in folders):
-            reader.add("sources.important", f"{imp} is not inside any of sources.folders", "list subfolders of your source folders")
+            reader.add(
+                "sources.important",
+                f"{imp} is not inside any of sources.folders",
+                "list subfolders of your source folders",
+            )
 
     wm = _table(raw, "watermark", reader)
     watermark = WatermarkSettings(
@@ -356,7 +422,9 @@ def parse(raw: dict[str, Any], file: Path, name: str) -> tuple[Profile | None, l
     targets: list[Target] = []
     raw_targets = raw.get("targets", [])
     if not isinstance(raw_targets, list):
-        reader.add("targets", "must be a list of [[targets]] sections", "write each target as a [[targets]] section")
+        reader.add(
+            "targets", "must be a list of [[targets]] sections", "write each target as a [[targets]] section"
+        )
         raw_targets = []
     for i, t in enumerate(raw_targets, start=1):
         target = _target(t, i, reader)
@@ -364,7 +432,9 @@ def parse(raw: dict[str, Any], file: Path, name: str) -> tuple[Profile | None, l
             targets.append(target)
     names = [t.name for t in targets]
     for dup in sorted({n for n in names if names.count(n) > 1}):
-        reader.add("targets", f"the name {dup!r} is used by more than one target", "give each target its own name")
+        reader.add(
+            "targets", f"the name {dup!r} is used by more than one target", "give each target its own name"
+        )
 
     sched = _table(raw, "schedule", reader)
     schedule = Schedule(
@@ -418,15 +488,27 @@ def check_on_disk(profile: Profile) -> tuple[list[Problem], list[Problem]]:
     warnings: list[Problem] = []
     for folder in profile.sources.folders:
         if not folder.exists():
-            errors.append(Problem("sources.folders", f"{folder} does not exist", "create it, connect its drive, or fix the path"))
+            errors.append(
+                Problem(
+                    "sources.folders",
+                    f"{folder} does not exist",
+                    "create it, connect its drive, or fix the path",
+                )
+            )
         elif not folder.is_dir():
             errors.append(Problem("sources.folders", f"{folder} is not a folder", "list folders, not files"))
     for folder in profile.sources.important:
         if not folder.is_dir():
-            errors.append(Problem("sources.important", f"{folder} does not exist", "create it or fix the path"))
+            errors.append(
+                Problem("sources.important", f"{folder} does not exist", "create it or fix the path")
+            )
     logo = profile.watermark.logo
     if logo is not None and not logo.is_file():
-        errors.append(Problem("watermark.logo", f"{logo} does not exist", "give the path of a PNG logo, or remove the key"))
+        errors.append(
+            Problem(
+                "watermark.logo", f"{logo} does not exist", "give the path of a PNG logo, or remove the key"
+            )
+        )
     out = profile.watermark.output
     if out is not None:
         for folder in profile.sources.folders:
@@ -435,18 +517,28 @@ def check_on_disk(profile: Profile) -> tuple[list[Problem], list[Problem]]:
                     Problem(
                         "watermark.output",
                         f"{out} is inside the source folder {folder}",
-                        "choose a folder outside the sources, so stamped copies are never taken for originals",
+                        "choose a folder outside the sources, so stamped copies are never taken "
+                        "for originals",
                     )
                 )
     for t in profile.targets:
         if t.type == "local" and t.path is not None:
             if any(t.path == f or _inside(t.path, f) or _inside(f, t.path) for f in profile.sources.folders):
-                errors.append(Problem(f"target {t.name}.path", f"{t.path} overlaps a source folder", "back up to another drive or folder"))
+                errors.append(
+                    Problem(
+                        f"target {t.name}.path",
+                        f"{t.path} overlaps a source folder",
+                        "back up to another drive or folder",
+                    )
+                )
             elif not t.path.exists():
                 parent = t.path.parent
-                hint = "connect the drive" if not parent.exists() else "it will be created by the first backup"
+                hint = (
+                    "connect the drive" if not parent.exists() else "it will be created by the first backup"
+                )
                 warnings.append(Problem(f"target {t.name}.path", f"{t.path} does not exist yet", hint))
     if not profile.targets:
-        warnings.append(Problem("targets", "no backup targets", "add at least two [[targets]], one of them off-site"))
+        warnings.append(
+            Problem("targets", "no backup targets", "add at least two [[targets]], one of them off-site")
+        )
     return errors, warnings
-

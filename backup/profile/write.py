@@ -32,7 +32,7 @@ def parse_target(spec: str, taken: set[str]) -> dict[str, str]:
             table["prefix"] = prefix.strip("/")
     elif spec.startswith("rclone:"):
         remote = spec[len("rclone:") :]
-        if ":" not in remote or remote.startswith(":") and remote.count(":") < 2:
+        if ":" not in remote or (remote.startswith(":") and remote.count(":") < 2):
             raise UsageError(f"--target {spec}: write rclone:REMOTE:PATH, e.g. rclone:gdrive:Keepmark")
         table = {"name": remote.split(":", 1)[0].strip() or "rclone", "type": "rclone", "remote": remote}
     elif re.match(r"^[a-z][a-z0-9+.-]*://", spec, re.IGNORECASE):
