@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 HOME_ENV = "KEEPMARK_HOME"
+PROFILE_ENV = "KEEPMARK_PROFILE"
 
 
 def keepmark_home() -> Path:

@@ -35,13 +35,14 @@ def hash_params_for(kind: str) -> str:
         "scheme": SCHEME,
         "phash": {"hash_size": HASH_SIZE, "highfreq_factor": HIGHFREQ_FACTOR},
         "dhash": {"hash_size": HASH_SIZE},
-        "source": "greyscale, EXIF orientation applied, short side reduced to 64-127 px",
         "imagehash": imagehash.__version__,
         "pillow": PIL.__version__,
     }
     if kind == "video":
-        params["frames"] = "pHash of frames at evenly spaced points, scaled to 64x64 by ffmpeg"
+        params["source"] = "frames at evenly spaced points, each scaled to 64x64 greyscale by ffmpeg"
         params["ffmpeg"] = _ffmpeg_version()
+    else:
+        params["source"] = "greyscale, EXIF orientation applied, short side reduced to 64-127 px"
     return json.dumps(params, sort_keys=True, separators=(",", ":"))
 
 

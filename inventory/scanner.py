@@ -93,9 +93,20 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def printable(path: str) -> str:
+    """A path as text that can be printed and stored: undecodable bytes become U+FFFD."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return path
+
+
 def _read(found: Found) -> tuple[Found, FileFacts | None, Observed | None, str | None]:
     from inventory.examine import examine
 
+    if printable(found.path) != found.path:
+        return found, None, None, "its name is not valid UTF-8, so it cannot be recorded: rename it"
     try:
         facts, observed = examine(found.path, os.path.basename(found.path))
     except FileNotFoundError:
@@ -147,8 +158,8 @@ def scan(
         )
         for item in walked.files:
             found.setdefault(item.path, item)
-        report.errors.extend({"path": p, "error": e} for p, e in walked.errors)
-        report.skipped.extend({"path": p, "reason": r} for p, r in walked.skipped)
+        report.errors.extend({"path": printable(p), "error": e} for p, e in walked.errors)
+        report.skipped.extend({"path": printable(p), "reason": r} for p, r in walked.skipped)
         report.ignored += walked.ignored
         incomplete.extend(walked.incomplete)
         complete.append(source)
@@ -210,6 +221,11 @@ def _read_and_record(
         nonlocal last_commit
         if batch:
             for outcome, (_, facts, _) in zip(inv.record_many(batch), batch, strict=True):
+                if outcome.status == "failed":
+                    report.errors.append(
+                        {"path": printable(outcome.path), "error": outcome.error or "failed"}
+                    )
+                    continue
                 if outcome.status == "new":
                     report.new += 1
                 elif outcome.status == "changed":
@@ -228,7 +244,7 @@ def _read_and_record(
         if progress is not None:
             progress.advance(item.path, item.size)
         if error is not None or facts is None or observed is None:
-            report.errors.append({"path": item.path, "error": error or "unknown error"})
+            report.errors.append({"path": printable(item.path), "error": error or "unknown error"})
             return
         report.bytes_read += observed.size
         batch.append((item, facts, observed))

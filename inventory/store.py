@@ -48,12 +48,14 @@ Known = tuple[str, int, int, int, "str | None"]
 
 
 class Recorded(NamedTuple):
-    """The outcome of recording one file: ``new`` path, ``changed`` content, or ``unchanged``."""
+    """The outcome of recording one file: ``new`` path, ``changed`` content, ``unchanged``,
+    or ``failed`` (with ``error``; the rest of the batch is recorded all the same)."""
 
     path: str
     sha256: str
     status: str
     new_content: bool
+    error: str | None = None
 
 
 class Inventory:
@@ -101,11 +103,17 @@ class Inventory:
 
     def record_many(self, items: Sequence[tuple[Found, FileFacts, Observed]]) -> list[Recorded]:
         """Record files that were just read, in one transaction."""
-        now = utc_now()
         out: list[Recorded] = []
         with self.transaction() as conn:
+            now = utc_now()  # taken under the write lock, so ledger times never go backwards
             for found, facts, observed in items:
-                out.append(self._record(conn, found, facts, observed, now))
+                conn.execute("SAVEPOINT one_file")
+                try:
+                    out.append(self._record(conn, found, facts, observed, now))
+                except (sqlite3.Error, ValueError) as exc:
+                    conn.execute("ROLLBACK TO one_file")
+                    out.append(Recorded(found.path, facts.sha256, "failed", False, f"cannot record: {exc}"))
+                conn.execute("RELEASE one_file")
         return out
 
     def record(self, found: Found, facts: FileFacts, observed: Observed) -> Recorded:
@@ -311,14 +319,28 @@ class Inventory:
         report = ledger.verify(self.conn)
         if not report.ok:
             return report
+        # Every content row has its 'original' entry, and every sighting (a content seen at a
+        # path) exactly one entry: 'original' for the first, 'path' for the others. Entries
+        # cut from the end of the ledger leave records that nothing in the ledger covers.
         orphan = self.conn.execute(
-            "SELECT sha256 FROM content WHERE sha256 NOT IN "
-            "(SELECT json_extract(data, '$.sha256') FROM ledger WHERE type = 'original') LIMIT 1"
+            "SELECT c.sha256 FROM content c WHERE NOT EXISTS (SELECT 1 FROM ledger l "
+            "WHERE l.type = 'original' AND json_extract(l.data, '$.sha256') = c.sha256) LIMIT 1"
         ).fetchone()
         if orphan:
             report.ok = False
             report.problem = (
                 f"content {orphan[0]} is in the inventory but no ledger entry records it: "
                 "ledger entries were removed from the end"
+            )
+            return report
+        sightings = self.conn.execute("SELECT count(*) FROM sightings").fetchone()[0]
+        entries = self.conn.execute(
+            "SELECT count(*) FROM ledger WHERE type IN ('original', 'path')"
+        ).fetchone()[0]
+        if sightings != entries:
+            report.ok = False
+            report.problem = (
+                f"the inventory records {sightings} sightings of files but the ledger has {entries} "
+                "entries for them: ledger entries were removed from the end"
             )
         return report

@@ -258,3 +258,35 @@ def test_shipped_example_profile_is_valid_and_has_no_secrets() -> None:
     assert {t.type for t in prof.targets} == {"local", "s3", "rclone"}
     text = path.read_text(encoding="utf-8").lower()
     assert "aws_secret_access_key =" not in text and "password =" not in text
+
+
+def test_literal_braces_handle_and_rclone_connection_strings(home: Path, sources: Path) -> None:
+    write(home, "lily", valid(sources, "[watermark]\ntext = '{{brand}} © {name}'"))
+    assert run_backup("profile", "check", "-p", "lily").code == 0
+    text = valid(sources).replace('handle = "lily.shoots"', 'handle = "@"')
+    write(home, "lily", text)
+    r = run_backup("profile", "check", "-p", "lily")
+    assert r.code == 2 and "account.handle" in r.err
+    write(
+        home,
+        "lily",
+        valid(
+            sources,
+            "[[targets]]\nname = 'x'\ntype = 'rclone'\nremote = ':s3,provider=AWS,secret_access_key=abc:bucket/x'",
+        ),
+    )
+    r = run_backup("profile", "check", "-p", "lily")
+    assert r.code == 2 and "targets[1].remote" in r.err and "credential" in r.err
+    write(home, "lily", valid(sources, "[schedule]\nincremental = 'weekly sun 3:5'"))
+    assert run_backup("profile", "check", "-p", "lily").code == 2
+
+
+def test_overlapping_sources_are_found_through_dot_dot(home: Path, sources: Path) -> None:
+    (sources / "sub").mkdir()
+    text = valid(sources).replace(
+        f'folders = ["{sources.as_posix()}"]',
+        f'folders = ["{sources.as_posix()}", "{sources.as_posix()}/sub/../sub"]',
+    )
+    write(home, "lily", text)
+    r = run_backup("profile", "check", "-p", "lily")
+    assert r.code == 2 and "overlap" in r.err

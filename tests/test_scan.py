@@ -381,3 +381,21 @@ def test_show_and_export(home: Path, sources: Path, profile: str, tmp_path: Path
     doc = run_backup("inventory", "export", "-p", profile, "--json").json()
     assert doc["count"] == 2 and {f["sha256"] for f in doc["files"]} == {f["sha256"] for f in files.values()}
     assert not list(out_csv.parent.glob("*.keepmark-tmp"))
+
+
+@pytest.mark.skipif(
+    os.name == "nt" or os.uname().sysname == "Darwin", reason="file names are bytes only on Linux"
+)
+def test_name_that_is_not_utf8_is_reported_and_the_batch_goes_on(
+    home: Path, sources: Path, profile: str
+) -> None:
+    root = os.fsencode(sources)
+    with open(root + b"/bad\xff\xfename.txt", "wb") as f:
+        f.write(b"x")
+    (sources / "good.txt").write_text("good")
+    r = run_backup("inventory", "scan", "-p", profile, "--json")
+    assert r.code == 1
+    doc = r.json()
+    assert doc["new"] == 1 and "not valid UTF-8" in doc["errors"][0]["error"]
+    assert "bad\ufffd\ufffdname.txt" in doc["errors"][0]["path"]
+    assert set(listing()) == {"good.txt"}

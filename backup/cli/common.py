@@ -10,8 +10,7 @@ import sys
 from typing import Any
 
 from backup.errors import EXIT_CODES
-
-PROFILE_ENV = "KEEPMARK_PROFILE"
+from backup.home import PROFILE_ENV
 
 
 class Formatter(argparse.RawDescriptionHelpFormatter):

@@ -54,7 +54,7 @@ def register(sub: Any) -> None:
         metavar="GLOB",
         help="files to leave out, e.g. '*.lrcat-wal' (repeatable)",
     )
-    p.add_argument("--output", metavar="DIR", help="where stamped copies go (default: under Keepmark's home)")
+    p.add_argument("--output", metavar="DIR", help="where stamped copies go: a folder outside the sources")
     p.add_argument("--force", action="store_true", help="replace an existing profile of that name")
     add_json(p)
     p.set_defaults(handler=run)

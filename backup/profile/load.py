@@ -17,7 +17,6 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-PROFILE_ENV = "KEEPMARK_PROFILE"
 toml_loads = tomllib.loads
 
 

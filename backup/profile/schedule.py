@@ -32,7 +32,7 @@ class ScheduleSyntaxError(ValueError):
 
 def _clock(text: str) -> tuple[int, int]:
     parts = text.split(":")
-    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+    if len(parts) != 2 or not all(p.isdigit() and len(p) == 2 for p in parts):
         raise ScheduleSyntaxError(f"{text!r} is not a time of day like 03:00")
     hour, minute = int(parts[0]), int(parts[1])
     if not (0 <= hour <= 23 and 0 <= minute <= 59):

@@ -16,10 +16,12 @@ from backup.errors import Problem
 from backup.profile.model import (
     DEFAULT_FULL,
     DEFAULT_INCREMENTAL,
+    DEFAULT_MONTHLY,
     DEFAULT_OPACITY,
     DEFAULT_POSITION,
     DEFAULT_SIZE,
     DEFAULT_TEXT,
+    DEFAULT_WEEKLY,
     LOCK_MODES,
     POSITIONS,
     STORAGE_CLASSES,
@@ -65,6 +67,13 @@ _CREDENTIAL_FIX = (
     "remove it: credentials never go in a profile; S3 takes them from the AWS credential chain "
     '(environment, ~/.aws/credentials, or aws_profile = "name"), rclone from its rclone.conf'
 )
+
+
+def _connection_secret(remote: str) -> bool:
+    """An rclone connection string (``:s3,secret_access_key=...:bucket``) with a credential."""
+    head = remote.split(":", 2)[1] if remote.startswith(":") else remote.split(":", 1)[0]
+    params = head.split(",")[1:]
+    return any(_SECRET_RE.search(p.split("=", 1)[0]) for p in params)
 
 
 def _did_you_mean(key: str, options: tuple[str, ...] | list[str]) -> str:
@@ -122,8 +131,10 @@ class _Reader:
         return self.resolve(value) if value else None
 
     def resolve(self, value: str) -> Path:
+        """``~`` expanded; relative to the profile's folder; ``..`` and ``.`` normalised (symlinks
+        are kept as written, so paths read as the creator wrote them)."""
         p = Path(os.path.expanduser(value))
-        return p if p.is_absolute() else (self.base / p).resolve()
+        return Path(os.path.abspath(p if p.is_absolute() else self.base / p))
 
     def str_list(self, table: dict[str, Any], key: str, where: str, required: bool = False) -> list[str]:
         if key not in table:
@@ -316,6 +327,8 @@ def _target(raw: Any, index: int, reader: _Reader) -> Target | None:
             reader.add(
                 f"{where}.remote", f"{remote!r} is not an rclone remote", 'write it as "remote-name:folder"'
             )
+        elif _connection_secret(remote):
+            reader.add(f"{where}.remote", "carries a credential in its connection string", _CREDENTIAL_FIX)
         return Target(name=name or f"target{index}", type=type_, remote=remote)
     bucket = reader.string(raw, "bucket", where)
     if bucket is None:
@@ -371,6 +384,9 @@ def parse(raw: dict[str, Any], file: Path, name: str) -> tuple[Profile | None, l
         name=reader.string(account, "name", "account", "", required="account" in raw) or "",
         handle=(reader.string(account, "handle", "account", "", required="account" in raw) or "").lstrip("@"),
     )
+    raw_handle = account.get("handle")
+    if isinstance(raw_handle, str) and raw_handle.strip() and not acc.handle:
+        reader.add("account.handle", "is only '@'", 'give the handle itself, e.g. handle = "lily.shoots"')
 
     src = _table(raw, "sources", reader)
     if "sources" not in raw:
@@ -443,8 +459,8 @@ def parse(raw: dict[str, Any], file: Path, name: str) -> tuple[Profile | None, l
     )
     ret = _table(raw, "retention", reader)
     retention = Retention(
-        weekly=reader.integer(ret, "weekly", "retention", 8, 0, 10000),
-        monthly=reader.integer(ret, "monthly", "retention", 12, 0, 10000),
+        weekly=reader.integer(ret, "weekly", "retention", DEFAULT_WEEKLY, 0, 10000),
+        monthly=reader.integer(ret, "monthly", "retention", DEFAULT_MONTHLY, 0, 10000),
     )
     if reader.problems:
         return None, reader.problems
@@ -465,7 +481,7 @@ def parse(raw: dict[str, Any], file: Path, name: str) -> tuple[Profile | None, l
 
 def _check_placeholders(text: str, reader: _Reader) -> None:
     allowed = {"name", "handle", "year", "date"}
-    for found in re.findall(r"\{([^{}]*)\}", text):
+    for found in re.findall(r"\{([^{}]*)\}", text.replace("{{", "").replace("}}", "")):
         if found not in allowed:
             reader.add(
                 "watermark.text",
