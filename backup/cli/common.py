@@ -7,6 +7,7 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from backup.errors import EXIT_CODES
@@ -68,6 +69,29 @@ def command(sub: Any, name: str, summary: str, description: str) -> argparse.Arg
         epilog=EPILOG,
         formatter_class=Formatter,
     )
+
+
+def group(sub: Any, name: str, summary: str, description: str) -> Any:
+    """A command with subcommands (``backup inventory ...``); returns where to add them."""
+    parser = command(sub, name, summary, description)
+    return parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=Parser, required=True)
+
+
+def leaf(
+    sub: Any,
+    name: str,
+    summary: str,
+    description: str,
+    handler: Callable[[argparse.Namespace], int],
+    *,
+    json_help: str = "print one JSON document on stdout and nothing else",
+) -> argparse.ArgumentParser:
+    """A reporting command that runs ``handler``: with ``-p/--profile`` and ``--json``."""
+    parser = command(sub, name, summary, description)
+    add_profile(parser)
+    add_json(parser, json_help)
+    parser.set_defaults(handler=handler)
+    return parser
 
 
 def emit_json(doc: Any) -> None:

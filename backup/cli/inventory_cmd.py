@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from backup.cli.common import Parser, add_json, add_profile, command, emit_json, out, warn
+from backup.cli.common import emit_json, group, leaf, out, warn
 from backup.errors import EXIT_FAILED
 
 SCAN_DESCRIPTION = """\
@@ -18,59 +18,46 @@ decode is recorded by its SHA-256 with the reason noted, and reported (exit 1).
 
 
 def register(sub: Any) -> None:
-    group = command(
+    inner = group(
         sub,
         "inventory",
         "scan, list, show and export the inventory",
         "The content inventory: every file of your source folders, hashed and recorded.",
     )
-    inner = group.add_subparsers(title="commands", metavar="COMMAND", parser_class=Parser, required=True)
-
-    p = command(inner, "scan", "record new and changed files", SCAN_DESCRIPTION)
+    p = leaf(inner, "scan", "record new and changed files", SCAN_DESCRIPTION, run_scan)
     p.add_argument(
         "paths",
         nargs="*",
         metavar="PATH",
         help="folders or files inside the source folders (default: all of them)",
     )
-    add_profile(p)
-    add_json(p)
-    p.set_defaults(handler=run_scan)
-
-    p = command(
+    p = leaf(
         inner,
         "list",
         "list the files in the inventory",
         "List the files in the inventory, one line (or JSON entry) per file.",
+        run_list,
     )
     p.add_argument("--all", action="store_true", help="also list paths no longer found on disk")
-    add_profile(p)
-    add_json(p)
-    p.set_defaults(handler=run_list)
-
-    p = command(
+    p = leaf(
         inner,
         "show",
         "everything known about one file",
         "Everything the inventory knows about one file, by SHA-256 (or a prefix of 6+ digits) or\n"
         "by path: its facts, every path it was seen at, and the ledger entries that record it.",
+        run_show,
     )
     p.add_argument("ref", metavar="SHA256|PATH")
-    add_profile(p)
-    add_json(p)
-    p.set_defaults(handler=run_show)
-
-    p = command(
+    p = leaf(
         inner,
         "export",
         "export the inventory as CSV or JSON",
         "Export every recorded path with its content's facts, as CSV (default) or JSON.",
+        run_export,
+        json_help="same as --format json",
     )
     p.add_argument("--format", choices=("csv", "json"), default="csv", help="output format (default: csv)")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE (atomically) instead of stdout")
-    add_profile(p)
-    add_json(p, "same as --format json")
-    p.set_defaults(handler=run_export)
 
 
 def run_scan(args: argparse.Namespace) -> int:

@@ -5,28 +5,25 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from backup.cli.common import Parser, add_json, add_profile, command, emit_json, out, warn
+from backup.cli.common import emit_json, group, leaf, out, warn
 from backup.errors import EXIT_FAILED
 
 
 def register(sub: Any) -> None:
-    group = command(
+    inner = group(
         sub,
         "ledger",
         "verify the tamper-evident ledger",
         "The append-only, hash-chained record of everything the inventory learned.",
     )
-    inner = group.add_subparsers(title="commands", metavar="COMMAND", parser_class=Parser, required=True)
-    p = command(
+    leaf(
         inner,
         "verify",
         "recompute the ledger's hash chain",
         "Recompute the ledger's hash chain from the first entry. Exit 0 if it holds; exit 1 naming\n"
         "the first entry that does not match (an edited, removed or reordered row).",
+        run_verify,
     )
-    add_profile(p)
-    add_json(p)
-    p.set_defaults(handler=run_verify)
 
 
 def run_verify(args: argparse.Namespace) -> int:

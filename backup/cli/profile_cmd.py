@@ -5,44 +5,37 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from backup.cli.common import Parser, add_json, add_profile, command, emit_json, out, warn
+from backup.cli.common import emit_json, group, leaf, out, warn
 from backup.errors import EXIT_CANNOT_START
 
 
 def register(sub: Any) -> None:
-    group = command(
+    inner = group(
         sub, "profile", "list, show and check account profiles", "List, show and check account profiles."
     )
-    inner = group.add_subparsers(title="commands", metavar="COMMAND", parser_class=Parser, required=True)
-    p = command(
+    leaf(
         inner,
         "list",
         "list the profiles",
         "List the profiles in $KEEPMARK_HOME/profiles (the selected one marked *).",
+        run_list,
     )
-    add_profile(p)
-    add_json(p)
-    p.set_defaults(handler=run_list)
-    p = command(
+    leaf(
         inner,
         "show",
         "show a profile with its defaults filled in",
         "Show a profile with every default filled in, and where its state lives.",
+        run_show,
     )
-    add_profile(p)
-    add_json(p)
-    p.set_defaults(handler=run_show)
-    p = command(
+    leaf(
         inner,
         "check",
         "validate a profile (no network needed)",
         "Validate a profile without the network: unknown keys (with a did-you-mean), wrong types,\n"
         "values out of range, source folders that do not exist, and credentials, which never\n"
         "belong in a profile. Each problem names the file, the key and the fix; exit 2 if any.",
+        run_check,
     )
-    add_profile(p)
-    add_json(p)
-    p.set_defaults(handler=run_check)
 
 
 def run_list(args: argparse.Namespace) -> int:

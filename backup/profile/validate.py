@@ -155,6 +155,32 @@ class _Reader:
             )
         return list(value)
 
+    def _typed(
+        self,
+        table: dict[str, Any],
+        key: str,
+        where: str,
+        default: Any,
+        ok: type | tuple[type, ...],
+        what: str,
+        fix: str,
+    ) -> tuple[bool, Any]:
+        """(True, value) if ``key`` is present with a value of type ``ok`` (never a bool posing as
+        a number); else (False, default), with a problem recorded if the type was wrong."""
+        if key not in table:
+            return False, default
+        value = table[key]
+        if isinstance(value, bool) != (ok is bool) or not isinstance(value, ok):
+            self.add(f"{where}.{key}", f"must be {what}, not {_type_name(value)}", fix)
+            return False, default
+        return True, value
+
+    def _ranged(self, key: str, where: str, value: Any, low: float, high: float, advice: str) -> bool:
+        if low <= value <= high:
+            return True
+        self.add(f"{where}.{key}", f"{value} is out of range {low}-{high}", advice)
+        return False
+
     def number(
         self,
         table: dict[str, Any],
@@ -165,53 +191,27 @@ class _Reader:
         high: float,
         advice: str,
     ) -> float:
-        if key not in table:
-            return default
-        value = table[key]
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            self.add(
-                f"{where}.{key}",
-                f"must be a number, not {_type_name(value)}",
-                f"write e.g. {key} = {default}",
-            )
-            return default
-        if not low <= value <= high:
-            self.add(f"{where}.{key}", f"{value} is out of range {low}-{high}", advice)
-            return default
-        return float(value)
+        found, value = self._typed(
+            table, key, where, default, (int, float), "a number", f"write e.g. {key} = {default}"
+        )
+        if found and self._ranged(key, where, value, low, high, advice):
+            return float(value)
+        return default
 
     def integer(
         self, table: dict[str, Any], key: str, where: str, default: int | None, low: int, high: int
     ) -> Any:
-        if key not in table:
-            return default
-        value = table[key]
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.add(
-                f"{where}.{key}",
-                f"must be a whole number, not {_type_name(value)}",
-                f"write e.g. {key} = {low if default is None else default}",
-            )
-            return default
-        if not low <= value <= high:
-            self.add(
-                f"{where}.{key}", f"{value} is out of range {low}-{high}", f"use a value from {low} to {high}"
-            )
-            return default
-        return value
+        example = low if default is None else default
+        found, value = self._typed(
+            table, key, where, default, int, "a whole number", f"write e.g. {key} = {example}"
+        )
+        if found and self._ranged(key, where, value, low, high, f"use a value from {low} to {high}"):
+            return value
+        return default
 
     def boolean(self, table: dict[str, Any], key: str, where: str, default: bool) -> bool:
-        if key not in table:
-            return default
-        value = table[key]
-        if not isinstance(value, bool):
-            self.add(
-                f"{where}.{key}",
-                f"must be true or false, not {_type_name(value)}",
-                f"write {key} = true or {key} = false",
-            )
-            return default
-        return value
+        fix = f"write {key} = true or {key} = false"
+        return bool(self._typed(table, key, where, default, bool, "true or false", fix)[1])
 
     def choice(
         self, table: dict[str, Any], key: str, where: str, options: tuple[str, ...], default: Any
