@@ -81,6 +81,15 @@ class Ignore:
             return True
         return self._paths is not None and self._paths.match(relpath.lower()) is not None
 
+    @property
+    def names_only(self) -> bool:
+        """True when only file names matter (no glob with a ``/``): the walk's fast path."""
+        return self._paths is None
+
+    def file_name(self, lname: str) -> bool:
+        """Whether a lowercased file name is left out (for ``names_only`` rules)."""
+        return self._files.match(lname)
+
     def directory(self, name: str, relpath: str) -> bool:
         if self._dirs.match(name.lower()):
             return True
@@ -95,10 +104,19 @@ class _NameMatcher:
         exact: set[str] = set()
         suffixes: list[str] = []
         prefixes: list[str] = []
+        around: list[tuple[str, str]] = []
         rest: list[str] = []
         for g in (g.lower() for g in globs):
             body = g[1:] if g.startswith("*") else g[:-1] if g.endswith("*") else g
-            if any(ch in body for ch in "*?[") or g == "*":
+            if (
+                g.count("*") == 1
+                and not any(ch in g for ch in "?[")
+                and not g.startswith("*")
+                and not g.endswith("*")
+            ):
+                head, tail = g.split("*")
+                around.append((head, tail))
+            elif any(ch in body for ch in "*?[") or g == "*":
                 rest.append(g)
             elif g.startswith("*"):
                 suffixes.append(body)
@@ -109,6 +127,8 @@ class _NameMatcher:
         self.exact = exact
         self.suffixes = tuple(suffixes)
         self.prefixes = tuple(prefixes)
+        self.around = around  # "head*tail"
+        self.around_heads = tuple(h for h, _ in around)
         self.rest = _compile(rest) if rest else None
 
     def match(self, lname: str) -> bool:
@@ -116,6 +136,13 @@ class _NameMatcher:
             lname in self.exact
             or lname.endswith(self.suffixes)
             or lname.startswith(self.prefixes)
+            or (
+                lname.startswith(self.around_heads)
+                and any(
+                    len(lname) >= len(h) + len(t) and lname.startswith(h) and lname.endswith(t)
+                    for h, t in self.around
+                )
+            )
             or (self.rest is not None and self.rest.match(lname) is not None)
         )
 
@@ -191,6 +218,7 @@ def _walk_dir(
     root_len = len(root.rstrip(os.sep)) + 1
     is_dir, is_reg = stat.S_ISDIR, stat.S_ISREG
     junk = ignore.file
+    junk_name = ignore.file_name if ignore.names_only else None
     add = result.files.append
     make = tuple.__new__
     stack = [top]
@@ -226,8 +254,9 @@ def _walk_dir(
                 continue
             mode = st.st_mode
             if is_reg(mode):
-                rel = prefix + entry.name
-                if junk(entry.name, rel):
+                name = entry.name
+                rel = prefix + name
+                if junk_name(name.lower()) if junk_name is not None else junk(name, rel):
                     result.ignored += 1
                     continue
                 add(make(Found, (entry.path, root, rel, st.st_size, st.st_mtime_ns, st.st_ino)))
