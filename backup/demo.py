@@ -14,6 +14,7 @@ from backup.home import HOME_ENV
 from backup.profile.load import load
 from backup.profile.setup import create_profile
 from backup.samples import build
+from backup.stamping import stamp_profile
 from backup.workspace import open_inventory, scan_profile
 from inventory import Progress, ScanReport
 
@@ -28,6 +29,7 @@ class DemoResult:
     files: list[dict[str, Any]] = field(default_factory=list)
     ledger_ok: bool = False
     ledger_entries: int = 0
+    stamp: Any = None  # a backup.stamping.StampReport
 
 
 @contextmanager
@@ -49,7 +51,8 @@ def new_workspace() -> Path:
 
 def run_demo(workspace: Path, name: str = "demo", progress: Progress | None = None) -> DemoResult:
     """Build samples in ``workspace``, write a profile (its own Keepmark home inside the
-    workspace, so the creator's real profiles are untouched), scan, and check the ledger."""
+    workspace, so the creator's real profiles are untouched), scan, stamp watermarked copies,
+    and check the ledger."""
     workspace = workspace.resolve()
     home, sources, drive = workspace / "home", workspace / "Shoots", workspace / "Backup Drive"
     build(sources)
@@ -67,6 +70,7 @@ def run_demo(workspace: Path, name: str = "demo", progress: Progress | None = No
         )
         profile = load(name)
         report = scan_profile(profile, progress=progress)
+        stamped = stamp_profile(profile)
         with open_inventory(profile) as inv:
             files = inv.list_files()
             verdict = inv.verify_ledger()
@@ -79,4 +83,5 @@ def run_demo(workspace: Path, name: str = "demo", progress: Progress | None = No
         files=files,
         ledger_ok=verdict.ok,
         ledger_entries=verdict.entries,
+        stamp=stamped,
     )

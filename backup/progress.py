@@ -56,3 +56,54 @@ class ScanBar:
 def scan_bar(enabled: bool) -> ScanBar | None:
     """A bar when asked for and stderr is a terminal."""
     return ScanBar() if enabled and sys.stderr.isatty() else None
+
+
+class StampBar:
+    """Files done and, for a video, its own bar with the time remaining."""
+
+    def __init__(self) -> None:
+        self._progress: Any = None
+        self._files: Any = None
+        self._video: Any = None
+        self._video_path: Any = None
+
+    def begin(self, files: int) -> None:
+        if files == 0:
+            return
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self._progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self._progress.start()
+        self._files = self._progress.add_task("Stamping", total=files)
+
+    def file_done(self, path: Any) -> None:
+        if self._progress is not None:
+            self._progress.update(self._files, advance=1)
+            if self._video is not None:
+                self._progress.remove_task(self._video)
+                self._video = None
+
+    def video(self, path: Any, done: float, total: float) -> None:
+        if self._progress is None:
+            return
+        if self._video is None or path != self._video_path:
+            self._video = self._progress.add_task(f"  {getattr(path, 'name', path)}", total=max(total, 0.001))
+            self._video_path = path
+        self._progress.update(self._video, completed=done, total=max(total, 0.001))
+
+    def end(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+
+def stamp_bar(enabled: bool) -> StampBar | None:
+    return StampBar() if enabled and sys.stderr.isatty() else None

@@ -39,11 +39,20 @@ def sources_for(profile: Profile, paths: Sequence[str] = ()) -> list[Source]:
 
 
 def excluded_folders(profile: Profile) -> list[str]:
-    """Folders never scanned even inside a source: the stamped output and Keepmark's own state."""
+    """Folders never scanned even inside a source: the stamped output (unless stamped copies
+    sit beside their originals, told apart by a suffix) and Keepmark's own state."""
     out = [str(keepmark_home())]
-    if profile.watermark.output is not None:
+    if profile.watermark.output is not None and not profile.watermark.suffix:
         out.append(str(profile.watermark.output))
     return out
+
+
+def ignore_globs(profile: Profile) -> list[str]:
+    """The profile's ignore globs, plus the stamped copies' names when they carry a suffix."""
+    globs = list(profile.sources.ignore)
+    if profile.watermark.suffix:
+        globs += [f"*{profile.watermark.suffix}.*"]
+    return globs
 
 
 def scan_profile(
@@ -55,7 +64,7 @@ def scan_profile(
         return scan(
             inv,
             sources,
-            ignore=profile.sources.ignore,
+            ignore=ignore_globs(profile),
             follow_symlinks=profile.sources.follow_symlinks,
             exclude=excluded_folders(profile),
             progress=progress,

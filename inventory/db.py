@@ -13,7 +13,7 @@ from pathlib import Path
 from inventory.errors import DatabaseError
 from inventory.timeutil import utc_now
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -66,6 +66,18 @@ CREATE TABLE IF NOT EXISTS ledger (
     prev TEXT NOT NULL,
     hash TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS derivatives (
+    id       INTEGER PRIMARY KEY,
+    sha256   TEXT NOT NULL,
+    source   TEXT NOT NULL REFERENCES content (sha256),
+    style    TEXT NOT NULL,
+    path     TEXT NOT NULL,
+    size     INTEGER NOT NULL,
+    kind     TEXT NOT NULL,
+    created  TEXT NOT NULL,
+    UNIQUE (source, style, path)
+);
+CREATE INDEX IF NOT EXISTS derivatives_sha256 ON derivatives (sha256);
 CREATE TABLE IF NOT EXISTS scans (
     id        INTEGER PRIMARY KEY,
     started   TEXT NOT NULL,

@@ -131,7 +131,7 @@ def entries_for(conn: sqlite3.Connection, sha256: str) -> list[Entry]:
     """Every entry whose data names this SHA-256."""
     rows = conn.execute(
         "SELECT seq, time, type, data, prev, hash FROM ledger "
-        "WHERE json_extract(data, '$.sha256') = ? ORDER BY seq",
-        (sha256,),
+        "WHERE json_extract(data, '$.sha256') = ? OR json_extract(data, '$.source') = ? ORDER BY seq",
+        (sha256, sha256),
     )
     return [Entry(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5]) for r in rows]

@@ -86,7 +86,14 @@ class ScanReport:
         }
 
 
+WORKERS_ENV = "KEEPMARK_WORKERS"
+
+
 def default_workers() -> int:
+    """One worker per CPU this process may use; ``$KEEPMARK_WORKERS`` overrides it."""
+    env = os.environ.get(WORKERS_ENV, "").strip()
+    if env.isdigit() and int(env) > 0:
+        return int(env)
     try:
         return max(1, len(os.sched_getaffinity(0)))  # type: ignore[attr-defined,unused-ignore]
     except AttributeError:  # macOS, Windows

@@ -59,6 +59,18 @@ class Recorded(NamedTuple):
     error: str | None = None
 
 
+def _hash_file(path: str) -> tuple[str, int]:
+    import hashlib
+
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as f:
+        while chunk := f.read(1024 * 1024):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
 class Inventory:
     """A profile's content inventory. Use as a context manager, or call ``close()``."""
 
@@ -210,6 +222,73 @@ class Inventory:
         ledger.append(conn, "original", data, now)
         return True
 
+    # -- derivatives (stamped copies) -----------------------------------------------------
+
+    def derivative(self, source: str, style: str, path: str) -> dict[str, Any] | None:
+        """The recorded copy of ``source`` made with ``style`` at ``path``, if any."""
+        row = self.conn.execute(
+            "SELECT sha256, size, created FROM derivatives WHERE source = ? AND style = ? AND path = ?",
+            (source, style, path),
+        ).fetchone()
+        return None if row is None else {"sha256": row[0], "size": row[1], "created": row[2]}
+
+    def record_derivative(
+        self,
+        source: str,
+        path: str,
+        *,
+        style: str,
+        kind: str = "stamped",
+        sha256: str | None = None,
+        size: int | None = None,
+    ) -> str:
+        """Record a file made from the original ``source`` (a SHA-256 in the inventory) and
+        append a ``derivative`` ledger entry. The file is hashed unless its ``sha256`` and
+        ``size`` are given (the stamper knows them: it hashed the bytes it wrote)."""
+        return self.record_derivatives([(source, path, style, kind, sha256, size)])[0]
+
+    def record_derivatives(
+        self, items: Sequence[tuple[str, str, str, str, str | None, int | None]]
+    ) -> list[str]:
+        """``record_derivative`` for many (source, path, style, kind, sha256, size), in one
+        transaction."""
+        prepared = []
+        for source, path, style, kind, sha, size in items:
+            if sha is None or size is None:
+                sha, size = _hash_file(path)
+            prepared.append((source, path, style, kind, sha, size))
+        with self.transaction() as conn:
+            now = utc_now()
+            for source, path, style, kind, sha, size in prepared:
+                if not conn.execute("SELECT 1 FROM content WHERE sha256 = ?", (source,)).fetchone():
+                    raise NotFound(f"{source}: not in the inventory; record the original first")
+                conn.execute(
+                    "INSERT INTO derivatives (sha256, source, style, path, size, kind, created) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, style, path) DO UPDATE SET "
+                    "sha256 = excluded.sha256, size = excluded.size, created = excluded.created",
+                    (sha, source, style, path, size, kind, now),
+                )
+                data = {
+                    "sha256": sha,
+                    "source": source,
+                    "kind": kind,
+                    "style": style,
+                    "path": path,
+                    "size": size,
+                }
+                ledger.append(conn, "derivative", data, now)
+        return [p[4] for p in prepared]
+
+    def derivatives_of(self, source: str) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            "SELECT sha256, style, path, size, kind, created FROM derivatives "
+            "WHERE source = ? ORDER BY created",
+            (source,),
+        )
+        return [
+            dict(zip(("sha256", "style", "path", "size", "kind", "created"), r, strict=True)) for r in rows
+        ]
+
     def mark_missing(self, paths: Iterable[str]) -> int:
         """Note that these paths were not found by a complete scan of their folder."""
         now = utc_now()
@@ -310,6 +389,7 @@ class Inventory:
                 (sha,),
             )
         ]
+        record["derivatives"] = self.derivatives_of(sha)
         record["ledger"] = [e.as_dict() for e in ledger.entries_for(self.conn, sha)]
         return record
 
@@ -334,6 +414,15 @@ class Inventory:
                 f"content {orphan[0]} is in the inventory but no ledger entry records it: "
                 "ledger entries were removed from the end"
             )
+            return report
+        unrecorded = self.conn.execute(
+            "SELECT d.path FROM derivatives d WHERE NOT EXISTS (SELECT 1 FROM ledger l "
+            "WHERE l.type = 'derivative' AND json_extract(l.data, '$.sha256') = d.sha256 "
+            "AND json_extract(l.data, '$.path') = d.path) LIMIT 1"
+        ).fetchone()
+        if unrecorded:
+            report.ok = False
+            report.problem = f"the stamped copy {unrecorded[0]} has no ledger entry: entries were removed"
             return report
         sightings = self.conn.execute("SELECT count(*) FROM sightings").fetchone()[0]
         entries = self.conn.execute(

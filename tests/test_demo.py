@@ -14,7 +14,10 @@ def test_demo_builds_samples_scans_them_and_verifies(tmp_path: Path, home: Path)
     assert r.code == 0, r
     doc = json.loads(r.out)
     assert doc["workspace"] == str(workspace)
-    assert doc["ledger"] == {"ok": True, "entries": 8}
+    assert doc["ledger"] == {"ok": True, "entries": 8 + 5}, "8 originals, 5 stamped copies"
+    assert doc["stamp"]["failed"] == [] and len(doc["stamp"]["stamped"]) == 5
+    for item in doc["stamp"]["stamped"]:
+        assert Path(item["output"]).is_file() and Path(item["output"]).is_relative_to(workspace / "Stamped")
     kinds = sorted((f["kind"], f["format"]) for f in doc["files"])
     assert kinds == sorted(
         [("image", "jpeg"), ("image", "jpeg"), ("image", "heic"), ("image", "png"), ("video", "mp4"),
@@ -33,5 +36,6 @@ def test_demo_builds_samples_scans_them_and_verifies(tmp_path: Path, home: Path)
 def test_demo_in_a_temporary_folder_prints_where_things_are(home: Path) -> None:
     r = run_backup("demo")
     assert r.code == 0, r
-    assert "Sample workspace:" in r.out and "Ledger intact: 8 entries" in r.out
+    assert "Sample workspace:" in r.out and "Ledger intact: 13 entries" in r.out
+    assert "Stamped 5 watermarked copies" in r.out
     assert "export KEEPMARK_HOME=" in r.out

@@ -16,7 +16,7 @@ class MissingGlyphs(WatermarkError):
         where = f"; searched {searched}" if searched else ""
         super().__init__(
             f"no font has glyphs for {listed}{where}: install a font that covers them "
-            "(e.g. Noto Sans CJK, Noto Color Emoji) or set [watermark] font = \"/path/to/font\""
+            '(e.g. Noto Sans CJK, Noto Color Emoji) or set [watermark] font = "/path/to/font"'
         )
 
 

@@ -13,8 +13,9 @@ Run Keepmark on built-in samples: photos (JPEG, PNG, HEIC), a short video, capti
 subtitles and a data export, all generated on the spot.
 
 Builds a sample workspace in FOLDER (default: a new temporary folder) with its own Keepmark
-home, writes a profile, scans the samples into the inventory, verifies the ledger and lists
-what was recorded. Your own profiles are not touched.
+home, writes a profile, scans the samples into the inventory, writes watermarked copies of the
+photos and the video, verifies the ledger and lists what was recorded. Your own profiles are
+not touched.
 """
 
 
@@ -48,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
                 "profile": str(result.profile_file),
                 "scan": result.scan.as_dict(),
                 "files": result.files,
+                "stamp": result.stamp.as_dict(),
                 "ledger": {"ok": result.ledger_ok, "entries": result.ledger_entries},
             }
         )
@@ -69,8 +71,12 @@ def run(args: argparse.Namespace) -> int:
                 f"  {r['sha256'][:12]}  {r['kind']:<5} {r['format']:<4} {size(r['size']):>8}  "
                 f"{r['relpath']}{note}"
             )
+        st = result.stamp
+        out(f"Stamped {len(st.stamped)} watermarked copies for publishing into {st.output}")
+        for item in st.failed:
+            out(f"  could not stamp {item['source']}: {item['error']}")
         out(f"Ledger {'intact' if result.ledger_ok else 'BROKEN'}: {result.ledger_entries} entries")
         out("Explore it:")
         out(f"  export KEEPMARK_HOME='{result.home}'")
         out("  backup inventory list; backup inventory show <sha256>; backup ledger verify")
-    return 0 if result.scan.ok and result.ledger_ok else EXIT_FAILED
+    return 0 if result.scan.ok and result.ledger_ok and result.stamp.ok else EXIT_FAILED

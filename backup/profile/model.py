@@ -59,6 +59,18 @@ class WatermarkSettings(NamedTuple):
     opacity: float = DEFAULT_OPACITY
     size: float = DEFAULT_SIZE
     output: Path | None = None
+    margin: float = 0.03
+    font: Path | None = None
+    suffix: str = ""
+    jpeg_quality: int | None = None
+    copyright: bool = False
+    max_image_pixels: int | None = None
+    animated: str = "stamp"
+    video_codec: str = "auto"
+    video_crf: int = 20
+    video_preset: str = "veryfast"
+    credits_opening: float = 0.0
+    credits_closing: float = 0.0
 
 
 class Target(NamedTuple):

@@ -36,10 +36,41 @@ from backup.profile.model import (
 )
 from backup.profile.schedule import ScheduleSyntaxError, parse_slot
 
+VIDEO_CODECS = ("auto", "libx264", "libx265", "h264_videotoolbox", "hevc_videotoolbox")
+VIDEO_PRESETS = (
+    "ultrafast",
+    "superfast",
+    "veryfast",
+    "faster",
+    "fast",
+    "medium",
+    "slow",
+    "slower",
+    "veryslow",
+)
 SECTIONS: dict[str, tuple[str, ...]] = {
     "account": ("name", "handle"),
     "sources": ("folders", "important", "ignore", "follow_symlinks"),
-    "watermark": ("text", "logo", "position", "opacity", "size", "output"),
+    "watermark": (
+        "text",
+        "logo",
+        "position",
+        "opacity",
+        "size",
+        "output",
+        "margin",
+        "font",
+        "suffix",
+        "jpeg_quality",
+        "copyright",
+        "max_image_pixels",
+        "animated",
+        "video_codec",
+        "video_crf",
+        "video_preset",
+        "credits_opening",
+        "credits_closing",
+    ),
     "schedule": ("incremental", "full"),
     "retention": ("weekly", "monthly"),
 }
@@ -423,15 +454,45 @@ def parse(raw: dict[str, Any], file: Path, name: str) -> tuple[Profile | None, l
         logo=reader.path(wm, "logo", "watermark"),
         position=reader.choice(wm, "position", "watermark", POSITIONS, DEFAULT_POSITION),
         opacity=reader.number(
-            wm, "opacity", "watermark", DEFAULT_OPACITY, 0.05, 1.0,
+            wm,
+            "opacity",
+            "watermark",
+            DEFAULT_OPACITY,
+            0.05,
+            1.0,
             "use a value from 0.05 to 1.0; 0.3-0.5 is recommended (default 0.4)",
         ),
         size=reader.number(
-            wm, "size", "watermark", DEFAULT_SIZE, 0.01, 1.0,
+            wm,
+            "size",
+            "watermark",
+            DEFAULT_SIZE,
+            0.01,
+            1.0,
             "the mark's size as a fraction of the picture's short side, e.g. 0.05",
         ),
         output=reader.path(wm, "output", "watermark"),
-    )  # fmt: skip
+        margin=reader.number(
+            wm, "margin", "watermark", 0.03, 0.0, 0.4, "a fraction of the short side, e.g. 0.03"
+        ),
+        font=reader.path(wm, "font", "watermark"),
+        suffix=reader.string(wm, "suffix", "watermark", "") or "",
+        jpeg_quality=reader.integer(wm, "jpeg_quality", "watermark", None, 1, 100),
+        copyright=reader.boolean(wm, "copyright", "watermark", False),
+        max_image_pixels=reader.integer(wm, "max_image_pixels", "watermark", None, 1_000_000, 10_000_000_000),
+        animated=reader.choice(wm, "animated", "watermark", ("stamp", "refuse"), "stamp"),
+        video_codec=reader.choice(wm, "video_codec", "watermark", VIDEO_CODECS, "auto"),
+        video_crf=reader.integer(wm, "video_crf", "watermark", 20, 0, 51),
+        video_preset=reader.choice(wm, "video_preset", "watermark", VIDEO_PRESETS, "veryfast"),
+        credits_opening=reader.number(wm, "credits_opening", "watermark", 0.0, 0.0, 30.0, "seconds, e.g. 3"),
+        credits_closing=reader.number(wm, "credits_closing", "watermark", 0.0, 0.0, 30.0, "seconds, e.g. 3"),
+    )
+    if watermark.suffix and (
+        "/" in watermark.suffix or "\\" in watermark.suffix or watermark.suffix.strip() != watermark.suffix
+    ):
+        reader.add(
+            "watermark.suffix", f"{watermark.suffix!r} is not a file-name suffix", 'write e.g. suffix = "-wm"'
+        )
     if watermark.text is not None:
         _check_placeholders(watermark.text, reader)
 
@@ -525,16 +586,21 @@ def check_on_disk(profile: Profile) -> tuple[list[Problem], list[Problem]]:
                 "watermark.logo", f"{logo} does not exist", "give the path of a PNG logo, or remove the key"
             )
         )
+    font = profile.watermark.font
+    if font is not None and not font.is_file():
+        errors.append(
+            Problem("watermark.font", f"{font} does not exist", "give the path of a .ttf/.otf/.ttc font")
+        )
     out = profile.watermark.output
-    if out is not None:
+    if out is not None and not profile.watermark.suffix:
         for folder in profile.sources.folders:
             if out == folder or _inside(out, folder):
                 errors.append(
                     Problem(
                         "watermark.output",
                         f"{out} is inside the source folder {folder}",
-                        "choose a folder outside the sources, so stamped copies are never taken "
-                        "for originals",
+                        'choose a folder outside the sources, or set [watermark] suffix (e.g. "-wm") '
+                        "so stamped copies are never taken for originals",
                     )
                 )
     for t in profile.targets:

@@ -1,0 +1,68 @@
+"""Outputs appear whole or not at all: written under a temporary name in the destination's
+folder, fsynced, renamed, and the folder fsynced. The temporary names start with ``.`` and end
+with ``.keepmark-tmp``, which scans leave out."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+TMP_SUFFIX = ".keepmark-tmp"
+
+
+def fsync_dir(folder: Path) -> None:
+    if os.name == "nt":  # Windows cannot open a folder to fsync it
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_file(path: Path) -> None:
+    with open(path, "rb+") as f:
+        os.fsync(f.fileno())
+
+
+@contextmanager
+def atomic_path(dst: Path, mode: int | None = None, *, synced: bool = False) -> Iterator[Path]:
+    """Yield a temporary path next to ``dst`` for a writer (Pillow, ffmpeg) to fill; on success
+    it is fsynced and renamed to ``dst``; on any failure it is removed and ``dst`` untouched.
+    The file gets ``mode``, or the usual mode for a new file (mkstemp's is private).
+    ``synced``: the writer fsyncs the file itself."""
+    import tempfile
+
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=TMP_SUFFIX)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        os.chmod(tmp, mode if mode is not None else 0o666 & ~_umask())
+        yield tmp
+        if not synced:
+            fsync_file(tmp)
+        os.replace(tmp, dst)
+    except BaseException:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        raise
+    fsync_dir(dst.parent)
+
+
+def write_atomic(dst: Path, data: bytes, mode: int | None = None) -> None:
+    """Replace ``dst`` with ``data``: written, fsynced and renamed in one go."""
+    with atomic_path(dst, mode, synced=True) as tmp, open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current

@@ -1,0 +1,348 @@
+"""Stamping photos: JPEG, PNG, WebP, TIFF, HEIC/HEIF, and animated GIF/WebP frame by frame.
+
+The camera's orientation is applied first, so the mark lands in the visual corner; the EXIF
+(minus the orientation), ICC profile and XMP are carried over; a JPEG keeps the source's
+quantisation tables (the same quality) unless a quality is set. Only the region an anchored
+mark covers is composited. The original is only ever read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from watermark.atomic import write_atomic
+from watermark.errors import BadInput, WatermarkError
+from watermark.mark import Mark, render_mark
+from watermark.style import Style
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+SUPPORTED = {
+    "JPEG": "JPEG",
+    "MPO": "JPEG",
+    "PNG": "PNG",
+    "WEBP": "WEBP",
+    "TIFF": "TIFF",
+    "HEIF": "HEIF",
+    "GIF": "GIF",
+}
+ANIMATED = {"GIF", "WEBP", "PNG"}
+EXIF_ORIENTATION = 0x0112
+EXIF_ARTIST = 0x013B
+EXIF_COPYRIGHT = 0x8298
+
+
+@dataclass(frozen=True)
+class ImageOptions:
+    jpeg_quality: int | None = None  # None: the source's own quantisation (same quality)
+    copyright: str | None = None  # fills EXIF Artist/Copyright and XMP dc:rights/dc:creator
+    artist: str | None = None
+    max_pixels: int | None = None  # None: Pillow's decompression-bomb limit
+    animated: str = "stamp"  # "stamp" every frame, or "refuse"
+
+
+@dataclass(frozen=True)
+class ImageResult:
+    output: Path
+    format: str
+    width: int
+    height: int
+    frames: int
+    sha256: str  # of the bytes written
+    size: int
+
+
+_limit_lock = threading.Lock()
+_heif_lock = threading.Lock()
+_heif_ready = False
+
+
+def _register_heif() -> None:
+    global _heif_ready
+    with _heif_lock:
+        if not _heif_ready:
+            import pillow_heif
+
+            pillow_heif.register_heif_opener()
+            _heif_ready = True
+
+
+@contextmanager
+def _pixel_limit(limit: int | None) -> Iterator[None]:
+    from PIL import Image
+
+    if limit is None:
+        yield
+        return
+    with _limit_lock:
+        old = Image.MAX_IMAGE_PIXELS
+        Image.MAX_IMAGE_PIXELS = limit
+        try:
+            yield
+        finally:
+            Image.MAX_IMAGE_PIXELS = old
+
+
+def _open(src: Path, options: ImageOptions) -> Image.Image:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        if src.stat().st_size == 0:
+            raise BadInput("empty file (0 bytes)")
+    except OSError as exc:
+        raise BadInput(f"cannot read: {exc.strerror or exc}") from exc
+    _register_heif()
+    try:
+        with _pixel_limit(options.max_pixels):
+            im = Image.open(src)
+    except Image.DecompressionBombError as exc:
+        raise BadInput(
+            f"refused as a possible decompression bomb ({exc}); raise [watermark] max_image_pixels"
+        ) from exc
+    except UnidentifiedImageError as exc:
+        raise BadInput("not a picture Keepmark can stamp (unrecognised or unsupported format)") from exc
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise BadInput(f"cannot open: {_reason(exc)}") from exc
+    if im.format not in SUPPORTED:
+        im.close()
+        raise BadInput(f"{im.format} pictures are not supported (JPEG, PNG, WebP, TIFF, HEIC and GIF are)")
+    return im
+
+
+def _reason(exc: BaseException) -> str:
+    return (str(exc).strip() or type(exc).__name__).splitlines()[0]
+
+
+def _composite(base: Image.Image, mark: Mark) -> Image.Image:
+    """Put the mark on ``base``, touching only the regions its layers cover."""
+    if base.mode not in ("RGB", "RGBA", "L", "LA"):
+        base = base.convert("RGBA" if "A" in base.getbands() or base.mode == "P" else "RGB")
+    for layer in mark.layers:
+        left, top, right, bottom = layer.box
+        box = (max(0, left), max(0, top), min(base.width, right), min(base.height, bottom))
+        if box[2] <= box[0] or box[3] <= box[1]:
+            continue
+        piece = layer.image
+        if box != layer.box:
+            piece = piece.crop((box[0] - left, box[1] - top, box[2] - left, box[3] - top))
+        region = base.crop(box).convert("RGBA")
+        region.alpha_composite(piece)
+        base.paste(region.convert(base.mode), box)
+    return base
+
+
+def _exif_bytes(im: Image.Image, options: ImageOptions) -> bytes | None:
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif.load(im.getexif().tobytes())  # a copy: the source image's own EXIF stays as it was
+    if EXIF_ORIENTATION in exif:
+        del exif[EXIF_ORIENTATION]  # the pixels are upright now
+    # EXIF text is nominally ASCII; UTF-8 is what cameras and tools write for other scripts.
+    if options.copyright:
+        exif[EXIF_COPYRIGHT] = options.copyright.encode("utf-8") + b"\0"
+    if options.artist:
+        exif[EXIF_ARTIST] = options.artist.encode("utf-8") + b"\0"
+    if not len(exif) and not exif.get_ifd(0x8769):
+        return None
+    return exif.tobytes()
+
+
+def _xmp(im: Image.Image, options: ImageOptions) -> bytes | None:
+    raw = im.info.get("xmp") or im.info.get("XML:com.adobe.xmp")
+    xmp = raw.encode("utf-8") if isinstance(raw, str) else raw
+    if xmp is not None:
+        # The orientation is applied to the pixels; an XMP copy of it must not apply it twice.
+        xmp = re.sub(rb'tiff:Orientation="\d"', b'tiff:Orientation="1"', xmp)
+        xmp = re.sub(
+            rb"<tiff:Orientation>\d</tiff:Orientation>", b"<tiff:Orientation>1</tiff:Orientation>", xmp
+        )
+    if not options.copyright:
+        return xmp
+    from xml.sax.saxutils import escape
+
+    rights = escape(options.copyright).encode("utf-8")
+    creator = escape(options.artist or "").encode("utf-8")
+    description = (
+        b'<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+        b'<dc:rights><rdf:Alt><rdf:li xml:lang="x-default">'
+        + rights
+        + b"</rdf:li></rdf:Alt></dc:rights>"
+        + (
+            b"<dc:creator><rdf:Seq><rdf:li>" + creator + b"</rdf:li></rdf:Seq></dc:creator>"
+            if creator
+            else b""
+        )
+        + b"</rdf:Description>"
+    )
+    if xmp and b"</rdf:RDF>" in xmp and b"dc:rights" not in xmp:
+        return xmp.replace(b"</rdf:RDF>", description + b"</rdf:RDF>", 1)
+    if xmp:
+        return xmp
+    return (
+        b'<?xpacket begin="\xef\xbb\xbf" id="W5M0MpCehiHzreSzNTczkc9d"?>'
+        b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        + description
+        + b'</rdf:RDF></x:xmpmeta><?xpacket end="w"?>'
+    )
+
+
+def _webp_lossless(src: Path) -> bool:
+    with open(src, "rb") as f:
+        head = f.read(4096)
+    return b"VP8L" in head[12:] and b"VP8 " not in head[12:]
+
+
+def _save_args(
+    fmt: str, src_im: Image.Image, src: Path, options: ImageOptions, exif: bytes | None, xmp: bytes | None
+) -> dict[str, Any]:
+    args: dict[str, Any] = {}
+    icc = src_im.info.get("icc_profile")
+    if icc:
+        args["icc_profile"] = icc
+    if exif:
+        args["exif"] = exif
+    if fmt == "JPEG":
+        from PIL import JpegImagePlugin
+
+        if options.jpeg_quality is not None:
+            args["quality"] = options.jpeg_quality
+        elif getattr(src_im, "quantization", None):
+            args["qtables"] = src_im.quantization  # type: ignore[attr-defined]
+            sampling = JpegImagePlugin.get_sampling(src_im)
+            if sampling != -1:
+                args["subsampling"] = sampling
+        else:
+            args["quality"] = 90
+        if src_im.info.get("progressive"):
+            args["progressive"] = True
+        if xmp:
+            args["xmp"] = xmp
+    elif fmt == "WEBP":
+        if _webp_lossless(src):
+            args["lossless"] = True
+        else:
+            args["quality"] = options.jpeg_quality or 90
+        if xmp:
+            args["xmp"] = xmp
+    elif fmt == "HEIF":
+        args["quality"] = options.jpeg_quality or 90
+        if xmp:
+            args["xmp"] = xmp
+    elif fmt == "TIFF":
+        compression = src_im.info.get("compression")
+        if compression and compression != "raw":
+            args["compression"] = compression
+    elif fmt == "PNG":
+        from PIL import PngImagePlugin
+
+        text = getattr(src_im, "text", None) or {}
+        if text or xmp:
+            info = PngImagePlugin.PngInfo()
+            for key, value in text.items():
+                if key != "XML:com.adobe.xmp":
+                    info.add_itxt(key, str(value))
+            if xmp:
+                info.add_itxt("XML:com.adobe.xmp", xmp.decode("utf-8", "replace"))
+            args["pnginfo"] = info
+    return args
+
+
+def stamp_image(
+    src: Path, dst: Path, style: Style, fields: Mapping[str, str], options: ImageOptions | None = None
+) -> ImageResult:
+    """Write a stamped copy of the photo ``src`` to ``dst`` (atomically), in the same format."""
+    from PIL import ImageOps
+
+    options = options or ImageOptions()
+    im = _open(src, options)
+    try:
+        fmt = SUPPORTED[str(im.format)]
+        frames = int(getattr(im, "n_frames", 1) or 1)
+        if frames > 1 and fmt in ANIMATED:
+            if options.animated == "refuse":
+                raise BadInput(
+                    f'animated {fmt} with {frames} frames: refused ([watermark] animated = "refuse")'
+                )
+            return _stamp_animated(im, src, dst, fmt, style, fields, options)
+        try:
+            with _pixel_limit(options.max_pixels):
+                im.load()
+        except (OSError, SyntaxError, ValueError, EOFError) as exc:
+            raise BadInput(f"truncated or corrupt: {_reason(exc)}") from exc
+        orientation = im.getexif().get(EXIF_ORIENTATION, 1)
+        # Upright first (before the EXIF is edited below). The decoded picture is ours, not the
+        # file's, so an upright one is marked in place: no 36 MB copy of a 12 MP photo.
+        upright = ImageOps.exif_transpose(im) if orientation not in (1, None) else im
+        exif = _exif_bytes(im, options)
+        xmp = _xmp(im, options)
+        args = _save_args(fmt, im, src, options, exif, xmp)
+        out = _composite(upright or im, render_mark(style, (upright or im).size, fields))
+        if fmt == "JPEG" and out.mode not in ("RGB", "L", "CMYK"):
+            out = out.convert("RGB")
+        data = _encode(out, fmt, args)
+        _write(dst, data)
+        return ImageResult(dst, fmt, out.width, out.height, 1, hashlib.sha256(data).hexdigest(), len(data))
+    finally:
+        im.close()
+
+
+def _stamp_animated(
+    im: Image.Image,
+    src: Path,
+    dst: Path,
+    fmt: str,
+    style: Style,
+    fields: Mapping[str, str],
+    options: ImageOptions,
+) -> ImageResult:
+    """Every frame stamped; frame times, looping and disposal kept."""
+    from PIL import ImageSequence
+
+    mark = render_mark(style, im.size, fields)
+    frames: list[Image.Image] = []
+    durations: list[int] = []
+    try:
+        for frame in ImageSequence.Iterator(im):
+            durations.append(int(frame.info.get("duration", im.info.get("duration", 100)) or 100))
+            frames.append(_composite(frame.convert("RGBA"), mark))
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise BadInput(f"truncated or corrupt animation: {_reason(exc)}") from exc
+    args: dict[str, Any] = {"save_all": True, "append_images": frames[1:], "duration": durations}
+    args["loop"] = im.info.get("loop", 0)
+    if fmt == "GIF":
+        args["disposal"] = 2
+        args["optimize"] = False
+    elif fmt == "WEBP":
+        args.update({"lossless": True} if _webp_lossless(src) else {"quality": options.jpeg_quality or 90})
+    data = _encode(frames[0], fmt, args)
+    _write(dst, data)
+    return ImageResult(
+        dst, fmt, im.width, im.height, len(frames), hashlib.sha256(data).hexdigest(), len(data)
+    )
+
+
+def _encode(im: Image.Image, fmt: str, args: dict[str, Any]) -> bytes:
+    """Encode in memory: the bytes are hashed and written once, never read back."""
+    buffer = io.BytesIO()
+    try:
+        im.save(buffer, format=fmt, **args)
+    except (OSError, ValueError) as exc:
+        raise WatermarkError(f"cannot encode as {fmt}: {_reason(exc)}") from exc
+    return buffer.getvalue()
+
+
+def _write(dst: Path, data: bytes) -> None:
+    try:
+        write_atomic(dst, data)
+    except OSError as exc:
+        raise WatermarkError(f"cannot write {dst}: {exc.strerror or _reason(exc)}") from exc
