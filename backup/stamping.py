@@ -21,6 +21,7 @@ from backup.home import keepmark_home
 from backup.profile.model import Profile
 from backup.workspace import open_inventory, scan_profile, sources_for
 from inventory.errors import InventoryError
+from watermark.atomic import fsync_dir
 from watermark.errors import WatermarkError
 
 PHOTO_FORMATS = {"jpeg", "png", "webp", "tiff", "heic", "heif", "gif"}
@@ -113,6 +114,7 @@ def image_options_of(profile: Profile) -> Any:
         artist=account.name if wm.copyright else None,
         max_pixels=wm.max_image_pixels,
         animated=wm.animated,
+        sync_dir=False,  # stamp_profile fsyncs each output folder once per recorded batch
     )
 
 
@@ -243,6 +245,8 @@ def stamp_profile(
                 return
             items = [(j.sha256, str(j.output), h, "stamped", sha, size) for j, h, sha, size in batch]
             try:
+                for folder in {j.output.parent for j, *_ in batch}:
+                    fsync_dir(folder)  # the renames are durable before the copies are recorded
                 inv.record_derivatives(items)
                 report.stamped.extend({"source": str(j.source), "output": str(j.output)} for j, *_ in batch)
             except (sqlite3.Error, OSError, KeepmarkError, InventoryError) as exc:
@@ -307,7 +311,9 @@ def _one_video(job: Job, style: Any, settings: Any, progress: StampProgress | No
     try:
         stamp_video(job.source, job.output, style, job.fields, settings, progress=tick)
     except WatermarkError as exc:
-        return str(exc)
+        message = str(exc)
+        prefix = f"{job.source}: "
+        return message[len(prefix) :] if message.startswith(prefix) else message  # named once, by the CLI
     except OSError as exc:
         return f"cannot read or write: {exc.strerror or exc}"
     return None

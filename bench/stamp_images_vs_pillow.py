@@ -6,7 +6,7 @@
 3. one worker vs ImageMagick's `convert ... -annotate` writing the same text mark, one file
    after another: target < 1.0x (faster).
 
-    python bench/stamp_images_vs_pillow.py [--photos 20] [--runs 5] [--work DIR]
+    python bench/stamp_images_vs_pillow.py [--photos 40] [--runs 5] [--work DIR]
 
 Needs ImageMagick's `convert` for the third figure (apt-get install imagemagick).
 """
@@ -51,7 +51,7 @@ if __name__ == "__main__":
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--photos", type=int, default=20)
+    ap.add_argument("--photos", type=int, default=40)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--work", type=Path, help="working folder (default: a temporary one)")
     args = ap.parse_args()

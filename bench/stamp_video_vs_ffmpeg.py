@@ -57,7 +57,7 @@ logo = ImageClip(rgba[:, :, :3]).with_mask(ImageClip(rgba[:, :, 3] / 255.0, is_m
 logo = logo.with_duration(video.duration).with_position((x, y))
 CompositeVideoClip([video, logo]).write_videofile(
     dst, codec="libx264", preset="veryfast", ffmpeg_params=["-crf", "20", "-pix_fmt", "yuv420p"],
-    audio_codec="aac", logger=None,
+    audio_codec="aac", logger=None, temp_audiofile=dst + ".temp-audio.m4a",
 )
 """
 

@@ -84,3 +84,49 @@ def test_kill_9_mid_scan_then_rescan_finishes(home: Path, sources: Path, profile
     assert run_backup("ledger", "verify", "-p", profile).code == 0
     again = run_backup("inventory", "scan", "-p", profile, "--json").json()
     assert (again["new"], again["changed"], again["unchanged"]) == (0, 0, total)
+
+
+def test_kill_9_mid_stamp_leaves_only_whole_copies(home: Path, tmp_path: Path) -> None:
+    from PIL import Image
+
+    sources, out = tmp_path / "Shoots", tmp_path / "Stamped"
+    sources.mkdir()
+    total = fill(sources, photos=60, blobs=0)
+    assert (
+        run_backup(
+            "init",
+            "lily",
+            "--account",
+            "Lily Chen",
+            "--handle",
+            "lily",
+            "--source",
+            str(sources),
+            "--output",
+            str(out),
+        ).code
+        == 0
+    )
+    assert run_backup("inventory", "scan", "-p", "lily").code == 0
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "backup", "stamp", "-p", "lily"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and time.monotonic() < deadline:
+        if out.exists() and len(list(out.rglob("*.jpg"))) >= 5:
+            os.kill(proc.pid, signal.SIGKILL)
+            break
+        time.sleep(0.01)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL, "stamping finished before it could be killed"
+    for copy in out.rglob("*.jpg"):
+        with Image.open(copy) as im:
+            im.load()  # every file under a final name is whole
+    r = run_backup("stamp", "-p", "lily", "--json")
+    assert r.code == 0, r
+    doc = r.json()
+    assert len(doc["stamped"]) + len(doc["skipped"]) == total
+    assert len(list(out.rglob("*.jpg"))) == total
+    assert run_backup("ledger", "verify", "-p", "lily").code == 0

@@ -200,3 +200,19 @@ def test_chinese_and_emoji_account_names(home: Path, tmp_path: Path) -> None:
     r = run_backup("stamp", "-p", "mei", "--json")
     assert r.code == 0, r
     assert Path(r.json()["stamped"][0]["output"]).name == "海边.jpg"
+
+
+def test_videos_are_stamped_and_recorded(home: Path, studio: tuple[Path, Path]) -> None:
+    sources, out = studio
+    media.video(sources / "Reels" / "teaser.mp4", seconds=1.0, size="320x240")
+    r = run_backup("stamp", str(sources / "Reels"), "-p", "lily", "--json")
+    assert r.code == 0, r
+    copy = out / "Shoots" / "Reels" / "teaser.mp4"
+    assert [Path(s["output"]) for s in r.json()["stamped"]] == [copy]
+    assert copy.stat().st_size > 0 and sha(copy) != sha(sources / "Reels" / "teaser.mp4")
+    shown = run_backup(
+        "inventory", "show", str(sources / "Reels" / "teaser.mp4"), "-p", "lily", "--json"
+    ).json()
+    assert shown["derivatives"][0]["sha256"] == sha(copy)
+    again = run_backup("stamp", str(sources / "Reels"), "-p", "lily", "--json").json()
+    assert again["stamped"] == [] and len(again["skipped"]) == 1

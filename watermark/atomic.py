@@ -28,11 +28,14 @@ def fsync_file(path: Path) -> None:
 
 
 @contextmanager
-def atomic_path(dst: Path, mode: int | None = None, *, synced: bool = False) -> Iterator[Path]:
+def atomic_path(
+    dst: Path, mode: int | None = None, *, synced: bool = False, sync_dir: bool = True
+) -> Iterator[Path]:
     """Yield a temporary path next to ``dst`` for a writer (Pillow, ffmpeg) to fill; on success
     it is fsynced and renamed to ``dst``; on any failure it is removed and ``dst`` untouched.
     The file gets ``mode``, or the usual mode for a new file (mkstemp's is private).
-    ``synced``: the writer fsyncs the file itself."""
+    ``synced``: the writer fsyncs the file itself. ``sync_dir=False``: the caller fsyncs the
+    folder later (once for a batch of files, before it records them anywhere)."""
     import tempfile
 
     dst.parent.mkdir(parents=True, exist_ok=True)
@@ -51,7 +54,8 @@ def atomic_path(dst: Path, mode: int | None = None, *, synced: bool = False) -> 
         except OSError:
             pass
         raise
-    fsync_dir(dst.parent)
+    if sync_dir:
+        fsync_dir(dst.parent)
 
 
 def write_atomic(dst: Path, data: bytes, mode: int | None = None) -> None:

@@ -9,7 +9,7 @@ mark covers is composited. The original is only ever read.
 from __future__ import annotations
 
 import hashlib
-import io
+import os
 import re
 import threading
 from collections.abc import Iterator, Mapping
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from watermark.atomic import write_atomic
+from watermark.atomic import atomic_path
 from watermark.errors import BadInput, WatermarkError
 from watermark.mark import Mark, render_mark
 from watermark.style import Style
@@ -48,6 +48,7 @@ class ImageOptions:
     artist: str | None = None
     max_pixels: int | None = None  # None: Pillow's decompression-bomb limit
     animated: str = "stamp"  # "stamp" every frame, or "refuse"
+    sync_dir: bool = True  # False: the caller fsyncs the output folder (once per batch)
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,30 @@ class ImageResult:
 _limit_lock = threading.Lock()
 _heif_lock = threading.Lock()
 _heif_ready = False
+
+
+_HEIF_BRANDS = {
+    b"heic",
+    b"heix",
+    b"heim",
+    b"heis",
+    b"hevc",
+    b"hevx",
+    b"mif1",
+    b"msf1",
+    b"mif2",
+    b"avif",
+    b"avis",
+}
+
+
+def _looks_like_heif(src: Path) -> bool:
+    try:
+        with open(src, "rb") as f:
+            head = f.read(12)
+    except OSError:
+        return False
+    return head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS
 
 
 def _register_heif() -> None:
@@ -100,7 +125,8 @@ def _open(src: Path, options: ImageOptions) -> Image.Image:
             raise BadInput("empty file (0 bytes)")
     except OSError as exc:
         raise BadInput(f"cannot read: {exc.strerror or exc}") from exc
-    _register_heif()
+    if _looks_like_heif(src):
+        _register_heif()  # pillow-heif costs ~0.1 s to import: only for the files that need it
     try:
         with _pixel_limit(options.max_pixels):
             im = Image.open(src)
@@ -261,8 +287,6 @@ def stamp_image(
     src: Path, dst: Path, style: Style, fields: Mapping[str, str], options: ImageOptions | None = None
 ) -> ImageResult:
     """Write a stamped copy of the photo ``src`` to ``dst`` (atomically), in the same format."""
-    from PIL import ImageOps
-
     options = options or ImageOptions()
     im = _open(src, options)
     try:
@@ -282,16 +306,20 @@ def stamp_image(
         orientation = im.getexif().get(EXIF_ORIENTATION, 1)
         # Upright first (before the EXIF is edited below). The decoded picture is ours, not the
         # file's, so an upright one is marked in place: no 36 MB copy of a 12 MP photo.
-        upright = ImageOps.exif_transpose(im) if orientation not in (1, None) else im
+        if orientation in (1, None):
+            upright = im
+        else:
+            from PIL import ImageOps
+
+            upright = ImageOps.exif_transpose(im)
         exif = _exif_bytes(im, options)
         xmp = _xmp(im, options)
         args = _save_args(fmt, im, src, options, exif, xmp)
         out = _composite(upright or im, render_mark(style, (upright or im).size, fields))
         if fmt == "JPEG" and out.mode not in ("RGB", "L", "CMYK"):
             out = out.convert("RGB")
-        data = _encode(out, fmt, args)
-        _write(dst, data)
-        return ImageResult(dst, fmt, out.width, out.height, 1, hashlib.sha256(data).hexdigest(), len(data))
+        digest, size = _save(out, dst, fmt, args, options.sync_dir)
+        return ImageResult(dst, fmt, out.width, out.height, 1, digest, size)
     finally:
         im.close()
 
@@ -324,25 +352,28 @@ def _stamp_animated(
         args["optimize"] = False
     elif fmt == "WEBP":
         args.update({"lossless": True} if _webp_lossless(src) else {"quality": options.jpeg_quality or 90})
-    data = _encode(frames[0], fmt, args)
-    _write(dst, data)
-    return ImageResult(
-        dst, fmt, im.width, im.height, len(frames), hashlib.sha256(data).hexdigest(), len(data)
-    )
+    digest, size = _save(frames[0], dst, fmt, args, options.sync_dir)
+    return ImageResult(dst, fmt, im.width, im.height, len(frames), digest, size)
 
 
-def _encode(im: Image.Image, fmt: str, args: dict[str, Any]) -> bytes:
-    """Encode in memory: the bytes are hashed and written once, never read back."""
-    buffer = io.BytesIO()
+def _save(im: Image.Image, dst: Path, fmt: str, args: dict[str, Any], sync_dir: bool) -> tuple[str, int]:
+    """Encode straight into a temporary file (Pillow's encoders write a real file in one C call,
+    far faster than into memory), fsync, rename; return the SHA-256 and size of what was written
+    (read back from the page cache)."""
     try:
-        im.save(buffer, format=fmt, **args)
-    except (OSError, ValueError) as exc:
-        raise WatermarkError(f"cannot encode as {fmt}: {_reason(exc)}") from exc
-    return buffer.getvalue()
-
-
-def _write(dst: Path, data: bytes) -> None:
-    try:
-        write_atomic(dst, data)
+        with atomic_path(dst, synced=True, sync_dir=sync_dir) as tmp:
+            with open(tmp, "wb") as fh:
+                im.save(fh, format=fmt, **args)
+                fh.flush()
+                os.fsync(fh.fileno())
+            digest = hashlib.sha256()
+            size = 0
+            with open(tmp, "rb") as fh:
+                while chunk := fh.read(1 << 20):
+                    digest.update(chunk)
+                    size += len(chunk)
     except OSError as exc:
         raise WatermarkError(f"cannot write {dst}: {exc.strerror or _reason(exc)}") from exc
+    except ValueError as exc:
+        raise WatermarkError(f"cannot encode {dst.name} as {fmt}: {_reason(exc)}") from exc
+    return digest.hexdigest(), size

@@ -29,11 +29,9 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
-from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -43,6 +41,8 @@ from watermark.errors import BadInput, BadOutput, WatermarkError
 from watermark.style import Style, VideoSettings
 
 if TYPE_CHECKING:
+    from fractions import Fraction
+
     from PIL import Image
 
 __all__ = [
@@ -406,6 +406,8 @@ def _write_card(style: Style, fields: Mapping[str, str], info: VideoInfo, path: 
 
 def _frame_rate(fps: float) -> Fraction:
     """ffmpeg prints rounded rates (29.97, 23.98): back to the exact NTSC rates, else a fraction."""
+    from fractions import Fraction
+
     for base in (24, 30, 48, 60, 120, 240):
         if abs(fps - base * 1000 / 1001) < 0.01:
             return Fraction(base * 1000, 1001)
@@ -510,6 +512,8 @@ def _audio_maps(info: VideoInfo) -> list[str]:
 def _run(cmd: Sequence[str], total: float, progress: Progress | None) -> None:
     """Run ffmpeg (``-progress pipe:1`` in ``cmd``), report progress, raise WatermarkError with
     its last meaningful error line when it fails. The process is killed if we are interrupted."""
+    import tempfile
+
     with tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(
             list(cmd), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err, text=True
@@ -606,6 +610,8 @@ def stamp_video(
         if progress is not None and seconds > done:
             done = seconds
             progress(seconds, total)
+
+    import tempfile
 
     with tempfile.TemporaryDirectory(prefix="keepmark-video-") as work, ExitStack() as stack:
         mark_png = Path(work) / "mark.png"
