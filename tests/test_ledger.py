@@ -14,7 +14,6 @@ import pytest
 from inventory.ledger import GENESIS, canonical_json, entry_hash
 from tests.conftest import run_backup
 
-
 # Changes the first hex digit of a column, whatever it was.
 FLIP_FIRST = "(CASE WHEN substr({0}, 1, 1) = '0' THEN '1' ELSE '0' END) || substr({0}, 2)"
 
