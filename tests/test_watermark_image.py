@@ -271,3 +271,17 @@ def test_stamped_jpeg_decodes_cleanly(tmp_path: Path, logo: Path) -> None:
     src = media.jpeg(tmp_path / "p.jpg", size=(640, 480))
     stamp_image(src, tmp_path / "out.jpg", Style(text="", logo=logo), FIELDS)
     Image.open(io.BytesIO((tmp_path / "out.jpg").read_bytes())).load()
+
+
+def test_animated_webp_keeps_every_frame(tmp_path: Path, logo: Path) -> None:
+    frames = [Image.new("RGB", (240, 160), (30 * i, 90, 150)) for i in range(3)]
+    src = tmp_path / "loop.webp"
+    frames[0].save(
+        src, save_all=True, append_images=frames[1:], duration=[80, 90, 100], loop=0, lossless=True
+    )
+    result = stamp_image(src, tmp_path / "out.webp", Style(text="", logo=logo, size=0.3, opacity=1.0), FIELDS)
+    out = Image.open(tmp_path / "out.webp")
+    assert result.frames == 3 and out.n_frames == 3 and out.format == "WEBP"
+    for i in range(3):
+        out.seek(i)
+        assert mean(out.convert("RGB"), (240 - 50, 160 - 50, 240 - 15, 160 - 15)) > 230, f"frame {i} stamped"

@@ -17,19 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from watermark.errors import WatermarkError
+from watermark.positions import POSITIONS
 
-POSITIONS = (
-    "top-left",
-    "top",
-    "top-right",
-    "left",
-    "center",
-    "right",
-    "bottom-left",
-    "bottom",
-    "bottom-right",
-    "tiled",
-)
 PLACEHOLDERS = ("name", "handle", "year", "date")
 
 

@@ -5,18 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, NamedTuple
 
-POSITIONS = (
-    "top-left",
-    "top",
-    "top-right",
-    "left",
-    "center",
-    "right",
-    "bottom-left",
-    "bottom",
-    "bottom-right",
-    "tiled",
-)
 TARGET_TYPES = ("local", "s3", "rclone")
 STORAGE_CLASSES = (
     "STANDARD",

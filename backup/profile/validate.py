@@ -23,7 +23,6 @@ from backup.profile.model import (
     DEFAULT_TEXT,
     DEFAULT_WEEKLY,
     LOCK_MODES,
-    POSITIONS,
     STORAGE_CLASSES,
     TARGET_TYPES,
     Account,
@@ -35,6 +34,7 @@ from backup.profile.model import (
     WatermarkSettings,
 )
 from backup.profile.schedule import ScheduleSyntaxError, parse_slot
+from watermark.positions import POSITIONS
 
 VIDEO_CODECS = ("auto", "libx264", "libx265", "h264_videotoolbox", "hevc_videotoolbox")
 VIDEO_PRESETS = (
