@@ -6,6 +6,23 @@ import sys
 from typing import Any
 
 
+def _started(*middle: Any) -> Any:
+    """A started rich bar on stderr: description, bar, ``middle`` columns, time left."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    bar = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        *middle,
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    bar.start()
+    return bar
+
+
 class ScanBar:
     """A ``inventory.Progress`` that draws files, bytes, rate and time left on stderr."""
 
@@ -17,29 +34,14 @@ class ScanBar:
     def begin(self, files: int, total_bytes: int) -> None:
         if files == 0:
             return
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            DownloadColumn,
-            Progress,
-            TextColumn,
-            TimeRemainingColumn,
-            TransferSpeedColumn,
-        )
+        from rich.progress import DownloadColumn, TextColumn, TransferSpeedColumn
 
-        self._progress = Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
+        self._progress = _started(
             TextColumn("{task.fields[done]}/{task.fields[files]} files"),
             DownloadColumn(),
             TransferSpeedColumn(),
-            TimeRemainingColumn(),
-            console=Console(stderr=True),
-            transient=True,
         )
-        self._progress.start()
         self._task = self._progress.add_task(self.label, total=total_bytes, files=files, done=0)
-        self._files = files
         self._done = 0
 
     def advance(self, path: str, nbytes: int) -> None:
@@ -70,18 +72,9 @@ class StampBar:
     def begin(self, files: int) -> None:
         if files == 0:
             return
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+        from rich.progress import MofNCompleteColumn
 
-        self._progress = Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=Console(stderr=True),
-            transient=True,
-        )
-        self._progress.start()
+        self._progress = _started(MofNCompleteColumn())
         self._files = self._progress.add_task("Stamping", total=files)
 
     def file_done(self, path: Any) -> None:

@@ -223,10 +223,13 @@ def stamp_profile(
     jobs = plan(profile, paths, root)
     image_options, video = image_options_of(profile), video_settings_of(profile)
     extra = {"image": repr(image_options), "video": repr(video), "format": "same as source"}
+    # One hash for the run: it covers the account's name and handle (the same for every file)
+    # and the logo's and font's bytes, which are read once here rather than once per file.
+    account = {"name": profile.account.name, "handle": profile.account.handle}
+    h = style_hash(style, fields=account, extra=extra)
     todo: list[tuple[Job, str]] = []
     with open_inventory(profile) as inv:
         for job in jobs:
-            h = style_hash(style, fields=job.fields, extra=extra)
             known = None if force else inv.derivative(job.sha256, h, str(job.output))
             if known is not None and _same_file(job.output, known["size"]):
                 report.skipped.append({"source": str(job.source), "output": str(job.output)})
