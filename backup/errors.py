@@ -70,3 +70,9 @@ class NothingFound(KeepmarkError):
     """A lookup finished and found nothing."""
 
     exit_code = EXIT_FAILED
+
+
+class TargetFailed(KeepmarkError):
+    """A backup target could not be used for a command that needs that one target."""
+
+    exit_code = EXIT_FAILED

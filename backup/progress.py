@@ -100,3 +100,45 @@ class StampBar:
 
 def stamp_bar(enabled: bool) -> StampBar | None:
     return StampBar() if enabled and sys.stderr.isatty() else None
+
+
+class RunBar:
+    """A ``RunProgress`` for backup runs, verify and restore: one bar per phase with files,
+    bytes, rate and time left, on stderr."""
+
+    def __init__(self) -> None:
+        self._progress: Any = None
+        self._task: Any = None
+        self._done = 0
+
+    def begin(self, label: str, files: int, total_bytes: int) -> None:
+        self.end()
+        if files == 0:
+            return
+        from rich.progress import DownloadColumn, TextColumn, TransferSpeedColumn
+
+        self._progress = _started(
+            TextColumn("{task.fields[done]}/{task.fields[files]} files"),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+        )
+        self._done = 0
+        self._task = self._progress.add_task(label, total=max(total_bytes, 1), files=files, done=0)
+
+    def advance(self, nbytes: int) -> None:
+        if self._progress is not None:
+            self._progress.update(self._task, advance=nbytes)
+
+    def file_done(self) -> None:
+        if self._progress is not None:
+            self._done += 1
+            self._progress.update(self._task, done=self._done)
+
+    def end(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+
+def run_bar(enabled: bool) -> RunBar | None:
+    return RunBar() if enabled and sys.stderr.isatty() else None

@@ -105,3 +105,17 @@ def out(line: str = "") -> None:
 
 def warn(line: str) -> None:
     print(f"backup: {line}", file=sys.stderr)
+
+
+def add_targets(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--target",
+        metavar="NAME",
+        action="append",
+        default=[],
+        help="this target only (repeatable; default: every target of the profile)",
+    )
+
+
+def add_snapshot(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--snapshot", metavar="ID", help="this snapshot (an id or its start), not the latest")

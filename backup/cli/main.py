@@ -8,7 +8,19 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from backup import __version__
-from backup.cli import demo_cmd, init_cmd, inventory_cmd, ledger_cmd, profile_cmd, stamp_cmd
+from backup.cli import (
+    demo_cmd,
+    init_cmd,
+    inventory_cmd,
+    ledger_cmd,
+    profile_cmd,
+    prune_cmd,
+    restore_cmd,
+    run_cmd,
+    snapshots_cmd,
+    stamp_cmd,
+    verify_cmd,
+)
 from backup.cli.common import EPILOG, Formatter, Parser, emit_json, warn
 from backup.errors import EXIT_CANNOT_START, EXIT_FAILED, KeepmarkError, ProfileError, StateError
 
@@ -21,6 +33,9 @@ start here:
   backup init NAME --account "Lily Chen" --handle lily --source ~/Pictures/Shoots
   backup inventory scan          record every file of your source folders
   backup stamp                   write watermarked copies for publishing
+  backup full                    back everything up to every target, checked by SHA-256
+  backup incremental             back up what is new or changed (the weekly job)
+  backup verify --read-data      read the backups back and check every byte
   backup ledger verify           check that the record has not been altered
 
 Every command takes -p/--profile NAME|PATH (not needed with a single profile); reporting
@@ -32,7 +47,19 @@ def build_parser() -> Parser:
     parser = Parser(prog="backup", description=DESCRIPTION, epilog=EPILOG, formatter_class=Formatter)
     parser.add_argument("-V", "--version", action="version", version=f"backup (Keepmark) {__version__}")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=Parser)
-    for module in (demo_cmd, init_cmd, inventory_cmd, ledger_cmd, profile_cmd, stamp_cmd):
+    for module in (
+        demo_cmd,
+        init_cmd,
+        inventory_cmd,
+        stamp_cmd,
+        run_cmd,
+        verify_cmd,
+        snapshots_cmd,
+        restore_cmd,
+        prune_cmd,
+        ledger_cmd,
+        profile_cmd,
+    ):
         module.register(sub)
     return parser
 

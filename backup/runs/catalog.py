@@ -1,0 +1,158 @@
+"""What Keepmark knows it has stored on each target: ``<state>/<profile>/backups.sqlite``.
+
+It lets an incremental run upload only what is new or changed without asking the target about
+every file. It is a cache of the targets' truth, never the truth itself: a row is written only
+after its object is durable on the target, a full run rebuilds it from the target's listing,
+and losing it costs a full comparison, never a backup. Schema in docs/design.md.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from backup.errors import StateError
+from inventory.timeutil import utc_now
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS targets (
+    name      TEXT PRIMARY KEY,
+    identity  TEXT NOT NULL,
+    first_run TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS stored (
+    target   TEXT NOT NULL,
+    key      TEXT NOT NULL,
+    sha256   TEXT NOT NULL,
+    size     INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    PRIMARY KEY (target, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS runs (
+    id        INTEGER PRIMARY KEY,
+    target    TEXT NOT NULL,
+    kind      TEXT NOT NULL,
+    started   TEXT NOT NULL,
+    finished  TEXT NOT NULL,
+    status    TEXT NOT NULL,
+    files     INTEGER NOT NULL,
+    bytes     INTEGER NOT NULL,
+    snapshot  TEXT,
+    error     TEXT
+);
+"""
+
+StoredRow = tuple[str, str, int, int]  # key, sha256, size, mtime_ns
+
+
+class Catalog:
+    def __init__(self, path: Path) -> None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.conn = sqlite3.connect(
+                str(path), isolation_level=None, timeout=30.0, check_same_thread=False
+            )
+            self.conn.execute("PRAGMA journal_mode = WAL")
+            self.conn.execute("PRAGMA synchronous = NORMAL")
+            self.conn.executescript(SCHEMA)
+        except (sqlite3.DatabaseError, OSError) as exc:
+            raise StateError(f"{path}: cannot open the backup catalog ({exc})") from exc
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Catalog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # -- targets ----------------------------------------------------------------------------
+
+    def known_target(self, name: str, identity: str) -> bool:
+        """Whether a run has used this target (at this place) before."""
+        row = self.conn.execute("SELECT identity FROM targets WHERE name = ?", (name,)).fetchone()
+        return bool(row) and row[0] == identity
+
+    def remember_target(self, name: str, identity: str) -> None:
+        with self._tx() as c:
+            row = c.execute("SELECT identity FROM targets WHERE name = ?", (name,)).fetchone()
+            if row and row[0] != identity:
+                c.execute("DELETE FROM stored WHERE target = ?", (name,))  # a new place: forget
+            c.execute(
+                "INSERT INTO targets (name, identity, first_run) VALUES (?, ?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET identity = excluded.identity",
+                (name, identity, utc_now()),
+            )
+
+    def forget(self, name: str) -> None:
+        with self._tx() as c:
+            c.execute("DELETE FROM stored WHERE target = ?", (name,))
+
+    # -- stored objects ---------------------------------------------------------------------
+
+    def stored(self, target: str) -> dict[str, tuple[str, int, int]]:
+        rows = self.conn.execute("SELECT key, sha256, size, mtime_ns FROM stored WHERE target = ?", (target,))
+        return {r[0]: (r[1], r[2], r[3]) for r in rows}
+
+    def record(self, target: str, rows: Iterable[StoredRow]) -> None:
+        todo = [(target, *r) for r in rows]
+        if todo:
+            with self._tx() as c:
+                c.executemany(
+                    "INSERT OR REPLACE INTO stored (target, key, sha256, size, mtime_ns) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    todo,
+                )
+
+    def has_any(self, target: str) -> bool:
+        return (
+            self.conn.execute("SELECT 1 FROM stored WHERE target = ? LIMIT 1", (target,)).fetchone()
+            is not None
+        )
+
+    # -- runs -------------------------------------------------------------------------------
+
+    def log_run(self, target: str, kind: str, started: str, status: str, **fields: Any) -> None:
+        with self._tx() as c:
+            c.execute(
+                "INSERT INTO runs (target, kind, started, finished, status, files, bytes, snapshot, error) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    target,
+                    kind,
+                    started,
+                    utc_now(),
+                    status,
+                    int(fields.get("files", 0)),
+                    int(fields.get("bytes", 0)),
+                    fields.get("snapshot"),
+                    fields.get("error"),
+                ),
+            )
+
+    def last_runs(self) -> list[dict[str, Any]]:
+        """The newest run of each target and kind (``incremental``, ``full``, ``verify``...)."""
+        rows = self.conn.execute(
+            "SELECT target, kind, started, finished, status, files, bytes, snapshot, error FROM runs "
+            "WHERE id IN (SELECT max(id) FROM runs GROUP BY target, kind) ORDER BY target, kind"
+        )
+        cols = ("target", "kind", "started", "finished", "status", "files", "bytes", "snapshot", "error")
+        return [dict(zip(cols, r, strict=True)) for r in rows]
+
+
+def catalog_path(state_dir: Path) -> Path:
+    return state_dir / "backups.sqlite"

@@ -1,0 +1,175 @@
+"""``backup restore``: a snapshot's files (all, or those matching globs) back into a folder,
+byte for byte. Each file is written under a temporary name, its SHA-256 checked against the
+snapshot, given its modification time, and renamed; an existing file is left alone unless
+``overwrite``. A manifest path that would land outside the folder is refused."""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from backup.errors import KeepmarkError, UsageError
+from backup.runs import layout
+from backup.runs.engine import RunProgress
+from backup.runs.snapshot import Entry, parse_time, resolve
+from backup.runs.verify import _Locator
+from backup.targets.base import CHUNK, ObjectError, Target, TargetError
+from watermark.atomic import atomic_path
+
+
+@dataclass
+class RestoreResult:
+    target: str
+    snapshot: str | None = None
+    to: str = ""
+    restored: int = 0
+    bytes: int = 0
+    already: int = 0
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    failed: list[dict[str, str]] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not (self.skipped or self.failed or self.error)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "snapshot": self.snapshot,
+            "to": self.to,
+            "restored": self.restored,
+            "bytes": self.bytes,
+            "already_there": self.already,
+            "skipped": self.skipped,
+            "failed": self.failed,
+            "error": self.error,
+            "ok": self.ok,
+        }
+
+
+def matches(path: str, globs: Sequence[str]) -> bool:
+    """A glob matches the path itself or any folder above it (``Shoots/2026`` takes the folder)."""
+    if not globs:
+        return True
+    parts = path.split("/")
+    prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+    return any(fnmatch.fnmatchcase(p, g.strip("/")) for g in globs for p in prefixes)
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _inside(folder: Path, dest: Path) -> bool:
+    real_folder = os.path.realpath(folder)
+    return os.path.commonpath([real_folder, os.path.realpath(dest)]) == real_folder
+
+
+def restore(
+    target: Target,
+    to: Path,
+    *,
+    snapshot_id: str | None = None,
+    include: Sequence[str] = (),
+    overwrite: bool = False,
+    progress: RunProgress | None = None,
+) -> RestoreResult:
+    to = Path(os.path.abspath(os.path.expanduser(to)))
+    result = RestoreResult(target.name, to=str(to))
+    try:
+        target.open_session()
+        snap = resolve(target, snapshot_id)
+        result.snapshot = snap.id
+        chosen = [e for e in snap.entries if matches(e.path, include)]
+        if include and not chosen:
+            raise UsageError(f"nothing in snapshot {snap.id} matches {' '.join(include)}")
+        to.mkdir(parents=True, exist_ok=True)
+        where = _Locator(target)
+        if progress is not None:
+            progress.begin(f"{target.name}: restoring", len(chosen), sum(e.size for e in chosen))
+        for entry in chosen:
+            try:
+                _one(target, where, entry, to, overwrite, result, progress)
+            except (ObjectError, OSError) as exc:
+                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+                result.failed.append({"path": entry.path, "error": reason})
+            if progress is not None:
+                progress.file_done()
+        if progress is not None:
+            progress.end()
+    except (TargetError, KeepmarkError) as exc:
+        if isinstance(exc, UsageError):
+            raise
+        result.error = str(exc)
+    finally:
+        target.close()
+    return result
+
+
+def _one(
+    target: Target,
+    where: _Locator,
+    entry: Entry,
+    to: Path,
+    overwrite: bool,
+    result: RestoreResult,
+    progress: RunProgress | None,
+) -> None:
+    why = layout.unsafe_path(entry.path)
+    if why is not None:
+        result.failed.append({"path": entry.path, "error": f"refused: {why}, it would land outside {to}"})
+        return
+    dest = to.joinpath(*entry.path.split("/"))
+    if not _inside(to, dest.parent if dest.parent.exists() else to) or not _inside(to, dest):
+        result.failed.append({"path": entry.path, "error": f"refused: it would land outside {to}"})
+        return
+    if dest.exists() or dest.is_symlink():
+        if dest.is_file() and not dest.is_symlink() and _file_sha256(dest) == entry.sha256:
+            result.already += 1
+            return
+        if not overwrite:
+            result.skipped.append({"path": entry.path, "error": f"{dest} exists; --overwrite replaces it"})
+            return
+        if dest.is_symlink() or not dest.is_file():
+            result.failed.append({"path": entry.path, "error": f"{dest} exists and is not a regular file"})
+            return
+    candidates = where.candidates(entry)
+    if not candidates:
+        raise ObjectError(f"{entry.key}: not on {target.name}")
+    last = ""
+    for info in candidates:
+        digest = hashlib.sha256()
+        try:
+            with atomic_path(dest) as tmp:
+                with target.open(info.key) as src, open(tmp, "wb") as out:
+                    while chunk := src.read(CHUNK):
+                        digest.update(chunk)
+                        out.write(chunk)
+                        if progress is not None:
+                            progress.advance(len(chunk))
+                    out.flush()
+                    if digest.hexdigest() != entry.sha256:
+                        raise _Mismatch(digest.hexdigest())
+                mtime = parse_time(entry.mtime).timestamp()
+                os.utime(tmp, (mtime, mtime))
+        except _Mismatch as exc:
+            last = str(exc)
+            continue
+        result.restored += 1
+        result.bytes += entry.size
+        return
+    raise ObjectError(f"{entry.key}: damaged on {target.name} (SHA-256 {last}, expected {entry.sha256})")
+
+
+class _Mismatch(Exception):
+    pass

@@ -1,0 +1,124 @@
+"""The entry point of a backup run for the CLI and the daemon."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from backup.errors import UsageError
+from backup.home import state_dir
+from backup.profile.model import Profile
+from backup.profile.model import Target as TargetConfig
+from backup.runs.catalog import Catalog, catalog_path
+from backup.runs.engine import (
+    RunProgress,
+    RunReport,
+    TargetResult,
+    back_up_to,
+    check_kind,
+    copy_inventory,
+    wanted_files,
+)
+from backup.runs.lock import run_lock
+from backup.targets import identity, make_target
+from backup.targets.base import Target, TargetError
+from backup.workspace import open_inventory, scan_profile
+
+
+def chosen_targets(profile: Profile, only: Sequence[str] = ()) -> list[TargetConfig]:
+    """The profile's targets, or those named (``--target NAME``, repeatable)."""
+    if not profile.targets:
+        raise UsageError(
+            f"profile {profile.name!r} has no backup targets; add a [[targets]] section to {profile.file} "
+            "(see profiles/example.toml)"
+        )
+    names = [t.name for t in profile.targets]
+    for wanted in only:
+        if wanted not in names:
+            raise UsageError(
+                f"no target named {wanted!r} in profile {profile.name!r}; its targets: {', '.join(names)}"
+            )
+    return [t for t in profile.targets if not only or t.name in only]
+
+
+def run_backup(
+    profile: Profile,
+    kind: str,
+    *,
+    only: Sequence[str] = (),
+    progress: RunProgress | None = None,
+    scan_progress: Any = None,
+) -> RunReport:
+    """Scan the profile's sources, then back the originals up to each chosen target."""
+    check_kind(kind)
+    configs = chosen_targets(profile, only)
+    folder = state_dir(profile.name)
+    report = RunReport(kind)
+    with run_lock(folder, f"backup {kind}"):
+        report.scan = scan_profile(profile, progress=scan_progress).as_dict()
+        with open_inventory(profile) as inv, Catalog(catalog_path(folder)) as catalog:
+            wants = wanted_files(inv.current_files())
+            copy = copy_inventory(inv, folder)
+            try:
+                for cfg in configs:
+                    ident = identity(cfg)
+                    try:
+                        target = make_target(
+                            cfg,
+                            profile.name,
+                            state_dir=folder,
+                            used_before=catalog.known_target(cfg.name, ident),
+                        )
+                    except TargetError as exc:
+                        report.targets.append(TargetResult(cfg.name, status="failed", error=str(exc)))
+                        continue
+                    result = back_up_to(
+                        target,
+                        wants,
+                        kind=kind,
+                        identity=ident,
+                        profile=profile,
+                        catalog=catalog,
+                        inventory_copy=copy,
+                        progress=progress,
+                    )
+                    report.targets.append(result)
+                    if result.snapshot:
+                        inv.note(
+                            "snapshot",
+                            {
+                                "target": result.name,
+                                "snapshot": result.snapshot,
+                                "kind": kind,
+                                "files": result.total_files,
+                                "bytes": result.total_bytes,
+                            },
+                        )
+            finally:
+                with contextlib.suppress(OSError):
+                    os.unlink(copy[0])
+    return report
+
+
+def targets_for(
+    profile: Profile, only: Sequence[str] = ()
+) -> list[tuple[TargetConfig, Target | TargetError]]:
+    """The chosen targets, made and ready to open (or the error that made one impossible)."""
+    folder = state_dir(profile.name)
+    out: list[tuple[TargetConfig, Target | TargetError]] = []
+    with Catalog(catalog_path(folder)) as catalog:
+        for cfg in chosen_targets(profile, only):
+            used = catalog.known_target(cfg.name, identity(cfg))
+            try:
+                out.append((cfg, make_target(cfg, profile.name, state_dir=folder, used_before=used)))
+            except TargetError as exc:
+                out.append((cfg, exc))
+    return out
+
+
+def log_verify(profile: Profile, target: str, started: str, status: str, **fields: Any) -> None:
+    """Remember a verify (the health check asks when data was last read back)."""
+    with Catalog(catalog_path(state_dir(profile.name))) as catalog:
+        catalog.log_run(target, fields.pop("kind", "verify"), started, status, **fields)

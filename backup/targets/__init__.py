@@ -1,0 +1,32 @@
+"""Backup targets behind one protocol (``base.Target``), made from a profile's [[targets]]."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from backup.profile import model
+from backup.targets.base import Target, TargetError
+
+
+def make_target(cfg: model.Target, profile: str, *, state_dir: Path, used_before: bool = False) -> Target:
+    """The target a profile's [[targets]] entry describes (not opened yet)."""
+    if cfg.type == "local":
+        from backup.targets.local import LocalTarget
+
+        assert cfg.path is not None
+        return LocalTarget(cfg.name, cfg.path, profile, used_before=used_before)
+    if cfg.type == "s3":
+        from backup.targets.s3 import S3Target
+
+        return S3Target.from_profile(cfg, profile, state_dir / "uploads")
+    if cfg.type == "rclone":
+        from backup.targets.rclone import RcloneTarget
+
+        assert cfg.remote is not None
+        return RcloneTarget(cfg.name, remote=cfg.remote, profile=profile)
+    raise TargetError(f"{cfg.name}: unknown target type {cfg.type!r}")
+
+
+def identity(cfg: model.Target) -> str:
+    """What says where a target is, before it is opened: a changed place is a new target."""
+    return cfg.describe()

@@ -1,0 +1,269 @@
+"""A folder on an external drive or a NAS mount.
+
+Objects are plain files under ``<path>/<profile>/``, browsable without Keepmark. Every file is
+written under a short hidden temporary name in its final folder (``.km-XXXXXXXX.keepmark-tmp``,
+short so that long names still fit), fsynced, renamed and its folder fsynced: a file under its
+final name is always whole.
+
+A drive that is not mounted must never be mistaken for an empty folder on the laptop's own
+disk. The folder named in the profile gets a marker file, ``.keepmark-target``, the first time
+it is used; after that a missing marker means the drive is not there. The first time, the
+folder's parent must exist, and a folder under a mount-point area (``/Volumes/X``,
+``/media/X``, ``/mnt/X``, ``/run/media/USER/X``) needs ``X`` to be mounted.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import secrets
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+from backup.targets.base import (
+    CHUNK,
+    ObjectError,
+    ObjectInfo,
+    ObjectMissing,
+    Progress,
+    SourceChanged,
+    TargetError,
+    TargetFull,
+    Unavailable,
+    check_key,
+    file_hash,
+)
+from watermark.atomic import TMP_SUFFIX, fsync_dir
+
+MARKER = ".keepmark-target"
+_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
+_MOUNT_AREAS = (("Volumes",), ("media",), ("mnt",), ("run", "media"))
+
+
+def mount_point_needed(path: Path) -> Path | None:
+    """The mount point a folder lives under when it is in a mount-point area (``/Volumes/X``,
+    ``/media/USER/X`` or ``/media/X``, ``/mnt/X``, ``/run/media/USER/X``), else None."""
+    parts = path.parts
+    if len(parts) < 3 or parts[0] != os.sep:
+        return None
+    for area in _MOUNT_AREAS:
+        n = len(area)
+        if tuple(parts[1 : 1 + n]) == area:
+            depth = 1 + n + (1 if area in (("run", "media"),) else 0)
+            if len(parts) <= depth:
+                return None
+            point = Path(*parts[: depth + 1])
+            if area == ("media",) and not os.path.ismount(point) and len(parts) > depth + 1:
+                point = Path(*parts[: depth + 2])  # /media/USER/X
+            return point
+    return None
+
+
+class LocalTarget:
+    def __init__(self, name: str, path: Path, profile: str, *, used_before: bool = False) -> None:
+        self.name = name
+        self.base = Path(os.path.abspath(os.path.expanduser(path)))
+        self.root = self.base / profile
+        self.used_before = used_before
+
+    def describe(self) -> str:
+        return f"folder {self.root}"
+
+    # -- session ----------------------------------------------------------------------------
+
+    def open_session(self) -> None:
+        marker = self.base / MARKER
+        if marker.is_file():
+            self._mkdir(self.root)
+            return
+        if self.used_before:
+            raise Unavailable(
+                f"{self.base}: not found or not the backup folder used before (no {MARKER} in it); "
+                "is the drive connected and mounted?"
+            )
+        point = mount_point_needed(self.base)
+        if point is not None and not os.path.ismount(point):
+            raise Unavailable(f"{self.base}: the drive {point} is not mounted; connect it and run again")
+        if not self.base.parent.is_dir():
+            raise Unavailable(
+                f"{self.base}: its folder {self.base.parent} does not exist; is the drive connected?"
+            )
+        self._mkdir(self.base)
+        body = json.dumps({"keepmark_target": 1, "id": secrets.token_hex(8)}).encode()
+        self._write(marker, body)
+        self._mkdir(self.root)
+
+    def _mkdir(self, folder: Path) -> None:
+        try:
+            folder.mkdir(parents=False, exist_ok=True)
+        except FileNotFoundError:
+            raise Unavailable(f"{folder}: its folder does not exist; is the drive connected?") from None
+        except OSError as exc:
+            raise self._error(exc, folder) from exc
+
+    def _error(self, exc: OSError, where: Path) -> Exception:
+        reason = exc.strerror or str(exc)
+        if exc.errno in _FULL:
+            return TargetFull(f"{where}: no space left on the backup drive ({reason})")
+        if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM) and not os.access(self.root, os.W_OK):
+            return TargetError(f"{self.root}: cannot write to the backup folder ({reason})")
+        if not (self.base / MARKER).is_file():
+            return Unavailable(
+                f"{self.base}: the backup folder went away ({reason}); is the drive connected?"
+            )
+        return ObjectError(f"{where}: {reason}")
+
+    # -- verbs ------------------------------------------------------------------------------
+
+    def _path(self, key: str) -> Path:
+        return self.root.joinpath(*check_key(key).split("/"))
+
+    def _write(self, dst: Path, data: bytes) -> None:
+        with self._temp(dst) as (_tmp, f):
+            f.write(data)
+
+    def _temp(self, dst: Path) -> _Temp:
+        return _Temp(self, dst)
+
+    def put_file(self, key: str, src: Path, sha256: str, size: int, progress: Progress | None = None) -> None:
+        dst = self._path(key)
+        digest = hashlib.sha256()
+        try:
+            with open(src, "rb") as f_in:
+                st = os.fstat(f_in.fileno())
+                with self._temp(dst) as (_tmp, f_out):
+                    while chunk := f_in.read(CHUNK):
+                        digest.update(chunk)
+                        f_out.write(chunk)
+                        if progress is not None:
+                            progress(len(chunk))
+                    if digest.hexdigest() != sha256:
+                        raise SourceChanged(f"{src}: changed since it was scanned; run again to back it up")
+                    f_out.flush()
+                    os.utime(f_out.fileno(), ns=(st.st_atime_ns, st.st_mtime_ns))
+        except FileNotFoundError as exc:
+            if exc.filename == str(src) or not os.path.exists(src):
+                raise ObjectError(f"{src}: vanished before it could be backed up") from None
+            raise self._error(exc, dst) from exc
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        self._write(self._path(key), data)
+
+    def stat(self, key: str) -> ObjectInfo | None:
+        try:
+            st = self._path(key).stat()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise self._error(exc, self._path(key)) from exc
+        return ObjectInfo(key, st.st_size, {}, st.st_mtime)
+
+    def list(self, prefix: str, *, hashes: bool = False) -> Iterator[ObjectInfo]:
+        folder, _, _start = prefix.rpartition("/")
+        top = self.root.joinpath(*folder.split("/")) if folder else self.root
+        if not top.is_dir():
+            return
+        for dirpath, dirnames, filenames in os.walk(top):
+            dirnames.sort()
+            rel = os.path.relpath(dirpath, self.root)
+            rel_key = "" if rel == "." else rel.replace(os.sep, "/") + "/"
+            for fn in sorted(filenames):
+                if fn.endswith(TMP_SUFFIX) or (not rel_key and fn == MARKER):
+                    continue
+                key = rel_key + fn
+                if not key.startswith(prefix):
+                    continue
+                try:
+                    st = os.stat(os.path.join(dirpath, fn))
+                except FileNotFoundError:
+                    continue
+                yield ObjectInfo(key, st.st_size, {}, st.st_mtime)
+
+    def open(self, key: str) -> IO[bytes]:
+        try:
+            return open(self._path(key), "rb")
+        except FileNotFoundError:
+            raise ObjectMissing(f"{key}: not on {self.name}") from None
+        except OSError as exc:
+            raise self._error(exc, self._path(key)) from exc
+
+    def copy(self, src_key: str, dst_key: str) -> None:
+        with self.open(src_key) as f_in, self._temp(self._path(dst_key)) as (_tmp, f_out):
+            shutil.copyfileobj(f_in, f_out, CHUNK)
+            f_out.flush()
+            st = os.fstat(f_in.fileno())
+            os.utime(f_out.fileno(), ns=(st.st_atime_ns, st.st_mtime_ns))
+
+    def delete(self, key: str) -> None:
+        try:
+            self._path(key).unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise self._error(exc, self._path(key)) from exc
+
+    def local_hash(self, name: str, path: Path) -> str:
+        return file_hash(name, path)
+
+    def close(self) -> None:
+        pass
+
+    def clean_temporaries(self) -> int:
+        """Remove temporary files that an interrupted run left; the count removed."""
+        removed = 0
+        for dirpath, _dirs, files in os.walk(self.root):
+            for fn in files:
+                if fn.endswith(TMP_SUFFIX):
+                    try:
+                        os.unlink(os.path.join(dirpath, fn))
+                        removed += 1
+                    except OSError:
+                        pass
+        return removed
+
+
+class _Temp:
+    """A temporary file beside ``dst``: yields (path, file); on success fsync, rename, fsync the
+    folder; on failure the temporary file is removed and ``dst`` is untouched."""
+
+    def __init__(self, target: LocalTarget, dst: Path) -> None:
+        self.target = target
+        self.dst = dst
+
+    def __enter__(self) -> tuple[Path, IO[bytes]]:
+        folder = self.dst.parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            self.tmp = folder / f".km-{secrets.token_hex(4)}{TMP_SUFFIX}"
+            self.f: IO[bytes] = open(self.tmp, "xb")
+        except OSError as exc:
+            raise self.target._error(exc, self.dst) from exc
+        return self.tmp, self.f
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        try:
+            if exc_type is None:
+                self.f.flush()
+                os.fsync(self.f.fileno())
+            self.f.close()
+            if exc_type is None:
+                os.replace(self.tmp, self.dst)
+                fsync_dir(self.dst.parent)
+                return
+        except OSError as err:
+            self._discard()
+            raise self.target._error(err, self.dst) from err
+        self._discard()
+        if isinstance(exc, OSError):
+            raise self.target._error(exc, self.dst) from exc
+
+    def _discard(self) -> None:
+        try:
+            self.f.close()
+            self.tmp.unlink()
+        except OSError:
+            pass

@@ -1,0 +1,277 @@
+"""Backup runs at library level, on the in-memory target (fast) and a local folder: what is
+uploaded, versions of changed files, complete snapshots, failing targets, retention."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from backup.profile.load import load
+from backup.runs import layout
+from backup.runs.catalog import Catalog
+from backup.runs.engine import back_up_to, wanted_files
+from backup.runs.prune import keep, prune_target
+from backup.runs.restore import matches, restore
+from backup.runs.snapshot import Entry, Snapshot, iso, list_ids, load as load_snapshot
+from backup.runs.verify import verify_target
+from backup.targets.memory import MemoryTarget
+from backup.workspace import open_inventory, scan_profile
+from tests.backupkit import make_files, sha256, write_profile
+
+
+class Rig:
+    """A profile over one source folder, run against in-memory targets."""
+
+    def __init__(self, home: Path, tmp: Path) -> None:
+        self.src = tmp / "Shoots"
+        self.src.mkdir()
+        write_profile(home, [self.src], [{"name": "mem", "type": "local", "path": str(tmp / "unused")}])
+        self.profile = load("lily")
+        self.catalog = Catalog(tmp / "catalog.sqlite")
+        self.tmp = tmp
+
+    def run(self, target: MemoryTarget, kind: str = "incremental"):  # type: ignore[no-untyped-def]
+        scan_profile(self.profile)
+        with open_inventory(self.profile) as inv:
+            wants = wanted_files(inv.current_files())
+            db = self.tmp / "inv-copy.sqlite"
+            db.unlink(missing_ok=True)
+            inv.copy_to(db)
+            data = db.read_bytes()
+        return back_up_to(
+            target,
+            wants,
+            kind=kind,
+            identity=target.describe(),
+            profile=self.profile,
+            catalog=self.catalog,
+            inventory_copy=(db, sha256(data), len(data)),
+        )
+
+
+@pytest.fixture
+def rig(home: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
+    r = Rig(home, tmp_path)
+    yield r
+    r.catalog.close()
+
+
+def test_first_run_uploads_everything_and_writes_a_complete_snapshot(rig: Rig) -> None:
+    files = make_files(rig.src, 12)
+    t = MemoryTarget("mem")
+    result = rig.run(t)
+    assert result.status == "ok" and result.files == 12 and result.total_files == 12
+    for rel, data in files.items():
+        assert t.objects[f"originals/Shoots/{rel}"] == data
+    [sid] = list_ids(t)
+    snap = load_snapshot(t, sid)
+    assert {e.path: e.sha256 for e in snap.entries} == {f"Shoots/{r}": sha256(d) for r, d in files.items()}
+    assert snap.kind == "incremental" and snap.profile == "lily" and snap.target == "mem"
+    assert layout.INVENTORY_DB in t.objects and layout.INVENTORY_PROFILE in t.objects
+    assert snap.inventory and snap.inventory["sha256"] == sha256(t.objects[layout.INVENTORY_DB])
+
+
+def test_incremental_uploads_only_new_and_changed_and_keeps_the_earlier_version(rig: Rig) -> None:
+    files = make_files(rig.src, 6)
+    t = MemoryTarget("mem")
+    rig.run(t)
+    puts = t.puts
+    changed = next(iter(files))
+    old = files[changed]
+    (rig.src / changed).write_bytes(b"edited")
+    (rig.src / "new.mov").write_bytes(b"new clip")
+    result = rig.run(t)
+    assert result.files == 2 and result.unchanged == 5 and result.versions == 1
+    # two originals, one version copy, the inventory, the profile, the snapshot
+    assert t.puts - puts == 6
+    versions = [k for k in t.objects if k.startswith("versions/")]
+    assert len(versions) == 1 and t.objects[versions[0]] == old
+    parsed = layout.parse_version_key(versions[0])
+    assert parsed == (f"Shoots/{changed}", sha256(old)[:12])
+    # the first snapshot is still whole: verify reads the old content from versions/
+    first = list_ids(t)[0]
+    report = verify_target(t, first, read_data=True)
+    assert report.status == "ok", report.problems
+
+
+def test_no_change_run_uploads_nothing_but_writes_a_snapshot(rig: Rig) -> None:
+    make_files(rig.src, 5)
+    t = MemoryTarget("mem")
+    rig.run(t)
+    result = rig.run(t)
+    assert result.files == 0 and result.unchanged == 5 and result.total_files == 5
+    assert len(list_ids(t)) == 2
+
+
+def test_deleted_on_laptop_stays_on_target(rig: Rig) -> None:
+    files = make_files(rig.src, 3)
+    t = MemoryTarget("mem")
+    rig.run(t)
+    gone = next(iter(files))
+    (rig.src / gone).unlink()
+    rig.run(t)
+    assert t.objects[f"originals/Shoots/{gone}"] == files[gone]
+    newest = load_snapshot(t, list_ids(t)[-1])
+    assert f"Shoots/{gone}" not in {e.path for e in newest.entries}
+
+
+def test_a_full_target_fails_without_a_snapshot_and_a_rerun_finishes(rig: Rig) -> None:
+    files = make_files(rig.src, 10)
+    t = MemoryTarget("mem")
+    t.fail_puts_after = 4
+    result = rig.run(t)
+    assert result.status == "failed" and "no space" in (result.error or "")
+    assert list_ids(t) == []
+    t.fail_puts_after = None
+    result = rig.run(t)
+    assert result.status == "ok"
+    assert all(t.objects[f"originals/Shoots/{r}"] == d for r, d in files.items())
+
+
+def test_unavailable_target_is_reported(rig: Rig) -> None:
+    make_files(rig.src, 2)
+    result = rig.run(MemoryTarget("mem", available=False))
+    assert result.status == "failed" and "not available" in (result.error or "")
+
+
+def test_full_run_finds_and_replaces_a_damaged_copy(rig: Rig) -> None:
+    files = make_files(rig.src, 4)
+    t = MemoryTarget("mem")
+    rig.run(t)
+    rel = sorted(files)[1]
+    key = f"originals/Shoots/{rel}"
+    t.objects[key] = t.objects[key][:-1] + b"!"  # same size, one byte flipped
+    assert rig.run(t, "incremental").files == 0  # an incremental trusts what it stored
+    assert verify_target(t, read_data=True).problems[0]["path"] == f"Shoots/{rel}"
+    result = rig.run(t, "full")
+    assert result.files == 1 and t.objects[key] == files[rel]
+    assert verify_target(t, read_data=True).status == "ok"
+
+
+def test_a_file_changed_during_the_run_is_reported_and_left_out(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
+    files = make_files(rig.src, 3)
+    victim = sorted(files)[0]
+    real = MemoryTarget.put_file
+
+    def put(self: MemoryTarget, key: str, src: Path, *a: object, **k: object) -> None:
+        if key.endswith(victim):
+            Path(src).write_bytes(b"changed while backing up")
+        real(self, key, src, *a, **k)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(MemoryTarget, "put_file", put)
+    t = MemoryTarget("mem")
+    result = rig.run(t)
+    assert result.status == "partial"
+    assert result.failed[0]["path"] == f"Shoots/{victim}" and "changed" in result.failed[0]["error"]
+    snap = load_snapshot(t, list_ids(t)[0])
+    assert f"Shoots/{victim}" not in {e.path for e in snap.entries} and len(snap.entries) == 2
+    assert f"originals/Shoots/{victim}" not in t.objects
+
+
+def _snap(when: datetime, sid: str) -> Snapshot:
+    return Snapshot(sid, "incremental", "lily", "t", iso(when), iso(when), ())
+
+
+def test_retention_keeps_weekly_and_monthly() -> None:
+    start = datetime(2026, 1, 1, 3, tzinfo=timezone.utc)
+    snaps = [_snap(start + timedelta(days=d), f"s{d:03d}") for d in range(0, 200)]
+    kept = keep(snaps, weekly=4, monthly=3)
+    newest = max(snaps, key=lambda s: s.finished)
+    assert newest.id in kept
+    weeks = {s.time.isocalendar()[:2] for s in snaps if s.id in kept}
+    months = {s.time.strftime("%Y-%m") for s in snaps if s.id in kept}
+    assert len(kept) <= 4 + 3 and len(weeks) >= 4 and {"2026-07", "2026-06", "2026-05"} <= months
+    assert keep(snaps, 0, 0) == {newest.id}
+
+
+def test_prune_removes_unreferenced_versions_and_leaves_locked_ones(rig: Rig) -> None:
+    files = make_files(rig.src, 2)
+    t = MemoryTarget("mem")
+    rig.run(t)
+    rel = sorted(files)[0]
+    (rig.src / rel).write_bytes(b"v2")
+    rig.run(t)
+    (rig.src / rel).write_bytes(b"v3 longer")
+    rig.run(t)
+    versions = sorted(k for k in t.objects if k.startswith("versions/"))
+    assert len(versions) == 2
+    locked = versions[0]
+    t.locked[locked] = "2027-01-01T00:00:00Z"
+    result = prune_target(t, weekly=0, monthly=0)
+    assert result.status == "ok" and len(result.kept) == 1
+    assert result.locked == [{"key": locked, "until": "2027-01-01T00:00:00Z"}]
+    assert sorted(k for k in t.objects if k.startswith("versions/")) == [locked]
+    assert len(list_ids(t)) == 1
+    assert all(k in t.objects for k in (f"originals/Shoots/{r}" for r in files))  # originals stay
+
+
+def test_version_keys_round_trip() -> None:
+    cases = ["Shoots/a/IMG_1.JPG", "Shoots/noext", "Shoots/.hidden", "Shoots/clip.final.mov", "S/x y/ü 🌸.heic"]
+    for path in cases:
+        key = layout.version_key(path, "ab" * 32, 1_764_000_000.5)
+        assert key.startswith(layout.version_prefix(path))
+        assert layout.parse_version_key(key) == (path, ("ab" * 32)[:12])
+    assert "20251124-" in layout.version_key("S/a.jpg", "0" * 64, 1_764_000_000)
+
+
+@pytest.mark.parametrize("bad", ["../evil.jpg", "Shoots/../../evil", "/etc/passwd", "C:/x.jpg", "a\\..\\..\\b", ""])
+def test_restore_refuses_paths_that_escape(tmp_path: Path, bad: str) -> None:
+    t = MemoryTarget("mem")
+    t.objects[f"originals/{bad}" if bad else "originals/x"] = b"evil"
+    entry = Entry(bad, sha256(b"evil"), 4, "2026-01-01T00:00:00.000000Z")
+    snap = Snapshot("s1", "full", "lily", "mem", entry.mtime, entry.mtime, (entry,))
+    t.objects["snapshots/s1.json"] = snap.to_json()
+    out = tmp_path / "out"
+    result = restore(t, out)
+    assert result.restored == 0 and result.failed and "refused" in result.failed[0]["error"]
+    assert not (tmp_path / "evil.jpg").exists() and not (tmp_path / "evil").exists()
+    assert [p for p in out.rglob("*") if p.is_file()] == []
+
+
+def test_restore_checks_bytes_and_never_overwrites(rig: Rig, tmp_path: Path) -> None:
+    files = make_files(rig.src, 3)
+    t = MemoryTarget("mem")
+    rig.run(t)
+    out = tmp_path / "restored"
+    first = sorted(files)[0]
+    (out / "Shoots" / first).parent.mkdir(parents=True)
+    (out / "Shoots" / first).write_bytes(b"mine")
+    result = restore(t, out)
+    assert result.restored == 2 and len(result.skipped) == 1
+    assert (out / "Shoots" / first).read_bytes() == b"mine"
+    result = restore(t, out, overwrite=True)
+    assert result.restored == 1 and result.already == 2 and result.ok
+    assert {p: (out / "Shoots" / p).read_bytes() for p in files} == files
+    # mtimes come back too
+    src_mtime = int((rig.src / first).stat().st_mtime)
+    assert int((out / "Shoots" / first).stat().st_mtime) == src_mtime
+    # a damaged copy is never restored under its name
+    key = f"originals/Shoots/{first}"
+    t.objects[key] = b"x" * len(t.objects[key])
+    (out / "Shoots" / first).unlink()
+    result = restore(t, out, include=[f"Shoots/{first}"])
+    assert result.failed and "damaged" in result.failed[0]["error"]
+    assert not (out / "Shoots" / first).exists()
+    assert not [p for p in out.rglob("*keepmark-tmp")]
+
+
+def test_include_globs() -> None:
+    assert matches("Shoots/2026/a.jpg", ["Shoots/2026"])
+    assert matches("Shoots/2026/a.jpg", ["Shoots/*/a.jpg"])
+    assert matches("Shoots/2026/a.jpg", ["*.jpg"])  # '*' crosses folders: every JPEG
+    assert not matches("Shoots/2026/a.jpg", ["*.png"])
+    assert not matches("Shoots/2026/a.jpg", ["Reels"])
+    assert matches("Shoots/2026/a.jpg", [])
+
+
+def test_snapshot_json_is_documented_shape(rig: Rig) -> None:
+    make_files(rig.src, 2)
+    t = MemoryTarget("mem")
+    rig.run(t, "full")
+    doc = json.loads(t.objects[f"snapshots/{list_ids(t)[0]}.json"])
+    assert doc["format"] == "keepmark-snapshot" and doc["version"] == 1 and doc["kind"] == "full"
+    assert set(doc["files"][0]) == {"path", "sha256", "size", "mtime"}
+    assert doc["totals"]["files"] == 2
