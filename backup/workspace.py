@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from backup.errors import StateError, UsageError
 from backup.home import inventory_path, keepmark_home
 from backup.profile.model import Profile
 from inventory import DatabaseError, Inventory, Progress, ScanReport, Source, scan
+from inventory.store import FileRow
 
 
 def open_inventory(profile: Profile, *, create: bool = True) -> Inventory:
@@ -56,7 +57,11 @@ def ignore_globs(profile: Profile) -> list[str]:
 
 
 def scan_profile(
-    profile: Profile, paths: Sequence[str] = (), *, progress: Progress | None = None
+    profile: Profile,
+    paths: Sequence[str] = (),
+    *,
+    progress: Progress | None = None,
+    on_recorded: Callable[[list[FileRow]], None] | None = None,
 ) -> ScanReport:
     """Record new and changed files of the profile's source folders (or of ``paths`` in them)."""
     sources = sources_for(profile, paths)
@@ -68,6 +73,7 @@ def scan_profile(
             follow_symlinks=profile.sources.follow_symlinks,
             exclude=excluded_folders(profile),
             progress=progress,
+            on_recorded=on_recorded,
         )
 
 

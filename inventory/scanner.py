@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from inventory.errors import ChangedWhileReading
-from inventory.store import Inventory
+from inventory.store import FileRow, Inventory
 from inventory.timeutil import utc_now
 from inventory.walk import Found, Ignore, walk
 
@@ -144,8 +144,11 @@ def scan(
     exclude: Iterable[str] = (),
     workers: int | None = None,
     progress: Progress | None = None,
+    on_recorded: Callable[[list[FileRow]], None] | None = None,
 ) -> ScanReport:
-    """Record new and changed files under ``sources``; return what happened."""
+    """Record new and changed files under ``sources``; return what happened. ``on_recorded``
+    is called (in the scanning thread) with each committed batch of new and changed files, so
+    the next stage can start on them while the scan goes on."""
     started_at, t0 = utc_now(), time.perf_counter()
     report = ScanReport(roots=sorted({s.root for s in sources}))
     rules = Ignore(ignore)
@@ -185,7 +188,7 @@ def scan(
             todo.append(item)
     inv.mark_present(reappeared)
 
-    _read_and_record(inv, todo, report, workers or default_workers(), progress)
+    _read_and_record(inv, todo, report, workers or default_workers(), progress, on_recorded)
 
     failed = {e["path"] for e in report.errors}
     gone = [
@@ -213,7 +216,12 @@ def scan(
 
 
 def _read_and_record(
-    inv: Inventory, todo: list[Found], report: ScanReport, workers: int, progress: Progress | None
+    inv: Inventory,
+    todo: list[Found],
+    report: ScanReport,
+    workers: int,
+    progress: Progress | None,
+    on_recorded: Callable[[list[FileRow]], None] | None,
 ) -> None:
     if progress is not None:
         progress.begin(len(todo), sum(f.size for f in todo))
@@ -227,7 +235,10 @@ def _read_and_record(
     def flush() -> None:
         nonlocal last_commit
         if batch:
-            for outcome, (_, facts, _) in zip(inv.record_many(batch), batch, strict=True):
+            rows: list[FileRow] = []
+            for outcome, (item, facts, seen) in zip(inv.record_many(batch), batch, strict=True):
+                if outcome.status != "failed":
+                    rows.append((item.root, item.relpath, item.path, facts.sha256, seen.size, seen.mtime_ns))
                 if outcome.status == "failed":
                     report.errors.append(
                         {"path": printable(outcome.path), "error": outcome.error or "failed"}
@@ -244,6 +255,8 @@ def _read_and_record(
                         {"path": outcome.path, "sha256": facts.sha256, "error": facts.decode_error}
                     )
             batch.clear()
+            if on_recorded is not None and rows:
+                on_recorded(rows)
         last_commit = time.monotonic()
 
     def take(result: tuple[Found, FileFacts | None, Observed | None, str | None]) -> None:

@@ -48,6 +48,10 @@ LIST_FIELDS = (
 Known = tuple[str, int, int, int, "str | None"]
 
 
+# A present file as the backup runs see it: (root, relpath, path, sha256, size, mtime_ns).
+FileRow = tuple[str, str, str, str, int, int]
+
+
 class Recorded(NamedTuple):
     """The outcome of recording one file: ``new`` path, ``changed`` content, ``unchanged``,
     or ``failed`` (with ``error``; the rest of the batch is recorded all the same)."""
@@ -336,7 +340,7 @@ class Inventory:
         )
         return [dict(zip(LIST_FIELDS, r, strict=True)) for r in rows]
 
-    def current_files(self) -> list[tuple[str, str, str, str, int, int]]:
+    def current_files(self) -> list[FileRow]:
         """Every file present at the last scan, as plain tuples (cheap for 100,000 files):
         (root, relpath, path, sha256, size, mtime_ns), ordered by path."""
         return self.conn.execute(

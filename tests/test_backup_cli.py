@@ -121,7 +121,7 @@ def test_snapshots_and_restore(studio: tuple[Path, Path, dict[str, bytes]], tmp_
     out2 = tmp_path / "restored2"
     folder = str(Path(first).parent.as_posix())
     r = run_backup(
-        "restore", "--target", "drive", "--snapshot", snaps[0]["id"][:15], "--include", f"Shoots/{folder}",
+        "restore", "--target", "drive", "--snapshot", snaps[0]["id"][:-3], "--include", f"Shoots/{folder}",
         "--to", str(out2), "--json",
     )
     assert r.code == 0, r

@@ -104,9 +104,16 @@ class Catalog:
 
     # -- stored objects ---------------------------------------------------------------------
 
-    def stored(self, target: str) -> dict[str, tuple[str, int, int]]:
-        rows = self.conn.execute("SELECT key, sha256, size, mtime_ns FROM stored WHERE target = ?", (target,))
-        return {r[0]: (r[1], r[2], r[3]) for r in rows}
+    def stored(self, target: str) -> dict[str, str]:
+        """{key: sha256} of what the target holds, as far as Keepmark knows."""
+        return dict(self.conn.execute("SELECT key, sha256 FROM stored WHERE target = ?", (target,)))
+
+    def stored_row(self, target: str, key: str) -> tuple[str, int, int] | None:
+        """(sha256, size, mtime_ns) of what the target holds under ``key``."""
+        row = self.conn.execute(
+            "SELECT sha256, size, mtime_ns FROM stored WHERE target = ? AND key = ?", (target, key)
+        ).fetchone()
+        return (row[0], row[1], row[2]) if row else None
 
     def record(self, target: str, rows: Iterable[StoredRow]) -> None:
         todo = [(target, *r) for r in rows]

@@ -18,7 +18,7 @@ import hashlib
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -30,7 +30,8 @@ from backup.profile.model import Profile
 from backup.runs import layout
 from backup.runs.catalog import Catalog, StoredRow
 from backup.runs.snapshot import Entry, Snapshot, iso, iso_from_ns, new_id
-from backup.targets.base import CHUNK, ObjectError, ObjectInfo, SourceChanged, Target, TargetError
+from backup.targets.base import CHUNK, ObjectError, ObjectInfo, Target, TargetError
+from inventory.store import FileRow
 
 KINDS = ("incremental", "full")
 RECORD_EVERY = 1.0  # seconds between catalog commits while uploading
@@ -106,11 +107,15 @@ class RunReport:
         }
 
 
-def wanted_files(rows: Iterable[tuple[str, str, str, str, int, int]]) -> list[Want]:
+def wanted_files(rows: Iterable[FileRow]) -> list[Want]:
     out = []
+    labels: dict[str, str] = {}
     for root, relpath, path, sha, size, mtime_ns in rows:
-        p = layout.snapshot_path(root, relpath)
-        out.append(Want(p, layout.original_key(p), path, sha, size, mtime_ns))
+        label = labels.get(root)
+        if label is None:
+            label = labels[root] = layout.source_label(root) + "/"
+        p = label + relpath
+        out.append(Want(p, layout.ORIGINALS + p, path, sha, size, mtime_ns))
     return out
 
 
@@ -138,169 +143,252 @@ def same_content(target: Target, info: ObjectInfo, want: Want) -> bool:
     return read_sha256(target, info.key) == want.sha256
 
 
-class _Uploader:
-    """Uploads one target's share of a run with a pool of threads, keeping earlier contents
-    under versions/, recording what is durable in the catalog as it goes."""
+class TargetRun:
+    """One target's part of a run, as a stream: ``start()`` opens the target and learns what it
+    holds; ``offer()`` takes originals as they become known (from the scan, while it goes on)
+    and queues what the target lacks on a pool of upload threads; ``finish()`` offers the rest,
+    waits, copies the inventory and writes the snapshot. Failures of the whole target end up in
+    the result (status ``failed``), never as an exception."""
 
     def __init__(
         self,
         target: Target,
+        *,
+        kind: str,
+        identity: str,
+        profile: Profile,
         catalog: Catalog,
-        result: TargetResult,
-        stored: dict[str, tuple[str, int, int]],
-        progress: RunProgress | None,
-        workers: int,
+        progress: RunProgress | None = None,
     ) -> None:
         self.t = target
+        self.kind = kind
+        self.identity = identity
+        self.profile = profile
         self.catalog = catalog
-        self.result = result
-        self.stored = stored
         self.progress = progress
-        self.workers = workers
-        self.done: list[StoredRow] = []
+        self.result = TargetResult(target.name)
+        self.started = datetime.now(timezone.utc)
+        self.compare_all = True
+        self.listing: dict[str, ObjectInfo] = {}
+        self.stored: dict[str, str] = {}
+        self.offered: set[str] = set()
         self.failed_paths: set[str] = set()
+        self.done: list[StoredRow] = []
+        self.pending: dict[Future[int], Want] = {}
+        self.pool: ThreadPoolExecutor | None = None
+        self.error: BaseException | None = None
         self._last = time.monotonic()
 
-    def flush(self, force: bool = False) -> None:
-        if self.done and (force or time.monotonic() - self._last > RECORD_EVERY):
-            self.catalog.record(self.result.name, self.done)
-            self.done = []
-            self._last = time.monotonic()
+    # -- phases -----------------------------------------------------------------------------
 
-    def one(self, want: Want, prior: ObjectInfo | None) -> int:
-        """Upload one original; the bytes sent. Raises ObjectError for this file only."""
+    def start(self) -> bool:
+        """Open the target and learn what it holds; False (with the result failed) if it
+        cannot be used."""
+        t, catalog = self.t, self.catalog
+        try:
+            t.open_session()
+            if getattr(t, "fresh", False):
+                catalog.forget(t.name)
+            self.compare_all = (
+                self.kind == "full"
+                or not catalog.known_target(t.name, self.identity)
+                or not catalog.has_any(t.name)
+            )
+            catalog.remember_target(t.name, self.identity)
+            if self.compare_all:
+                cleaner = getattr(t, "clean_temporaries", None)
+                if cleaner is not None:  # leftovers of a killed run (this run holds the lock)
+                    cleaner()
+                self.listing = {i.key: i for i in t.list(layout.ORIGINALS, hashes=True)}
+            else:
+                self.stored = catalog.stored(t.name)
+        except (TargetError, ObjectError, OSError) as exc:
+            self._target_failed(exc)
+            return False
+        workers = default_workers(t)
+        self.workers = workers
+        self.pool = ThreadPoolExecutor(workers, thread_name_prefix=f"upload-{t.name}")
+        return True
+
+    def offer(self, wants: Iterable[Want]) -> None:
+        """Queue what the target lacks among ``wants`` (thread-safe with respect to the pool;
+        call from one thread)."""
+        if self.pool is None or self.error is not None:
+            return
+        for w in wants:
+            if w.key in self.offered:
+                continue
+            self.offered.add(w.key)
+            if self.compare_all:
+                info = self.listing.get(w.key)
+                self.pending[self.pool.submit(self._compare_and_put, w, info)] = w
+            elif self.stored.get(w.key) == w.sha256:
+                self.result.unchanged += 1
+            else:
+                known = self.catalog.stored_row(self.t.name, w.key) if w.key in self.stored else None
+                self.pending[self.pool.submit(self._put, w, None, known)] = w
+        self._collect(block=False)
+
+    def finish(self, wants: Sequence[Want], inventory_copy: tuple[Path, str, int]) -> TargetResult:
+        """Offer the rest, wait for every upload, copy the inventory, write the snapshot."""
+        try:
+            if self.pool is not None:
+                if self.progress is not None:
+                    rest = [w for w in wants if w.key not in self.offered]
+                    self.progress.begin(
+                        f"{self.t.name}: backing up", len(rest) + len(self.pending), sum(w.size for w in rest)
+                    )
+                self.offer(wants)
+                self._collect(block=True)
+                if self.progress is not None:
+                    self.progress.end()
+                if self.error is not None:
+                    raise self.error
+                self._write_snapshot(wants, inventory_copy)
+        except (TargetError, ObjectError, OSError) as exc:
+            self._target_failed(exc)
+        finally:
+            self._shutdown()
+            self.t.close()
+            self.catalog.log_run(
+                self.t.name,
+                self.kind,
+                iso(self.started),
+                self.result.status,
+                files=self.result.files,
+                bytes=self.result.bytes,
+                snapshot=self.result.snapshot,
+                error=self.result.error,
+            )
+        return self.result
+
+    def abandon(self) -> TargetResult:
+        """End a run that cannot go on (the target failed to open, or the scan failed)."""
+        self._shutdown()
+        self.t.close()
+        if self.result.status == "failed":
+            self.catalog.log_run(self.t.name, self.kind, iso(self.started), "failed", error=self.result.error)
+        return self.result
+
+    # -- work on the pool -------------------------------------------------------------------
+
+    def _compare_and_put(self, want: Want, info: ObjectInfo | None) -> int:
+        if info is not None and info.size == want.size:
+            try:
+                if same_content(self.t, info, want):
+                    return -1
+            except (ObjectError, OSError):
+                pass  # unreadable on either side: store it again
+        return self._put(want, info)
+
+    def _put(self, want: Want, prior: ObjectInfo | None, known: tuple[str, int, int] | None = None) -> int:
+        """Upload one original, keeping what it replaces under versions/; bytes sent, or -1
+        when the target turned out to hold it already. ``known``: what the catalog says the
+        target holds under the key (sha256, size, mtime_ns)."""
         t = self.t
-        known = self.stored.get(want.key)
         if prior is None and known is not None:  # an incremental run, changed content
             prior = t.stat(want.key)
         if prior is not None:
-            if same_content(t, prior, want):
-                return 0  # already there (an earlier run stopped before recording it)
+            if prior.size == want.size and same_content(t, prior, want):
+                return -1  # already there (an earlier run stopped before recording it)
             old_sha = prior.hashes.get("sha256") or (known[0] if known else None) or read_sha256(t, want.key)
             mtime = known[2] / 1e9 if known else (prior.mtime or time.time())
             vkey = layout.version_key(want.path, old_sha, mtime)
             if t.stat(vkey) is None:
                 t.copy(want.key, vkey)
                 self.result.versions += 1
-        t.put_file(want.key, Path(want.src), want.sha256, want.size, self._bytes)
+        t.put_file(want.key, Path(want.src), want.sha256, want.size, self._bytes, mtime_ns=want.mtime_ns)
         return want.size
 
     def _bytes(self, n: int) -> None:
         if self.progress is not None:
             self.progress.advance(n)
 
-    def run(self, todo: Sequence[tuple[Want, ObjectInfo | None]]) -> None:
-        fresh = [w for w, p in todo if p is None and w.key not in self.stored]
-        batch_put = getattr(self.t, "put_files", None)
-        singles = list(todo)
-        if batch_put is not None and fresh:
-            self._batched(batch_put, fresh)
-            done_keys = {w.key for w in fresh}
-            singles = [(w, p) for w, p in todo if w.key not in done_keys]
-        with ThreadPoolExecutor(self.workers, thread_name_prefix=f"upload-{self.result.name}") as pool:
-            pending: dict[Future[int], Want] = {}
-            items = iter(singles)
-            try:
-                while True:
-                    while len(pending) < self.workers * 2:
-                        nxt = next(items, None)
-                        if nxt is None:
-                            break
-                        pending[pool.submit(self.one, *nxt)] = nxt[0]
-                    if not pending:
-                        break
-                    finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                    for fut in finished:
-                        self._finish(pending.pop(fut), fut)
-                    self.flush()
-            except BaseException:
-                for fut in pending:
-                    fut.cancel()
-                raise
-            finally:
-                self.flush(force=True)
+    # -- bookkeeping (in the calling thread) ------------------------------------------------
 
-    def _finish(self, want: Want, fut: Future[int]) -> None:
-        try:
-            sent = fut.result()
-        except (ObjectError, OSError) as exc:
-            self._fail(want, exc)
-            return
-        self._ok(want, sent)
-
-    def _ok(self, want: Want, sent: int) -> None:
-        self.done.append((want.key, want.sha256, want.size, want.mtime_ns))
-        if sent:
-            self.result.files += 1
-            self.result.bytes += sent
-        if self.progress is not None:
-            self.progress.file_done()
+    def _collect(self, block: bool) -> None:
+        while self.pending:
+            finished, _ = wait(self.pending, timeout=None if block else 0, return_when=FIRST_COMPLETED)
+            if not finished:
+                break
+            for fut in finished:
+                want = self.pending.pop(fut)
+                try:
+                    sent = fut.result()
+                except (TargetError, KeyboardInterrupt) as exc:
+                    self.error = self.error or exc
+                    self._shutdown()
+                    return
+                except (ObjectError, OSError) as exc:
+                    self._fail(want, exc)
+                    continue
+                self.done.append((want.key, want.sha256, want.size, want.mtime_ns))
+                if sent >= 0:
+                    self.result.files += 1
+                    self.result.bytes += sent
+                else:
+                    self.result.unchanged += 1
+                if self.progress is not None:
+                    self.progress.file_done()
+            if self.done and (not self.pending or time.monotonic() - self._last > RECORD_EVERY):
+                self.catalog.record(self.t.name, self.done)
+                self.done = []
+                self._last = time.monotonic()
+        if self.done and not self.pending:
+            self.catalog.record(self.t.name, self.done)
+            self.done = []
 
     def _fail(self, want: Want, exc: BaseException) -> None:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        if isinstance(exc, OSError) and not isinstance(exc, SourceChanged):
+        if isinstance(exc, OSError) and not isinstance(exc, ObjectError):
             reason = f"{want.src}: {reason}"
         self.failed_paths.add(want.path)
         self.result.failed.append({"path": want.path, "error": reason})
         if self.progress is not None:
             self.progress.file_done()
 
-    def _batched(self, put_files: Callable[..., dict[str, BaseException | None]], fresh: list[Want]) -> None:
-        size = 500
-        for i in range(0, len(fresh), size):
-            chunk = fresh[i : i + size]
-            outcome = put_files([(w.key, Path(w.src), w.sha256, w.size) for w in chunk], self._bytes)
-            for w in chunk:
-                err = outcome.get(w.key)
-                if err is None:
-                    self._ok(w, w.size)
-                elif isinstance(err, TargetError):
-                    raise err
-                else:
-                    self._fail(w, err)
-            self.flush(force=True)
+    def _shutdown(self) -> None:
+        if self.pool is not None:
+            # Cancelled futures never count as done for wait(): forget them, and let the ones
+            # already running finish (their uploads are atomic either way).
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+            self.pending.clear()
+            if self.done:
+                self.catalog.record(self.t.name, self.done)
+                self.done = []
 
+    def _target_failed(self, exc: BaseException) -> None:
+        self.result.status = "failed"
+        self.result.error = f"{exc.strerror or exc}" if isinstance(exc, OSError) else str(exc)
 
-def compare(
-    target: Target, wants: Sequence[Want], workers: int, progress: RunProgress | None
-) -> tuple[list[tuple[Want, ObjectInfo | None]], list[Want]]:
-    """Full comparison with the target's listing: (to upload with what is there now, already
-    there)."""
-    listing = {i.key: i for i in target.list(layout.ORIGINALS, hashes=True)}
-    todo: list[tuple[Want, ObjectInfo | None]] = []
-    check: list[tuple[Want, ObjectInfo]] = []
-    for w in wants:
-        info = listing.get(w.key)
-        if info is None:
-            todo.append((w, None))
-        elif info.size != w.size:
-            todo.append((w, info))
-        else:
-            check.append((w, info))
-    present: list[Want] = []
-    if progress is not None:
-        progress.begin(f"{target.name}: checking", len(check), sum(w.size for w, _ in check))
-    with ThreadPoolExecutor(workers, thread_name_prefix=f"check-{target.name}") as pool:
-        for (w, info), same in zip(
-            check, pool.map(lambda c: _same_or_error(target, c[1], c[0]), check), strict=True
-        ):
-            if same:
-                present.append(w)
-            else:
-                todo.append((w, info))
-            if progress is not None:
-                progress.advance(w.size)
-                progress.file_done()
-    if progress is not None:
-        progress.end()
-    return todo, present
-
-
-def _same_or_error(target: Target, info: ObjectInfo, want: Want) -> bool:
-    try:
-        return same_content(target, info, want)
-    except (ObjectError, OSError):
-        return False  # unreadable on either side: upload it again
+    def _write_snapshot(self, wants: Sequence[Want], inventory_copy: tuple[Path, str, int]) -> None:
+        t, result = self.t, self.result
+        db, db_sha, db_size = inventory_copy
+        t.put_file(layout.INVENTORY_DB, db, db_sha, db_size)
+        t.put_bytes(layout.INVENTORY_PROFILE, Path(self.profile.file).read_bytes())
+        entries = tuple(
+            Entry(w.path, w.sha256, w.size, iso_from_ns(w.mtime_ns))
+            for w in wants
+            if w.path not in self.failed_paths
+        )
+        finished = datetime.now(timezone.utc)
+        snap = Snapshot(
+            id=new_id(self.kind, finished),
+            kind=self.kind,
+            profile=self.profile.name,
+            target=t.name,
+            started=iso(self.started),
+            finished=iso(finished),
+            entries=entries,
+            failed=tuple(result.failed),
+            inventory={"key": layout.INVENTORY_DB, "sha256": db_sha, "size": db_size},
+        )
+        t.put_bytes(layout.snapshot_key(snap.id), snap.to_json())
+        result.snapshot = snap.id
+        result.total_files = len(entries)
+        result.total_bytes = snap.total_bytes
+        result.status = "partial" if result.failed else "ok"
 
 
 def default_workers(target: Target) -> int:
@@ -323,80 +411,9 @@ def back_up_to(
     inventory_copy: tuple[Path, str, int],
     progress: RunProgress | None = None,
 ) -> TargetResult:
-    """One target's part of a run. Target-wide failures are caught and reported in the result."""
-    result = TargetResult(target.name)
-    started = datetime.now(timezone.utc)
-    try:
-        target.open_session()
-        if getattr(target, "fresh", False):
-            catalog.forget(target.name)
-        compare_all = (
-            kind == "full"
-            or not catalog.known_target(target.name, identity)
-            or not catalog.has_any(target.name)
-        )
-        catalog.remember_target(target.name, identity)
-        workers = default_workers(target)
-        stored = {} if compare_all else catalog.stored(target.name)
-        if compare_all:
-            cleaner = getattr(target, "clean_temporaries", None)
-            if cleaner is not None:  # leftovers of a run that was killed (this one holds the lock)
-                cleaner()
-            todo, present = compare(target, wants, workers, progress)
-            catalog.record(target.name, [(w.key, w.sha256, w.size, w.mtime_ns) for w in present])
-            result.unchanged = len(present)
-        else:
-            todo = [(w, None) for w in wants if stored.get(w.key, ("",))[0] != w.sha256]
-            result.unchanged = len(wants) - len(todo)
-        if progress is not None:
-            progress.begin(f"{target.name}: uploading", len(todo), sum(w.size for w, _ in todo))
-        uploader = _Uploader(target, catalog, result, stored, progress, workers)
-        try:
-            uploader.run(todo)
-        finally:
-            if progress is not None:
-                progress.end()
-        db, db_sha, db_size = inventory_copy
-        target.put_file(layout.INVENTORY_DB, db, db_sha, db_size)
-        target.put_bytes(layout.INVENTORY_PROFILE, Path(profile.file).read_bytes())
-        entries = tuple(
-            Entry(w.path, w.sha256, w.size, iso_from_ns(w.mtime_ns))
-            for w in wants
-            if w.path not in uploader.failed_paths
-        )
-        finished = datetime.now(timezone.utc)
-        snap = Snapshot(
-            id=new_id(kind, finished),
-            kind=kind,
-            profile=profile.name,
-            target=target.name,
-            started=iso(started),
-            finished=iso(finished),
-            entries=entries,
-            failed=tuple(result.failed),
-            inventory={"key": layout.INVENTORY_DB, "sha256": db_sha, "size": db_size},
-        )
-        target.put_bytes(layout.snapshot_key(snap.id), snap.to_json())
-        result.snapshot = snap.id
-        result.total_files = len(entries)
-        result.total_bytes = snap.total_bytes
-        result.status = "partial" if result.failed else "ok"
-    except (TargetError, ObjectError, OSError) as exc:
-        result.status = "failed"
-        result.error = str(exc) if not isinstance(exc, OSError) else f"{target.name}: {exc.strerror or exc}"
-    finally:
-        target.close()
-    catalog.log_run(
-        target.name,
-        kind,
-        iso(started),
-        result.status,
-        files=result.files,
-        bytes=result.bytes,
-        snapshot=result.snapshot,
-        error=result.error,
-    )
-    return result
+    """One target's part of a run, all at once (the originals are known)."""
+    run = TargetRun(target, kind=kind, identity=identity, profile=profile, catalog=catalog, progress=progress)
+    return run.finish(wants, inventory_copy) if run.start() else run.abandon()
 
 
 def copy_inventory(inv: Any, folder: Path) -> tuple[Path, str, int]:

@@ -1,8 +1,10 @@
-"""One run at a time per profile: a lock file in the state directory (``run.lock``), held by
-the running process and released by the OS if it dies."""
+"""One run at a time per profile: a lock file in the state directory (``run.lock``), locked
+with the operating system's file locks (``flock`` on macOS and Linux, ``msvcrt.locking`` on
+Windows), so it is released when the process ends, even by ``kill -9``."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,17 +16,31 @@ class Busy(KeepmarkError):
     """Another run of this profile is in progress."""
 
 
+def _try_lock(fd: int) -> bool:
+    try:
+        if os.name == "nt":
+            import msvcrt
+
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
+        else:
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
+
 @contextmanager
 def run_lock(state_dir: Path, what: str) -> Iterator[None]:
-    from filelock import FileLock, Timeout
-
+    """Hold the profile's run lock, or raise ``Busy`` at once."""
     state_dir.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(state_dir / "run.lock"))
+    fd = os.open(state_dir / "run.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        raise Busy(f"another backup run of this profile is in progress; {what} not started") from None
-    try:
+        if not _try_lock(fd):
+            raise Busy(f"another backup run of this profile is in progress; {what} not started")
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
         yield
     finally:
-        lock.release()
+        os.close(fd)  # closing releases the lock

@@ -16,7 +16,7 @@ from backup.runs.engine import (
     RunProgress,
     RunReport,
     TargetResult,
-    back_up_to,
+    TargetRun,
     check_kind,
     copy_inventory,
     wanted_files,
@@ -25,6 +25,7 @@ from backup.runs.lock import run_lock
 from backup.targets import identity, make_target
 from backup.targets.base import Target, TargetError
 from backup.workspace import open_inventory, scan_profile
+from inventory.store import FileRow
 
 
 def chosen_targets(profile: Profile, only: Sequence[str] = ()) -> list[TargetConfig]:
@@ -51,39 +52,56 @@ def run_backup(
     progress: RunProgress | None = None,
     scan_progress: Any = None,
 ) -> RunReport:
-    """Scan the profile's sources, then back the originals up to each chosen target."""
+    """Scan the profile's sources, then back the originals up to each chosen target.
+
+    The first target is opened before the scan and takes new and changed files as the scan
+    records them, so hashing and copying overlap; the others follow one after the other."""
     check_kind(kind)
     configs = chosen_targets(profile, only)
     folder = state_dir(profile.name)
     report = RunReport(kind)
-    with run_lock(folder, f"backup {kind}"):
-        report.scan = scan_profile(profile, progress=scan_progress).as_dict()
-        with open_inventory(profile) as inv, Catalog(catalog_path(folder)) as catalog:
+    with run_lock(folder, f"backup {kind}"), Catalog(catalog_path(folder)) as catalog:
+        runs: list[TargetRun | TargetResult] = []
+        for cfg in configs:
+            ident = identity(cfg)
+            try:
+                target = make_target(
+                    cfg, profile.name, state_dir=folder, used_before=catalog.known_target(cfg.name, ident)
+                )
+            except TargetError as exc:
+                runs.append(TargetResult(cfg.name, status="failed", error=str(exc)))
+                continue
+            runs.append(
+                TargetRun(
+                    target, kind=kind, identity=ident, profile=profile, catalog=catalog, progress=progress
+                )
+            )
+        first = next((r for r in runs if isinstance(r, TargetRun)), None)
+        streaming = first is not None and first.start()
+
+        def stream(rows: list[FileRow]) -> None:
+            if streaming and first is not None:
+                first.offer(wanted_files(rows))
+
+        try:
+            report.scan = scan_profile(profile, progress=scan_progress, on_recorded=stream).as_dict()
+        except BaseException:
+            if first is not None:
+                first.abandon()
+            raise
+        with open_inventory(profile) as inv:
             wants = wanted_files(inv.current_files())
             copy = copy_inventory(inv, folder)
             try:
-                for cfg in configs:
-                    ident = identity(cfg)
-                    try:
-                        target = make_target(
-                            cfg,
-                            profile.name,
-                            state_dir=folder,
-                            used_before=catalog.known_target(cfg.name, ident),
-                        )
-                    except TargetError as exc:
-                        report.targets.append(TargetResult(cfg.name, status="failed", error=str(exc)))
-                        continue
-                    result = back_up_to(
-                        target,
-                        wants,
-                        kind=kind,
-                        identity=ident,
-                        profile=profile,
-                        catalog=catalog,
-                        inventory_copy=copy,
-                        progress=progress,
-                    )
+                for item in runs:
+                    if isinstance(item, TargetResult):
+                        result = item
+                    elif item is first:
+                        result = item.finish(wants, copy) if streaming else item.abandon()
+                    elif item.start():
+                        result = item.finish(wants, copy)
+                    else:
+                        result = item.abandon()
                     report.targets.append(result)
                     if result.snapshot:
                         inv.note(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any, NamedTuple
@@ -58,7 +59,11 @@ class Snapshot(NamedTuple):
         }
 
     def to_json(self) -> bytes:
-        doc = {
+        """The manifest: a header, then one line per file (fast to write and to read)."""
+        from json.encoder import encode_basestring  # type: ignore[attr-defined]
+
+        enc = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+        head = {
             "format": FORMAT,
             "version": VERSION,
             "id": self.id,
@@ -67,20 +72,35 @@ class Snapshot(NamedTuple):
             "target": self.target,
             "started": self.started,
             "finished": self.finished,
-            "files": [e._asdict() for e in self.entries],
-            "failed": list(self.failed),
-            "inventory": self.inventory,
             "totals": {"files": len(self.entries), "bytes": self.total_bytes},
+            "inventory": self.inventory,
+            "failed": list(self.failed),
         }
-        return json.dumps(doc, ensure_ascii=False, indent=0, separators=(",", ":")).encode("utf-8")
+        lines = [
+            f'{{"path":{encode_basestring(p)},"sha256":"{h}","size":{n},"mtime":"{m}"}}'
+            for p, h, n, m in self.entries
+        ]
+        body = enc(head)[:-1] + ',\n"files":[\n' + ",\n".join(lines) + "\n]}\n"
+        return body.encode("utf-8")
 
 
 def iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+_SECONDS: dict[int, str] = {}
+
+
 def iso_from_ns(ns: int) -> str:
-    return iso(datetime.fromtimestamp(ns / 1e9, timezone.utc))
+    """A file time in nanoseconds as ISO 8601 UTC, to the microsecond (whole seconds are
+    cached: files written together share them)."""
+    sec, us = divmod(ns // 1000, 1_000_000)
+    head = _SECONDS.get(sec)
+    if head is None:
+        if len(_SECONDS) > 100_000:
+            _SECONDS.clear()
+        head = _SECONDS[sec] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sec))
+    return f"{head}.{us:06d}Z"
 
 
 def parse_time(text: str) -> datetime:

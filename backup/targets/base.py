@@ -89,12 +89,24 @@ class Target(Protocol):
         before any other verb."""
         ...
 
-    def put_file(self, key: str, src: Path, sha256: str, size: int, progress: Progress | None = None) -> None:
+    def put_file(
+        self,
+        key: str,
+        src: Path,
+        sha256: str,
+        size: int,
+        progress: Progress | None = None,
+        *,
+        mtime_ns: int | None = None,
+    ) -> None:
         """Store the file ``src`` under ``key``, replacing what is there. The stored object
         appears whole under ``key`` or not at all (a temporary name, a multipart upload that is
         only completed at the end). The bytes sent must hash to ``sha256`` (``SourceChanged``
         otherwise, and nothing is stored); the target checks what it stored where the service
-        can (S3 checksums, rclone's own hash check)."""
+        can (S3 checksums, rclone's own hash check). ``mtime_ns``: the source's modification
+        time when ``sha256`` was computed; a target may then copy without hashing again if the
+        file's size and modification time are the same before and after the copy (the
+        inventory's quick check, applied to the copy)."""
         ...
 
     def put_bytes(self, key: str, data: bytes) -> None:

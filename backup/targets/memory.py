@@ -48,7 +48,16 @@ class MemoryTarget:
             self.puts += 1
             self.objects[check_key(key)] = data
 
-    def put_file(self, key: str, src: Path, sha256: str, size: int, progress: Progress | None = None) -> None:
+    def put_file(
+        self,
+        key: str,
+        src: Path,
+        sha256: str,
+        size: int,
+        progress: Progress | None = None,
+        *,
+        mtime_ns: int | None = None,
+    ) -> None:
         buf = io.BytesIO()
         digest = hashlib.sha256()
         with open(src, "rb") as f:
