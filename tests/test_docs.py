@@ -69,3 +69,17 @@ def test_design_describes_every_table_and_profile_key() -> None:
     for keys in TARGET_KEYS.values():
         for key in keys:
             assert key in DESIGN, key
+
+
+def test_design_describes_the_backup_formats() -> None:
+    from backup.runs import catalog, layout, snapshot
+
+    for table in re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", catalog.SCHEMA):
+        assert f"`{table}`" in DESIGN, table
+    for column in re.findall(r"^\s+(\w+)\s+(?:TEXT|INTEGER)", catalog.SCHEMA, re.M):
+        assert f"`{column}`" in DESIGN, column
+    for part in (layout.ORIGINALS, layout.VERSIONS, layout.SNAPSHOTS, "inventory.sqlite", "profile.toml"):
+        assert part.rstrip("/") in DESIGN, part
+    assert snapshot.FORMAT in DESIGN and f"version {snapshot.VERSION}" in DESIGN
+    for key in ("format", "id", "kind", "profile", "target", "started", "finished", "totals", "failed", "files"):
+        assert f"`{key}`" in DESIGN, key
