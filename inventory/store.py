@@ -353,17 +353,19 @@ class Inventory:
         with self.transaction() as conn:
             return ledger.append(conn, type_, data, utc_now())
 
-    def copy_to(self, dest: str | os.PathLike[str]) -> None:
+    def copy_to(self, dest: str | os.PathLike[str], *, sync: bool = True) -> None:
         """A consistent copy of the whole database (records and ledger) at ``dest``, made with
-        SQLite's online backup API while others may be writing; fsynced."""
+        SQLite's online backup API while others may be writing; fsynced unless ``sync`` is
+        False."""
         target = sqlite3.connect(os.fspath(dest))
         try:
-            self.conn.backup(target)
+            self.conn.backup(target, pages=-1)
             target.execute("PRAGMA journal_mode = DELETE")
         finally:
             target.close()
-        with open(dest, "rb+") as f:
-            os.fsync(f.fileno())
+        if sync:
+            with open(dest, "rb+") as f:
+                os.fsync(f.fileno())
 
     def counts(self) -> dict[str, int]:
         c = self.conn

@@ -121,8 +121,16 @@ def test_snapshots_and_restore(studio: tuple[Path, Path, dict[str, bytes]], tmp_
     out2 = tmp_path / "restored2"
     folder = str(Path(first).parent.as_posix())
     r = run_backup(
-        "restore", "--target", "drive", "--snapshot", snaps[0]["id"][:-3], "--include", f"Shoots/{folder}",
-        "--to", str(out2), "--json",
+        "restore",
+        "--target",
+        "drive",
+        "--snapshot",
+        snaps[0]["id"][:-3],
+        "--include",
+        f"Shoots/{folder}",
+        "--to",
+        str(out2),
+        "--json",
     )
     assert r.code == 0, r
     got = tree(out2 / "Shoots")
@@ -231,7 +239,9 @@ def test_unmounted_drive_is_never_recreated(home: Path, tmp_path: Path, small_mo
 def test_target_folder_whose_parent_is_missing(home: Path, tmp_path: Path) -> None:
     src = tmp_path / "Shoots"
     make_files(src, 2)
-    write_profile(home, [src], [{"name": "usb", "type": "local", "path": str(tmp_path / "NoDrive" / "Keepmark")}])
+    write_profile(
+        home, [src], [{"name": "usb", "type": "local", "path": str(tmp_path / "NoDrive" / "Keepmark")}]
+    )
     r = run_backup("full")
     assert r.code == 1 and "usb" in r.err and "does not exist" in r.err, r
     assert not (tmp_path / "NoDrive").exists()
@@ -268,7 +278,9 @@ def test_odd_names_and_symlinks(home: Path, tmp_path: Path) -> None:
     assert got == {n: f"data {i}".encode() for i, n in enumerate(names)}  # links not followed
     assert not (tmp_path / "pwned").exists()
     text = (home / "profiles" / "lily.toml").read_text()
-    (home / "profiles" / "lily.toml").write_text(text.replace("[sources]\n", "[sources]\nfollow_symlinks = true\n"))
+    (home / "profiles" / "lily.toml").write_text(
+        text.replace("[sources]\n", "[sources]\nfollow_symlinks = true\n")
+    )
     assert run_backup("incremental").code == 0
     assert (drive / "K" / "lily" / "originals" / "Shoots" / "link.jpg").read_bytes() == b"through a link"
     out = tmp_path / "restored"

@@ -57,7 +57,9 @@ def test_kill_9_mid_full_to_local_then_rerun(home: Path, tmp_path: Path) -> None
             assert not (root / "snapshots").exists() or not list((root / "snapshots").iterdir())
     assert kills >= 2, "the run finished before it could be killed: make the data set bigger"
     # a kill while the run is past its uploads (copying the inventory, writing the snapshot)
-    kill_when(["incremental"], lambda: (root / "inventory").exists() and count_files(root / "originals") >= 150)
+    kill_when(
+        ["incremental"], lambda: (root / "inventory").exists() and count_files(root / "originals") >= 150
+    )
     r = run_backup("incremental", "--json")
     assert r.code == 0, r
     final = {k: v for k, v in tree(root / "originals" / "Shoots").items() if not k.endswith(".keepmark-tmp")}

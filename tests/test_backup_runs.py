@@ -12,10 +12,11 @@ import pytest
 from backup.profile.load import load
 from backup.runs import layout
 from backup.runs.catalog import Catalog
-from backup.runs.engine import back_up_to, wanted_files
+from backup.runs.engine import InventoryCopy, back_up_to, wanted_files
 from backup.runs.prune import keep, prune_target
 from backup.runs.restore import matches, restore
-from backup.runs.snapshot import Entry, Snapshot, iso, list_ids, load as load_snapshot
+from backup.runs.snapshot import Entry, Snapshot, iso, list_ids
+from backup.runs.snapshot import load as load_snapshot
 from backup.runs.verify import verify_target
 from backup.targets.memory import MemoryTarget
 from backup.workspace import open_inventory, scan_profile
@@ -48,7 +49,7 @@ class Rig:
             identity=target.describe(),
             profile=self.profile,
             catalog=self.catalog,
-            inventory_copy=(db, sha256(data), len(data)),
+            inventory_copy=InventoryCopy(db, sha256(data), len(data), db.stat().st_mtime_ns),
         )
 
 
@@ -151,7 +152,9 @@ def test_full_run_finds_and_replaces_a_damaged_copy(rig: Rig) -> None:
     assert verify_target(t, read_data=True).status == "ok"
 
 
-def test_a_file_changed_during_the_run_is_reported_and_left_out(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_file_changed_during_the_run_is_reported_and_left_out(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
     files = make_files(rig.src, 3)
     victim = sorted(files)[0]
     real = MemoryTarget.put_file
@@ -209,7 +212,13 @@ def test_prune_removes_unreferenced_versions_and_leaves_locked_ones(rig: Rig) ->
 
 
 def test_version_keys_round_trip() -> None:
-    cases = ["Shoots/a/IMG_1.JPG", "Shoots/noext", "Shoots/.hidden", "Shoots/clip.final.mov", "S/x y/ü 🌸.heic"]
+    cases = [
+        "Shoots/a/IMG_1.JPG",
+        "Shoots/noext",
+        "Shoots/.hidden",
+        "Shoots/clip.final.mov",
+        "S/x y/ü 🌸.heic",
+    ]
     for path in cases:
         key = layout.version_key(path, "ab" * 32, 1_764_000_000.5)
         assert key.startswith(layout.version_prefix(path))
@@ -217,7 +226,9 @@ def test_version_keys_round_trip() -> None:
     assert "20251124-" in layout.version_key("S/a.jpg", "0" * 64, 1_764_000_000)
 
 
-@pytest.mark.parametrize("bad", ["../evil.jpg", "Shoots/../../evil", "/etc/passwd", "C:/x.jpg", "a\\..\\..\\b", ""])
+@pytest.mark.parametrize(
+    "bad", ["../evil.jpg", "Shoots/../../evil", "/etc/passwd", "C:/x.jpg", "a\\..\\..\\b", ""]
+)
 def test_restore_refuses_paths_that_escape(tmp_path: Path, bad: str) -> None:
     t = MemoryTarget("mem")
     t.objects[f"originals/{bad}" if bad else "originals/x"] = b"evil"

@@ -229,7 +229,7 @@ class TargetRun:
                 self.pending[self.pool.submit(self._put, w, None, known)] = w
         self._collect(block=False)
 
-    def finish(self, wants: Sequence[Want], inventory_copy: tuple[Path, str, int]) -> TargetResult:
+    def finish(self, wants: Sequence[Want], inventory_copy: InventoryCopy) -> TargetResult:
         """Offer the rest, wait for every upload, copy the inventory, write the snapshot."""
         try:
             if self.pool is not None:
@@ -362,10 +362,10 @@ class TargetRun:
         self.result.status = "failed"
         self.result.error = f"{exc.strerror or exc}" if isinstance(exc, OSError) else str(exc)
 
-    def _write_snapshot(self, wants: Sequence[Want], inventory_copy: tuple[Path, str, int]) -> None:
+    def _write_snapshot(self, wants: Sequence[Want], inventory_copy: InventoryCopy) -> None:
         t, result = self.t, self.result
-        db, db_sha, db_size = inventory_copy
-        t.put_file(layout.INVENTORY_DB, db, db_sha, db_size)
+        db = inventory_copy
+        t.put_file(layout.INVENTORY_DB, db.path, db.sha256, db.size, mtime_ns=db.mtime_ns)
         t.put_bytes(layout.INVENTORY_PROFILE, Path(self.profile.file).read_bytes())
         entries = tuple(
             Entry(w.path, w.sha256, w.size, iso_from_ns(w.mtime_ns))
@@ -382,7 +382,7 @@ class TargetRun:
             finished=iso(finished),
             entries=entries,
             failed=tuple(result.failed),
-            inventory={"key": layout.INVENTORY_DB, "sha256": db_sha, "size": db_size},
+            inventory={"key": layout.INVENTORY_DB, "sha256": db.sha256, "size": db.size},
         )
         t.put_bytes(layout.snapshot_key(snap.id), snap.to_json())
         result.snapshot = snap.id
@@ -408,7 +408,7 @@ def back_up_to(
     identity: str,
     profile: Profile,
     catalog: Catalog,
-    inventory_copy: tuple[Path, str, int],
+    inventory_copy: InventoryCopy,
     progress: RunProgress | None = None,
 ) -> TargetResult:
     """One target's part of a run, all at once (the originals are known)."""
@@ -416,20 +416,26 @@ def back_up_to(
     return run.finish(wants, inventory_copy) if run.start() else run.abandon()
 
 
-def copy_inventory(inv: Any, folder: Path) -> tuple[Path, str, int]:
-    """A consistent copy of the inventory in ``folder``: (path, sha256, size)."""
+class InventoryCopy(NamedTuple):
+    path: Path
+    sha256: str
+    size: int
+    mtime_ns: int
+
+
+def copy_inventory(inv: Any, folder: Path) -> InventoryCopy:
+    """A consistent copy of the inventory in ``folder``, hashed once for every target."""
     fd, name = tempfile.mkstemp(dir=folder, prefix=".inventory-copy.", suffix=".sqlite")
     os.close(fd)
     path = Path(name)
     path.unlink()
-    inv.copy_to(path)
+    inv.copy_to(path, sync=False)  # a temporary file: the targets' copies are synced
     digest = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as f:
-        while chunk := f.read(CHUNK):
+    with open(path, "rb", buffering=0) as f:
+        while chunk := f.read(4 * CHUNK):
             digest.update(chunk)
-            size += len(chunk)
-    return path, digest.hexdigest(), size
+        st = os.fstat(f.fileno())
+    return InventoryCopy(path, digest.hexdigest(), st.st_size, st.st_mtime_ns)
 
 
 def check_kind(kind: str) -> None:

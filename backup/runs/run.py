@@ -116,7 +116,7 @@ def run_backup(
                         )
             finally:
                 with contextlib.suppress(OSError):
-                    os.unlink(copy[0])
+                    os.unlink(copy.path)
     return report
 
 
