@@ -36,12 +36,12 @@ def free_port() -> int:
 def make_tree(src: Path, mib: int, files: int, big: int) -> None:
     small = max(1, (mib - 64 * big) * 1024 * 1024 // max(files, 1))
     for i in range(files):
-        p = src / f"shoot-{i % 4}" / f"IMG_{i:04d}.jpg"
+        p = src / f"shoot-{i % 4}" / f"export_{i:04d}.bin"
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_bytes(os.urandom(small))
     for i in range(big):
         (src / "Reels").mkdir(parents=True, exist_ok=True)
-        (src / "Reels" / f"clip-{i}.mp4").write_bytes(os.urandom(64 * 1024 * 1024))
+        (src / "Reels" / f"clip-{i}.bin").write_bytes(os.urandom(64 * 1024 * 1024))
 
 
 def main() -> int:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import threading
 import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -178,6 +179,10 @@ class TargetRun:
         self.pool: ThreadPoolExecutor | None = None
         self.error: BaseException | None = None
         self._last = time.monotonic()
+        self._starter: threading.Thread | None = None
+        self._backlog: list[Want] = []
+        self._opened = False
+        self._start_error: BaseException | None = None
 
     # -- phases -----------------------------------------------------------------------------
 
@@ -210,9 +215,37 @@ class TargetRun:
         self.pool = ThreadPoolExecutor(workers, thread_name_prefix=f"upload-{t.name}")
         return True
 
+    def start_in_background(self) -> None:
+        """``start()`` on a thread of its own (connecting to a cloud service takes a while),
+        so that the scan goes on meanwhile; ``offer()`` keeps what it gets until it is done."""
+
+        def run() -> None:
+            try:
+                self._opened = self.start()
+            except BaseException as exc:  # raised again by wait_started(), in the caller's thread
+                self._start_error = exc
+
+        self._starter = threading.Thread(target=run, name=f"open-{self.t.name}", daemon=True)
+        self._starter.start()
+
+    def wait_started(self) -> bool:
+        """Wait for a background ``start()``; whether the target can be used."""
+        if self._starter is not None:
+            self._starter.join()
+            self._starter = None
+            if self._start_error is not None:
+                raise self._start_error
+            backlog, self._backlog = self._backlog, []
+            self.offer(backlog)
+        return self.pool is not None
+
     def offer(self, wants: Iterable[Want]) -> None:
-        """Queue what the target lacks among ``wants`` (thread-safe with respect to the pool;
-        call from one thread)."""
+        """Queue what the target lacks among ``wants`` (call from one thread)."""
+        if self._starter is not None:
+            if self._starter.is_alive():
+                self._backlog.extend(wants)
+                return
+            self.wait_started()
         if self.pool is None or self.error is not None:
             return
         for w in wants:
@@ -264,6 +297,9 @@ class TargetRun:
 
     def abandon(self) -> TargetResult:
         """End a run that cannot go on (the target failed to open, or the scan failed)."""
+        if self._starter is not None:
+            self._starter.join()
+            self._starter = None
         self._shutdown()
         self.t.close()
         if self.result.status == "failed":

@@ -77,14 +77,16 @@ def run_backup(
                 )
             )
         first = next((r for r in runs if isinstance(r, TargetRun)), None)
-        streaming = first is not None and first.start()
+        if first is not None:
+            first.start_in_background()
 
         def stream(rows: list[FileRow]) -> None:
-            if streaming and first is not None:
+            if first is not None:
                 first.offer(wanted_files(rows))
 
         try:
             report.scan = scan_profile(profile, progress=scan_progress, on_recorded=stream).as_dict()
+            streaming = first is not None and first.wait_started()
         except BaseException:
             if first is not None:
                 first.abandon()

@@ -148,7 +148,7 @@ class S3Target:
         object_lock_mode: str | None = None,
         aws_profile: str | None = None,
         resume_dir: Path | None = None,
-        multipart_threshold: int = 64 * MiB,
+        multipart_threshold: int = 128 * MiB,
         part_size: int = 16 * MiB,
         max_concurrency: int = 8,
         retry_mode: Literal["standard", "adaptive"] = "standard",
