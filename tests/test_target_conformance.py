@@ -22,7 +22,7 @@ KINDS = ["memory", "local", "s3", "rclone_local", "rclone_webdav", "rclone_sftp"
 
 ODD_NAMES = [
     "with space.jpg",
-    "quote's \"double\".jpg",
+    'quote\'s "double".jpg',
     '$(touch pwned) "x".jpg',
     "`touch pwned2`;rm -rf nothing&.mp4",
     "百合 · 写真 🌸.heic",
