@@ -23,38 +23,6 @@ def _started(*middle: Any) -> Any:
     return bar
 
 
-class ScanBar:
-    """A ``inventory.Progress`` that draws files, bytes, rate and time left on stderr."""
-
-    def __init__(self, label: str = "Scanning") -> None:
-        self.label = label
-        self._progress: Any = None
-        self._task: Any = None
-
-    def begin(self, files: int, total_bytes: int) -> None:
-        if files == 0:
-            return
-        from rich.progress import DownloadColumn, TextColumn, TransferSpeedColumn
-
-        self._progress = _started(
-            TextColumn("{task.fields[done]}/{task.fields[files]} files"),
-            DownloadColumn(),
-            TransferSpeedColumn(),
-        )
-        self._task = self._progress.add_task(self.label, total=total_bytes, files=files, done=0)
-        self._done = 0
-
-    def advance(self, path: str, nbytes: int) -> None:
-        if self._progress is not None:
-            self._done += 1
-            self._progress.update(self._task, advance=nbytes, done=self._done)
-
-    def end(self) -> None:
-        if self._progress is not None:
-            self._progress.stop()
-            self._progress = None
-
-
 def scan_bar(enabled: bool) -> ScanBar | None:
     """A bar when asked for and stderr is a terminal."""
     return ScanBar() if enabled and sys.stderr.isatty() else None
@@ -138,6 +106,24 @@ class RunBar:
         if self._progress is not None:
             self._progress.stop()
             self._progress = None
+
+
+class ScanBar:
+    """A ``inventory.Progress`` that draws files, bytes, rate and time left on stderr."""
+
+    def __init__(self, label: str = "Scanning") -> None:
+        self.label = label
+        self._bar = RunBar()
+
+    def begin(self, files: int, total_bytes: int) -> None:
+        self._bar.begin(self.label, files, total_bytes)
+
+    def advance(self, path: str, nbytes: int) -> None:
+        self._bar.advance(nbytes)
+        self._bar.file_done()
+
+    def end(self) -> None:
+        self._bar.end()
 
 
 def run_bar(enabled: bool) -> RunBar | None:

@@ -7,13 +7,12 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from inventory import ledger
-from inventory.db import connect
+from inventory.db import Database, connect
 from inventory.errors import Ambiguous, NotFound
 from inventory.timeutil import utc_now
 from inventory.walk import Found
@@ -75,36 +74,20 @@ def _hash_file(path: str) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-class Inventory:
-    """A profile's content inventory. Use as a context manager, or call ``close()``."""
+class Inventory(Database):
+    """A profile's content inventory. Use as a context manager, or call ``close()``.
+    ``transaction()`` commits the ledger and the records together or not at all."""
 
     def __init__(self, conn: sqlite3.Connection, path: str) -> None:
-        self.conn = conn
+        super().__init__(conn)
         self.path = path
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, create: bool = True) -> Inventory:
         return cls(connect(path, create=create), os.fspath(path))
 
-    def close(self) -> None:
-        self.conn.close()
-
     def __enter__(self) -> Inventory:
         return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction; the ledger and the records commit together or not at all."""
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
 
     # -- recording -------------------------------------------------------------------------
 

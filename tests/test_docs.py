@@ -81,5 +81,16 @@ def test_design_describes_the_backup_formats() -> None:
     for part in (layout.ORIGINALS, layout.VERSIONS, layout.SNAPSHOTS, "inventory.sqlite", "profile.toml"):
         assert part.rstrip("/") in DESIGN, part
     assert snapshot.FORMAT in DESIGN and f"version {snapshot.VERSION}" in DESIGN
-    for key in ("format", "id", "kind", "profile", "target", "started", "finished", "totals", "failed", "files"):
+    for key in (
+        "format",
+        "id",
+        "kind",
+        "profile",
+        "target",
+        "started",
+        "finished",
+        "totals",
+        "failed",
+        "files",
+    ):
         assert f"`{key}`" in DESIGN, key

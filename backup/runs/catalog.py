@@ -9,12 +9,12 @@ and losing it costs a full comparison, never a backup. Schema in docs/design.md.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from backup.errors import StateError
+from inventory.db import Database
 from inventory.timeutil import utc_now
 
 SCHEMA = """
@@ -48,7 +48,7 @@ CREATE TABLE IF NOT EXISTS runs (
 StoredRow = tuple[str, str, int, int]  # key, sha256, size, mtime_ns
 
 
-class Catalog:
+class Catalog(Database):
     def __init__(self, path: Path) -> None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -61,24 +61,8 @@ class Catalog:
         except (sqlite3.DatabaseError, OSError) as exc:
             raise StateError(f"{path}: cannot open the backup catalog ({exc})") from exc
 
-    def close(self) -> None:
-        self.conn.close()
-
     def __enter__(self) -> Catalog:
         return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
 
     # -- targets ----------------------------------------------------------------------------
 
@@ -88,7 +72,7 @@ class Catalog:
         return bool(row) and row[0] == identity
 
     def remember_target(self, name: str, identity: str) -> None:
-        with self._tx() as c:
+        with self.transaction() as c:
             row = c.execute("SELECT identity FROM targets WHERE name = ?", (name,)).fetchone()
             if row and row[0] != identity:
                 c.execute("DELETE FROM stored WHERE target = ?", (name,))  # a new place: forget
@@ -99,7 +83,7 @@ class Catalog:
             )
 
     def forget(self, name: str) -> None:
-        with self._tx() as c:
+        with self.transaction() as c:
             c.execute("DELETE FROM stored WHERE target = ?", (name,))
 
     # -- stored objects ---------------------------------------------------------------------
@@ -118,7 +102,7 @@ class Catalog:
     def record(self, target: str, rows: Iterable[StoredRow]) -> None:
         todo = [(target, *r) for r in rows]
         if todo:
-            with self._tx() as c:
+            with self.transaction() as c:
                 c.executemany(
                     "INSERT OR REPLACE INTO stored (target, key, sha256, size, mtime_ns) "
                     "VALUES (?, ?, ?, ?, ?)",
@@ -134,7 +118,7 @@ class Catalog:
     # -- runs -------------------------------------------------------------------------------
 
     def log_run(self, target: str, kind: str, started: str, status: str, **fields: Any) -> None:
-        with self._tx() as c:
+        with self.transaction() as c:
             c.execute(
                 "INSERT INTO runs (target, kind, started, finished, status, files, bytes, snapshot, error) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
