@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Sequence
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -55,3 +59,23 @@ def tree(folder: Path) -> dict[str, bytes]:
     return {
         p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
     }
+
+
+def kill_when(
+    args: list[str], ready: Callable[[], bool], timeout: float = 120, env: dict[str, str] | None = None
+) -> bool:
+    """Start ``backup ARGS``; SIGKILL it as soon as ``ready()``; whether it was killed."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "backup", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, **(env or {})},
+    )
+    deadline = time.monotonic() + timeout
+    while proc.poll() is None and time.monotonic() < deadline:
+        if ready():
+            os.kill(proc.pid, signal.SIGKILL)
+            break
+        time.sleep(0.002)
+    proc.wait()
+    return proc.returncode == -signal.SIGKILL

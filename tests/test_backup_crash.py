@@ -4,34 +4,14 @@ nothing half-written is visible under a final name, and ``verify --read-data`` p
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.backupkit import make_files, tree, write_profile
+from tests.backupkit import kill_when, make_files, tree, write_profile
 from tests.conftest import run_backup
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(os.name == "nt", reason="SIGKILL")]
-
-
-def kill_when(args: list[str], ready: Callable[[], bool], timeout: float = 120) -> bool:
-    """Start ``backup ARGS``; SIGKILL it as soon as ``ready()``; whether it was killed."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "backup", *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    deadline = time.monotonic() + timeout
-    while proc.poll() is None and time.monotonic() < deadline:
-        if ready():
-            os.kill(proc.pid, signal.SIGKILL)
-            break
-        time.sleep(0.002)
-    proc.wait()
-    return proc.returncode == -signal.SIGKILL
 
 
 def count_files(folder: Path) -> int:

@@ -3,12 +3,13 @@ SFTP and WebDAV servers ``rclone serve`` runs on 127.0.0.1 (from the creator's r
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.backupkit import make_files, tree, write_profile
+from tests.backupkit import kill_when, make_files, tree, write_profile
 from tests.conftest import run_backup
 
 SHELLY = ['$(touch pwned) "x".jpg', "`touch pwned2`;echo hi&.mov", "-rf --dry-run.jpg", "百合 🌸.heic"]
@@ -80,3 +81,30 @@ def test_dead_remote_fails_and_the_drive_goes_on(home: Path, tmp_path: Path, rcl
     assert gone["status"] == "failed" and gone["snapshot"] is None
     assert nowhere["status"] == "failed" and "rclone config" in nowhere["error"]
     assert local["status"] == "ok" and tree(drive / "K" / "lily" / "originals" / "Shoots") == files
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.name == "nt", reason="SIGKILL")
+def test_kill_9_mid_run_to_sftp_then_rerun(home: Path, tmp_path: Path, rclone_remotes: object) -> None:
+    remotes = rclone_remotes
+    src = tmp_path / "Shoots"
+    files = make_files(src, 40, size=200_000)
+    remote = remotes.fresh("sftp")  # type: ignore[attr-defined]
+    write_profile(home, [src], [{"name": "cloud", "type": "rclone", "remote": remote}])
+    root = remotes.folder(remote) / "lily"  # type: ignore[attr-defined]
+
+    def stored() -> int:
+        folder = root / "originals"
+        return sum(1 for p in folder.rglob("*") if p.is_file()) if folder.exists() else 0
+
+    killed = kill_when(["full"], lambda: stored() >= 5, env={"KEEPMARK_UPLOADS": "1"})
+    assert killed, "the run finished before it could be killed"
+    assert not (root / "snapshots").exists() or not list((root / "snapshots").iterdir())
+    for p in (root / "originals").rglob("*"):  # whatever has a final name is whole
+        if p.is_file() and not p.name.endswith(".keepmark-tmp"):
+            assert p.read_bytes() == files[p.relative_to(root / "originals" / "Shoots").as_posix()]
+    r = run_backup("incremental", "--json")
+    assert r.code == 0, r
+    final = {k: v for k, v in tree(root / "originals" / "Shoots").items() if not k.endswith(".keepmark-tmp")}
+    assert final == files
+    assert run_backup("verify", "--read-data").code == 0
