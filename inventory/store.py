@@ -12,7 +12,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from inventory import ledger
-from inventory.db import Database, connect
+from inventory.db import SCHEMA_VERSION, Database, connect
 from inventory.errors import Ambiguous, NotFound
 from inventory.timeutil import utc_now
 from inventory.walk import Found
@@ -335,6 +335,24 @@ class Inventory(Database):
         """Append one entry of ``type_`` (such as ``snapshot``) to the ledger."""
         with self.transaction() as conn:
             return ledger.append(conn, type_, data, utc_now())
+
+    def fingerprint(self, ignore_types: Sequence[str] = ()) -> str:
+        """A short digest that changes whenever the records change: the ledger's head (leaving
+        out entries of ``ignore_types``) and the files' sizes, times and presence. Two copies
+        of the database with the same fingerprint hold the same record of ownership."""
+        import hashlib
+
+        marks = ",".join("?" for _ in ignore_types)
+        where = f"WHERE type NOT IN ({marks})" if ignore_types else ""
+        head = self.conn.execute(
+            f"SELECT seq, hash FROM ledger {where} ORDER BY seq DESC LIMIT 1", tuple(ignore_types)
+        ).fetchone()
+        files = self.conn.execute(
+            "SELECT count(*), total(size), total(mtime_ns), total(inode), count(missing_since) FROM paths"
+        ).fetchone()
+        copies = self.conn.execute("SELECT count(*) FROM derivatives").fetchone()
+        text = json.dumps([SCHEMA_VERSION, head, files, copies])
+        return hashlib.sha256(text.encode()).hexdigest()[:32]
 
     def copy_to(self, dest: str | os.PathLike[str], *, sync: bool = True) -> None:
         """A consistent copy of the whole database (records and ledger) at ``dest``, made with

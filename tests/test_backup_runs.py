@@ -12,7 +12,7 @@ import pytest
 from backup.profile.load import load
 from backup.runs import layout
 from backup.runs.catalog import Catalog
-from backup.runs.engine import InventoryCopy, back_up_to, wanted_files
+from backup.runs.engine import InventorySource, back_up_to, wanted_files
 from backup.runs.prune import keep, prune_target
 from backup.runs.restore import matches, restore
 from backup.runs.snapshot import Entry, Snapshot, iso, list_ids
@@ -38,19 +38,19 @@ class Rig:
         scan_profile(self.profile)
         with open_inventory(self.profile) as inv:
             wants = wanted_files(inv.current_files())
-            db = self.tmp / "inv-copy.sqlite"
-            db.unlink(missing_ok=True)
-            inv.copy_to(db)
-            data = db.read_bytes()
-        return back_up_to(
-            target,
-            wants,
-            kind=kind,
-            identity=target.describe(),
-            profile=self.profile,
-            catalog=self.catalog,
-            inventory_copy=InventoryCopy(db, sha256(data), len(data), db.stat().st_mtime_ns),
-        )
+            source = InventorySource(inv, self.tmp)
+            try:
+                return back_up_to(
+                    target,
+                    wants,
+                    kind=kind,
+                    identity=target.describe(),
+                    profile=self.profile,
+                    catalog=self.catalog,
+                    inventory=source,
+                )
+            finally:
+                source.close()
 
 
 @pytest.fixture
@@ -86,7 +86,7 @@ def test_incremental_uploads_only_new_and_changed_and_keeps_the_earlier_version(
     (rig.src / "new.mov").write_bytes(b"new clip")
     result = rig.run(t)
     assert result.files == 2 and result.unchanged == 5 and result.versions == 1
-    # two originals, one version copy, the inventory, the profile, the snapshot
+    # two originals, one version copy, the inventory (it changed), the profile, the snapshot
     assert t.puts - puts == 6
     versions = [k for k in t.objects if k.startswith("versions/")]
     assert len(versions) == 1 and t.objects[versions[0]] == old
@@ -102,9 +102,15 @@ def test_no_change_run_uploads_nothing_but_writes_a_snapshot(rig: Rig) -> None:
     make_files(rig.src, 5)
     t = MemoryTarget("mem")
     rig.run(t)
+    inventory_before = t.objects[layout.INVENTORY_DB]
+    puts = t.puts
     result = rig.run(t)
     assert result.files == 0 and result.unchanged == 5 and result.total_files == 5
     assert len(list_ids(t)) == 2
+    # the target holds the inventory as it is: not sent again (the profile and snapshot are)
+    assert t.puts - puts == 2 and t.objects[layout.INVENTORY_DB] == inventory_before
+    newest = load_snapshot(t, list_ids(t)[-1])
+    assert newest.inventory and newest.inventory["sha256"] == sha256(inventory_before)
 
 
 def test_deleted_on_laptop_stays_on_target(rig: Rig) -> None:

@@ -31,6 +31,12 @@ CREATE TABLE IF NOT EXISTS stored (
     mtime_ns INTEGER NOT NULL,
     PRIMARY KEY (target, key)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS inventory_copies (
+    target      TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL,
+    sha256      TEXT NOT NULL,
+    size        INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS runs (
     id        INTEGER PRIMARY KEY,
     target    TEXT NOT NULL,
@@ -74,8 +80,9 @@ class Catalog(Database):
     def remember_target(self, name: str, identity: str) -> None:
         with self.transaction() as c:
             row = c.execute("SELECT identity FROM targets WHERE name = ?", (name,)).fetchone()
-            if row and row[0] != identity:
-                c.execute("DELETE FROM stored WHERE target = ?", (name,))  # a new place: forget
+            if row and row[0] != identity:  # a new place: forget what the old one held
+                c.execute("DELETE FROM stored WHERE target = ?", (name,))
+                c.execute("DELETE FROM inventory_copies WHERE target = ?", (name,))
             c.execute(
                 "INSERT INTO targets (name, identity, first_run) VALUES (?, ?, ?) "
                 "ON CONFLICT (name) DO UPDATE SET identity = excluded.identity",
@@ -85,6 +92,7 @@ class Catalog(Database):
     def forget(self, name: str) -> None:
         with self.transaction() as c:
             c.execute("DELETE FROM stored WHERE target = ?", (name,))
+            c.execute("DELETE FROM inventory_copies WHERE target = ?", (name,))
 
     # -- stored objects ---------------------------------------------------------------------
 
@@ -114,6 +122,23 @@ class Catalog(Database):
             self.conn.execute("SELECT 1 FROM stored WHERE target = ? LIMIT 1", (target,)).fetchone()
             is not None
         )
+
+    # -- inventory copies -------------------------------------------------------------------
+
+    def inventory_copy(self, target: str) -> tuple[str, str, int] | None:
+        """(fingerprint, sha256, size) of the inventory copy the target holds."""
+        row = self.conn.execute(
+            "SELECT fingerprint, sha256, size FROM inventory_copies WHERE target = ?", (target,)
+        ).fetchone()
+        return (row[0], row[1], row[2]) if row else None
+
+    def remember_inventory_copy(self, target: str, fingerprint: str, sha256: str, size: int) -> None:
+        with self.transaction() as c:
+            c.execute(
+                "INSERT OR REPLACE INTO inventory_copies (target, fingerprint, sha256, size) "
+                "VALUES (?, ?, ?, ?)",
+                (target, fingerprint, sha256, size),
+            )
 
     # -- runs -------------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ is reported and the others go on.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -262,7 +263,7 @@ class TargetRun:
                 self.pending[self.pool.submit(self._put, w, None, known)] = w
         self._collect(block=False)
 
-    def finish(self, wants: Sequence[Want], inventory_copy: InventoryCopy) -> TargetResult:
+    def finish(self, wants: Sequence[Want], inventory: InventorySource) -> TargetResult:
         """Offer the rest, wait for every upload, copy the inventory, write the snapshot."""
         try:
             if self.pool is not None:
@@ -277,7 +278,7 @@ class TargetRun:
                     self.progress.end()
                 if self.error is not None:
                     raise self.error
-                self._write_snapshot(wants, inventory_copy)
+                self._write_snapshot(wants, inventory)
         except (TargetError, ObjectError, OSError) as exc:
             self._target_failed(exc)
         finally:
@@ -398,10 +399,17 @@ class TargetRun:
         self.result.status = "failed"
         self.result.error = f"{exc.strerror or exc}" if isinstance(exc, OSError) else str(exc)
 
-    def _write_snapshot(self, wants: Sequence[Want], inventory_copy: InventoryCopy) -> None:
+    def _write_snapshot(self, wants: Sequence[Want], inventory: InventorySource) -> None:
         t, result = self.t, self.result
-        db = inventory_copy
-        t.put_file(layout.INVENTORY_DB, db.path, db.sha256, db.size, mtime_ns=db.mtime_ns)
+        held = self.catalog.inventory_copy(t.name)
+        there = t.stat(layout.INVENTORY_DB) if held and held[0] == inventory.fingerprint else None
+        if held and there is not None and there.size == held[2]:
+            db_sha, db_size = held[1], held[2]  # the target holds the inventory as it is now
+        else:
+            db = inventory.copy()
+            t.put_file(layout.INVENTORY_DB, db.path, db.sha256, db.size, mtime_ns=db.mtime_ns)
+            self.catalog.remember_inventory_copy(t.name, inventory.fingerprint, db.sha256, db.size)
+            db_sha, db_size = db.sha256, db.size
         t.put_bytes(layout.INVENTORY_PROFILE, Path(self.profile.file).read_bytes())
         entries = tuple(
             Entry(w.path, w.sha256, w.size, iso_from_ns(w.mtime_ns))
@@ -418,7 +426,7 @@ class TargetRun:
             finished=iso(finished),
             entries=entries,
             failed=tuple(result.failed),
-            inventory={"key": layout.INVENTORY_DB, "sha256": db.sha256, "size": db.size},
+            inventory={"key": layout.INVENTORY_DB, "sha256": db_sha, "size": db_size},
         )
         t.put_bytes(layout.snapshot_key(snap.id), snap.to_json())
         result.snapshot = snap.id
@@ -444,12 +452,12 @@ def back_up_to(
     identity: str,
     profile: Profile,
     catalog: Catalog,
-    inventory_copy: InventoryCopy,
+    inventory: InventorySource,
     progress: RunProgress | None = None,
 ) -> TargetResult:
     """One target's part of a run, all at once (the originals are known)."""
     run = TargetRun(target, kind=kind, identity=identity, profile=profile, catalog=catalog, progress=progress)
-    return run.finish(wants, inventory_copy) if run.start() else run.abandon()
+    return run.finish(wants, inventory) if run.start() else run.abandon()
 
 
 class InventoryCopy(NamedTuple):
@@ -459,19 +467,40 @@ class InventoryCopy(NamedTuple):
     mtime_ns: int
 
 
-def copy_inventory(inv: Any, folder: Path) -> InventoryCopy:
-    """A consistent copy of the inventory in ``folder``, hashed once for every target."""
-    fd, name = tempfile.mkstemp(dir=folder, prefix=".inventory-copy.", suffix=".sqlite")
-    os.close(fd)
-    path = Path(name)
-    path.unlink()
-    inv.copy_to(path, sync=False)  # a temporary file: the targets' copies are synced
-    digest = hashlib.sha256()
-    with open(path, "rb", buffering=0) as f:
-        while chunk := f.read(4 * CHUNK):
-            digest.update(chunk)
-        st = os.fstat(f.fileno())
-    return InventoryCopy(path, digest.hexdigest(), st.st_size, st.st_mtime_ns)
+SNAPSHOT_ENTRY = "snapshot"
+
+
+class InventorySource:
+    """The inventory as a run sends it to its targets: a consistent copy (SQLite's backup API),
+    made at most once per run and only if some target does not hold a copy of the inventory as
+    it is now (same fingerprint: the same records and ledger, the run's own ``snapshot``
+    entries aside)."""
+
+    def __init__(self, inv: Any, folder: Path) -> None:
+        self.inv = inv
+        self.folder = folder
+        self.fingerprint: str = inv.fingerprint(ignore_types=(SNAPSHOT_ENTRY,))
+        self._copy: InventoryCopy | None = None
+
+    def copy(self) -> InventoryCopy:
+        if self._copy is None:
+            fd, name = tempfile.mkstemp(dir=self.folder, prefix=".inventory-copy.", suffix=".sqlite")
+            os.close(fd)
+            path = Path(name)
+            path.unlink()
+            self.inv.copy_to(path, sync=False)  # a temporary file: the targets' copies are synced
+            digest = hashlib.sha256()
+            with open(path, "rb", buffering=0) as f:
+                while chunk := f.read(4 * CHUNK):
+                    digest.update(chunk)
+                st = os.fstat(f.fileno())
+            self._copy = InventoryCopy(path, digest.hexdigest(), st.st_size, st.st_mtime_ns)
+        return self._copy
+
+    def close(self) -> None:
+        if self._copy is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self._copy.path)
 
 
 def check_kind(kind: str) -> None:

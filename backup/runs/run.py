@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,12 +11,13 @@ from backup.profile.model import Profile
 from backup.profile.model import Target as TargetConfig
 from backup.runs.catalog import Catalog, catalog_path
 from backup.runs.engine import (
+    SNAPSHOT_ENTRY,
+    InventorySource,
     RunProgress,
     RunReport,
     TargetResult,
     TargetRun,
     check_kind,
-    copy_inventory,
     wanted_files,
 )
 from backup.runs.lock import run_lock
@@ -93,7 +92,7 @@ def run_backup(
             raise
         with open_inventory(profile) as inv:
             wants = wanted_files(inv.current_files())
-            copy = copy_inventory(inv, folder)
+            copy = InventorySource(inv, folder)
             try:
                 for item in runs:
                     if isinstance(item, TargetResult):
@@ -107,7 +106,7 @@ def run_backup(
                     report.targets.append(result)
                     if result.snapshot:
                         inv.note(
-                            "snapshot",
+                            SNAPSHOT_ENTRY,
                             {
                                 "target": result.name,
                                 "snapshot": result.snapshot,
@@ -117,8 +116,7 @@ def run_backup(
                             },
                         )
             finally:
-                with contextlib.suppress(OSError):
-                    os.unlink(copy.path)
+                copy.close()
     return report
 
 
