@@ -78,6 +78,8 @@ class Catalog(Database):
         return bool(row) and row[0] == identity
 
     def remember_target(self, name: str, identity: str) -> None:
+        if self.known_target(name, identity):
+            return
         with self.transaction() as c:
             row = c.execute("SELECT identity FROM targets WHERE name = ?", (name,)).fetchone()
             if row and row[0] != identity:  # a new place: forget what the old one held

@@ -399,6 +399,15 @@ class TargetRun:
         self.result.status = "failed"
         self.result.error = f"{exc.strerror or exc}" if isinstance(exc, OSError) else str(exc)
 
+    def _holds(self, key: str, sha256: str, size: int) -> bool:
+        """Whether the catalog says the target holds these bytes under ``key`` and the target
+        still has an object of that size there."""
+        row = self.catalog.stored_row(self.t.name, key)
+        if row is None or row[0] != sha256 or row[1] != size:
+            return False
+        info = self.t.stat(key)
+        return info is not None and info.size == size
+
     def _write_snapshot(self, wants: Sequence[Want], inventory: InventorySource) -> None:
         t, result = self.t, self.result
         held = self.catalog.inventory_copy(t.name)
@@ -410,7 +419,11 @@ class TargetRun:
             t.put_file(layout.INVENTORY_DB, db.path, db.sha256, db.size, mtime_ns=db.mtime_ns)
             self.catalog.remember_inventory_copy(t.name, inventory.fingerprint, db.sha256, db.size)
             db_sha, db_size = db.sha256, db.size
-        t.put_bytes(layout.INVENTORY_PROFILE, Path(self.profile.file).read_bytes())
+        profile_bytes = Path(self.profile.file).read_bytes()
+        profile_sha = hashlib.sha256(profile_bytes).hexdigest()
+        if not self._holds(layout.INVENTORY_PROFILE, profile_sha, len(profile_bytes)):
+            t.put_bytes(layout.INVENTORY_PROFILE, profile_bytes)
+            self.catalog.record(t.name, [(layout.INVENTORY_PROFILE, profile_sha, len(profile_bytes), 0)])
         entries = tuple(
             Entry(w.path, w.sha256, w.size, iso_from_ns(w.mtime_ns))
             for w in wants

@@ -23,6 +23,7 @@ from backup.runs.engine import (
 from backup.runs.lock import run_lock
 from backup.targets import identity, make_target
 from backup.targets.base import Target, TargetError
+from backup.targets.local import LocalTarget
 from backup.workspace import open_inventory, scan_profile
 from inventory.store import FileRow
 
@@ -77,7 +78,10 @@ def run_backup(
             )
         first = next((r for r in runs if isinstance(r, TargetRun)), None)
         if first is not None:
-            first.start_in_background()
+            if isinstance(first.t, LocalTarget):
+                first.start()  # quick: a thread would only slow the scan down
+            else:
+                first.start_in_background()  # connecting to a service overlaps the scan
 
         def stream(rows: list[FileRow]) -> None:
             if first is not None:
