@@ -17,15 +17,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import tempfile
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from backup.errors import UsageError
 from backup.profile.model import Profile
@@ -34,6 +32,9 @@ from backup.runs.catalog import Catalog, StoredRow
 from backup.runs.snapshot import Entry, Snapshot, iso, iso_from_ns, new_id
 from backup.targets.base import CHUNK, ObjectError, ObjectInfo, Target, TargetError
 from inventory.store import FileRow
+
+if TYPE_CHECKING:  # imported when needed: a no-change run starts no thread pool
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 KINDS = ("incremental", "full")
 RECORD_EVERY = 1.0  # seconds between catalog commits while uploading
@@ -178,6 +179,7 @@ class TargetRun:
         self.done: list[StoredRow] = []
         self.pending: dict[Future[int], Want] = {}
         self.pool: ThreadPoolExecutor | None = None
+        self.ready = False
         self.error: BaseException | None = None
         self._last = time.monotonic()
         self._starter: threading.Thread | None = None
@@ -211,10 +213,16 @@ class TargetRun:
         except (TargetError, ObjectError, OSError) as exc:
             self._target_failed(exc)
             return False
-        workers = default_workers(t)
-        self.workers = workers
-        self.pool = ThreadPoolExecutor(workers, thread_name_prefix=f"upload-{t.name}")
+        self.workers = default_workers(t)
+        self.ready = True
         return True
+
+    def _submit(self, fn: Any, *args: Any) -> None:
+        if self.pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self.pool = ThreadPoolExecutor(self.workers, thread_name_prefix=f"upload-{self.t.name}")
+        self.pending[self.pool.submit(fn, *args)] = args[0]
 
     def start_in_background(self) -> None:
         """``start()`` on a thread of its own (connecting to a cloud service takes a while),
@@ -238,7 +246,7 @@ class TargetRun:
                 raise self._start_error
             backlog, self._backlog = self._backlog, []
             self.offer(backlog)
-        return self.pool is not None
+        return self.ready
 
     def offer(self, wants: Iterable[Want]) -> None:
         """Queue what the target lacks among ``wants`` (call from one thread)."""
@@ -247,7 +255,7 @@ class TargetRun:
                 self._backlog.extend(wants)
                 return
             self.wait_started()
-        if self.pool is None or self.error is not None:
+        if not self.ready or self.error is not None:
             return
         for w in wants:
             if w.key in self.offered:
@@ -255,18 +263,18 @@ class TargetRun:
             self.offered.add(w.key)
             if self.compare_all:
                 info = self.listing.get(w.key)
-                self.pending[self.pool.submit(self._compare_and_put, w, info)] = w
+                self._submit(self._compare_and_put, w, info)
             elif self.stored.get(w.key) == w.sha256:
                 self.result.unchanged += 1
             else:
                 known = self.catalog.stored_row(self.t.name, w.key) if w.key in self.stored else None
-                self.pending[self.pool.submit(self._put, w, None, known)] = w
+                self._submit(self._put, w, None, known)
         self._collect(block=False)
 
     def finish(self, wants: Sequence[Want], inventory: InventorySource) -> TargetResult:
         """Offer the rest, wait for every upload, copy the inventory, write the snapshot."""
         try:
-            if self.pool is not None:
+            if self.ready:
                 if self.progress is not None:
                     rest = [w for w in wants if w.key not in self.offered]
                     self.progress.begin(
@@ -344,6 +352,8 @@ class TargetRun:
     # -- bookkeeping (in the calling thread) ------------------------------------------------
 
     def _collect(self, block: bool) -> None:
+        if self.pending:
+            from concurrent.futures import FIRST_COMPLETED, wait
         while self.pending:
             finished, _ = wait(self.pending, timeout=None if block else 0, return_when=FIRST_COMPLETED)
             if not finished:
@@ -385,6 +395,7 @@ class TargetRun:
             self.progress.file_done()
 
     def _shutdown(self) -> None:
+        self.ready = False
         if self.pool is not None:
             # Cancelled futures never count as done for wait(): forget them, and let the ones
             # already running finish (their uploads are atomic either way).
@@ -497,6 +508,8 @@ class InventorySource:
 
     def copy(self) -> InventoryCopy:
         if self._copy is None:
+            import tempfile
+
             fd, name = tempfile.mkstemp(dir=self.folder, prefix=".inventory-copy.", suffix=".sqlite")
             os.close(fd)
             path = Path(name)

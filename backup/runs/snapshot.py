@@ -5,7 +5,7 @@ run finished. The format is in docs/design.md ("Snapshot manifests")."""
 from __future__ import annotations
 
 import json
-import secrets
+import os
 import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -110,7 +110,7 @@ def parse_time(text: str) -> datetime:
 def new_id(kind: str, moment: datetime) -> str:
     """Sortable by time, to the millisecond: ``20261124T051233.512Z-full-3fa9``."""
     utc = moment.astimezone(timezone.utc)
-    return f"{utc.strftime('%Y%m%dT%H%M%S')}.{utc.microsecond // 1000:03d}Z-{kind}-{secrets.token_hex(2)}"
+    return f"{utc.strftime('%Y%m%dT%H%M%S')}.{utc.microsecond // 1000:03d}Z-{kind}-{os.urandom(2).hex()}"
 
 
 class BadManifest(ObjectError):

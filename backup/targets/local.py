@@ -18,8 +18,6 @@ import errno
 import hashlib
 import json
 import os
-import secrets
-import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -94,7 +92,7 @@ class LocalTarget:
                 f"{self.base}: its folder {self.base.parent} does not exist; is the drive connected?"
             )
         self._mkdir(self.base)
-        body = json.dumps({"keepmark_target": 1, "id": secrets.token_hex(8)}).encode()
+        body = json.dumps({"keepmark_target": 1, "id": os.urandom(8).hex()}).encode()
         self._write(marker, body)
         self._mkdir(self.root)
 
@@ -205,7 +203,8 @@ class LocalTarget:
 
     def copy(self, src_key: str, dst_key: str) -> None:
         with self.open(src_key) as f_in, self._temp(self._path(dst_key)) as (_tmp, f_out):
-            shutil.copyfileobj(f_in, f_out, CHUNK)
+            while chunk := f_in.read(CHUNK):
+                f_out.write(chunk)
             f_out.flush()
             st = os.fstat(f_in.fileno())
             os.utime(f_out.fileno(), ns=(st.st_atime_ns, st.st_mtime_ns))
@@ -299,7 +298,7 @@ class _Temp:
         folder = self.dst.parent
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            self.tmp = folder / f".km-{secrets.token_hex(4)}{TMP_SUFFIX}"
+            self.tmp = folder / f".km-{os.urandom(4).hex()}{TMP_SUFFIX}"
             self.f: IO[bytes] = open(self.tmp, "xb")
         except OSError as exc:
             raise self.target._error(exc, self.dst) from exc
