@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import signal
@@ -191,3 +192,23 @@ def test_kill_9_mid_multipart_upload_resumes(home: Path, tmp_path: Path, s3_serv
     got = s3_server.client.get_object(Bucket=bucket, Key="lily/originals/Reels/clip.mov")["Body"].read()
     assert hashlib.sha256(got).digest() == hashlib.sha256(video).digest()
     assert not any(uploads.iterdir())
+
+
+def test_uploads_carry_the_inventorys_sha256_for_the_service_to_check(
+    home: Path, tmp_path: Path, s3_server: S3Server
+) -> None:
+    src = tmp_path / "Shoots"
+    files = make_files(src, 3)
+    bucket = s3_server.make_bucket()
+    port = int(s3_server.endpoint.rsplit(":", 1)[1])
+    with FaultProxy("127.0.0.1", port) as proxy:
+        write_profile(
+            home, [src], [{**s3_server.target_entry(bucket, name="cloud"), "endpoint_url": proxy.url}]
+        )
+        assert run_backup("full").code == 0
+        puts = {s.target.split("?")[0]: s.headers for s in proxy.seen() if s.method == "PUT"}
+    for rel, data in files.items():
+        [headers] = [h for t, h in puts.items() if t.endswith(rel.replace(" ", "%20"))]
+        digest = hashlib.sha256(data)
+        assert headers["x-amz-content-sha256"] == digest.hexdigest()  # signed: the service checks it
+        assert headers["x-amz-checksum-sha256"] == base64.b64encode(digest.digest()).decode()

@@ -202,6 +202,7 @@ class S3Target:
         )
         self._client: S3Client | None = None
         self._client_lock = threading.Lock()
+        self._payload = threading.local()  # the SHA-256 of the body being sent, per thread
 
     @classmethod
     def from_profile(cls, t: model.Target, profile_name: str, resume_dir: Path | None) -> S3Target:
@@ -253,9 +254,19 @@ class S3Target:
             ) from None
         if credentials is None:
             raise TargetError(f"{self.name}: {_NO_CREDENTIALS}")
-        return session.client(
+        client = session.client(
             "s3", endpoint_url=self.endpoint_url, region_name=self.region, config=self._config
         )
+        client.meta.events.register("before-sign.s3.PutObject", self._known_payload_hash)
+        return client
+
+    def _known_payload_hash(self, request: Any, **_: Any) -> None:
+        """Over plain HTTP, SigV4 signs a hash of the body, which botocore would compute by
+        reading it again: the SHA-256 already known for this upload is that hash. The service
+        checks it against the bytes it receives (XAmzContentSHA256Mismatch otherwise)."""
+        known = getattr(self._payload, "sha256", None)
+        if known and not request.url.startswith("https"):
+            request.headers["X-Amz-Content-SHA256"] = known
 
     def _client_error(self, exc: ClientError, key: str | None) -> Exception:
         code = _code(exc)
@@ -399,15 +410,19 @@ class S3Target:
         self._put_object(full, key, bytes(data), hashlib.sha256(data).digest())
 
     def _put_object(self, full: str, key: str, data: bytes, digest: bytes) -> None:
-        with self._errors(key):
-            self._s3().put_object(
-                Bucket=self.bucket,
-                Key=full,
-                Body=data,
-                ChecksumAlgorithm="SHA256",
-                ChecksumSHA256=base64.b64encode(digest).decode("ascii"),
-                **self._upload_args(digest.hex(), key),
-            )
+        self._payload.sha256 = digest.hex()
+        try:
+            with self._errors(key):
+                self._s3().put_object(
+                    Bucket=self.bucket,
+                    Key=full,
+                    Body=data,
+                    ChecksumAlgorithm="SHA256",
+                    ChecksumSHA256=base64.b64encode(digest).decode("ascii"),
+                    **self._upload_args(digest.hex(), key),
+                )
+        finally:
+            self._payload.sha256 = None
 
     def put_file(
         self,
@@ -419,15 +434,15 @@ class S3Target:
         *,
         mtime_ns: int | None = None,
     ) -> None:
-        """Uploads hash what they send in any case (the checksums need it), so ``mtime_ns`` is
-        not used."""
+        """``mtime_ns`` lets a single PUT send the known SHA-256 without hashing the file again
+        (see ``_put_small``); multipart uploads hash their parts as they read them."""
         full = self._key(key)
         sha256 = sha256.lower()
         if size > MAX_OBJECT:
             raise ObjectError(f"{src}: larger than the 5 TiB an S3 object may hold")
         try:
             if size < self.multipart_threshold:
-                self._put_small(full, key, src, sha256, size, progress)
+                self._put_small(full, key, src, sha256, size, progress, mtime_ns)
             else:
                 self._put_multipart(full, key, src, sha256, size, progress)
         except FileNotFoundError as exc:
@@ -438,14 +453,32 @@ class S3Target:
             raise ObjectError(f"{src}: cannot be read ({exc.strerror or exc})") from exc
 
     def _put_small(
-        self, full: str, key: str, src: Path, sha256: str, size: int, progress: Progress | None
+        self,
+        full: str,
+        key: str,
+        src: Path,
+        sha256: str,
+        size: int,
+        progress: Progress | None,
+        mtime_ns: int | None = None,
     ) -> None:
+        """One PUT. When the file's size and modification time are those it had when
+        ``sha256`` was computed, before and after reading it, that SHA-256 is sent as it is
+        (the service checks the bytes against it); otherwise the bytes are hashed here."""
         with open(src, "rb") as f:
+            before = os.fstat(f.fileno())
             data = f.read(size + 1)  # one byte more shows a file that grew
-        digest = hashlib.sha256(data)
-        if digest.hexdigest() != sha256:
-            raise SourceChanged(f"{src}: changed since it was scanned; run again to back it up")
-        self._put_object(full, key, data, digest.digest())
+            after = os.fstat(f.fileno())
+        as_hashed = mtime_ns is not None and len(data) == size
+        as_hashed = as_hashed and (before.st_size, before.st_mtime_ns) == (after.st_size, after.st_mtime_ns)
+        as_hashed = as_hashed and (after.st_size, after.st_mtime_ns) == (size, mtime_ns)
+        if as_hashed:
+            digest = bytes.fromhex(sha256)
+        else:
+            digest = hashlib.sha256(data).digest()
+            if digest.hex() != sha256:
+                raise SourceChanged(f"{src}: changed since it was scanned; run again to back it up")
+        self._put_object(full, key, data, digest)
         if progress is not None:
             progress(len(data))
 
