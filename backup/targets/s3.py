@@ -258,6 +258,7 @@ class S3Target:
             "s3", endpoint_url=self.endpoint_url, region_name=self.region, config=self._config
         )
         client.meta.events.register("before-sign.s3.PutObject", self._known_payload_hash)
+        client.meta.events.register("before-sign.s3.UploadPart", self._known_payload_hash)
         return client
 
     def _known_payload_hash(self, request: Any, **_: Any) -> None:
@@ -672,16 +673,20 @@ class S3Target:
     def _upload_part(
         self, full: str, key: str, upload_id: str, number: int, data: bytes, checksum: str
     ) -> str:
-        with self._errors(key):
-            response = self._s3().upload_part(
-                Bucket=self.bucket,
-                Key=full,
-                UploadId=upload_id,
-                PartNumber=number,
-                Body=data,
-                ChecksumAlgorithm="SHA256",
-                ChecksumSHA256=checksum,
-            )
+        self._payload.sha256 = base64.b64decode(checksum).hex()
+        try:
+            with self._errors(key):
+                response = self._s3().upload_part(
+                    Bucket=self.bucket,
+                    Key=full,
+                    UploadId=upload_id,
+                    PartNumber=number,
+                    Body=data,
+                    ChecksumAlgorithm="SHA256",
+                    ChecksumSHA256=checksum,
+                )
+        finally:
+            self._payload.sha256 = None
         return response["ETag"]
 
     def _abort(self, full: str, upload_id: str) -> None:
