@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # imported when needed: a no-change run starts no thread pool
 
 KINDS = ("incremental", "full")
 RECORD_EVERY = 1.0  # seconds between catalog commits while uploading
+BATCH = 200  # originals per put_files call (targets that take batches)
 
 
 class Want(NamedTuple):
@@ -177,7 +178,8 @@ class TargetRun:
         self.offered: set[str] = set()
         self.failed_paths: set[str] = set()
         self.done: list[StoredRow] = []
-        self.pending: dict[Future[int], Want] = {}
+        self.pending: dict[Future[Any], Want | list[Want]] = {}
+        self._batched: list[Want] = []
         self.pool: ThreadPoolExecutor | None = None
         self.ready = False
         self.error: BaseException | None = None
@@ -257,19 +259,42 @@ class TargetRun:
             self.wait_started()
         if not self.ready or self.error is not None:
             return
+        batchable = getattr(self.t, "put_files", None) is not None
         for w in wants:
             if w.key in self.offered:
                 continue
             self.offered.add(w.key)
             if self.compare_all:
                 info = self.listing.get(w.key)
-                self._submit(self._compare_and_put, w, info)
+                if info is None and batchable:
+                    self._batch(w)
+                else:
+                    self._submit(self._compare_and_put, w, info)
             elif self.stored.get(w.key) == w.sha256:
                 self.result.unchanged += 1
+            elif w.key not in self.stored and batchable:
+                self._batch(w)
             else:
                 known = self.catalog.stored_row(self.t.name, w.key) if w.key in self.stored else None
                 self._submit(self._put, w, None, known)
         self._collect(block=False)
+
+    def _batch(self, want: Want) -> None:
+        """Originals new to a target that takes batches (``put_files``: one rclone process for
+        many files) are sent BATCH at a time."""
+        self._batched.append(want)
+        if len(self._batched) >= BATCH:
+            self._flush_batch()
+
+    def _flush_batch(self) -> None:
+        if self._batched:
+            batch, self._batched = self._batched, []
+            self._submit(self._put_batch, batch)
+
+    def _put_batch(self, batch: list[Want]) -> dict[str, BaseException | None]:
+        put_files = self.t.put_files  # type: ignore[attr-defined]
+        items = [(w.key, Path(w.src), w.sha256, w.size) for w in batch]
+        return put_files(items, self._bytes)  # type: ignore[no-any-return]
 
     def finish(self, wants: Sequence[Want], inventory: InventorySource) -> TargetResult:
         """Offer the rest, wait for every upload, copy the inventory, write the snapshot."""
@@ -281,6 +306,7 @@ class TargetRun:
                         f"{self.t.name}: backing up", len(rest) + len(self.pending), sum(w.size for w in rest)
                     )
                 self.offer(wants)
+                self._flush_batch()
                 self._collect(block=True)
                 if self.progress is not None:
                     self.progress.end()
@@ -359,24 +385,28 @@ class TargetRun:
             if not finished:
                 break
             for fut in finished:
-                want = self.pending.pop(fut)
+                item = self.pending.pop(fut)
+                wants = item if isinstance(item, list) else [item]
                 try:
-                    sent = fut.result()
+                    outcome = fut.result()
                 except (TargetError, KeyboardInterrupt) as exc:
                     self.error = self.error or exc
                     self._shutdown()
                     return
                 except (ObjectError, OSError) as exc:
-                    self._fail(want, exc)
+                    for want in wants:
+                        self._fail(want, exc)
                     continue
-                self.done.append((want.key, want.sha256, want.size, want.mtime_ns))
-                if sent >= 0:
-                    self.result.files += 1
-                    self.result.bytes += sent
-                else:
-                    self.result.unchanged += 1
-                if self.progress is not None:
-                    self.progress.file_done()
+                for want in wants:
+                    if isinstance(outcome, dict):  # a batch: {key: None | the error}
+                        err = outcome.get(want.key)
+                        if err is not None:
+                            self._fail(want, err)
+                            continue
+                        sent = want.size
+                    else:
+                        sent = outcome
+                    self._done(want, sent)
             if self.done and (not self.pending or time.monotonic() - self._last > RECORD_EVERY):
                 self.catalog.record(self.t.name, self.done)
                 self.done = []
@@ -384,6 +414,16 @@ class TargetRun:
         if self.done and not self.pending:
             self.catalog.record(self.t.name, self.done)
             self.done = []
+
+    def _done(self, want: Want, sent: int) -> None:
+        self.done.append((want.key, want.sha256, want.size, want.mtime_ns))
+        if sent >= 0:
+            self.result.files += 1
+            self.result.bytes += sent
+        else:
+            self.result.unchanged += 1
+        if self.progress is not None:
+            self.progress.file_done()
 
     def _fail(self, want: Want, exc: BaseException) -> None:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
@@ -463,9 +503,7 @@ def default_workers(target: Target) -> int:
     env = os.environ.get("KEEPMARK_UPLOADS", "").strip()
     if env.isdigit() and int(env) > 0:
         return int(env)
-    from backup.targets.local import LocalTarget
-
-    return max(2, min(4, os.cpu_count() or 2)) if isinstance(target, LocalTarget) else 8
+    return 4  # as rclone's --transfers: more only adds contention, locally and at the service
 
 
 def back_up_to(

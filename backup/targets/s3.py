@@ -150,7 +150,7 @@ class S3Target:
         resume_dir: Path | None = None,
         multipart_threshold: int = 128 * MiB,
         part_size: int = 16 * MiB,
-        max_concurrency: int = 8,
+        max_concurrency: int = 4,
         retry_mode: Literal["standard", "adaptive"] = "standard",
         max_attempts: int = 8,
         connect_timeout: float = 10.0,
