@@ -81,3 +81,11 @@ def require(tool: str, hint: str) -> str:
     if path is None:
         sys.exit(f"bench: `{tool}` is needed for this benchmark ({hint})")
     return path
+
+
+def init_profile(cli: list[str], env: dict[str, str], source: Path, target: Path | None = None) -> None:
+    """``backup init bench`` over ``source`` (and a local ``target``), quietly."""
+    cmd = [*cli, "init", "bench", "--account", "Bench", "--handle", "bench", "--source", str(source)]
+    if target is not None:
+        cmd += ["--target", str(target)]
+    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)

@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import backup_cmd, interleave, report, require, timed
+from common import backup_cmd, init_profile, interleave, report, require, timed
 
 
 def make_tree(src: Path, mib: int, files: int) -> None:
@@ -61,24 +61,7 @@ def main() -> int:
         shutil.rmtree(home, ignore_errors=True)
         shutil.rmtree(drive, ignore_errors=True)
         drive.mkdir(parents=True)
-        subprocess.run(
-            [
-                *cli,
-                "init",
-                "bench",
-                "--account",
-                "Bench",
-                "--handle",
-                "bench",
-                "--source",
-                str(src),
-                "--target",
-                str(drive / "Keepmark"),
-            ],
-            env=env,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+        init_profile(cli, env, src, drive / "Keepmark")
         subprocess.run([sync])
 
     def fresh_copy() -> None:

@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import backup_cmd, report, require, timed
+from common import backup_cmd, init_profile, report, require, timed
 from rescan_vs_rsync import make_tree
 
 
@@ -45,24 +45,7 @@ def main() -> int:
     cli = backup_cmd()
     if not (home / "profiles" / "bench.toml").exists():
         drive.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [
-                *cli,
-                "init",
-                "bench",
-                "--account",
-                "Bench",
-                "--handle",
-                "bench",
-                "--source",
-                str(src),
-                "--target",
-                str(drive / "Keepmark"),
-            ],
-            env=env,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+        init_profile(cli, env, src, drive / "Keepmark")
     print("first full backup, rsync and rclone copy (not timed) ...", flush=True)
     subprocess.run([*cli, "full", "-p", "bench"], env=env, check=True, stdout=subprocess.DEVNULL)
     rsync_cmd = [rsync, "-a", f"{src}/", f"{rsync_copy}/"]
