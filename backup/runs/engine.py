@@ -123,28 +123,35 @@ def wanted_files(rows: Iterable[FileRow]) -> list[Want]:
     return out
 
 
-def read_sha256(target: Target, key: str) -> str:
+def object_sha256(target: Target, key: str, progress: RunProgress | None = None) -> tuple[str, int]:
+    """The SHA-256 and size of an object, read back from the target."""
     digest = hashlib.sha256()
+    n = 0
     with target.open(key) as f:
         while chunk := f.read(CHUNK):
             digest.update(chunk)
-    return digest.hexdigest()
+            n += len(chunk)
+            if progress is not None:
+                progress.advance(len(chunk))
+    return digest.hexdigest(), n
 
 
-def same_content(target: Target, info: ObjectInfo, want: Want) -> bool:
+def compare_content(target: Target, info: ObjectInfo, want: Want) -> tuple[bool, str | None]:
     """Whether the object holds exactly the original's bytes, by the cheapest honest means: the
     SHA-256 the target stores, another hash it stores against the same hash of the local file,
-    or reading the object."""
+    or reading the object. Also the object's SHA-256, when that came out on the way."""
+    known = info.hashes.get("sha256")
     if info.size != want.size:
-        return False
-    if "sha256" in info.hashes:
-        return info.hashes["sha256"].lower() == want.sha256
+        return False, known
+    if known is not None:
+        return known.lower() == want.sha256, known.lower()
     for name, value in sorted(info.hashes.items()):
         try:
-            return target.local_hash(name, Path(want.src)).lower() == value.lower()
+            return target.local_hash(name, Path(want.src)).lower() == value.lower(), None
         except (OSError, ValueError, ObjectError):
             break
-    return read_sha256(target, info.key) == want.sha256
+    sha = object_sha256(target, info.key)[0]
+    return sha == want.sha256, sha
 
 
 class TargetRun:
@@ -186,7 +193,6 @@ class TargetRun:
         self._last = time.monotonic()
         self._starter: threading.Thread | None = None
         self._backlog: list[Want] = []
-        self._opened = False
         self._start_error: BaseException | None = None
 
     # -- phases -----------------------------------------------------------------------------
@@ -232,7 +238,7 @@ class TargetRun:
 
         def run() -> None:
             try:
-                self._opened = self.start()
+                self.start()
             except BaseException as exc:  # raised again by wait_started(), in the caller's thread
                 self._start_error = exc
 
@@ -344,25 +350,37 @@ class TargetRun:
     # -- work on the pool -------------------------------------------------------------------
 
     def _compare_and_put(self, want: Want, info: ObjectInfo | None) -> int:
-        if info is not None and info.size == want.size:
-            try:
-                if same_content(self.t, info, want):
-                    return -1
-            except (ObjectError, OSError):
-                pass  # unreadable on either side: store it again
-        return self._put(want, info)
+        if info is None:
+            return self._put(want, None)
+        try:
+            same, sha = compare_content(self.t, info, want)
+        except (ObjectError, OSError):
+            same, sha = False, None  # unreadable on either side: store it again
+        return -1 if same else self._put(want, info, compared=True, old_sha=sha)
 
-    def _put(self, want: Want, prior: ObjectInfo | None, known: tuple[str, int, int] | None = None) -> int:
+    def _put(
+        self,
+        want: Want,
+        prior: ObjectInfo | None,
+        known: tuple[str, int, int] | None = None,
+        *,
+        compared: bool = False,
+        old_sha: str | None = None,
+    ) -> int:
         """Upload one original, keeping what it replaces under versions/; bytes sent, or -1
         when the target turned out to hold it already. ``known``: what the catalog says the
-        target holds under the key (sha256, size, mtime_ns)."""
+        target holds under the key (sha256, size, mtime_ns). ``compared``: ``prior`` was
+        already found to differ (``old_sha``: its SHA-256, if that came out), so it is not read
+        again."""
         t = self.t
         if prior is None and known is not None:  # an incremental run, changed content
             prior = t.stat(want.key)
         if prior is not None:
-            if prior.size == want.size and same_content(t, prior, want):
-                return -1  # already there (an earlier run stopped before recording it)
-            old_sha = prior.hashes.get("sha256") or (known[0] if known else None) or read_sha256(t, want.key)
+            if not compared:
+                same, old_sha = compare_content(t, prior, want)
+                if same:
+                    return -1  # already there (an earlier run stopped before recording it)
+            old_sha = old_sha or (known[0] if known else None) or object_sha256(t, want.key)[0]
             mtime = known[2] / 1e9 if known else (prior.mtime or time.time())
             vkey = layout.version_key(want.path, old_sha, mtime)
             if t.stat(vkey) is None:

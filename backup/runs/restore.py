@@ -17,8 +17,8 @@ from backup.errors import KeepmarkError, UsageError
 from backup.runs import layout
 from backup.runs.engine import RunProgress
 from backup.runs.snapshot import Entry, parse_time, resolve
-from backup.runs.verify import _Locator
-from backup.targets.base import CHUNK, ObjectError, Target, TargetError
+from backup.runs.verify import Locator
+from backup.targets.base import CHUNK, ObjectError, Target, TargetError, file_hash
 from watermark.atomic import atomic_path
 
 
@@ -62,14 +62,6 @@ def matches(path: str, globs: Sequence[str]) -> bool:
     return any(fnmatch.fnmatchcase(p, g.strip("/")) for g in globs for p in prefixes)
 
 
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _inside(folder: Path, dest: Path) -> bool:
     real_folder = os.path.realpath(folder)
     return os.path.commonpath([real_folder, os.path.realpath(dest)]) == real_folder
@@ -94,7 +86,7 @@ def restore(
         if include and not chosen:
             raise UsageError(f"nothing in snapshot {snap.id} matches {' '.join(include)}")
         to.mkdir(parents=True, exist_ok=True)
-        where = _Locator(target)
+        where = Locator(target)
         if progress is not None:
             progress.begin(f"{target.name}: restoring", len(chosen), sum(e.size for e in chosen))
         for entry in chosen:
@@ -118,7 +110,7 @@ def restore(
 
 def _one(
     target: Target,
-    where: _Locator,
+    where: Locator,
     entry: Entry,
     to: Path,
     overwrite: bool,
@@ -134,7 +126,7 @@ def _one(
         result.failed.append({"path": entry.path, "error": f"refused: it would land outside {to}"})
         return
     if dest.exists() or dest.is_symlink():
-        if dest.is_file() and not dest.is_symlink() and _file_sha256(dest) == entry.sha256:
+        if dest.is_file() and not dest.is_symlink() and file_hash("sha256", dest) == entry.sha256:
             result.already += 1
             return
         if not overwrite:

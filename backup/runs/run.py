@@ -61,21 +61,14 @@ def run_backup(
     folder = state_dir(profile.name)
     report = RunReport(kind)
     with run_lock(folder, f"backup {kind}"), Catalog(catalog_path(folder)) as catalog:
-        runs: list[TargetRun | TargetResult] = []
-        for cfg in configs:
-            ident = identity(cfg)
-            try:
-                target = make_target(
-                    cfg, profile.name, state_dir=folder, used_before=catalog.known_target(cfg.name, ident)
-                )
-            except TargetError as exc:
-                runs.append(TargetResult(cfg.name, status="failed", error=str(exc)))
-                continue
-            runs.append(
-                TargetRun(
-                    target, kind=kind, identity=ident, profile=profile, catalog=catalog, progress=progress
-                )
+        runs: list[TargetRun | TargetResult] = [
+            TargetResult(cfg.name, status="failed", error=str(target))
+            if isinstance(target, TargetError)
+            else TargetRun(
+                target, kind=kind, identity=identity(cfg), profile=profile, catalog=catalog, progress=progress
             )
+            for cfg, target in _made(profile, configs, catalog)
+        ]
         first = next((r for r in runs if isinstance(r, TargetRun)), None)
         if first is not None:
             if isinstance(first.t, LocalTarget):
@@ -128,15 +121,22 @@ def targets_for(
     profile: Profile, only: Sequence[str] = ()
 ) -> list[tuple[TargetConfig, Target | TargetError]]:
     """The chosen targets, made and ready to open (or the error that made one impossible)."""
-    folder = state_dir(profile.name)
+    with Catalog(catalog_path(state_dir(profile.name))) as catalog:
+        return _made(profile, chosen_targets(profile, only), catalog)
+
+
+def _made(
+    profile: Profile, configs: Sequence[TargetConfig], catalog: Catalog
+) -> list[tuple[TargetConfig, Target | TargetError]]:
     out: list[tuple[TargetConfig, Target | TargetError]] = []
-    with Catalog(catalog_path(folder)) as catalog:
-        for cfg in chosen_targets(profile, only):
-            used = catalog.known_target(cfg.name, identity(cfg))
-            try:
-                out.append((cfg, make_target(cfg, profile.name, state_dir=folder, used_before=used)))
-            except TargetError as exc:
-                out.append((cfg, exc))
+    for cfg in configs:
+        used = catalog.known_target(cfg.name, identity(cfg))
+        try:
+            out.append(
+                (cfg, make_target(cfg, profile.name, state_dir=state_dir(profile.name), used_before=used))
+            )
+        except TargetError as exc:
+            out.append((cfg, exc))
     return out
 
 

@@ -8,7 +8,6 @@ looked for under ``versions/``.
 
 from __future__ import annotations
 
-import hashlib
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,9 +15,9 @@ from typing import Any
 
 from backup.errors import KeepmarkError
 from backup.runs import layout
-from backup.runs.engine import RunProgress
+from backup.runs.engine import RunProgress, object_sha256
 from backup.runs.snapshot import Entry, Snapshot, resolve
-from backup.targets.base import CHUNK, ObjectError, ObjectInfo, Target, TargetError
+from backup.targets.base import ObjectError, ObjectInfo, Target, TargetError
 
 
 @dataclass
@@ -45,19 +44,7 @@ class VerifyResult:
         }
 
 
-def _sha256(target: Target, key: str, progress: RunProgress | None) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    n = 0
-    with target.open(key) as f:
-        while chunk := f.read(CHUNK):
-            digest.update(chunk)
-            n += len(chunk)
-            if progress is not None:
-                progress.advance(len(chunk))
-    return digest.hexdigest(), n
-
-
-class _Locator:
+class Locator:
     """Finds where a snapshot entry's bytes are: its original, or a kept version."""
 
     def __init__(self, target: Target) -> None:
@@ -93,7 +80,7 @@ def verify_target(
         target.open_session()
         snap: Snapshot = resolve(target, snapshot_id)
         result.snapshot = snap.id
-        where = _Locator(target)
+        where = Locator(target)
         entries: Sequence[Entry] = snap.entries
         to_read: set[str] = set()
         if read_data:
@@ -115,7 +102,7 @@ def verify_target(
             elif entry.path in to_read:
                 seen = []
                 for info in found:
-                    sha, n = _sha256(target, info.key, progress)
+                    sha, n = object_sha256(target, info.key, progress)
                     result.read += 1
                     result.bytes_read += n
                     if sha == entry.sha256:
