@@ -51,6 +51,19 @@ Known = tuple[str, int, int, int, "str | None"]
 FileRow = tuple[str, str, str, str, int, int]
 
 
+PATHS_GENERATION = "paths_generation"
+
+
+def _paths_changed(conn: sqlite3.Connection) -> None:
+    """Count a write to the ``paths`` table (in the writer's transaction), so that the
+    fingerprint changes with every change of a path, even one that leaves the totals alike."""
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?, '1') "
+        "ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+        (PATHS_GENERATION,),
+    )
+
+
 class Recorded(NamedTuple):
     """The outcome of recording one file: ``new`` path, ``changed`` content, ``unchanged``,
     or ``failed`` (with ``error``; the rest of the batch is recorded all the same)."""
@@ -115,6 +128,7 @@ class Inventory(Database):
                     conn.execute("ROLLBACK TO one_file")
                     out.append(Recorded(found.path, facts.sha256, "failed", False, f"cannot record: {exc}"))
                 conn.execute("RELEASE one_file")
+            _paths_changed(conn)
         return out
 
     def record(self, found: Found, facts: FileFacts, observed: Observed) -> Recorded:
@@ -286,6 +300,7 @@ class Inventory(Database):
             conn.executemany(
                 "UPDATE paths SET missing_since = ? WHERE path = ? AND missing_since IS NULL", todo
             )
+            _paths_changed(conn)
         return len(todo)
 
     def mark_present(self, paths: Iterable[str]) -> None:
@@ -293,6 +308,7 @@ class Inventory(Database):
         if todo:
             with self.transaction() as conn:
                 conn.executemany("UPDATE paths SET missing_since = NULL WHERE path = ?", todo)
+                _paths_changed(conn)
 
     def log_scan(self, started: str, roots: Sequence[str], counts: dict[str, int]) -> None:
         with self.transaction() as conn:
@@ -351,8 +367,9 @@ class Inventory(Database):
         files = self.conn.execute(
             "SELECT count(*), total(size), total(mtime_ns), total(inode), count(missing_since) FROM paths"
         ).fetchone()
+        generation = self.conn.execute("SELECT value FROM meta WHERE key = ?", (PATHS_GENERATION,)).fetchone()
         copies = self.conn.execute("SELECT count(*) FROM derivatives").fetchone()
-        text = json.dumps([SCHEMA_VERSION, head, files, copies])
+        text = json.dumps([SCHEMA_VERSION, head, files, copies, generation])
         return hashlib.sha256(text.encode()).hexdigest()[:32]
 
     def copy_to(self, dest: str | os.PathLike[str], *, sync: bool = True) -> None:

@@ -4,6 +4,7 @@ uploaded, versions of changed files, complete snapshots, failing targets, retent
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -112,6 +113,38 @@ def test_no_change_run_uploads_nothing_but_writes_a_snapshot(rig: Rig) -> None:
     assert t.puts - puts == 1 and t.objects[layout.INVENTORY_DB] == inventory_before
     newest = load_snapshot(t, list_ids(t)[-1])
     assert newest.inventory and newest.inventory["sha256"] == sha256(inventory_before)
+
+
+def test_no_change_snapshot_takes_the_last_list_and_any_change_ends_that(rig: Rig) -> None:
+    files = make_files(rig.src, 6)
+    t = MemoryTarget("mem")
+    rig.run(t)
+    second = rig.run(t)  # nothing changed: the list is taken from the catalog, as it was
+    assert rig.catalog.manifest("mem", "no such basis") is None
+    first_id, second_id = list_ids(t)
+    first, again = load_snapshot(t, first_id), load_snapshot(t, second_id)
+    assert again.entries == first.entries and again.kind == "incremental" and second.total_files == 6
+    # a file touched (same bytes, new time) and one removed: the next snapshot shows both
+    rel = sorted(files)[0]
+    os.utime(rig.src / rel, ns=(1_600_000_000_000_000_000, 1_600_000_000_000_000_000))
+    gone = sorted(files)[1]
+    (rig.src / gone).unlink()
+    rig.run(t)
+    third = load_snapshot(t, list_ids(t)[-1])
+    by_path = {e.path: e for e in third.entries}
+    assert by_path[f"Shoots/{rel}"].mtime == "2020-09-13T12:26:40.000000Z"
+    assert f"Shoots/{gone}" not in by_path and len(third.entries) == 5
+
+    # anything stored on the target since (here: by a full run) ends the shortcut too
+    def remembered() -> int:
+        return int(rig.catalog.conn.execute("SELECT count(*) FROM manifests").fetchone()[0])
+
+    assert remembered() == 1
+    rig.catalog.record("mem", [("originals/Shoots/new.jpg", "0" * 64, 1, 0)])
+    assert remembered() == 0
+    rig.run(t)
+    assert load_snapshot(t, list_ids(t)[-1]).entries == third.entries
+    assert verify_target(t, list_ids(t)[-1], read_data=True).status == "ok"
 
 
 def test_deleted_on_laptop_stays_on_target(rig: Rig) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from backup.errors import StateError
 from inventory.db import Database
@@ -37,6 +37,13 @@ CREATE TABLE IF NOT EXISTS inventory_copies (
     sha256      TEXT NOT NULL,
     size        INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS manifests (
+    target TEXT PRIMARY KEY,
+    basis  TEXT NOT NULL,
+    files  INTEGER NOT NULL,
+    bytes  INTEGER NOT NULL,
+    body   BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS runs (
     id        INTEGER PRIMARY KEY,
     target    TEXT NOT NULL,
@@ -52,6 +59,15 @@ CREATE TABLE IF NOT EXISTS runs (
 """
 
 StoredRow = tuple[str, str, int, int]  # key, sha256, size, mtime_ns
+
+
+class Listing(NamedTuple):
+    """The originals of a snapshot: how many, their bytes, and the manifest's ``files``
+    section as written."""
+
+    files: int
+    bytes: int
+    section: str
 
 
 class Catalog(Database):
@@ -83,8 +99,7 @@ class Catalog(Database):
         with self.transaction() as c:
             row = c.execute("SELECT identity FROM targets WHERE name = ?", (name,)).fetchone()
             if row and row[0] != identity:  # a new place: forget what the old one held
-                c.execute("DELETE FROM stored WHERE target = ?", (name,))
-                c.execute("DELETE FROM inventory_copies WHERE target = ?", (name,))
+                _forget(c, name)
             c.execute(
                 "INSERT INTO targets (name, identity, first_run) VALUES (?, ?, ?) "
                 "ON CONFLICT (name) DO UPDATE SET identity = excluded.identity",
@@ -93,8 +108,7 @@ class Catalog(Database):
 
     def forget(self, name: str) -> None:
         with self.transaction() as c:
-            c.execute("DELETE FROM stored WHERE target = ?", (name,))
-            c.execute("DELETE FROM inventory_copies WHERE target = ?", (name,))
+            _forget(c, name)
 
     # -- stored objects ---------------------------------------------------------------------
 
@@ -118,6 +132,7 @@ class Catalog(Database):
                     "VALUES (?, ?, ?, ?, ?)",
                     todo,
                 )
+                c.execute("DELETE FROM manifests WHERE target = ?", (target,))
 
     def has_any(self, target: str) -> bool:
         return (
@@ -140,6 +155,23 @@ class Catalog(Database):
                 "INSERT OR REPLACE INTO inventory_copies (target, fingerprint, sha256, size) "
                 "VALUES (?, ?, ?, ?)",
                 (target, fingerprint, sha256, size),
+            )
+
+    # -- the last manifest ------------------------------------------------------------------
+
+    def manifest(self, target: str, basis: str) -> Listing | None:
+        """The originals of the last snapshot written to the target, if it was
+        made on this ``basis`` (the inventory's fingerprint) and nothing was stored since."""
+        row = self.conn.execute(
+            "SELECT files, bytes, body FROM manifests WHERE target = ? AND basis = ?", (target, basis)
+        ).fetchone()
+        return Listing(row[0], row[1], bytes(row[2]).decode("utf-8")) if row else None
+
+    def remember_manifest(self, target: str, basis: str, listing: Listing) -> None:
+        with self.transaction() as c:
+            c.execute(
+                "INSERT OR REPLACE INTO manifests (target, basis, files, bytes, body) VALUES (?, ?, ?, ?, ?)",
+                (target, basis, listing.files, listing.bytes, listing.section.encode("utf-8")),
             )
 
     # -- runs -------------------------------------------------------------------------------
@@ -170,6 +202,11 @@ class Catalog(Database):
         )
         cols = ("target", "kind", "started", "finished", "status", "files", "bytes", "snapshot", "error")
         return [dict(zip(cols, r, strict=True)) for r in rows]
+
+
+def _forget(c: sqlite3.Connection, name: str) -> None:
+    for table in ("stored", "inventory_copies", "manifests"):
+        c.execute(f"DELETE FROM {table} WHERE target = ?", (name,))
 
 
 def catalog_path(state_dir: Path) -> Path:

@@ -19,7 +19,7 @@ import hashlib
 import os
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 from backup.errors import UsageError
 from backup.profile.model import Profile
 from backup.runs import layout
-from backup.runs.catalog import Catalog, StoredRow
-from backup.runs.snapshot import Entry, Snapshot, iso, iso_from_ns, new_id
+from backup.runs.catalog import Catalog, Listing, StoredRow
+from backup.runs.snapshot import Entry, Snapshot, files_section, iso, iso_from_ns, new_id, render
 from backup.targets.base import CHUNK, ObjectError, ObjectInfo, Target, TargetError
 from inventory.store import FileRow
 
@@ -181,7 +181,7 @@ class TargetRun:
         self.started = datetime.now(timezone.utc)
         self.compare_all = True
         self.listing: dict[str, ObjectInfo] = {}
-        self.stored: dict[str, str] = {}
+        self._stored: dict[str, str] | None = None
         self.offered: set[str] = set()
         self.failed_paths: set[str] = set()
         self.done: list[StoredRow] = []
@@ -216,14 +216,20 @@ class TargetRun:
                 if cleaner is not None:  # leftovers of a killed run (this run holds the lock)
                     cleaner()
                 self.listing = {i.key: i for i in t.list(layout.ORIGINALS, hashes=True)}
-            else:
-                self.stored = catalog.stored(t.name)
         except (TargetError, ObjectError, OSError) as exc:
             self._target_failed(exc)
             return False
         self.workers = default_workers(t)
         self.ready = True
         return True
+
+    @property
+    def stored(self) -> dict[str, str]:
+        """{key: sha256} the catalog says the target holds (read when first needed: a run
+        with nothing new never needs it)."""
+        if self._stored is None:
+            self._stored = self.catalog.stored(self.t.name)
+        return self._stored
 
     def _submit(self, fn: Any, *args: Any) -> None:
         if self.pool is None:
@@ -302,10 +308,17 @@ class TargetRun:
         items = [(w.key, Path(w.src), w.sha256, w.size) for w in batch]
         return put_files(items, self._bytes)  # type: ignore[no-any-return]
 
-    def finish(self, wants: Sequence[Want], inventory: InventorySource) -> TargetResult:
-        """Offer the rest, wait for every upload, copy the inventory, write the snapshot."""
+    def finish(self, all_wants: Callable[[], Sequence[Want]], inventory: InventorySource) -> TargetResult:
+        """Offer the rest, wait for every upload, copy the inventory, write the snapshot.
+        ``all_wants`` gives every original (asked only when needed: an incremental run over an
+        inventory that has not changed since this target's last snapshot takes that
+        snapshot's list of files as it is)."""
         try:
-            if self.ready:
+            if self.ready and (last := self._unchanged(inventory)) is not None:
+                self.result.unchanged = last.files
+                self._write_snapshot(last, inventory, remember=False)
+            elif self.ready:
+                wants = all_wants()
                 if self.progress is not None:
                     rest = [w for w in wants if w.key not in self.offered]
                     self.progress.begin(
@@ -318,7 +331,7 @@ class TargetRun:
                     self.progress.end()
                 if self.error is not None:
                     raise self.error
-                self._write_snapshot(wants, inventory)
+                self._write_snapshot(self._listing(wants), inventory)
         except (TargetError, ObjectError, OSError) as exc:
             self._target_failed(exc)
         finally:
@@ -477,7 +490,26 @@ class TargetRun:
         info = self.t.stat(key)
         return info is not None and info.size == size
 
-    def _write_snapshot(self, wants: Sequence[Want], inventory: InventorySource) -> None:
+    def _unchanged(self, inventory: InventorySource) -> Listing | None:
+        """The last snapshot's (files, bytes, files section), when this is an incremental run
+        that found nothing to send and the inventory is as it was when that snapshot was made
+        (the catalog forgets it as soon as anything is stored on the target)."""
+        if self.compare_all or self.kind != "incremental" or self.offered or self.pending:
+            return None
+        return self.catalog.manifest(self.t.name, inventory.fingerprint)
+
+    def _listing(self, wants: Sequence[Want]) -> Listing:
+        """The snapshot's originals: every one but those that failed."""
+        entries = [
+            Entry(w.path, w.sha256, w.size, iso_from_ns(w.mtime_ns))
+            for w in wants
+            if w.path not in self.failed_paths
+        ]
+        return Listing(len(entries), sum(e.size for e in entries), files_section(entries))
+
+    def _write_snapshot(self, listing: Listing, inventory: InventorySource, *, remember: bool = True) -> None:
+        """Copy the inventory and the profile if the target lacks them as they are now, then
+        write the manifest (and ``remember`` its list, for the next run to take as it is)."""
         t, result = self.t, self.result
         held = self.catalog.inventory_copy(t.name)
         there = t.stat(layout.INVENTORY_DB) if held and held[0] == inventory.fingerprint else None
@@ -493,11 +525,6 @@ class TargetRun:
         if not self._holds(layout.INVENTORY_PROFILE, profile_sha, len(profile_bytes)):
             t.put_bytes(layout.INVENTORY_PROFILE, profile_bytes)
             self.catalog.record(t.name, [(layout.INVENTORY_PROFILE, profile_sha, len(profile_bytes), 0)])
-        entries = tuple(
-            Entry(w.path, w.sha256, w.size, iso_from_ns(w.mtime_ns))
-            for w in wants
-            if w.path not in self.failed_paths
-        )
         finished = datetime.now(timezone.utc)
         snap = Snapshot(
             id=new_id(self.kind, finished),
@@ -506,14 +533,17 @@ class TargetRun:
             target=t.name,
             started=iso(self.started),
             finished=iso(finished),
-            entries=entries,
+            entries=(),
             failed=tuple(result.failed),
             inventory={"key": layout.INVENTORY_DB, "sha256": db_sha, "size": db_size},
         )
-        t.put_bytes(layout.snapshot_key(snap.id), snap.to_json())
+        manifest = render(snap.head(listing.files, listing.bytes), listing.section)
+        t.put_bytes(layout.snapshot_key(snap.id), manifest)
+        if remember and not result.failed:
+            self.catalog.remember_manifest(t.name, inventory.fingerprint, listing)
         result.snapshot = snap.id
-        result.total_files = len(entries)
-        result.total_bytes = snap.total_bytes
+        result.total_files = listing.files
+        result.total_bytes = listing.bytes
         result.status = "partial" if result.failed else "ok"
 
 
@@ -537,7 +567,7 @@ def back_up_to(
 ) -> TargetResult:
     """One target's part of a run, all at once (the originals are known)."""
     run = TargetRun(target, kind=kind, identity=identity, profile=profile, catalog=catalog, progress=progress)
-    return run.finish(wants, inventory) if run.start() else run.abandon()
+    return run.finish(lambda: wants, inventory) if run.start() else run.abandon()
 
 
 class InventoryCopy(NamedTuple):

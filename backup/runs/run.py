@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -88,7 +89,8 @@ def run_backup(
                 first.abandon()
             raise
         with open_inventory(profile) as inv:
-            wants = wanted_files(inv.current_files())
+            # Every original, read only if some target needs the list (see TargetRun.finish).
+            wants = functools.cache(lambda: wanted_files(inv.current_files()))
             copy = InventorySource(inv, folder)
             try:
                 for item in runs:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
@@ -60,10 +60,10 @@ class Snapshot(NamedTuple):
 
     def to_json(self) -> bytes:
         """The manifest: a header, then one line per file (fast to write and to read)."""
-        from json.encoder import encode_basestring  # type: ignore[attr-defined]
+        return render(self.head(len(self.entries), self.total_bytes), files_section(self.entries))
 
-        enc = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-        head = {
+    def head(self, files: int, total_bytes: int) -> dict[str, Any]:
+        return {
             "format": FORMAT,
             "version": VERSION,
             "id": self.id,
@@ -72,16 +72,26 @@ class Snapshot(NamedTuple):
             "target": self.target,
             "started": self.started,
             "finished": self.finished,
-            "totals": {"files": len(self.entries), "bytes": self.total_bytes},
+            "totals": {"files": files, "bytes": total_bytes},
             "inventory": self.inventory,
             "failed": list(self.failed),
         }
-        lines = [
-            f'{{"path":{encode_basestring(p)},"sha256":"{h}","size":{n},"mtime":"{m}"}}'
-            for p, h, n, m in self.entries
-        ]
-        body = enc(head)[:-1] + ',\n"files":[\n' + ",\n".join(lines) + "\n]}\n"
-        return body.encode("utf-8")
+
+
+def files_section(entries: Iterable[Entry]) -> str:
+    """The ``files`` array of a manifest, one line per file: the part a run may take over
+    unchanged from the previous run when nothing changed."""
+    from json.encoder import encode_basestring  # type: ignore[attr-defined]
+
+    lines = [
+        f'{{"path":{encode_basestring(p)},"sha256":"{h}","size":{n},"mtime":"{m}"}}' for p, h, n, m in entries
+    ]
+    return "[\n" + ",\n".join(lines) + "\n]"
+
+
+def render(head: dict[str, Any], files: str) -> bytes:
+    enc = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    return (enc(head)[:-1] + ',\n"files":' + files + "}\n").encode("utf-8")
 
 
 def iso(moment: datetime) -> str:
