@@ -198,11 +198,17 @@ class S3Target:
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
             max_pool_connections=max(10, 2 * max_concurrency),
-            s3={"addressing_style": "path"} if self.endpoint_url else None,
+            # The body of every upload is covered by x-amz-checksum-sha256, a signed header the
+            # service checks: over plain HTTP too, SigV4 need not hash each body once more (over
+            # HTTPS botocore makes the same choice by itself).
+            s3=(
+                {"payload_signing_enabled": False, "addressing_style": "path"}
+                if self.endpoint_url
+                else {"payload_signing_enabled": False}
+            ),
         )
         self._client: S3Client | None = None
         self._client_lock = threading.Lock()
-        self._payload = threading.local()  # the SHA-256 of the body being sent, per thread
 
     @classmethod
     def from_profile(cls, t: model.Target, profile_name: str, resume_dir: Path | None) -> S3Target:
@@ -257,17 +263,7 @@ class S3Target:
         client = session.client(
             "s3", endpoint_url=self.endpoint_url, region_name=self.region, config=self._config
         )
-        client.meta.events.register("before-sign.s3.PutObject", self._known_payload_hash)
-        client.meta.events.register("before-sign.s3.UploadPart", self._known_payload_hash)
         return client
-
-    def _known_payload_hash(self, request: Any, **_: Any) -> None:
-        """Over plain HTTP, SigV4 signs a hash of the body, which botocore would compute by
-        reading it again: the SHA-256 already known for this upload is that hash. The service
-        checks it against the bytes it receives (XAmzContentSHA256Mismatch otherwise)."""
-        known = getattr(self._payload, "sha256", None)
-        if known and not request.url.startswith("https"):
-            request.headers["X-Amz-Content-SHA256"] = known
 
     def _client_error(self, exc: ClientError, key: str | None) -> Exception:
         code = _code(exc)
@@ -411,19 +407,15 @@ class S3Target:
         self._put_object(full, key, bytes(data), hashlib.sha256(data).digest())
 
     def _put_object(self, full: str, key: str, data: bytes, digest: bytes) -> None:
-        self._payload.sha256 = digest.hex()
-        try:
-            with self._errors(key):
-                self._s3().put_object(
-                    Bucket=self.bucket,
-                    Key=full,
-                    Body=data,
-                    ChecksumAlgorithm="SHA256",
-                    ChecksumSHA256=base64.b64encode(digest).decode("ascii"),
-                    **self._upload_args(digest.hex(), key),
-                )
-        finally:
-            self._payload.sha256 = None
+        with self._errors(key):
+            self._s3().put_object(
+                Bucket=self.bucket,
+                Key=full,
+                Body=data,
+                ChecksumAlgorithm="SHA256",
+                ChecksumSHA256=base64.b64encode(digest).decode("ascii"),
+                **self._upload_args(digest.hex(), key),
+            )
 
     def put_file(
         self,
@@ -673,20 +665,16 @@ class S3Target:
     def _upload_part(
         self, full: str, key: str, upload_id: str, number: int, data: bytes, checksum: str
     ) -> str:
-        self._payload.sha256 = base64.b64decode(checksum).hex()
-        try:
-            with self._errors(key):
-                response = self._s3().upload_part(
-                    Bucket=self.bucket,
-                    Key=full,
-                    UploadId=upload_id,
-                    PartNumber=number,
-                    Body=data,
-                    ChecksumAlgorithm="SHA256",
-                    ChecksumSHA256=checksum,
-                )
-        finally:
-            self._payload.sha256 = None
+        with self._errors(key):
+            response = self._s3().upload_part(
+                Bucket=self.bucket,
+                Key=full,
+                UploadId=upload_id,
+                PartNumber=number,
+                Body=data,
+                ChecksumAlgorithm="SHA256",
+                ChecksumSHA256=checksum,
+            )
         return response["ETag"]
 
     def _abort(self, full: str, upload_id: str) -> None:
