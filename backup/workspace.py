@@ -66,7 +66,7 @@ def scan_profile(
     """Record new and changed files of the profile's source folders (or of ``paths`` in them)."""
     sources = sources_for(profile, paths)
     with open_inventory(profile) as inv:
-        return scan(
+        report = scan(
             inv,
             sources,
             ignore=ignore_globs(profile),
@@ -75,6 +75,20 @@ def scan_profile(
             progress=progress,
             on_recorded=on_recorded,
         )
+        checkpoint_now(profile, inv)
+        return report
+
+
+def checkpoint_now(profile: Profile, inv: Inventory) -> None:
+    """Sign a checkpoint of what was just recorded and send waiting timestamp requests. A
+    checkpoint that cannot be made (the ledger no longer matches an earlier one) does not stop
+    the work that recorded the content: ``backup ledger verify`` names the problem."""
+    from backup.proof.store import ProofError, ProofStore
+
+    try:
+        ProofStore.for_profile(profile).checkpoint(inv)
+    except ProofError:
+        pass
 
 
 def state_summary(profile: Profile) -> dict[str, object]:
