@@ -477,6 +477,28 @@ class TargetRun:
         info = self.t.stat(key)
         return info is not None and info.size == size
 
+    def _copy_proof(self) -> None:
+        """The ledger's public key and its signed checkpoints with their timestamps, under
+        ``inventory/``. They never change once written: an incremental run trusts the catalog,
+        a full run checks the target's listing."""
+        from backup.proof.store import ProofStore
+
+        t = self.t
+        files = list(ProofStore.for_profile(self.profile).files())
+        if not files:
+            return
+        listed = {o.key: o.size for o in t.list(layout.INVENTORY)} if self.kind == "full" else None
+        for name, path in files:
+            key = layout.INVENTORY + name
+            data = path.read_bytes()
+            sha = hashlib.sha256(data).hexdigest()
+            row = self.catalog.stored_row(t.name, key)
+            held = row is not None and row[0] == sha and row[1] == len(data)
+            if held and (listed is None or listed.get(key) == len(data)):
+                continue
+            t.put_bytes(key, data)
+            self.catalog.record(t.name, [(key, sha, len(data), 0)])
+
     def _write_snapshot(self, wants: Sequence[Want], inventory: InventorySource) -> None:
         t, result = self.t, self.result
         held = self.catalog.inventory_copy(t.name)
@@ -493,6 +515,7 @@ class TargetRun:
         if not self._holds(layout.INVENTORY_PROFILE, profile_sha, len(profile_bytes)):
             t.put_bytes(layout.INVENTORY_PROFILE, profile_bytes)
             self.catalog.record(t.name, [(layout.INVENTORY_PROFILE, profile_sha, len(profile_bytes), 0)])
+        self._copy_proof()
         entries = tuple(
             Entry(w.path, w.sha256, w.size, iso_from_ns(w.mtime_ns))
             for w in wants
