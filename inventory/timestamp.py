@@ -77,7 +77,9 @@ def send(url: str, request: bytes, timeout: float = 10.0) -> bytes:
     except urllib.error.HTTPError as exc:
         if exc.code >= 500 or exc.code in (408, 429):
             raise Unreachable(f"{url}: the timestamp authority answered {exc.code} {exc.reason}") from exc
-        raise TimestampError(f"{url}: the timestamp authority refused the request ({exc.code} {exc.reason})") from exc
+        raise TimestampError(
+            f"{url}: the timestamp authority refused the request ({exc.code} {exc.reason})"
+        ) from exc
     except (urllib.error.URLError, OSError, TimeoutError) as exc:
         reason = getattr(exc, "reason", exc)
         raise Unreachable(f"{url}: cannot reach the timestamp authority ({reason})") from exc

@@ -47,5 +47,7 @@ def run_add(args: argparse.Namespace) -> int:
         emit_json({"profile": profile.name, "entry": entry.as_dict()})
     else:
         d = entry.data
-        out(f"Recorded: {d['sha256'][:12]}... published on {d['platform']} {d['date']} at {d['url']} (entry {entry.seq})")
+        out(
+            f"Recorded: {d['sha256'][:12]}... published on {d['platform']} {d['date']} at {d['url']} (entry {entry.seq})"
+        )
     return 0

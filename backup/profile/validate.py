@@ -570,7 +570,7 @@ def _proof(table: dict[str, Any], reader: _Reader) -> ProofSettings:
         reader.add(
             "proof.tsa_url",
             "needs tsa_certificate",
-            "add tsa_certificate = \"path/to/authority.pem\": the authority's CA certificate (PEM), "
+            'add tsa_certificate = "path/to/authority.pem": the authority\'s CA certificate (PEM), '
             "which its timestamps are verified against",
         )
     email = reader.string(table, "contact_email", "proof", "") or ""

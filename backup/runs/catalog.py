@@ -119,6 +119,15 @@ class Catalog(Database):
                     todo,
                 )
 
+    def holding(self, sha256: str) -> dict[str, list[str]]:
+        """{target: [keys]} of the objects known to hold this content."""
+        out: dict[str, list[str]] = {}
+        for target, key in self.conn.execute(
+            "SELECT target, key FROM stored WHERE sha256 = ? ORDER BY target, key", (sha256,)
+        ):
+            out.setdefault(target, []).append(key)
+        return out
+
     def has_any(self, target: str) -> bool:
         return (
             self.conn.execute("SELECT 1 FROM stored WHERE target = ? LIMIT 1", (target,)).fetchone()
