@@ -186,3 +186,27 @@ def check_against_ledger(conn: sqlite3.Connection, cp: Checkpoint) -> None:
             f"{str(row[0])[:12]}... but the checkpoint signed {cp.head[:12]}...: the ledger was "
             "rewritten since"
         )
+
+
+def sign_document(key: Ed25519PrivateKey, doc: dict[str, Any]) -> dict[str, Any]:
+    """``doc`` with a ``signature`` ({"key_id", "value"}) over canonical JSON of the rest."""
+    body = {k: v for k, v in doc.items() if k != "signature"}
+    value = key.sign(canonical_json(body).encode("utf-8"))
+    return {
+        **body,
+        "signature": {"key_id": key_id(key.public_key()), "value": base64.b64encode(value).decode("ascii")},
+    }
+
+
+def verify_document(key: Ed25519PublicKey, doc: dict[str, Any], what: str) -> None:
+    """Check a document signed by ``sign_document``; ``CheckpointError`` if anything changed."""
+    sig = doc.get("signature")
+    if not isinstance(sig, dict) or not isinstance(sig.get("value"), str):
+        raise CheckpointError(f"{what}: not signed")
+    if sig.get("key_id") != key_id(key):
+        raise CheckpointError(f"{what}: signed by key {sig.get('key_id')}, not by {key_id(key)}")
+    body = {k: v for k, v in doc.items() if k != "signature"}
+    try:
+        key.verify(base64.b64decode(sig["value"], validate=True), canonical_json(body).encode("utf-8"))
+    except (InvalidSignature, ValueError, binascii.Error) as exc:
+        raise CheckpointError(f"{what}: the signature does not match its content: it was changed") from exc

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from backup.errors import UsageError
 from backup.proof import evidence, notice, report
 from backup.proof.store import PUBLIC_FILE, ProofStore
+from inventory.checkpoint import sign_document
 from watermark.atomic import TMP_SUFFIX, fsync_dir, fsync_file
 
 if TYPE_CHECKING:
@@ -80,8 +81,7 @@ def prove(profile: Profile, file: str, *, out: Path | None = None, url: str | No
         "phone": profile.proof.contact_phone,
         "address": profile.proof.contact_address,
     }
-    result.bundle = write_bundle(out, doc, store, suspect.path, original_file, contact)
-    result.evidence = doc
+    result.bundle, result.evidence = write_bundle(out, doc, store, suspect.path, original_file, contact)
     return result
 
 
@@ -101,9 +101,12 @@ def write_bundle(
     suspect_file: str,
     original_file: str | None,
     contact: dict[str, str],
-) -> Path:
+) -> tuple[Path, dict[str, Any]]:
     _check_out(out)
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=TMP_SUFFIX))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)  # an ordinary folder once renamed: it is meant to be shared
     try:
         files: dict[str, str] = {}
 
@@ -126,6 +129,7 @@ def write_bundle(
         put("report.html", report.render(doc, suspect_file, original_file).encode("utf-8"))
         put("notice.txt", notice.render(doc, contact).encode("utf-8"))
         doc["files"] = dict(sorted(files.items()))
+        doc = sign_document(store.signing_key(), doc)
         put("evidence.json", (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
         for folder in {p.parent for p in tmp.rglob("*")}:
             fsync_dir(folder)
@@ -136,4 +140,4 @@ def write_bundle(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return out
+    return out, doc

@@ -86,6 +86,8 @@ def _files(doc: dict[str, Any], folder: Path, report: BundleReport) -> None:
             report.problems.append(f"{name}: missing from the bundle")
         elif got != expected:
             report.problems.append(f"{name}: SHA-256 {got} does not match the evidence's {expected}")
+    if doc.get("files"):
+        report.checked.append(f"SHA-256 of {len(doc['files'])} files in the bundle")
     suspect = doc["suspect"]
     got = _sha_file(folder / suspect["copy"])
     if got is None:
@@ -169,6 +171,11 @@ def _checkpoints(doc: dict[str, Any], entries: dict[int, dict[str, Any]], report
     except (ValueError, cpmod.CheckpointError) as exc:
         bad(f"public key: not usable ({exc})")
         return
+    try:
+        cpmod.verify_document(trusted, doc, "evidence.json")
+        report.checked.append(f"evidence.json signed by key {cpmod.key_id(trusted)}")
+    except cpmod.CheckpointError as exc:
+        bad(str(exc))
     for item in doc["checkpoints"]:
         try:
             cp = cpmod.parse(item["checkpoint"])
