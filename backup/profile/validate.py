@@ -532,6 +532,7 @@ def parse(raw: dict[str, Any], file: Path, name: str) -> tuple[Profile | None, l
         weekly=reader.integer(ret, "weekly", "retention", DEFAULT_WEEKLY, 0, 10000),
         monthly=reader.integer(ret, "monthly", "retention", DEFAULT_MONTHLY, 0, 10000),
     )
+    proof = _proof(_table(raw, "proof", reader), reader)
     if reader.problems:
         return None, reader.problems
     return (
@@ -544,7 +545,7 @@ def parse(raw: dict[str, Any], file: Path, name: str) -> tuple[Profile | None, l
             targets=tuple(targets),
             schedule=schedule,
             retention=retention,
-            proof=_proof(_table(raw, "proof", reader), reader),
+            proof=proof,
         ),
         [],
     )
