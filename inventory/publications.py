@@ -70,7 +70,8 @@ def of(inv: Inventory, sha256: str) -> list[dict[str, Any]]:
     """Every publication recorded for an original, oldest first, with its ledger entry's seq
     and time."""
     rows = inv.conn.execute(
-        "SELECT seq, time, data FROM ledger WHERE type = ? AND json_extract(data, '$.sha256') = ? ORDER BY seq",
+        "SELECT seq, time, data FROM ledger WHERE type = ? AND json_extract(data, '$.sha256') = ? "
+        "ORDER BY seq",
         (ENTRY, sha256),
     )
     return [{**json.loads(data), "seq": seq, "recorded": time} for seq, time, data in rows]

@@ -32,7 +32,9 @@ def checkpoints(home: Path) -> list[Path]:
 def add_proof(home: Path, name: str, **keys: str) -> None:
     """Add a [proof] section to the profile written by `backup init`."""
     path = home / "profiles" / f"{name}.toml"
-    path.write_text(path.read_text(encoding="utf-8") + "\n" + tomli_w.dumps({"proof": keys}), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8") + "\n" + tomli_w.dumps({"proof": keys}), encoding="utf-8"
+    )
 
 
 def scan(profile: str) -> None:
@@ -127,7 +129,9 @@ def test_a_rewritten_chain_verifies_alone_but_not_against_the_checkpoint(home: P
     assert r.code == 1
     doc = r.json()
     assert doc["entries"] == 3 and doc["bad_entry"] is None  # the chain itself holds...
-    assert any("checkpoint 3" in p and "rewritten" in p for p in doc["problems"])  # ...the checkpoint does not
+    assert any(
+        "checkpoint 3" in p and "rewritten" in p for p in doc["problems"]
+    )  # ...the checkpoint does not
     # And no new checkpoint is signed over the forged history.
     r = run_backup("ledger", "checkpoint", "-p", scanned)
     assert r.code == 2 and "not signing" in r.err

@@ -44,7 +44,9 @@ def enrolled(home: Path, sources: Path, profile: str, tmp_path: Path, tsa: Local
     original = jpeg(sources / "2026" / "sunset.jpg", size=(960, 720), seed=7)
     jpeg(sources / "2026" / "other.jpg", size=(960, 720), seed=8)
     assert run_backup("full", "-p", profile).code == 0
-    r = run_backup("publish", "add", str(original), "--platform", "Instagram", "--url", INSTAGRAM, "--date", "2026-05-15")
+    r = run_backup(
+        "publish", "add", str(original), "--platform", "Instagram", "--url", INSTAGRAM, "--date", "2026-05-15"
+    )
     assert r.code == 0, r
     repost = tmp_path / "downloads" / "repost.jpg"
     repost.parent.mkdir()
@@ -56,13 +58,27 @@ def enrolled(home: Path, sources: Path, profile: str, tmp_path: Path, tsa: Local
 def test_prove_finds_the_original_and_writes_the_bundle(enrolled: dict[str, Any], tmp_path: Path) -> None:
     out = tmp_path / "evidence"
     r = run_backup(
-        "prove", str(enrolled["repost"]), "--out", str(out), "--url", REPOST, "-p", enrolled["profile"], "--json"
+        "prove",
+        str(enrolled["repost"]),
+        "--out",
+        str(out),
+        "--url",
+        REPOST,
+        "-p",
+        enrolled["profile"],
+        "--json",
     )
     assert r.code == 0, r
     match = r.json()["match"]
     assert match["path"] == str(enrolled["original"]) and match["method"] in ("perceptual", "features")
     assert 0 < match["confidence"] <= 1 and ("distance" in match or "score" in match)
-    assert sorted(p.name for p in out.iterdir()) == ["evidence.json", "notice.txt", "proof", "report.html", "suspect.jpg"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "evidence.json",
+        "notice.txt",
+        "proof",
+        "report.html",
+        "suspect.jpg",
+    ]
     assert (out / "suspect.jpg").read_bytes() == enrolled["repost"].read_bytes()
 
     ev = json.loads((out / "evidence.json").read_text())
@@ -71,7 +87,9 @@ def test_prove_finds_the_original_and_writes_the_bundle(enrolled: dict[str, Any]
     assert o["capture_time"].startswith("2026-05-14T19:42:10")
     assert o["camera"] == {"make": "Apple", "model": "iPhone 15 Pro"}
     assert o["paths"] == [str(enrolled["original"])] and o["first_seen"].endswith("Z")
-    assert [(p["platform"], p["url"], p["date"]) for p in o["publications"]] == [("Instagram", INSTAGRAM, "2026-05-15")]
+    assert [(p["platform"], p["url"], p["date"]) for p in o["publications"]] == [
+        ("Instagram", INSTAGRAM, "2026-05-15")
+    ]
     assert ev["suspect"]["url"] == REPOST and "phash" in ev["suspect"]["hashes"]
     first = ev["ledger"]["entries"][0]
     assert first["type"] == "original" and first["data"]["sha256"] == o["sha256"]
@@ -87,14 +105,30 @@ def test_prove_finds_the_original_and_writes_the_bundle(enrolled: dict[str, Any]
     html = (out / "report.html").read_text()
     assert html.count("data:image/jpeg;base64,") == 2  # both pictures embedded
     assert not re.search(r"""(src|href)=["']https?:""", html)  # self-contained
-    for text in ("Timeline", "Taken with Apple iPhone 15 Pro", "First recorded", "Published on Instagram",
-                 "Backed up to drive", "timestamped by CN=Keepmark Test TSA", o["sha256"], "backup prove --verify",
-                 "@media print"):
+    for text in (
+        "Timeline",
+        "Taken with Apple iPhone 15 Pro",
+        "First recorded",
+        "Published on Instagram",
+        "Backed up to drive",
+        "timestamped by CN=Keepmark Test TSA",
+        o["sha256"],
+        "backup prove --verify",
+        "@media print",
+    ):
         assert text in html, text
 
     notice = (out / "notice.txt").read_text()
-    for text in (REPOST, o["sha256"], "lily@example.com", "1 Harbour Road, Sydney", INSTAGRAM,
-                 "good faith belief", "under penalty of perjury", "Signed: ____"):
+    for text in (
+        REPOST,
+        o["sha256"],
+        "lily@example.com",
+        "1 Harbour Road, Sydney",
+        INSTAGRAM,
+        "good faith belief",
+        "under penalty of perjury",
+        "Signed: ____",
+    ):
         assert text in notice, text
 
     v = run_backup("prove", "--verify", str(out))
@@ -111,9 +145,20 @@ def test_bundle_timestamp_verifies_with_openssl_alone(enrolled: dict[str, Any], 
     ev = json.loads((out / "evidence.json").read_text())
     cp = ev["checkpoints"][0]
     r = subprocess.run(
-        ["openssl", "ts", "-verify", "-data", cp["file"], "-in", cp["timestamp"]["token_file"],
-         "-CAfile", cp["timestamp"]["authority_file"]],
-        cwd=out, capture_output=True, text=True,
+        [
+            "openssl",
+            "ts",
+            "-verify",
+            "-data",
+            cp["file"],
+            "-in",
+            cp["timestamp"]["token_file"],
+            "-CAfile",
+            cp["timestamp"]["authority_file"],
+        ],
+        cwd=out,
+        capture_output=True,
+        text=True,
     )
     assert r.returncode == 0 and "Verification: OK" in r.stdout, r.stderr
 
@@ -214,7 +259,14 @@ def test_a_crash_while_writing_leaves_no_bundle(
 def test_publish_add_records_a_ledger_entry(enrolled: dict[str, Any], home: Path, tmp_path: Path) -> None:
     profile = enrolled["profile"]
     r = run_backup(
-        "publish", "add", str(enrolled["original"]), "--platform", "YouTube", "--url", "https://youtu.be/abc", "--json"
+        "publish",
+        "add",
+        str(enrolled["original"]),
+        "--platform",
+        "YouTube",
+        "--url",
+        "https://youtu.be/abc",
+        "--json",
     )
     assert r.code == 0, r
     entry = r.json()["entry"]
@@ -223,9 +275,21 @@ def test_publish_add_records_a_ledger_entry(enrolled: dict[str, Any], home: Path
     assert [e["type"] for e in shown["ledger"]].count("publication") == 2
     assert run_backup("ledger", "verify", "-p", profile).code == 0
     # Bad input: one line naming the problem.
-    bad = run_backup("publish", "add", str(enrolled["original"]), "--platform", "X", "--url", "instagram.com/p/1")
+    bad = run_backup(
+        "publish", "add", str(enrolled["original"]), "--platform", "X", "--url", "instagram.com/p/1"
+    )
     assert bad.code == 2 and "not a web address" in bad.err
-    bad = run_backup("publish", "add", str(enrolled["original"]), "--platform", "X", "--url", INSTAGRAM, "--date", "15/05/2026")
+    bad = run_backup(
+        "publish",
+        "add",
+        str(enrolled["original"]),
+        "--platform",
+        "X",
+        "--url",
+        INSTAGRAM,
+        "--date",
+        "15/05/2026",
+    )
     assert bad.code == 2 and "not a date" in bad.err
     unknown = jpeg(tmp_path / "unknown.jpg", seed=42)
     bad = run_backup("publish", "add", str(unknown), "--platform", "X", "--url", INSTAGRAM)
@@ -252,6 +316,13 @@ def test_backup_targets_hold_the_public_key_and_checkpoints_never_the_key(enroll
     assert any(n.endswith(".tsr") for n in names)
     assert not list(inv.rglob("ledger-key.pem"))
     # The copies are the files of the state folder, byte for byte.
-    home_cps = Path(str(enrolled["drive"])).parent / "keepmark-home" / "state" / enrolled["profile"] / "proof" / "checkpoints"
+    home_cps = (
+        Path(str(enrolled["drive"])).parent
+        / "keepmark-home"
+        / "state"
+        / enrolled["profile"]
+        / "proof"
+        / "checkpoints"
+    )
     for n in names:
         assert (inv / "checkpoints" / n).read_bytes() == (home_cps / n).read_bytes()

@@ -48,6 +48,7 @@ def run_add(args: argparse.Namespace) -> int:
     else:
         d = entry.data
         out(
-            f"Recorded: {d['sha256'][:12]}... published on {d['platform']} {d['date']} at {d['url']} (entry {entry.seq})"
+            f"Recorded: {d['sha256'][:12]}... published on {d['platform']} {d['date']} at {d['url']} "
+            f"(entry {entry.seq})"
         )
     return 0

@@ -40,6 +40,7 @@ def thumbnail(path: str, kind: str, at_seconds: float | None = None) -> Thumb | 
     ``at_seconds``), or None when the file cannot be read here."""
     from PIL import Image, ImageOps, UnidentifiedImageError
 
+    im: Image.Image
     try:
         if kind == "video":
             frame = _video_frame(path, at_seconds or 0.0)
@@ -78,7 +79,8 @@ def _video_frame(path: str, at: float) -> bytes | None:
 
 def _figure(thumb: Thumb | None, caption: str, marks: str) -> str:
     if thumb is None:
-        return f'<figure><p class="muted">(no picture: the file is not readable here)</p><figcaption>{caption}</figcaption></figure>'
+        missing = '<p class="muted">(no picture: the file is not readable here)</p>'
+        return f"<figure>{missing}<figcaption>{caption}</figcaption></figure>"
     return (
         f'<figure><svg xmlns="http://www.w3.org/2000/svg" width="{thumb.width}" height="{thumb.height}" '
         f'viewBox="0 0 {thumb.width} {thumb.height}"><image href="{thumb.uri}" width="{thumb.width}" '
@@ -188,7 +190,7 @@ def render(ev: dict[str, Any], suspect_file: str, original_file: str | None) -> 
         )
         + _row(
             "Trusted timestamp",
-            f"{cp['timestamp']['time']} by {cp['timestamp']['authority']} (serial {cp['timestamp']['serial']})"
+            "{time} by {authority} (serial {serial})".format(**cp["timestamp"])
             if isinstance(cp.get("timestamp"), dict)
             else ("waiting to be sent" if cp.get("timestamp") == "pending" else "none configured"),
         )
@@ -202,6 +204,12 @@ def render(ev: dict[str, Any], suspect_file: str, original_file: str | None) -> 
             f"-data {escape(cp['file'])} -in {escape(cp['timestamp']['token_file'])} "
             f"-CAfile {escape(cp['timestamp']['authority_file'])}</code></pre>"
         )
+    s_caption = f"Suspect: {escape(s['file'])}" + (f"<br>{escape(s['url'])}" if s.get("url") else "")
+    o_caption = f"Original: {escape(o['paths'][0] if o['paths'] else o['sha256'])}"
+    o_caption += " (identical file)" if same else ""
+    s_phash = (s.get("hashes") or {}).get("phash")
+    first, last = ev["ledger"]["first"], ev["ledger"]["entries"][-1]["seq"]
+    chained = f"entry {first} records the original; entries {first}-{last} are chained by SHA-256"
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Evidence of ownership: {escape(s["file"])}</title>
 <style>{CSS}</style></head><body>
@@ -210,8 +218,8 @@ def render(ev: dict[str, Any], suspect_file: str, original_file: str | None) -> 
 {escape(ev["account"]["name"])} (@{escape(ev["account"]["handle"])}).</p>
 <p class="verdict">{verdict}</p>
 <div class="pair">
-{_figure(s_thumb, f"Suspect: {escape(s['file'])}" + (f"<br>{escape(s['url'])}" if s.get("url") else ""), _points(pairs, 0, s_thumb))}
-{_figure(o_thumb, f"Original: {escape(o['paths'][0] if o['paths'] else o['sha256'])}" + (" (identical file)" if same else ""), _points(pairs, 1, o_thumb))}
+{_figure(s_thumb, s_caption, _points(pairs, 0, s_thumb))}
+{_figure(o_thumb, o_caption, _points(pairs, 1, o_thumb))}
 </div>
 <h2>Timeline</h2><ol class="timeline">{tl}</ol>
 <h2>The original</h2><table>
@@ -225,11 +233,11 @@ def render(ev: dict[str, Any], suspect_file: str, original_file: str | None) -> 
 </table>
 <h2>The suspect</h2><table>
 {_row("File", s["file"])}{_row("Found at", s.get("url"))}{_row("SHA-256", s["sha256"], True)}
-{_row("Size", f"{s['size']:,} bytes")}{_row("Perceptual hash (pHash)", (s.get("hashes") or {}).get("phash"), True)}
+{_row("Size", f"{s['size']:,} bytes")}{_row("Perceptual hash (pHash)", s_phash, True)}
 {_row("Match", f"{m['method']}: {score}, confidence {float(m['confidence']):.3f}")}
 </table>
 <h2>The record and its seal</h2><table>
-{_row("Ledger entry", f"entry {ev['ledger']['first']} records the original; entries {ev['ledger']['first']}-{ev['ledger']['entries'][-1]['seq']} are chained by SHA-256")}
+{_row("Ledger entry", chained)}
 {proof_rows}
 {_row("Signing key", (ev["checkpoints"][0]["checkpoint"]["key_id"] if ev["checkpoints"] else None))}
 </table>

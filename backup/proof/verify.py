@@ -119,8 +119,8 @@ def _chain(doc: dict[str, Any], report: BundleReport) -> dict[int, dict[str, Any
         digest = ledger.entry_hash(prev, e["seq"], e["time"], e["type"], e["data"])
         if digest != e["hash"]:
             report.problems.append(
-                f"ledger: entry {e['seq']}: its content does not match its hash (stored {str(e['hash'])[:12]}..., "
-                f"recomputed {digest[:12]}...)"
+                f"ledger: entry {e['seq']}: its content does not match its hash "
+                f"(stored {str(e['hash'])[:12]}..., recomputed {digest[:12]}...)"
             )
             return {}
         prev, expected_seq = digest, expected_seq + 1
@@ -144,7 +144,8 @@ def _original(doc: dict[str, Any], entries: dict[int, dict[str, Any]], report: B
     for key in ("size", "kind", "format", "capture_time", "width", "height", "duration_ms", "phash", "dhash"):
         if key in data and original.get(key) != data[key]:
             bad(
-                f"original: {key} {original.get(key)!r} differs from ledger entry {first['seq']} ({data[key]!r})"
+                f"original: {key} {original.get(key)!r} differs from ledger entry {first['seq']} "
+                f"({data[key]!r})"
             )
     if data.get("path") not in original.get("paths", []):
         bad(f"original: paths do not include {data.get('path')!r}, where ledger entry {first['seq']} saw it")
@@ -189,7 +190,8 @@ def _checkpoints(doc: dict[str, Any], entries: dict[int, dict[str, Any]], report
             continue
         if entry["hash"] != cp.head:
             bad(
-                f"checkpoint {cp.entries}: signed head {cp.head[:12]}... but entry {cp.entries} is {entry['hash'][:12]}..."
+                f"checkpoint {cp.entries}: signed head {cp.head[:12]}... but entry {cp.entries} is "
+                f"{entry['hash'][:12]}..."
             )
             continue
         report.checked.append(f"checkpoint {cp.entries} signed {cp.time} by key {cp.key_id}")
