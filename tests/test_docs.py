@@ -94,3 +94,19 @@ def test_design_describes_the_backup_formats() -> None:
         "files",
     ):
         assert f"`{key}`" in DESIGN, key
+
+
+def test_design_describes_the_proof_formats() -> None:
+    from backup.proof import evidence, store
+    from inventory import checkpoint
+
+    for name in (store.KEY_FILE, store.PUBLIC_FILE, "checkpoints/", ".tsq", ".tsr", ".tsa.pem"):
+        assert name in DESIGN, name
+    assert f"`{checkpoint.FORMAT}`, {checkpoint.VERSION}" in DESIGN
+    assert f"`{evidence.FORMAT}`, {evidence.VERSION}" in DESIGN
+    for key in ("entries", "head", "time", "key", "key_id", "signature", "profile"):
+        assert f"`{key}`" in DESIGN, key
+    for key in ("suspect", "match", "original", "ledger", "public_key", "checkpoints", "backups", "files"):
+        assert f"| `{key}` |" in DESIGN, key
+    for name in ("evidence.json", "report.html", "notice.txt", "`publication`"):
+        assert name in DESIGN, name
