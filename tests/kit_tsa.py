@@ -42,39 +42,47 @@ def _name(cn: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
 
 
-def make_authority(folder: Path, cn: str = "Keepmark Test TSA") -> tuple[Path, Path, Path]:
-    """(ca.pem, tsa.pem, tsa.key): a CA and a timestamping certificate it issued."""
+def _certificate(
+    subject: str,
+    issuer: x509.Name | None,
+    key: ec.EllipticCurvePrivateKey,
+    signer: ec.EllipticCurvePrivateKey,
+    *extensions: x509.ExtensionType,
+) -> x509.Certificate:
     now = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=1)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca = (
+    builder = (
         x509.CertificateBuilder()
-        .subject_name(_name(f"{cn} Root"))
-        .issuer_name(_name(f"{cn} Root"))
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=3650))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name(cn))
-        .issuer_name(ca.subject)
+        .subject_name(_name(subject))
+        .issuer_name(issuer or _name(subject))
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now)
         .not_valid_after(now + datetime.timedelta(days=3650))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True
-        )
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
-        .sign(ca_key, hashes.SHA256())
+    )
+    for ext in extensions:
+        builder = builder.add_extension(ext, critical=True)
+    return builder.sign(signer, hashes.SHA256())
+
+
+def make_authority(folder: Path, cn: str = "Keepmark Test TSA") -> tuple[Path, Path, Path]:
+    """(ca.pem, tsa.pem, tsa.key): a CA and a timestamping certificate it issued."""
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca = _certificate(
+        f"{cn} Root",
+        None,
+        ca_key,
+        ca_key,
+        x509.BasicConstraints(ca=True, path_length=None),
+        x509.KeyUsage(False, False, False, False, False, True, True, False, False),
+    )
+    cert = _certificate(
+        cn,
+        ca.subject,
+        key,
+        ca_key,
+        x509.BasicConstraints(ca=False, path_length=None),
+        x509.KeyUsage(True, False, False, False, False, False, False, False, False),
+        x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]),
     )
     folder.mkdir(parents=True, exist_ok=True)
     ca_pem, tsa_pem, tsa_key = folder / "ca.pem", folder / "tsa.pem", folder / "tsa.key"
