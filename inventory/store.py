@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from inventory import ledger
 from inventory.db import SCHEMA_VERSION, Database, connect
 from inventory.errors import Ambiguous, NotFound
+from inventory.phash import to_signed
 from inventory.timeutil import utc_now
+from inventory.video import SEQUENCE_RATE
 from inventory.walk import Found
 
 if TYPE_CHECKING:
@@ -188,6 +190,16 @@ class Inventory(Database):
                 m.decode_error,
             ),
         )
+        if m.window_hashes:
+            conn.executemany(
+                "INSERT OR IGNORE INTO match_hashes (sha256, name, phash) VALUES (?, ?, ?)",
+                [(facts.sha256, name, to_signed(int(h, 16))) for name, h in m.window_hashes.items()],
+            )
+        if m.frame_sequence:
+            conn.execute(
+                "INSERT OR IGNORE INTO frame_sequences (sha256, rate, hashes) VALUES (?, ?, ?)",
+                (facts.sha256, SEQUENCE_RATE, json.dumps(m.frame_sequence, separators=(",", ":"))),
+            )
         data: dict[str, Any] = {
             "sha256": facts.sha256,
             "size": facts.size,
