@@ -136,6 +136,15 @@ def test_prove_finds_the_original_and_writes_the_bundle(enrolled: dict[str, Any]
     assert "Evidence holds" in v.out and "timestamped" in v.out
     assert run_backup("prove", "--verify", str(out / "evidence.json"), "--json").json()["ok"] is True
 
+    # A features match draws its point pairs on both pictures, a window match outlines the crop.
+    from backup.proof import report
+
+    ev["match"]["details"] = {"keypoints": [[10, 20, 20, 40], [100, 50, 200, 100]], "window": "topleft75"}
+    page = report.render(ev, str(enrolled["repost"]), str(enrolled["original"]))
+    assert page.count("<circle") == 4 and 'stroke-dasharray="8 5"' in page
+    # Original at 960 px shown at 420: its point (200, 100) lands at (87.5, 43.8).
+    assert 'cx="87.5" cy="43.8"' in page
+
 
 def test_bundle_timestamp_verifies_with_openssl_alone(enrolled: dict[str, Any], tmp_path: Path) -> None:
     if shutil.which("openssl") is None:
@@ -326,3 +335,20 @@ def test_backup_targets_hold_the_public_key_and_checkpoints_never_the_key(enroll
     )
     for n in names:
         assert (inv / "checkpoints" / n).read_bytes() == (home_cps / n).read_bytes()
+
+
+def test_a_video_bundle_shows_frames_of_both(home: Path, sources: Path, profile: str, tmp_path: Path) -> None:
+    from tests.conftest import REPO
+
+    clip = sources / "clip.mp4"
+    shutil.copyfile(REPO / "tests" / "fixtures" / "clip.mp4", clip)
+    assert run_backup("inventory", "scan", "-p", profile).code == 0
+    repost = tmp_path / "repost.mp4"
+    shutil.copyfile(clip, repost)
+    out = tmp_path / "evidence"
+    r = run_backup("prove", str(repost), "--out", str(out), "--json")
+    assert r.code == 0 and r.json()["match"]["method"] == "exact", r
+    html = (out / "report.html").read_text()
+    assert html.count("data:image/jpeg;base64,") == 2
+    assert (out / "suspect.mp4").read_bytes() == clip.read_bytes()
+    assert run_backup("prove", "--verify", str(out)).code == 0

@@ -104,6 +104,21 @@ def _points(pairs: list[Any], side: int, thumb: Thumb | None) -> str:
     return "".join(out)
 
 
+def _region(window: Any, thumb: Thumb | None) -> str:
+    """The enrolled window of the original that matched (a crop), outlined."""
+    from inventory.match_hashes import WINDOWS
+
+    if thumb is None or window in (None, "full") or window not in WINDOWS:
+        return ""
+    left, top, right, bottom = WINDOWS[window]
+    x, y = left * thumb.width, top * thumb.height
+    w, h = (right - left) * thumb.width, (bottom - top) * thumb.height
+    return (
+        f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" fill="none" '
+        'stroke="#ffd400" stroke-width="3" stroke-dasharray="8 5"/>'
+    )
+
+
 def _row(label: str, value: Any, hashlike: bool = False) -> str:
     if value in (None, "", [], {}):
         return ""
@@ -178,6 +193,8 @@ def render(ev: dict[str, Any], suspect_file: str, original_file: str | None) -> 
         verdict += f" It comes from {time_range[0]:.1f}-{time_range[1]:.1f} s of the original video."
     if pairs:
         verdict += f" {len(pairs)} matching points are marked with the same numbers on both pictures."
+    if details.get("window") not in (None, "full"):
+        verdict += " The part of the original the suspect shows is outlined."
     tl = "".join(
         f"<li><b>{escape(when) if when else 'Now'}</b>: {escape(what)}</li>" for when, what in timeline(ev)
     )
@@ -219,7 +236,7 @@ def render(ev: dict[str, Any], suspect_file: str, original_file: str | None) -> 
 <p class="verdict">{verdict}</p>
 <div class="pair">
 {_figure(s_thumb, s_caption, _points(pairs, 0, s_thumb))}
-{_figure(o_thumb, o_caption, _points(pairs, 1, o_thumb))}
+{_figure(o_thumb, o_caption, _points(pairs, 1, o_thumb) + _region(details.get("window"), o_thumb))}
 </div>
 <h2>Timeline</h2><ol class="timeline">{tl}</ol>
 <h2>The original</h2><table>
