@@ -126,6 +126,11 @@ def _row(label: str, value: Any, hashlike: bool = False) -> str:
     return f"<tr><th>{escape(label)}</th><td{' class=hash' if hashlike else ''}>{text}</td></tr>"
 
 
+def _entries(cp: dict[str, Any]) -> str:
+    n = int(cp["checkpoint"]["entries"])
+    return "1 ledger entry" if n == 1 else f"{n:,} ledger entries"
+
+
 def timeline(ev: dict[str, Any]) -> list[tuple[str, str]]:
     """(when, what) in plain words, oldest first."""
     o = ev["original"]
@@ -142,15 +147,14 @@ def timeline(ev: dict[str, Any]) -> list[tuple[str, str]]:
             items.append(
                 (
                     stamp["time"],
-                    f"Record sealed: checkpoint of {cp['checkpoint']['entries']} ledger entries "
-                    f"timestamped by {stamp['authority']}",
+                    f"Record sealed: checkpoint of {_entries(cp)} timestamped by {stamp['authority']}",
                 )
             )
         else:
             items.append(
                 (
                     cp["checkpoint"]["time"],
-                    f"Record signed: checkpoint of {cp['checkpoint']['entries']} entries",
+                    f"Record signed: checkpoint of {_entries(cp)}",
                 )
             )
     for p in o.get("publications", []):
