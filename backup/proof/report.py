@@ -17,9 +17,9 @@ body{font:14px/1.45 -apple-system,"Segoe UI",Roboto,"Noto Sans","Noto Sans CJK S
  color:#111;max-width:60em;margin:2em auto;padding:0 1em}
 h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.15em;border-bottom:1px solid #ccc;margin-top:1.6em}
 .verdict{font-size:1.1em;padding:.6em .8em;background:#eef6ee;border-left:4px solid #2a7a2a}
-.pair{display:flex;gap:1.5em;flex-wrap:wrap;align-items:flex-start}
-figure{margin:0}figcaption{font-size:.9em;color:#444;margin-top:.3em}
-svg{border:1px solid #bbb;max-width:100%;height:auto}
+.pair{display:flex;gap:1.5em;align-items:flex-start}
+figure{margin:0;flex:1 1 0;min-width:0}figcaption{font-size:.9em;color:#444;margin-top:.3em;word-break:break-all}
+svg{border:1px solid #bbb;width:100%;height:auto}
 table{border-collapse:collapse;width:100%}td,th{text-align:left;vertical-align:top;padding:.25em .5em;
  border-bottom:1px solid #eee}th{width:13em;font-weight:600}
 code,.hash{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.85em;word-break:break-all}
