@@ -246,6 +246,10 @@ def test_bad_arguments_exit_2(enrolled: dict[str, Any], tmp_path: Path) -> None:
     assert run_backup("prove").code == 2
     assert run_backup("prove", "--verify", str(tmp_path)).code == 2  # no bundle there
     assert run_backup("prove", str(enrolled["repost"]), "--verify", str(tmp_path)).code == 2
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(enrolled["repost"].read_bytes()[:300])
+    r = run_backup("prove", str(broken))
+    assert r.code != 0 and str(broken) in r.err and len(r.err.strip().splitlines()) == 1, r
 
 
 def test_a_crash_while_writing_leaves_no_bundle(
