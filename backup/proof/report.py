@@ -18,7 +18,8 @@ body{font:14px/1.45 -apple-system,"Segoe UI",Roboto,"Noto Sans","Noto Sans CJK S
 h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.15em;border-bottom:1px solid #ccc;margin-top:1.6em}
 .verdict{font-size:1.1em;padding:.6em .8em;background:#eef6ee;border-left:4px solid #2a7a2a}
 .pair{display:flex;gap:1.5em;align-items:flex-start}
-figure{margin:0;flex:1 1 0;min-width:0}figcaption{font-size:.9em;color:#444;margin-top:.3em;word-break:break-all}
+figure{margin:0;flex:1 1 0;min-width:0}
+figcaption{font-size:.9em;color:#444;margin-top:.3em;word-break:break-all}
 svg{border:1px solid #bbb;width:100%;height:auto}
 table{border-collapse:collapse;width:100%}td,th{text-align:left;vertical-align:top;padding:.25em .5em;
  border-bottom:1px solid #eee}th{width:13em;font-weight:600}
