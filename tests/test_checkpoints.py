@@ -282,3 +282,23 @@ def test_a_missing_authority_certificate_is_reported_by_profile_check(home: Path
     add_proof(home, profile, tsa_url="https://tsa.example/tsr", tsa_certificate="nowhere/ca.pem")
     r = run_backup("profile", "check", "-p", profile)
     assert r.code == 2 and "proof.tsa_certificate" in r.err and "does not exist" in r.err
+
+
+def test_a_lost_key_is_replaced_and_earlier_checkpoints_still_verify(
+    home: Path, sources: Path, scanned: str
+) -> None:
+    folder = proof_dir(home)
+    old_id = parse(json.loads(checkpoints(home)[0].read_bytes())).key_id
+    (folder / "ledger-key.pem").unlink()
+    (sources / "later.txt").write_text("later")
+    scan(scanned)
+    first, second = (parse(json.loads(p.read_bytes())) for p in checkpoints(home))
+    assert first.key_id == old_id and second.key_id != old_id
+    assert (folder / f"ledger-key.{old_id}.pub.pem").is_file()
+    r = run_backup("ledger", "verify", "-p", scanned, "--json")
+    assert r.code == 0 and [c["ok"] for c in r.json()["checkpoints"]] == [True, True], r
+    # Without any public key, no checkpoint can be trusted.
+    for p in folder.glob("ledger-key*.pub.pem"):
+        p.unlink()
+    r = run_backup("ledger", "verify", "-p", scanned)
+    assert r.code == 1 and "public key is missing" in r.err

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from backup.errors import UsageError
 from backup.proof import evidence, notice, report
-from backup.proof.store import PUBLIC_FILE, ProofStore
+from backup.proof.store import ProofStore
 from inventory.checkpoint import sign_document
 from watermark.atomic import TMP_SUFFIX, fsync_dir, fsync_file
 
@@ -124,7 +124,7 @@ def write_bundle(
         stems = tuple(f"{Path(cp['file']).stem}." for cp in doc["checkpoints"])
         for name, path in store.files():
             base = Path(name).name
-            if base == PUBLIC_FILE or base.startswith(stems):
+            if base.startswith("ledger-key") or base.startswith(stems):
                 put(f"proof/{base}", path.read_bytes())
         put("report.html", report.render(doc, suspect_file, original_file).encode("utf-8"))
         put("notice.txt", notice.render(doc, contact).encode("utf-8"))

@@ -11,7 +11,7 @@ import json
 import os
 from typing import TYPE_CHECKING, Any
 
-from backup.proof.store import ProofStore, Stored
+from backup.proof.store import PUBLIC_FILE, ProofStore, Stored
 from inventory import ledger, publications
 from inventory.timeutil import utc_now
 
@@ -117,6 +117,12 @@ def backups_of(profile: Profile, sha256: str, chain: list[dict[str, Any]]) -> li
     return out
 
 
+def _current_id(public: Any) -> list[str]:
+    from inventory.checkpoint import key_id, load_public
+
+    return [key_id(load_public(public.read_bytes()))] if public.exists() else []
+
+
 def gather(
     profile: Profile,
     inv: Inventory,
@@ -141,7 +147,8 @@ def gather(
         chosen = [covering[0]] if covering[0] is covering[-1] else [covering[0], covering[-1]]
     head = chosen[-1].checkpoint.entries if chosen else max(e.seq for e in recording)
     chain = _chain(inv, first, head)
-    public = store.folder / "ledger-key.pub.pem"
+    public = store.folder / PUBLIC_FILE
+    earlier = {s.checkpoint.key_id for s in chosen} - {key_id for key_id in _current_id(public)}
     return {
         "format": FORMAT,
         "version": VERSION,
@@ -163,6 +170,9 @@ def gather(
         "original": original,
         "ledger": {"first": first, "entries": chain},
         "public_key": public.read_text(encoding="ascii") if public.exists() else None,
+        "earlier_keys": [
+            (store.folder / f"ledger-key.{k}.pub.pem").read_text(encoding="ascii") for k in sorted(earlier)
+        ],
         "checkpoints": [_checkpoint_doc(s) for s in chosen],
         "backups": backups_of(profile, match.sha256, chain),
     }

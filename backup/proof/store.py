@@ -4,6 +4,7 @@
 proof/                              0700
   ledger-key.pem                    the Ed25519 signing key (PKCS#8 PEM), 0600
   ledger-key.pub.pem                its public half (SubjectPublicKeyInfo PEM)
+  ledger-key.<key id>.pub.pem       the public half of a key that was lost and replaced
   checkpoints/
     checkpoint-00000042.json        a signed checkpoint of the first 42 ledger entries
     checkpoint-00000042.tsq         its timestamp request, while it waits to be sent
@@ -146,6 +147,7 @@ class ProofStore:
         path = self.folder / KEY_FILE
         self._private_folder()
         if not path.exists():
+            self._retire_public_key()
             key = cpmod.new_key()
             _create(path, cpmod.private_pem(key), 0o600)
         try:
@@ -160,14 +162,22 @@ class ProofStore:
             atomic_write_bytes(public, pem)
         return key
 
-    def public_key(self) -> Ed25519PublicKey | None:
-        path = self.folder / PUBLIC_FILE
-        if not path.exists():
-            return None
-        try:
-            return cpmod.load_public(path.read_bytes())
-        except (OSError, ValueError) as exc:
-            raise ProofError(f"{path}: cannot read the ledger's public key ({exc})") from exc
+    def _retire_public_key(self) -> None:
+        """A new key replaces a lost one: the old public half is kept, under its key id, so the
+        checkpoints it signed still verify."""
+        public = self.folder / PUBLIC_FILE
+        if public.exists():
+            old = _load_public(public)
+            os.replace(public, self.folder / f"ledger-key.{cpmod.key_id(old)}.pub.pem")
+            fsync_dir(self.folder)
+
+    def public_keys(self) -> dict[str, Ed25519PublicKey]:
+        """{key id: key} of the profile's public keys: the current one and any it replaced."""
+        keys = {}
+        for path in sorted(self.folder.glob("ledger-key*.pub.pem")):
+            key = _load_public(path)
+            keys[cpmod.key_id(key)] = key
+        return keys
 
     # -- checkpoints ------------------------------------------------------------------------
 
@@ -256,9 +266,11 @@ class ProofStore:
         summary: list[dict[str, Any]] = []
         try:
             kept = self.stored()
-            trusted = self.public_key()
+            keys = self.public_keys()
         except ProofError as exc:
             return summary, [str(exc)]
+        if kept and not keys:
+            return summary, [f"{self.folder / PUBLIC_FILE}: the ledger's public key is missing"]
         for s in kept:
             cp = s.checkpoint
             item: dict[str, Any] = {
@@ -268,6 +280,12 @@ class ProofStore:
                 "timestamp": None,
             }
             try:
+                trusted = keys.get(cp.key_id)
+                if trusted is None:
+                    raise cpmod.CheckpointError(
+                        f"checkpoint {cp.entries}: signed by key {cp.key_id}, which is not one of this "
+                        f"profile's keys ({', '.join(keys)})"
+                    )
                 cp.verify(trusted)
                 cpmod.check_against_ledger(inv.conn, cp)
             except cpmod.CheckpointError as exc:
@@ -298,13 +316,19 @@ class ProofStore:
     def files(self) -> Iterator[tuple[str, Path]]:
         """(name under ``inventory/``, local file) of what goes to every backup target: the
         public key, every checkpoint and its timestamp files (never the key, never a request)."""
-        public = self.folder / PUBLIC_FILE
-        if public.exists():
-            yield PUBLIC_FILE, public
+        for public in sorted(self.folder.glob("ledger-key*.pub.pem")):
+            yield public.name, public
         if self.checkpoint_dir.is_dir():
             for p in sorted(self.checkpoint_dir.iterdir()):
                 if p.name.startswith(_PREFIX) and p.name.endswith((".json", ".tsr", ".tsa.pem")):
                     yield f"{CHECKPOINTS}/{p.name}", p
+
+
+def _load_public(path: Path) -> Ed25519PublicKey:
+    try:
+        return cpmod.load_public(path.read_bytes())
+    except (OSError, ValueError, cpmod.CheckpointError) as exc:
+        raise ProofError(f"{path}: cannot read the ledger's public key ({exc})") from exc
 
 
 def _create(path: Path, data: bytes, mode: int) -> None:

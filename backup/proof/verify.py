@@ -177,10 +177,18 @@ def _checkpoints(doc: dict[str, Any], entries: dict[int, dict[str, Any]], report
         report.checked.append(f"evidence.json signed by key {cpmod.key_id(trusted)}")
     except cpmod.CheckpointError as exc:
         bad(str(exc))
+    keys = {cpmod.key_id(trusted): trusted}
+    for pem_text in doc.get("earlier_keys", []):
+        try:
+            earlier = cpmod.load_public(str(pem_text).encode("ascii"))
+        except (ValueError, cpmod.CheckpointError) as exc:
+            bad(f"earlier key: not usable ({exc})")
+            continue
+        keys[cpmod.key_id(earlier)] = earlier
     for item in doc["checkpoints"]:
         try:
             cp = cpmod.parse(item["checkpoint"])
-            cp.verify(trusted)
+            cp.verify(keys.get(cp.key_id, trusted))
         except cpmod.CheckpointError as exc:
             bad(str(exc))
             continue
