@@ -222,7 +222,10 @@ def _checkpoints(doc: dict[str, Any], entries: dict[int, dict[str, Any]], report
         report.timestamps.append(
             {**info.as_dict(), "checkpoint": cp.entries, "authority_sha256": fingerprint}
         )
-        report.checked.append(f"checkpoint {cp.entries} timestamped {info.time} by {info.authority}")
+        report.checked.append(
+            f"checkpoint {cp.entries} timestamped {info.time} by {info.authority} "
+            f"(authority certificate SHA-256 {fingerprint})"
+        )
 
 
 def _fingerprint(pem: str) -> str:
