@@ -302,3 +302,14 @@ def test_a_lost_key_is_replaced_and_earlier_checkpoints_still_verify(
         p.unlink()
     r = run_backup("ledger", "verify", "-p", scanned)
     assert r.code == 1 and "public key is missing" in r.err
+
+
+def test_an_authority_configured_later_timestamps_the_newest_checkpoint(
+    home: Path, scanned: str, tsa: LocalTSA
+) -> None:
+    [path] = checkpoints(home)
+    assert not path.with_suffix(".tsr").exists()
+    add_proof(home, scanned, tsa_url=tsa.url, tsa_certificate=str(tsa.ca_pem))
+    r = run_backup("ledger", "checkpoint", "-p", scanned, "--json")
+    assert r.code == 0 and r.json()["new"] is False and r.json()["timestamps"]["sent"] == [3], r
+    assert path.with_suffix(".tsr").is_file() and not path.with_suffix(".tsq").exists()

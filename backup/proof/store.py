@@ -210,6 +210,8 @@ class ProofStore:
             except cpmod.CheckpointError as exc:
                 raise ProofError(f"not signing: {exc}") from exc
         if row is None or (newest is not None and newest.checkpoint.entries == row[0]):
+            if newest is not None and self.tsa_url:
+                self._request_timestamp(newest)
             return CheckpointResult(newest.checkpoint if newest else None, False, self.send_pending())
         key = self.signing_key()
         cp = cpmod.sign(key, self.profile_name, int(row[0]), str(row[1]), utc_now())
@@ -218,8 +220,14 @@ class ProofStore:
         self.checkpoint_dir.mkdir(exist_ok=True)
         _create(path, cp.file_bytes(), 0o644)
         if self.tsa_url:
-            _create(path.with_suffix(".tsq"), tsmod.build_request(cp.file_bytes()), 0o644)
+            self._request_timestamp(Stored(cp, path))
         return CheckpointResult(cp, True, self.send_pending())
+
+    def _request_timestamp(self, s: Stored) -> None:
+        """Build and keep the request for a checkpoint that has neither a token nor a request
+        (a new one; or the newest, after a crash or when an authority was just configured)."""
+        if s.token is None and not s.sibling(".tsq").exists():
+            _create(s.sibling(".tsq"), tsmod.build_request(s.checkpoint.file_bytes()), 0o644)
 
     def send_pending(self, timeout: float = 10.0) -> TimestampReport:
         """Send every waiting timestamp request, oldest first; stop at the first that cannot
@@ -227,7 +235,10 @@ class ProofStore:
         report = TimestampReport()
         if not self.checkpoint_dir.is_dir():
             return report
-        waiting = [s for s in self.stored() if s.pending]
+        kept = self.stored()
+        for done in (s for s in kept if s.token is not None and s.sibling(".tsq").exists()):
+            done.sibling(".tsq").unlink()  # answered, then interrupted before the request went
+        waiting = [s for s in kept if s.pending]
         if not waiting:
             return report
         if not self.tsa_url or self.tsa_certificate is None:
