@@ -47,12 +47,11 @@ UNRELATED_INLIERS_MAX = 25
 
 # Which enrolled windows each variant of the suspect is compared with.
 ALL_WINDOWS = ("full", "centre90", "centre75", "topleft75", "topright75", "bottomleft75", "bottomright75")
-WHOLE_WINDOWS = ("full", "centre90", "centre75")
 VARIANT_WINDOWS: dict[str, tuple[str, ...]] = {
     "as-is": ALL_WINDOWS,
-    "mirrored": WHOLE_WINDOWS,
-    "trimmed": WHOLE_WINDOWS,
-    "trimmed-mirrored": ("full", "centre90"),
+    "mirrored": ("full",),
+    "trimmed": ("full", "centre90"),
+    "trimmed-mirrored": ("full",),
 }
 
 
