@@ -16,6 +16,7 @@ import sqlite3
 import struct
 import tempfile
 from dataclasses import dataclass
+from itertools import pairwise, repeat
 from pathlib import Path
 from typing import Any
 
@@ -98,17 +99,15 @@ class MatchIndex:
         parts = max(1, min(THREADS, os.cpu_count() or 1))
         with ThreadPoolExecutor(max_workers=parts, thread_name_prefix="match-index") as pool:
             for qi, (code, windows) in enumerate(queries):
-                slices = []
+                slices: list[tuple[Any, Any]] = []
                 for name in windows:
                     codes, rows = self.codes.get(name), self.rows.get(name)
                     if codes is None or rows is None or len(codes) == 0:
                         continue
-                    bounds = np.linspace(0, len(codes), parts + 1).astype(int)
-                    slices.extend(
-                        (codes[a:b], rows[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)
-                    )
+                    bounds = np.linspace(0, len(codes), parts + 1).astype(int).tolist()
+                    slices.extend((codes[a:b], rows[a:b]) for a, b in pairwise(bounds))
                 shares = [slices[i::parts] for i in range(parts)]
-                done = list(pool.map(lambda share: _nearest(share, code, max_distance, k), shares))
+                done = list(pool.map(_nearest, shares, repeat(code), repeat(max_distance), repeat(k)))
                 best_d = np.concatenate([d for d, _ in done])
                 best_r = np.concatenate([r for _, r in done])
                 if len(best_d) > k:
