@@ -35,9 +35,9 @@ if TYPE_CHECKING:
 # further needs the feature check.
 PHASH_ACCEPT = 6
 # Photos with a window within this many bits are candidates for the feature check.
-CANDIDATE_MAX = 28
+CANDIDATE_MAX = 30
 # At most this many candidates are read and compared by features, nearest first.
-MAX_CONFIRM = 4
+MAX_CONFIRM = 6
 # A candidate with at least this many RANSAC inliers is a features match.
 INLIERS_ACCEPT = 40
 # The largest value measured between photos that are not the same (docs/design.md): the
