@@ -101,6 +101,10 @@ def find_original(inv: Inventory, path: str | os.PathLike[str]) -> tuple[Suspect
     if m.hash_params:
         hashes["params"] = json.loads(m.hash_params)
     exact = inv.conn.execute("SELECT 1 FROM content WHERE sha256 = ?", (facts.sha256,)).fetchone()
+    if not exact:
+        from inventory.match_enrol import enrol_missing
+
+        enrol_missing(inv)
     if facts.kind == "image" and m.phash:
         picture, variants = _image_variants(name, m.phash)
         hashes.update({"phash": m.phash, "dhash": m.dhash, "variants": variants})

@@ -276,3 +276,26 @@ def test_clips_of_a_minute_long_video_are_placed_9_times_in_10(tmp_path: Path) -
                 got = match.details["time_range"]
                 right += abs(got[0] - start) <= 0.5 and abs(got[1] - (start + 10)) <= 0.5
         assert right >= 9
+
+
+def test_records_from_before_matching_are_enrolled_on_first_use(tmp_path: Path) -> None:
+    """An inventory of schema 2 has no window hashes: opening it upgrades the schema, and the
+    first match reads the originals once more (checking their SHA-256) to enrol them."""
+    inv = enrol(tmp_path, ("astronaut.png", "rocket.jpg"))
+    inv.conn.executescript(
+        "DROP TABLE match_hashes; DROP TABLE frame_sequences; "
+        "UPDATE meta SET value = '2' WHERE key = 'schema_version';"
+    )
+    inv.close()
+    # One original was edited since it was recorded: it is not enrolled from the new bytes.
+    photo("chelsea.png").save(tmp_path / "originals" / "rocket.jpg", quality=92)
+    with Inventory.open(tmp_path / "inventory.sqlite") as inv:
+        assert inv.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "3"
+        assert inv.conn.execute("SELECT count(*) FROM match_hashes").fetchone()[0] == 0
+        q = apply("mirrored", photo("astronaut.png"), random.Random(2), tmp_path / "q.jpg")
+        _suspect, match = find_original(inv, q)
+        assert match is not None and Path(match.path).name == "astronaut.jpg"
+        names = {r[0] for r in inv.conn.execute("SELECT DISTINCT sha256 FROM match_hashes")}
+        assert names == {sha_of(inv, "astronaut.png")}
+        r = apply("resize 50%", photo("chelsea.png"), random.Random(2), tmp_path / "r.jpg")
+        assert find_original(inv, r)[1] is None
