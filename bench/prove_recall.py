@@ -1,6 +1,6 @@
 """Recall of `find_original` per transformation of enrolled photos, and false matches on
-photos never enrolled, with pHash alone (full picture, no windows, no variants, no feature
-check, same threshold) as the baseline in the same run.
+photos never enrolled, with pHash alone (full picture within 10 bits, no windows, no variants,
+no feature check) as the baseline in the same run.
 
     python bench/prove_recall.py [--repeats 3] [--work DIR] [--seed 5]
 
@@ -29,10 +29,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from inventory import Inventory, Source, scan  # noqa: E402
-from inventory.match import PHASH_ACCEPT, _features_with, _image_variants, candidates, find_original  # noqa: E402
+from inventory.match import _features_with, _image_variants, candidates, find_original  # noqa: E402
 from inventory.phash import hamming  # noqa: E402
 from tests.photos import ENROLLED, NEVER_ENROLLED, photo  # noqa: E402
 from tests.transforms import TARGETS, TRANSFORMS, apply  # noqa: E402
+
+# pHash alone: the full picture's pHash within this many bits (a common choice; the nearest
+# never-enrolled photo measured here is 16 bits away).
+BASELINE_BITS = 10
 
 
 def enrol(work: Path) -> tuple[Inventory, dict[str, str], dict[str, str]]:
@@ -90,7 +94,7 @@ def main() -> int:
                 base = min((hamming(suspect.hashes["phash"], ph), sha) for sha, ph in phashes.items())
                 h = hits[tname]
                 h[0] += ok
-                h[1] += base[0] <= PHASH_ACCEPT and base[1] == want
+                h[1] += base[0] <= BASELINE_BITS and base[1] == want
                 h[2] += 1
                 near = [
                     c for c in candidates(inv, suspect.hashes["variants"], 64, k=10**6) if c["sha256"] == want
@@ -123,7 +127,7 @@ def main() -> int:
                         f"  FALSE MATCH: never-enrolled {q.name} -> {match.path} ({match.method}, {match.distance}, {match.score})"
                     )
                 base = min(hamming(suspect.hashes["phash"], ph) for ph in phashes.values())
-                false_base += base <= PHASH_ACCEPT
+                false_base += base <= BASELINE_BITS
                 found = candidates(inv, suspect.hashes["variants"], 64, k=10**6)
                 nearest_unrelated = min(nearest_unrelated, found[0]["distance"])
                 picture, _ = _image_variants(str(q), suspect.hashes["phash"])

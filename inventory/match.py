@@ -35,9 +35,9 @@ if TYPE_CHECKING:
 # further needs the feature check.
 PHASH_ACCEPT = 6
 # Photos with a window within this many bits are candidates for the feature check.
-CANDIDATE_MAX = 28
+CANDIDATE_MAX = 30
 # At most this many candidates are read and compared by features, nearest first.
-MAX_CONFIRM = 4
+MAX_CONFIRM = 6
 # A candidate with at least this many RANSAC inliers is a features match.
 INLIERS_ACCEPT = 40
 # The largest value measured between photos that are not the same (docs/design.md): the
@@ -47,12 +47,11 @@ UNRELATED_INLIERS_MAX = 25
 
 # Which enrolled windows each variant of the suspect is compared with.
 ALL_WINDOWS = ("full", "centre90", "centre75", "topleft75", "topright75", "bottomleft75", "bottomright75")
-WHOLE_WINDOWS = ("full", "centre90", "centre75")
 VARIANT_WINDOWS: dict[str, tuple[str, ...]] = {
     "as-is": ALL_WINDOWS,
-    "mirrored": WHOLE_WINDOWS,
-    "trimmed": WHOLE_WINDOWS,
-    "trimmed-mirrored": ("full", "centre90"),
+    "mirrored": ("full",),
+    "trimmed": ("full", "centre90"),
+    "trimmed-mirrored": ("full",),
 }
 
 
@@ -102,6 +101,10 @@ def find_original(inv: Inventory, path: str | os.PathLike[str]) -> tuple[Suspect
     if m.hash_params:
         hashes["params"] = json.loads(m.hash_params)
     exact = inv.conn.execute("SELECT 1 FROM content WHERE sha256 = ?", (facts.sha256,)).fetchone()
+    if not exact:
+        from inventory.match_enrol import enrol_missing
+
+        enrol_missing(inv)
     if facts.kind == "image" and m.phash:
         picture, variants = _image_variants(name, m.phash)
         hashes.update({"phash": m.phash, "dhash": m.dhash, "variants": variants})

@@ -16,6 +16,7 @@ import sqlite3
 import struct
 import tempfile
 from dataclasses import dataclass
+from itertools import pairwise, repeat
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,8 @@ MAGIC = b"KMINDEX1"
 FORMAT_VERSION = 1
 # Rows scanned per numpy call: large enough to amortise the call, small enough to stay in cache.
 CHUNK = 1 << 16
+# The scan runs in this many threads at most (no more than the machine's processors).
+THREADS = 2
 _HEADER_LEN = struct.Struct("<I")
 
 
@@ -37,6 +40,32 @@ class Hit:
     row: int  # match_hashes.id
     distance: int
     query: int  # index of the query code that found it
+
+
+def _nearest(slices: list[tuple[Any, Any]], code: int, max_distance: int, k: int) -> tuple[Any, Any]:
+    """The k nearest codes (distances, rows) of ``slices`` to ``code``, within max_distance."""
+    buf = np.empty(CHUNK, dtype=np.uint64)
+    counts = np.empty(CHUNK, dtype=np.uint8)
+    q = np.uint64(code)
+    limit = max_distance
+    best_d = np.empty(0, dtype=np.uint8)
+    best_r = np.empty(0, dtype=np.int64)
+    for codes, rows in slices:
+        for start in range(0, len(codes), CHUNK):
+            part = codes[start : start + CHUNK]
+            n = len(part)
+            np.bitwise_xor(part, q, out=buf[:n])
+            np.bitwise_count(buf[:n], out=counts[:n])
+            if int(counts[:n].min()) > limit:
+                continue
+            idx = np.flatnonzero(counts[:n] <= limit)
+            best_d = np.concatenate([best_d, counts[idx]])
+            best_r = np.concatenate([best_r, rows[start + idx]])
+            if len(best_d) > k:
+                limit = int(np.partition(best_d, k - 1)[k - 1])
+                keep = best_d <= limit
+                best_d, best_r = best_d[keep], best_r[keep]
+    return best_d, best_r
 
 
 def index_path(db_path: str | os.PathLike[str]) -> Path:
@@ -61,38 +90,33 @@ class MatchIndex:
 
     def search(self, queries: list[tuple[int, tuple[str, ...]]], max_distance: int, k: int) -> list[Hit]:
         """For each query (a code and the window names it is compared with), its ``k``
-        nearest enrolled codes within ``max_distance`` bits (ties at the k-th distance kept)."""
+        nearest enrolled codes within ``max_distance`` bits (ties at the k-th distance kept).
+
+        The scan is split in ``THREADS`` parts run at once (numpy releases the GIL)."""
+        from concurrent.futures import ThreadPoolExecutor
+
         hits: list[Hit] = []
-        buf = np.empty(CHUNK, dtype=np.uint64)
-        counts = np.empty(CHUNK, dtype=np.uint8)
-        near = np.empty(CHUNK, dtype=bool)
-        for qi, (code, windows) in enumerate(queries):
-            q = np.uint64(code)
-            limit = max_distance
-            best_d = np.empty(0, dtype=np.uint8)
-            best_r = np.empty(0, dtype=np.int64)
-            for name in windows:
-                codes, rows = self.codes.get(name), self.rows.get(name)
-                if codes is None or rows is None:
-                    continue
-                for start in range(0, len(codes), CHUNK):
-                    part = codes[start : start + CHUNK]
-                    n = len(part)
-                    np.bitwise_xor(part, q, out=buf[:n])
-                    np.bitwise_count(buf[:n], out=counts[:n])
-                    np.less_equal(counts[:n], limit, out=near[:n])
-                    if not near[:n].any():
+        parts = max(1, min(THREADS, os.cpu_count() or 1))
+        with ThreadPoolExecutor(max_workers=parts, thread_name_prefix="match-index") as pool:
+            for qi, (code, windows) in enumerate(queries):
+                slices: list[tuple[Any, Any]] = []
+                for name in windows:
+                    codes, rows = self.codes.get(name), self.rows.get(name)
+                    if codes is None or rows is None or len(codes) == 0:
                         continue
-                    idx = np.flatnonzero(near[:n])
-                    best_d = np.concatenate([best_d, counts[idx]])
-                    best_r = np.concatenate([best_r, rows[start + idx]])
-                    if len(best_d) > k:
-                        limit = int(np.partition(best_d, k - 1)[k - 1])
-                        keep = best_d <= limit
-                        best_d, best_r = best_d[keep], best_r[keep]
-            hits.extend(
-                Hit(int(r), int(d), qi) for r, d in zip(best_r.tolist(), best_d.tolist(), strict=True)
-            )
+                    bounds = np.linspace(0, len(codes), parts + 1).astype(int).tolist()
+                    slices.extend((codes[a:b], rows[a:b]) for a, b in pairwise(bounds))
+                shares = [slices[i::parts] for i in range(parts)]
+                done = list(pool.map(_nearest, shares, repeat(code), repeat(max_distance), repeat(k)))
+                best_d = np.concatenate([d for d, _ in done])
+                best_r = np.concatenate([r for _, r in done])
+                if len(best_d) > k:
+                    limit = int(np.partition(best_d, k - 1)[k - 1])
+                    keep = best_d <= limit
+                    best_d, best_r = best_d[keep], best_r[keep]
+                hits.extend(
+                    Hit(int(r), int(d), qi) for r, d in zip(best_r.tolist(), best_d.tolist(), strict=True)
+                )
         return hits
 
     # -- building and storing ---------------------------------------------------------------
@@ -179,9 +203,9 @@ class MatchIndex:
             n = int(layout.get(name, 0))
             if offset + 16 * n > len(data):
                 return None
-            codes[name] = np.frombuffer(data, dtype="<u8", count=n, offset=offset).astype(np.uint64)
+            codes[name] = np.frombuffer(data, dtype="<u8", count=n, offset=offset)
             offset += 8 * n
-            rows[name] = np.frombuffer(data, dtype="<i8", count=n, offset=offset).astype(np.int64)
+            rows[name] = np.frombuffer(data, dtype="<i8", count=n, offset=offset)
             offset += 8 * n
         return cls(codes, rows, int(header["last_id"]), str(header["db_created"]))
 
@@ -191,17 +215,16 @@ def open_index(conn: sqlite3.Connection, db_path: str | os.PathLike[str]) -> Mat
     saved when it changed). A file that belongs to another database is rebuilt."""
     created_row = conn.execute("SELECT value FROM meta WHERE key = 'created'").fetchone()
     created = str(created_row[0]) if created_row else ""
-    count, last = conn.execute("SELECT count(*), coalesce(max(id), 0) FROM match_hashes").fetchone()
+    # Rows are only ever added (with growing ids), so the last id says whether the file is
+    # current; it is read from the primary key, without counting millions of rows.
+    (last,) = conn.execute("SELECT coalesce(max(id), 0) FROM match_hashes").fetchone()
     path = index_path(db_path)
     index = MatchIndex.load(path)
-    if index is not None and index.db_created == created and index.last_id == last and len(index) == count:
+    if index is not None and index.db_created == created and index.last_id == last:
         return index
     if index is None or index.db_created != created or index.last_id > last:
         index = MatchIndex.empty(created)
     index.extend(conn)
-    if len(index) != count:  # rows went missing below last_id: start again
-        index = MatchIndex.empty(created)
-        index.extend(conn)
     try:
         index.save(path)
     except OSError:
