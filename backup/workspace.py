@@ -66,7 +66,7 @@ def scan_profile(
     """Record new and changed files of the profile's source folders (or of ``paths`` in them)."""
     sources = sources_for(profile, paths)
     with open_inventory(profile) as inv:
-        return scan(
+        report = scan(
             inv,
             sources,
             ignore=ignore_globs(profile),
@@ -75,6 +75,23 @@ def scan_profile(
             progress=progress,
             on_recorded=on_recorded,
         )
+        checkpoint_now(profile, inv, after_scan=True)
+        return report
+
+
+def checkpoint_now(profile: Profile, inv: Inventory, *, after_scan: bool = False) -> None:
+    """Sign a checkpoint of what was just recorded and send waiting timestamp requests. After
+    a scan, entries that only note backup snapshots wait for the next checkpoint (so that a
+    scan that found nothing new signs nothing). A checkpoint that cannot be made (the ledger
+    no longer matches an earlier one) does not stop the work that recorded the content:
+    ``backup ledger verify`` names the problem."""
+    from backup.proof.store import ProofError, ProofStore
+    from backup.runs.engine import SNAPSHOT_ENTRY
+
+    try:
+        ProofStore.for_profile(profile).checkpoint(inv, unless_only=(SNAPSHOT_ENTRY,) if after_scan else ())
+    except ProofError:
+        pass
 
 
 def state_summary(profile: Profile) -> dict[str, object]:

@@ -16,7 +16,7 @@ from typing import Any
 from inventory.errors import DatabaseError
 from inventory.timeutil import utc_now
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -81,6 +81,20 @@ CREATE TABLE IF NOT EXISTS derivatives (
     UNIQUE (source, style, path)
 );
 CREATE INDEX IF NOT EXISTS derivatives_sha256 ON derivatives (sha256);
+-- Matching (schema 3): the pHash of every enrolled crop window of a photo, and a video's
+-- frame pHashes at a fixed rate. See "Matching" in docs/design.md.
+CREATE TABLE IF NOT EXISTS match_hashes (
+    id     INTEGER PRIMARY KEY,
+    sha256 TEXT NOT NULL REFERENCES content (sha256),
+    name   TEXT NOT NULL,
+    phash  INTEGER NOT NULL,
+    UNIQUE (sha256, name)
+);
+CREATE TABLE IF NOT EXISTS frame_sequences (
+    sha256 TEXT PRIMARY KEY REFERENCES content (sha256),
+    rate   REAL NOT NULL,
+    hashes TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS scans (
     id        INTEGER PRIMARY KEY,
     started   TEXT NOT NULL,

@@ -21,3 +21,7 @@ class Ambiguous(InventoryError):
 
 class ChangedWhileReading(InventoryError):
     """The file changed size or mtime while it was being read."""
+
+
+class UnreadableSuspect(InventoryError):
+    """A file given to match against the inventory cannot be read or decoded."""

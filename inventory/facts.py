@@ -17,6 +17,10 @@ class MediaFacts:
     phash: str | None = None
     dhash: str | None = None
     frame_hashes: list[str] | None = None
+    # For matching: pHashes of crop windows of a photo (inventory.match_hashes.WINDOWS), and a
+    # video's frame pHashes sampled at a fixed rate (inventory.match_video.SEQUENCE_RATE).
+    window_hashes: dict[str, str] | None = None
+    frame_sequence: list[str] | None = None
     hash_params: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
     decode_error: str | None = None

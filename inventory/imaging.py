@@ -12,6 +12,7 @@ import threading
 from typing import Any
 
 from inventory.facts import MediaFacts
+from inventory.match_hashes import window_hashes
 from inventory.phash import hash_params_for, perceptual_hashes
 
 # The smallest side the hashed picture may have; a JPEG is drafted down to this.
@@ -118,6 +119,7 @@ def probe_image(data: bytes | None, path: str, fmt: str) -> MediaFacts:
             im.load()
             small = _hash_source(im, orientation)
             facts.phash, facts.dhash = perceptual_hashes(small)
+            facts.window_hashes = window_hashes(small)
             facts.hash_params = hash_params_for("image")
     except Image.DecompressionBombError as exc:
         facts.decode_error = f"refused as a possible decompression bomb: {exc}"

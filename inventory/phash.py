@@ -13,7 +13,7 @@ from typing import Any
 
 HASH_SIZE = 8
 HIGHFREQ_FACTOR = 4
-SCHEME = "keepmark-hash-1"
+SCHEME = "keepmark-hash-2"
 
 
 def perceptual_hashes(image: Any) -> tuple[str, str]:
@@ -39,10 +39,16 @@ def hash_params_for(kind: str) -> str:
         "pillow": PIL.__version__,
     }
     if kind == "video":
+        from inventory.video import FRAME_SIDE, SEQUENCE_RATE
+
         params["source"] = "frames at evenly spaced points, each scaled to 64x64 greyscale by ffmpeg"
         params["ffmpeg"] = _ffmpeg_version()
+        params["sequence"] = {"rate": SEQUENCE_RATE, "side": FRAME_SIDE}
     else:
+        from inventory.match_hashes import WINDOWS
+
         params["source"] = "greyscale, EXIF orientation applied, short side reduced to 64-127 px"
+        params["windows"] = {name: list(box) for name, box in WINDOWS.items()}
     return json.dumps(params, sort_keys=True, separators=(",", ":"))
 
 
@@ -60,3 +66,8 @@ def hamming(a: str, b: str) -> int:
     if len(a) != len(b):
         raise ValueError(f"hashes of different sizes: {a!r} and {b!r}")
     return (int(a, 16) ^ int(b, 16)).bit_count()
+
+
+def to_signed(code: int) -> int:
+    """A 64-bit hash as SQLite stores it (a signed INTEGER)."""
+    return code - (1 << 64) if code >= 1 << 63 else code

@@ -14,12 +14,14 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from inventory import ledger
 from inventory.db import SCHEMA_VERSION, Database, connect
 from inventory.errors import Ambiguous, NotFound
+from inventory.phash import to_signed
 from inventory.timeutil import utc_now
+from inventory.video import SEQUENCE_RATE
 from inventory.walk import Found
 
 if TYPE_CHECKING:
     from inventory.examine import Observed
-    from inventory.facts import FileFacts
+    from inventory.facts import FileFacts, MediaFacts
 
 LIST_FIELDS = (
     "sha256",
@@ -85,6 +87,20 @@ def _hash_file(path: str) -> tuple[str, int]:
             digest.update(chunk)
             size += len(chunk)
     return digest.hexdigest(), size
+
+
+def add_match_hashes(conn: sqlite3.Connection, sha256: str, m: MediaFacts) -> None:
+    """Enrol a content's matching hashes: its window pHashes, or its video frame sequence."""
+    if m.window_hashes:
+        conn.executemany(
+            "INSERT OR IGNORE INTO match_hashes (sha256, name, phash) VALUES (?, ?, ?)",
+            [(sha256, name, to_signed(int(h, 16))) for name, h in m.window_hashes.items()],
+        )
+    if m.frame_sequence:
+        conn.execute(
+            "INSERT OR IGNORE INTO frame_sequences (sha256, rate, hashes) VALUES (?, ?, ?)",
+            (sha256, SEQUENCE_RATE, json.dumps(m.frame_sequence, separators=(",", ":"))),
+        )
 
 
 class Inventory(Database):
@@ -202,6 +218,7 @@ class Inventory(Database):
                 m.decode_error,
             ),
         )
+        add_match_hashes(conn, facts.sha256, m)
         data: dict[str, Any] = {
             "sha256": facts.sha256,
             "size": facts.size,

@@ -18,6 +18,9 @@ from inventory.phash import hash_params_for, perceptual_hashes
 FRAME_POINTS = 8
 FRAME_SIDE = 64
 PROBE_TIMEOUT = 120
+# Frames per second sampled through a whole video for matching clips against it.
+SEQUENCE_RATE = 2.0
+SEQUENCE_TIMEOUT = 3600
 
 _DURATION = re.compile(r"Duration:\s*(\d+):(\d{2}):(\d{2}(?:\.\d+)?)")
 _VIDEO = re.compile(r"Stream #\d+:\d+.*?: Video: (\w+)(.*)")
@@ -127,7 +130,35 @@ def probe_video(path: str, fmt: str) -> MediaFacts:
         facts.frame_hashes = hashes
         facts.phash = hashes[len(hashes) // 2]
         facts.hash_params = hash_params_for("video")
+        sequence, _ = frame_sequence(path, SEQUENCE_RATE)
+        facts.frame_sequence = sequence or None
     return facts
+
+
+def frame_sequence(path: str, rate: float) -> tuple[list[str], str | None]:
+    """pHashes of the video's frames sampled at ``rate`` per second from its start (one pass of
+    ffmpeg, each frame scaled to 64x64 greyscale), and the decoding error, if any."""
+    from PIL import Image
+
+    cmd = [
+        ffmpeg_exe(), "-nostdin", "-v", "error", "-i", path, "-map", "0:v:0", "-an", "-sn",
+        "-vf", f"fps={rate:g},scale={FRAME_SIDE}:{FRAME_SIDE}:flags=area,format=gray",
+        "-f", "rawvideo", "-",
+    ]  # fmt: skip
+    try:
+        proc = subprocess.run(cmd, capture_output=True, timeout=SEQUENCE_TIMEOUT, **_no_window())
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return [], f"could not run ffmpeg: {exc}"
+    size = FRAME_SIDE * FRAME_SIDE
+    hashes = [
+        perceptual_hashes(Image.frombytes("L", (FRAME_SIDE, FRAME_SIDE), proc.stdout[i : i + size]))[0]
+        for i in range(0, len(proc.stdout) - size + 1, size)
+    ]
+    error = None
+    if proc.returncode != 0 or not hashes:
+        error = _last_error_line(proc.stderr.decode("utf-8", "replace"), path) if proc.stderr else None
+        error = error or "no frame could be decoded"
+    return hashes, error
 
 
 def _frame_hashes(path: str, duration_ms: int | None) -> tuple[list[str], str | None]:

@@ -87,9 +87,10 @@ def test_incremental_uploads_only_new_and_changed_and_keeps_the_earlier_version(
     (rig.src / "new.mov").write_bytes(b"new clip")
     result = rig.run(t)
     assert result.files == 2 and result.unchanged == 5 and result.versions == 1
-    # two originals, one version copy, the inventory (it changed), the snapshot; not the
-    # profile, which the target holds as it is
-    assert t.puts - puts == 5
+    # two originals, one version copy, the inventory (it changed), the checkpoint signed after
+    # the scan, the snapshot; not the profile, which the target holds as it is
+    assert t.puts - puts == 6
+    assert any(k.startswith("inventory/checkpoints/checkpoint-") for k in t.objects)
     versions = [k for k in t.objects if k.startswith("versions/")]
     assert len(versions) == 1 and t.objects[versions[0]] == old
     parsed = layout.parse_version_key(versions[0])

@@ -94,3 +94,51 @@ def test_design_describes_the_backup_formats() -> None:
         "files",
     ):
         assert f"`{key}`" in DESIGN, key
+
+
+def test_design_describes_the_proof_formats() -> None:
+    from backup.proof import evidence, store
+    from inventory import checkpoint
+
+    for name in (store.KEY_FILE, store.PUBLIC_FILE, "checkpoints/", ".tsq", ".tsr", ".tsa.pem"):
+        assert name in DESIGN, name
+    assert f"`{checkpoint.FORMAT}`, {checkpoint.VERSION}" in DESIGN
+    assert f"`{evidence.FORMAT}`, {evidence.VERSION}" in DESIGN
+    for key in ("entries", "head", "time", "key", "key_id", "signature", "profile"):
+        assert f"`{key}`" in DESIGN, key
+    for key in ("suspect", "match", "original", "ledger", "public_key", "checkpoints", "backups", "files"):
+        assert f"| `{key}` |" in DESIGN, key
+    for name in ("evidence.json", "report.html", "notice.txt", "`publication`"):
+        assert name in DESIGN, name
+
+
+def test_design_describes_matching_as_the_code_does() -> None:
+    import json
+
+    from inventory import match, match_index, match_video
+    from inventory.match_hashes import WINDOWS
+    from inventory.phash import hash_params_for
+
+    section = DESIGN[DESIGN.index("## Matching") : DESIGN.index("## Planned")]
+    for name in WINDOWS:
+        assert f"`{name}`" in section, name
+    for variant, windows in match.VARIANT_WINDOWS.items():
+        row = next(line for line in section.splitlines() if line.startswith(f"| `{variant}` |"))
+        described = "all seven" if len(windows) == len(WINDOWS) else ", ".join(f"`{w}`" for w in windows)
+        assert f"| {described} |" in row, variant
+    assert match_index.MAGIC.decode() in section and f"`version` ({match_index.FORMAT_VERSION})" in section
+    assert f"within **{match.PHASH_ACCEPT} bits**" in section
+    assert f"**{match.INLIERS_ACCEPT} inliers**" in section
+    assert (
+        f"(within\n   {match.CANDIDATE_MAX} bits)" in section
+        or f"within {match.CANDIDATE_MAX} bits" in section
+    )
+    assert f"nearest {match.MAX_CONFIRM} are read" in section
+    assert f"within **{match_video.FRAME_NEAR} bits**" in section
+    assert f"**{round(match_video.ALIGNED_RATIO * 100)}%**" in section
+    # The hash_params example is what the code writes for a photo (library versions aside).
+    example = next(line for line in DESIGN.splitlines() if line.startswith('{"dhash"'))
+    want, got = json.loads(hash_params_for("image")), json.loads(example)
+    for key in ("imagehash", "pillow"):
+        want.pop(key), got.pop(key)
+    assert got == want

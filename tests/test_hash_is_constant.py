@@ -16,6 +16,15 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 PINNED = {
     "portrait.jpg": {
+        "window_hashes": {
+            "full": "999bc16c6cccc2b3",
+            "centre90": "99939b6c6c4c6c71",
+            "centre75": "989393236d4e6973",
+            "topleft75": "b4a45b5adba4a398",
+            "topright75": "8f9c6323e31cc9c3",
+            "bottomleft75": "b3b4a495a4a68d9b",
+            "bottomright75": "8f9c9cc81c1ed9c3",
+        },
         "sha256": "34c54eb6111a75ba702ea944b5d5b9ba99d3e172f2d24996f6451f5e7c6dd6ea",
         "kind": "image",
         "format": "jpeg",
@@ -25,6 +34,15 @@ PINNED = {
         "dhash": "301898301830b098",
     },
     "flatlay.png": {
+        "window_hashes": {
+            "full": "f0f80f07878b78f0",
+            "centre90": "fcfc0107838778e6",
+            "centre75": "ffff0a0581023967",
+            "topleft75": "e0f40f0ff760e914",
+            "topright75": "f28d03f88f32f00f",
+            "bottomleft75": "e0e0f07160cf8f97",
+            "bottomright75": "f2bc8d0317f0e08f",
+        },
         "sha256": "0272fae1331832b57d0ec1623cd265d800cb24b109d2f451cdc714fe3d7b4a13",
         "kind": "image",
         "format": "png",
@@ -34,6 +52,15 @@ PINNED = {
         "dhash": "40a090ad85b4655a",
     },
     "dunes.heic": {
+        "window_hashes": {
+            "full": "b4b5e74a4ac22799",
+            "centre90": "b5b5e55ada42419a",
+            "centre75": "adada55ada41419e",
+            "topleft75": "aaea5555cf30a90e",
+            "topright75": "96b66949fa05817e",
+            "bottomleft75": "a2aaea2e32b0b94f",
+            "bottomright75": "9796b6321785897a",
+        },
         "sha256": "6b0be87e0d30f0c138631ca7ff69a9f022f9e39b8a59b7a9c7ef57ce251cb407",
         "kind": "image",
         "format": "heic",
@@ -43,6 +70,12 @@ PINNED = {
         "dhash": "523646b6b3ddedd2",
     },
     "clip.mp4": {
+        "frame_sequence": [
+            "8c3e3e1e0f1b1762",
+            "8e1e1e1a38deab43",
+            "8e0e1ebe0e11ec73",
+            "ae0c3e1e0cbf40f3",
+        ],
         "sha256": "97ca7270ea08483fad683ca707787f0f9d220386a4b3a6cb6684d3bc248a7748",
         "kind": "video",
         "format": "mp4",
@@ -80,6 +113,10 @@ def test_hashes_of_fixture_files_are_pinned(name: str) -> None:
     if "frame_hashes" in want:
         assert m.frame_hashes == want["frame_hashes"]
         assert m.duration_ms == want["duration_ms"]
+    # The matching hashes: every crop window of a photo, a video's frames at a fixed rate.
+    assert m.window_hashes == want.get("window_hashes")
+    assert m.frame_sequence == want.get("frame_sequence")
     params = json.loads(m.hash_params or "{}")
     assert params["scheme"] == SCHEME
     assert {"imagehash", "pillow", "phash", "dhash"} <= set(params)
+    assert ("sequence" if facts.kind == "video" else "windows") in params

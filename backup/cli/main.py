@@ -14,7 +14,9 @@ from backup.cli import (
     inventory_cmd,
     ledger_cmd,
     profile_cmd,
+    prove_cmd,
     prune_cmd,
+    publish_cmd,
     restore_cmd,
     run_cmd,
     snapshots_cmd,
@@ -59,6 +61,9 @@ def build_parser() -> Parser:
         prune_cmd,
         ledger_cmd,
         profile_cmd,
+        # proof of ownership
+        prove_cmd,
+        publish_cmd,
     ):
         module.register(sub)
     return parser

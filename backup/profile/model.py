@@ -94,6 +94,17 @@ class Retention(NamedTuple):
     monthly: int = DEFAULT_MONTHLY
 
 
+class ProofSettings(NamedTuple):
+    """``[proof]``: the timestamp authority for ledger checkpoints, and the contact details a
+    copyright notice carries."""
+
+    tsa_url: str | None = None
+    tsa_certificate: Path | None = None
+    contact_email: str = ""
+    contact_phone: str = ""
+    contact_address: str = ""
+
+
 class Profile(NamedTuple):
     name: str
     file: Path
@@ -103,6 +114,7 @@ class Profile(NamedTuple):
     targets: tuple[Target, ...] = ()
     schedule: Schedule = Schedule()
     retention: Retention = Retention()
+    proof: ProofSettings = ProofSettings()
 
     def as_dict(self) -> dict[str, Any]:
         """Plain values for JSON: paths as text, unset keys left out."""

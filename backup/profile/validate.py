@@ -27,6 +27,7 @@ from backup.profile.model import (
     TARGET_TYPES,
     Account,
     Profile,
+    ProofSettings,
     Retention,
     Schedule,
     Sources,
@@ -73,6 +74,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     ),
     "schedule": ("incremental", "full"),
     "retention": ("weekly", "monthly"),
+    "proof": ("tsa_url", "tsa_certificate", "contact_email", "contact_phone", "contact_address"),
 }
 TARGET_KEYS: dict[str, tuple[str, ...]] = {
     "local": ("path",),
@@ -530,6 +532,7 @@ def parse(raw: dict[str, Any], file: Path, name: str) -> tuple[Profile | None, l
         weekly=reader.integer(ret, "weekly", "retention", DEFAULT_WEEKLY, 0, 10000),
         monthly=reader.integer(ret, "monthly", "retention", DEFAULT_MONTHLY, 0, 10000),
     )
+    proof = _proof(_table(raw, "proof", reader), reader)
     if reader.problems:
         return None, reader.problems
     return (
@@ -542,8 +545,44 @@ def parse(raw: dict[str, Any], file: Path, name: str) -> tuple[Profile | None, l
             targets=tuple(targets),
             schedule=schedule,
             retention=retention,
+            proof=proof,
         ),
         [],
+    )
+
+
+def _proof(table: dict[str, Any], reader: _Reader) -> ProofSettings:
+    from urllib.parse import urlsplit
+
+    url = reader.string(table, "tsa_url", "proof")
+    if url is not None:
+        parts = urlsplit(url.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            reader.add(
+                "proof.tsa_url",
+                f"{url!r} is not an http(s) URL",
+                'give the timestamp authority\'s address, e.g. tsa_url = "https://freetsa.org/tsr"',
+            )
+            url = None
+        else:
+            url = url.strip()
+    certificate = reader.path(table, "tsa_certificate", "proof")
+    if url and certificate is None:
+        reader.add(
+            "proof.tsa_url",
+            "needs tsa_certificate",
+            'add tsa_certificate = "path/to/authority.pem": the authority\'s CA certificate (PEM), '
+            "which its timestamps are verified against",
+        )
+    email = reader.string(table, "contact_email", "proof", "") or ""
+    if email and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", email.strip()):
+        reader.add("proof.contact_email", f"{email!r} is not an email address", 'e.g. "lily@example.com"')
+    return ProofSettings(
+        tsa_url=url,
+        tsa_certificate=certificate,
+        contact_email=email.strip(),
+        contact_phone=(reader.string(table, "contact_phone", "proof", "") or "").strip(),
+        contact_address=(reader.string(table, "contact_address", "proof", "") or "").strip(),
     )
 
 
@@ -610,6 +649,15 @@ def check_on_disk(profile: Profile) -> tuple[list[Problem], list[Problem]]:
                         "so stamped copies are never taken for originals",
                     )
                 )
+    cert = profile.proof.tsa_certificate
+    if cert is not None and not cert.is_file():
+        errors.append(
+            Problem(
+                "proof.tsa_certificate",
+                f"{cert} does not exist",
+                "save the timestamp authority's CA certificate (PEM) there, or fix the path",
+            )
+        )
     for t in profile.targets:
         if t.type == "local" and t.path is not None:
             if any(t.path == f or _inside(t.path, f) or _inside(f, t.path) for f in profile.sources.folders):

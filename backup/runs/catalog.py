@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from backup.errors import StateError
+from backup.runs.layout import ORIGINALS
 from inventory.db import Database
 from inventory.timeutil import utc_now
 
@@ -124,7 +125,10 @@ class Catalog(Database):
         return (row[0], row[1], row[2]) if row else None
 
     def record(self, target: str, rows: Iterable[StoredRow]) -> None:
-        todo = [(target, *r) for r in rows]
+        """Note objects now durable on the target. A new original there ends the shortcut of
+        ``manifest()``; the inventory's own files (``inventory/``) do not bear on it."""
+        rows_ = list(rows)
+        todo = [(target, *r) for r in rows_]
         if todo:
             with self.transaction() as c:
                 c.executemany(
@@ -132,7 +136,17 @@ class Catalog(Database):
                     "VALUES (?, ?, ?, ?, ?)",
                     todo,
                 )
-                c.execute("DELETE FROM manifests WHERE target = ?", (target,))
+                if any(row[0].startswith(ORIGINALS) for row in rows_):
+                    c.execute("DELETE FROM manifests WHERE target = ?", (target,))
+
+    def holding(self, sha256: str) -> dict[str, list[str]]:
+        """{target: [keys]} of the objects known to hold this content."""
+        out: dict[str, list[str]] = {}
+        for target, key in self.conn.execute(
+            "SELECT target, key FROM stored WHERE sha256 = ? ORDER BY target, key", (sha256,)
+        ):
+            out.setdefault(target, []).append(key)
+        return out
 
     def has_any(self, target: str) -> bool:
         return (

@@ -490,6 +490,28 @@ class TargetRun:
         info = self.t.stat(key)
         return info is not None and info.size == size
 
+    def _copy_proof(self) -> None:
+        """The ledger's public key and its signed checkpoints with their timestamps, under
+        ``inventory/``. They never change once written: an incremental run trusts the catalog,
+        a full run checks the target's listing."""
+        from backup.proof.store import ProofStore
+
+        t = self.t
+        files = list(ProofStore.for_profile(self.profile).files())
+        if not files:
+            return
+        listed = {o.key: o.size for o in t.list(layout.INVENTORY)} if self.kind == "full" else None
+        for name, path in files:
+            key = layout.INVENTORY + name
+            data = path.read_bytes()
+            sha = hashlib.sha256(data).hexdigest()
+            row = self.catalog.stored_row(t.name, key)
+            held = row is not None and row[0] == sha and row[1] == len(data)
+            if held and (listed is None or listed.get(key) == len(data)):
+                continue
+            t.put_bytes(key, data)
+            self.catalog.record(t.name, [(key, sha, len(data), 0)])
+
     def _unchanged(self, inventory: InventorySource) -> Listing | None:
         """The last snapshot's (files, bytes, files section), when this is an incremental run
         that found nothing to send and the inventory is as it was when that snapshot was made
@@ -525,6 +547,7 @@ class TargetRun:
         if not self._holds(layout.INVENTORY_PROFILE, profile_sha, len(profile_bytes)):
             t.put_bytes(layout.INVENTORY_PROFILE, profile_bytes)
             self.catalog.record(t.name, [(layout.INVENTORY_PROFILE, profile_sha, len(profile_bytes), 0)])
+        self._copy_proof()
         finished = datetime.now(timezone.utc)
         snap = Snapshot(
             id=new_id(self.kind, finished),

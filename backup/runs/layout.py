@@ -8,6 +8,9 @@ versions/<source folder name>/<dir>/<stem>.<YYYYMMDD-HHMMSS>.<sha12><ext>
 snapshots/<id>.json                        one manifest per finished run
 inventory/inventory.sqlite                 a consistent copy of the inventory and ledger
 inventory/profile.toml                     the profile the run used
+inventory/ledger-key.pub.pem               the public half of the ledger's signing key
+inventory/checkpoints/checkpoint-<n>.json  signed checkpoints of the ledger, with their
+                  .tsr, .tsa.pem           timestamp tokens and the authority's certificate
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from datetime import datetime, timezone
 ORIGINALS = "originals/"
 VERSIONS = "versions/"
 SNAPSHOTS = "snapshots/"
+INVENTORY = "inventory/"
 INVENTORY_DB = "inventory/inventory.sqlite"
 INVENTORY_PROFILE = "inventory/profile.toml"
 

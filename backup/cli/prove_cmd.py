@@ -1,0 +1,87 @@
+"""``backup prove FILE [--out DIR] [--url URL]`` and ``backup prove --verify PATH``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from backup.cli.common import add_json, add_profile, command, emit_json, out, warn
+from backup.errors import EXIT_FAILED
+
+DESCRIPTION = """\
+Find the original behind FILE (a repost, a screenshot, a cut clip) in the inventory.
+Exit 0 and the best match (method exact, perceptual, features or video, its distance or
+score and a confidence); exit 1 when nothing in the inventory is close enough.
+
+With --out DIR, also write the evidence bundle into DIR (a new or empty folder):
+evidence.json, report.html (printable), notice.txt (a copyright notice to sign), a copy of
+FILE, and the signed checkpoint and timestamp files.
+
+--verify PATH re-checks a bundle (its folder or its evidence.json) offline: the files' hashes,
+the ledger chain, the checkpoint signatures and the timestamps. Exit 0 if it holds; exit 1
+naming what does not.
+"""
+
+
+def register(sub: Any) -> None:
+    p = command(sub, "prove", "find the original behind a repost; write or check evidence", DESCRIPTION)
+    add_profile(p)
+    add_json(p)
+    p.add_argument("file", nargs="?", metavar="FILE", help="the suspect photo or video")
+    p.add_argument("--out", metavar="DIR", type=Path, help="write the evidence bundle into DIR")
+    p.add_argument("--url", metavar="URL", help="where the suspect was found (goes into the notice)")
+    p.add_argument("--verify", metavar="PATH", type=Path, help="re-check an evidence bundle offline")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from backup.errors import UsageError
+
+    if args.verify is not None:
+        if args.file or args.out or args.url:
+            raise UsageError("--verify takes only the bundle: backup prove --verify PATH")
+        return run_verify(args)
+    if not args.file:
+        raise UsageError("give the suspect FILE (or --verify PATH to check a bundle)")
+    return run_prove(args)
+
+
+def run_prove(args: argparse.Namespace) -> int:
+    from backup.profile.load import load
+    from backup.proof.bundle import prove
+
+    profile = load(args.profile)
+    result = prove(profile, args.file, out=args.out, url=args.url)
+    m = result.match
+    if args.json:
+        emit_json({"profile": profile.name, **result.as_dict()})
+    elif m is None:
+        out(f"No match: nothing in {profile.name}'s inventory is close enough to {args.file}")
+    else:
+        score = f"distance {m.distance}" if m.distance is not None else f"score {m.score:g}"
+        out(f"Match ({m.method}, {score}, confidence {m.confidence:.0%}): {m.path}")
+        out(f"  SHA-256 {m.sha256}")
+        if "time_range" in m.details:
+            start, end = m.details["time_range"]
+            out(f"  from {start:.1f} s to {end:.1f} s of the original")
+        if result.bundle is not None:
+            out(f"Evidence written to {result.bundle}: report.html, notice.txt, evidence.json")
+    if m is None and args.out is not None and not args.json:
+        warn("no evidence bundle written: there is no match")
+    return 0 if m is not None else EXIT_FAILED
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    from backup.proof.verify import verify_bundle
+
+    report = verify_bundle(args.verify)
+    if args.json:
+        emit_json(report.as_dict())
+    elif report.ok:
+        out(f"Evidence holds: {args.verify}")
+        for line in report.checked:
+            out(f"  ok: {line}")
+    for p in report.problems:
+        warn(f"evidence does not hold: {p}")
+    return 0 if report.ok else EXIT_FAILED

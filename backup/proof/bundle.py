@@ -1,0 +1,143 @@
+"""``backup prove``: find the original behind a suspect file and, if asked, write the evidence
+bundle (docs/design.md, "The evidence bundle")::
+
+    DIR/
+      evidence.json            every fact, the ledger entries, checkpoints, timestamp tokens;
+                               written last, it lists the SHA-256 of every other file
+      report.html              one self-contained printable page
+      notice.txt               a pre-filled copyright notice to sign
+      suspect<.ext>            a copy of the suspect file
+      proof/ledger-key.pub.pem, proof/checkpoint-<n>.json, .tsr, .tsa.pem
+
+The bundle is built in a hidden temporary folder beside DIR and renamed to DIR when complete:
+a crash leaves no folder named DIR, only a temporary one that is clearly not a bundle.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from backup.errors import UsageError
+from backup.proof import evidence, notice, report
+from backup.proof.store import ProofStore
+from inventory.checkpoint import sign_document
+from watermark.atomic import TMP_SUFFIX, fsync_dir, fsync_file
+
+if TYPE_CHECKING:
+    from backup.profile.model import Profile
+    from inventory.match import Match, Suspect
+
+
+@dataclass
+class ProveResult:
+    suspect: Suspect
+    match: Match | None
+    bundle: Path | None = None
+    evidence: dict[str, Any] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "suspect": self.suspect.as_dict(),
+            "match": self.match.as_dict() if self.match else None,
+            "bundle": str(self.bundle) if self.bundle else None,
+        }
+
+
+def prove(profile: Profile, file: str, *, out: Path | None = None, url: str | None = None) -> ProveResult:
+    """Match ``file`` against the profile's inventory; with ``out``, write the evidence bundle
+    there (only when there is a match)."""
+    from backup.workspace import open_inventory
+    from inventory.match import find_original
+    from inventory.publications import BadPublication, check_url
+
+    if url is not None:
+        try:
+            url = check_url(url)
+        except BadPublication as exc:
+            raise UsageError(str(exc)) from exc
+    if out is not None:
+        _check_out(out)
+    with open_inventory(profile, create=False) as inv:
+        suspect, match = find_original(inv, file)
+        result = ProveResult(suspect, match)
+        if match is None or out is None:
+            return result
+        store = ProofStore.for_profile(profile)
+        store.checkpoint(inv)  # the newest checkpoint covers everything the bundle states
+        ext = Path(file).suffix.lower()[:12]
+        doc = evidence.gather(
+            profile, inv, suspect, match, url=url, store=store, suspect_copy=f"suspect{ext}"
+        )
+        original_file = next((p for p in doc["original"]["paths"] if os.path.isfile(p)), None)
+    contact = {
+        "email": profile.proof.contact_email,
+        "phone": profile.proof.contact_phone,
+        "address": profile.proof.contact_address,
+    }
+    result.bundle, result.evidence = write_bundle(out, doc, store, suspect.path, original_file, contact)
+    return result
+
+
+def _check_out(out: Path) -> None:
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise UsageError(
+            f"{out}: already exists and is not an empty folder; choose a new folder for the bundle"
+        )
+    if not out.parent.is_dir():
+        raise UsageError(f"{out.parent}: no such folder")
+
+
+def write_bundle(
+    out: Path,
+    doc: dict[str, Any],
+    store: ProofStore,
+    suspect_file: str,
+    original_file: str | None,
+    contact: dict[str, str],
+) -> tuple[Path, dict[str, Any]]:
+    _check_out(out)
+    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=TMP_SUFFIX))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)  # an ordinary folder once renamed: it is meant to be shared
+    try:
+        files: dict[str, str] = {}
+
+        def put(name: str, data: bytes) -> None:
+            path = tmp / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            files[name] = hashlib.sha256(data).hexdigest()
+
+        shutil.copyfile(suspect_file, tmp / doc["suspect"]["copy"])
+        fsync_file(tmp / doc["suspect"]["copy"])
+        stems = tuple(f"{Path(cp['file']).stem}." for cp in doc["checkpoints"])
+        for name, path in store.files():
+            base = Path(name).name
+            if base.startswith("ledger-key") or base.startswith(stems):
+                put(f"proof/{base}", path.read_bytes())
+        put("report.html", report.render(doc, suspect_file, original_file).encode("utf-8"))
+        put("notice.txt", notice.render(doc, contact).encode("utf-8"))
+        doc["files"] = dict(sorted(files.items()))
+        doc = sign_document(store.signing_key(), doc)
+        put("evidence.json", (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+        for folder in {p.parent for p in tmp.rglob("*")}:
+            fsync_dir(folder)
+        if out.exists():
+            out.rmdir()  # empty, checked above
+        os.rename(tmp, out)
+        fsync_dir(out.parent)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out, doc

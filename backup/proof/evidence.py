@@ -1,0 +1,178 @@
+"""What an evidence bundle says: the suspect, the original it matched and its inventory record,
+the ledger entries from the original's first record up to a signed checkpoint (with its
+timestamp token), publications and backup copies. ``gather`` builds ``evidence.json``'s
+document (format in docs/design.md, "The evidence bundle"); ``backup.proof.verify`` re-checks it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from typing import TYPE_CHECKING, Any
+
+from backup.proof.store import PUBLIC_FILE, ProofStore, Stored
+from inventory import ledger, publications
+from inventory.timeutil import utc_now
+
+if TYPE_CHECKING:
+    from backup.profile.model import Profile
+    from inventory.match import Match, Suspect
+    from inventory.store import Inventory
+
+FORMAT = "keepmark-evidence"
+VERSION = 1
+PUBLIC_KEY = "proof/ledger-key.pub.pem"
+
+
+def original_record(inv: Inventory, sha256: str) -> dict[str, Any]:
+    """The matched original's inventory record, as the bundle states it."""
+    shown = inv.show(sha256)
+    details = shown.get("details") or {}
+    camera = {k: details[f"camera_{k}"] for k in ("make", "model") if details.get(f"camera_{k}")}
+    record = {
+        k: shown[k]
+        for k in (
+            "sha256",
+            "size",
+            "kind",
+            "format",
+            "width",
+            "height",
+            "duration_ms",
+            "capture_time",
+            "first_seen",
+            "phash",
+            "dhash",
+            "hash_params",
+        )
+        if shown.get(k) is not None
+    }
+    record["camera"] = camera or None
+    record["paths"] = [p["path"] for p in shown["paths"]]
+    record["derivatives"] = [
+        {"sha256": d["sha256"], "path": d["path"], "created": d["created"]} for d in shown["derivatives"]
+    ]
+    record["publications"] = [
+        {k: p[k] for k in ("platform", "url", "date", "copy", "seq", "recorded") if k in p}
+        for p in publications.of(inv, sha256)
+    ]
+    return record
+
+
+def _chain(inv: Inventory, first: int, last: int) -> list[dict[str, Any]]:
+    rows = inv.conn.execute(
+        "SELECT seq, time, type, data, prev, hash FROM ledger WHERE seq BETWEEN ? AND ? ORDER BY seq",
+        (first, last),
+    )
+    return [
+        ledger.Entry(seq, time, type_, json.loads(data), prev, digest).as_dict()
+        for seq, time, type_, data, prev, digest in rows
+    ]
+
+
+def _checkpoint_doc(s: Stored) -> dict[str, Any]:
+    doc: dict[str, Any] = {"checkpoint": s.checkpoint.as_dict(), "file": f"proof/{s.json.name}"}
+    token, authority = s.token, s.authority
+    if token is not None and authority is not None:
+        from inventory import timestamp
+
+        info = timestamp.verify(token.read_bytes(), s.checkpoint.file_bytes(), authority.read_bytes())
+        doc["timestamp"] = {
+            **info.as_dict(),
+            "token": base64.b64encode(token.read_bytes()).decode("ascii"),
+            "authority_certificate": authority.read_text(encoding="ascii"),
+            "token_file": f"proof/{token.name}",
+            "authority_file": f"proof/{authority.name}",
+        }
+    else:
+        doc["timestamp"] = "pending" if s.pending else None
+    return doc
+
+
+def backups_of(profile: Profile, sha256: str, chain: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The targets holding the content (from the backup catalog) and the snapshots the ledger
+    records on each since the content was first recorded."""
+    from backup.home import state_dir
+    from backup.runs.catalog import Catalog, catalog_path
+
+    path = catalog_path(state_dir(profile.name))
+    if not path.exists():
+        return []
+    with Catalog(path) as catalog:
+        held = catalog.holding(sha256)
+    out = []
+    for target, keys in sorted(held.items()):
+        snaps = [
+            {
+                "id": e["data"]["snapshot"],
+                "kind": e["data"].get("kind"),
+                "recorded": e["time"],
+                "seq": e["seq"],
+            }
+            for e in chain
+            if e["type"] == "snapshot" and e["data"].get("target") == target
+        ]
+        out.append({"target": target, "keys": keys, "snapshots": snaps})
+    return out
+
+
+def _current_id(public: Any) -> list[str]:
+    from inventory.checkpoint import key_id, load_public
+
+    return [key_id(load_public(public.read_bytes()))] if public.exists() else []
+
+
+def gather(
+    profile: Profile,
+    inv: Inventory,
+    suspect: Suspect,
+    match: Match,
+    *,
+    url: str | None,
+    store: ProofStore,
+    suspect_copy: str,
+) -> dict[str, Any]:
+    """The evidence document for a match. The caller has just made a checkpoint, so the newest
+    checkpoint covers every entry named here."""
+    from backup import __version__
+
+    original = original_record(inv, match.sha256)
+    recording = ledger.entries_for(inv.conn, match.sha256)
+    first = min((e.seq for e in recording if e.type == "original"), default=recording[0].seq)
+    kept = store.stored()
+    covering = [s for s in kept if s.checkpoint.entries >= first]
+    chosen: list[Stored] = []
+    if covering:
+        chosen = [covering[0]] if covering[0] is covering[-1] else [covering[0], covering[-1]]
+    head = chosen[-1].checkpoint.entries if chosen else max(e.seq for e in recording)
+    chain = _chain(inv, first, head)
+    public = store.folder / PUBLIC_FILE
+    earlier = {s.checkpoint.key_id for s in chosen} - {key_id for key_id in _current_id(public)}
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "created": utc_now(),
+        "keepmark": __version__,
+        "profile": profile.name,
+        "account": {"name": profile.account.name, "handle": profile.account.handle},
+        "suspect": {
+            "file": os.path.basename(suspect.path),
+            "path": suspect.path,
+            "sha256": suspect.sha256,
+            "size": os.path.getsize(suspect.path),
+            "kind": suspect.kind,
+            "hashes": suspect.hashes,
+            "url": url,
+            "copy": suspect_copy,
+        },
+        "match": match.as_dict(),
+        "original": original,
+        "ledger": {"first": first, "entries": chain},
+        "public_key": public.read_text(encoding="ascii") if public.exists() else None,
+        "earlier_keys": [
+            (store.folder / f"ledger-key.{k}.pub.pem").read_text(encoding="ascii") for k in sorted(earlier)
+        ],
+        "checkpoints": [_checkpoint_doc(s) for s in chosen],
+        "backups": backups_of(profile, match.sha256, chain),
+    }

@@ -1,0 +1,235 @@
+"""Re-check an evidence bundle offline: the files against their SHA-256, the suspect's copy,
+the ledger chain, the original's record against the entries that recorded it, the checkpoint
+signatures and the timestamp tokens. Needs nothing but the bundle."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from backup.errors import UsageError
+from backup.proof.evidence import FORMAT, VERSION
+from inventory import checkpoint as cpmod
+from inventory import ledger
+from inventory import timestamp as tsmod
+
+EVIDENCE = "evidence.json"
+
+
+@dataclass
+class BundleReport:
+    path: str
+    problems: list[str] = field(default_factory=list)
+    checked: list[str] = field(default_factory=list)
+    timestamps: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "ok": self.ok,
+            "problems": self.problems,
+            "checked": self.checked,
+            "timestamps": self.timestamps,
+        }
+
+
+def load(path: Path) -> tuple[dict[str, Any], Path]:
+    """The evidence document and the bundle folder, from the folder or its evidence.json."""
+    file = path / EVIDENCE if path.is_dir() else path
+    try:
+        doc = json.loads(file.read_bytes())
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no evidence bundle here (no {EVIDENCE})") from None
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{file}: not a readable evidence file ({exc})") from exc
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise UsageError(f"{file}: not a Keepmark evidence file")
+    if doc.get("version") != VERSION:
+        raise UsageError(f"{file}: evidence version {doc.get('version')!r}; this Keepmark reads {VERSION}")
+    return doc, file.parent
+
+
+def _sha_file(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def verify_bundle(path: Path) -> BundleReport:
+    doc, folder = load(path)
+    report = BundleReport(str(path))
+    bad = report.problems.append
+    try:
+        _files(doc, folder, report)
+        entries = _chain(doc, report)
+        _original(doc, entries, report)
+        _checkpoints(doc, entries, report)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        bad(f"evidence.json is malformed: {type(exc).__name__} {exc}")
+    return report
+
+
+def _files(doc: dict[str, Any], folder: Path, report: BundleReport) -> None:
+    for name, expected in sorted(doc.get("files", {}).items()):
+        got = _sha_file(folder / name)
+        if got is None:
+            report.problems.append(f"{name}: missing from the bundle")
+        elif got != expected:
+            report.problems.append(f"{name}: SHA-256 {got} does not match the evidence's {expected}")
+    if doc.get("files"):
+        report.checked.append(f"SHA-256 of {len(doc['files'])} files in the bundle")
+    suspect = doc["suspect"]
+    got = _sha_file(folder / suspect["copy"])
+    if got is None:
+        report.problems.append(f"{suspect['copy']}: the suspect's copy is missing from the bundle")
+    elif got != suspect["sha256"]:
+        report.problems.append(
+            f"suspect: SHA-256 of {suspect['copy']} is {got}, the evidence says {suspect['sha256']}"
+        )
+    else:
+        report.checked.append(f"suspect's SHA-256 {got}")
+
+
+def _chain(doc: dict[str, Any], report: BundleReport) -> dict[int, dict[str, Any]]:
+    entries = doc["ledger"]["entries"]
+    if not entries:
+        report.problems.append("ledger: no entries in the evidence")
+        return {}
+    prev = entries[0]["prev"]
+    expected_seq = entries[0]["seq"]
+    for e in entries:
+        if e["seq"] != expected_seq:
+            report.problems.append(f"ledger: entry {expected_seq} is missing (found {e['seq']})")
+            return {}
+        if e["prev"] != prev:
+            report.problems.append(
+                f"ledger: entry {e['seq']}: its link to entry {e['seq'] - 1} does not match"
+            )
+            return {}
+        digest = ledger.entry_hash(prev, e["seq"], e["time"], e["type"], e["data"])
+        if digest != e["hash"]:
+            report.problems.append(
+                f"ledger: entry {e['seq']}: its content does not match its hash "
+                f"(stored {str(e['hash'])[:12]}..., recomputed {digest[:12]}...)"
+            )
+            return {}
+        prev, expected_seq = digest, expected_seq + 1
+    report.checked.append(f"ledger chain of entries {entries[0]['seq']}-{entries[-1]['seq']}")
+    return {e["seq"]: e for e in entries}
+
+
+def _original(doc: dict[str, Any], entries: dict[int, dict[str, Any]], report: BundleReport) -> None:
+    if not entries:
+        return
+    bad = report.problems.append
+    original, match = doc["original"], doc["match"]
+    sha = original["sha256"]
+    if match["sha256"] != sha:
+        bad(f"match: names {match['sha256']} but the original is {sha}")
+    first = entries.get(doc["ledger"]["first"])
+    if first is None or first["type"] != "original" or first["data"].get("sha256") != sha:
+        bad(f"original: no 'original' ledger entry records SHA-256 {sha}")
+        return
+    data = first["data"]
+    for key in ("size", "kind", "format", "capture_time", "width", "height", "duration_ms", "phash", "dhash"):
+        if key in data and original.get(key) != data[key]:
+            bad(
+                f"original: {key} {original.get(key)!r} differs from ledger entry {first['seq']} "
+                f"({data[key]!r})"
+            )
+    if data.get("path") not in original.get("paths", []):
+        bad(f"original: paths do not include {data.get('path')!r}, where ledger entry {first['seq']} saw it")
+    if original.get("first_seen") != first["time"]:
+        bad(f"original: first_seen {original.get('first_seen')!r} differs from ledger entry {first['seq']}")
+    recorded = {(e["data"].get("url"), e["seq"]) for e in entries.values() if e["type"] == "publication"}
+    for p in original.get("publications", []):
+        if (p.get("url"), p.get("seq")) not in recorded:
+            bad(f"publication {p.get('url')}: not in the ledger entries of the evidence")
+    if match["method"] == "exact" and doc["suspect"]["sha256"] != sha:
+        bad("match: 'exact' but the suspect's SHA-256 is not the original's")
+    if not report.problems:
+        report.checked.append(f"original {sha} recorded by ledger entry {first['seq']} at {first['time']}")
+
+
+def _checkpoints(doc: dict[str, Any], entries: dict[int, dict[str, Any]], report: BundleReport) -> None:
+    bad = report.problems.append
+    pem = doc.get("public_key")
+    if not doc["checkpoints"]:
+        bad("no signed checkpoint covers the original's record")
+        return
+    try:
+        trusted = cpmod.load_public(str(pem).encode("ascii"))
+    except (ValueError, cpmod.CheckpointError) as exc:
+        bad(f"public key: not usable ({exc})")
+        return
+    try:
+        cpmod.verify_document(trusted, doc, "evidence.json")
+        report.checked.append(f"evidence.json signed by key {cpmod.key_id(trusted)}")
+    except cpmod.CheckpointError as exc:
+        bad(str(exc))
+    keys = {cpmod.key_id(trusted): trusted}
+    for pem_text in doc.get("earlier_keys", []):
+        try:
+            earlier = cpmod.load_public(str(pem_text).encode("ascii"))
+        except (ValueError, cpmod.CheckpointError) as exc:
+            bad(f"earlier key: not usable ({exc})")
+            continue
+        keys[cpmod.key_id(earlier)] = earlier
+    for item in doc["checkpoints"]:
+        try:
+            cp = cpmod.parse(item["checkpoint"])
+            cp.verify(keys.get(cp.key_id, trusted))
+        except cpmod.CheckpointError as exc:
+            bad(str(exc))
+            continue
+        entry = entries.get(cp.entries)
+        if entry is None:
+            bad(f"checkpoint {cp.entries}: its entry is not in the evidence's ledger entries")
+            continue
+        if entry["hash"] != cp.head:
+            bad(
+                f"checkpoint {cp.entries}: signed head {cp.head[:12]}... but entry {cp.entries} is "
+                f"{entry['hash'][:12]}..."
+            )
+            continue
+        report.checked.append(f"checkpoint {cp.entries} signed {cp.time} by key {cp.key_id}")
+        stamp = item.get("timestamp")
+        if not isinstance(stamp, dict):
+            continue
+        try:
+            token = base64.b64decode(stamp["token"], validate=True)
+            info = tsmod.verify(token, cp.file_bytes(), stamp["authority_certificate"].encode("ascii"))
+        except (tsmod.TimestampError, binascii.Error, ValueError) as exc:
+            bad(f"checkpoint {cp.entries}: timestamp: {exc}")
+            continue
+        if info.time != stamp.get("time") or info.digest != stamp.get("digest"):
+            bad(
+                f"checkpoint {cp.entries}: the token says {info.time}, digest {info.digest[:12]}...; the "
+                f"evidence says {stamp.get('time')}, digest {str(stamp.get('digest'))[:12]}..."
+            )
+            continue
+        fingerprint = _fingerprint(stamp["authority_certificate"])
+        report.timestamps.append(
+            {**info.as_dict(), "checkpoint": cp.entries, "authority_sha256": fingerprint}
+        )
+        report.checked.append(
+            f"checkpoint {cp.entries} timestamped {info.time} by {info.authority} "
+            f"(authority certificate SHA-256 {fingerprint})"
+        )
+
+
+def _fingerprint(pem: str) -> str:
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    certs = tsmod.load_certificates(pem.encode("ascii"), "authority certificate")
+    return hashlib.sha256(certs[0].public_bytes(Encoding.DER)).hexdigest()

@@ -1,0 +1,327 @@
+"""Find the original behind a suspect file (a repost, a screenshot, a cut clip).
+
+``find_original(inv, path)`` hashes the suspect and returns what was computed from it
+(``Suspect``) with the best match in the inventory (``Match``), or ``None`` when nothing is
+close enough. In order:
+
+1. exact: the suspect's SHA-256 is an original's;
+2. photos: the suspect's pHash, and those of its mirror image and of its border-trimmed
+   picture, against every enrolled window of every photo (``inventory.match_index``). A window
+   within ``PHASH_ACCEPT`` bits is a perceptual match;
+3. otherwise the nearest candidates (within ``CANDIDATE_MAX`` bits) are read from their files
+   and compared by ORB features and a RANSAC homography (``inventory.match_features``); one
+   with ``INLIERS_ACCEPT`` inliers or more is a features match;
+4. videos: the clip's frame pHashes aligned against every enrolled video's
+   (``inventory.match_video``).
+
+The thresholds, their measured basis and the confidence values are in docs/design.md,
+section "Matching".
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from inventory.errors import UnreadableSuspect
+
+if TYPE_CHECKING:
+    from inventory.match_features import Geometry, Picture
+    from inventory.store import Inventory
+
+# A window pHash within this many bits of one of the suspect's is a match on its own; any
+# further needs the feature check.
+PHASH_ACCEPT = 6
+# Photos with a window within this many bits are candidates for the feature check.
+CANDIDATE_MAX = 30
+# At most this many candidates are read and compared by features, nearest first.
+MAX_CONFIRM = 6
+# A candidate with at least this many RANSAC inliers is a features match.
+INLIERS_ACCEPT = 40
+# The largest value measured between photos that are not the same (docs/design.md): the
+# nearest unrelated window pHash, and the most inliers an unrelated pair reached.
+UNRELATED_PHASH_MIN = 16
+UNRELATED_INLIERS_MAX = 25
+
+# Which enrolled windows each variant of the suspect is compared with.
+ALL_WINDOWS = ("full", "centre90", "centre75", "topleft75", "topright75", "bottomleft75", "bottomright75")
+VARIANT_WINDOWS: dict[str, tuple[str, ...]] = {
+    "as-is": ALL_WINDOWS,
+    "mirrored": ("full",),
+    "trimmed": ("full", "centre90"),
+    "trimmed-mirrored": ("full",),
+}
+
+
+@dataclass(frozen=True)
+class Suspect:
+    """What was computed from the suspect file."""
+
+    path: str
+    sha256: str
+    kind: str  # "image" | "video" | "other"
+    hashes: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Match:
+    """The original a suspect was matched to, how, and how sure the match is."""
+
+    sha256: str
+    path: str
+    method: str  # "exact" | "perceptual" | "features" | "video"
+    distance: int | None
+    score: float
+    confidence: float
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def find_original(inv: Inventory, path: str | os.PathLike[str]) -> tuple[Suspect, Match | None]:
+    """Best match for the suspect file in the inventory, or None when nothing is close enough.
+    Raises ``UnreadableSuspect`` (naming the file and the reason) for unreadable input."""
+    from inventory.examine import examine
+
+    name = os.fspath(path)
+    try:
+        facts, _ = examine(name)
+    except OSError as exc:
+        raise UnreadableSuspect(f"{name}: cannot read: {exc.strerror or exc}") from exc
+    m = facts.media
+    if m.decode_error:
+        raise UnreadableSuspect(f"{name}: {m.decode_error}")
+    hashes: dict[str, Any] = {}
+    if m.hash_params:
+        hashes["params"] = json.loads(m.hash_params)
+    exact = inv.conn.execute("SELECT 1 FROM content WHERE sha256 = ?", (facts.sha256,)).fetchone()
+    if not exact:
+        from inventory.match_enrol import enrol_missing
+
+        enrol_missing(inv)
+    if facts.kind == "image" and m.phash:
+        picture, variants = _image_variants(name, m.phash)
+        hashes.update({"phash": m.phash, "dhash": m.dhash, "variants": variants})
+        suspect = Suspect(os.path.abspath(name), facts.sha256, facts.kind, hashes)
+        if exact:
+            return suspect, _exact(inv, facts.sha256)
+        return suspect, _match_image(inv, picture, variants)
+    if facts.kind == "video":
+        sequence = _clip_sequence(name)
+        hashes.update({"phash": m.phash, "frame_hashes": m.frame_hashes})
+        hashes["frame_sequence"] = {"rate": _suspect_rate(), "hashes": sequence}
+        suspect = Suspect(os.path.abspath(name), facts.sha256, facts.kind, hashes)
+        if exact:
+            return suspect, _exact(inv, facts.sha256)
+        seconds = (m.duration_ms or 0) / 1000 or len(sequence) / _suspect_rate()
+        return suspect, _match_video(inv, sequence, seconds)
+    suspect = Suspect(os.path.abspath(name), facts.sha256, facts.kind, hashes)
+    return suspect, _exact(inv, facts.sha256) if exact else None
+
+
+def _exact(inv: Inventory, sha256: str) -> Match:
+    return Match(sha256, original_path(inv, sha256), "exact", 0, 1.0, 1.0, {})
+
+
+# -- photos ---------------------------------------------------------------------------------
+
+
+def _image_variants(name: str, phash: str) -> tuple[Picture, dict[str, Any]]:
+    """The suspect decoded for features, and the pHash of each variant (hex), with the box a
+    trimmed variant kept."""
+    from PIL import Image
+
+    from inventory.imaging import _hash_source
+    from inventory.match_features import upright_grey
+    from inventory.match_hashes import phash_int, to_hex, trim_box
+
+    picture = upright_grey(name)
+    im = Image.fromarray(picture.grey)
+    variants: dict[str, Any] = {
+        "as-is": phash,
+        "mirrored": to_hex(phash_int(_hash_source(im.transpose(Image.Transpose.FLIP_LEFT_RIGHT), 1))),
+    }
+    box = trim_box(im)
+    if box is not None:
+        kept = im.crop(box)
+        variants["trimmed"] = to_hex(phash_int(_hash_source(kept, 1)))
+        variants["trimmed-mirrored"] = to_hex(
+            phash_int(_hash_source(kept.transpose(Image.Transpose.FLIP_LEFT_RIGHT), 1))
+        )
+        variants["trim_box"] = [round(v * picture.scale) for v in box]
+    return picture, variants
+
+
+def candidates(
+    inv: Inventory, variants: dict[str, Any], max_distance: int, k: int | None = None
+) -> list[dict[str, Any]]:
+    """Enrolled photos with a window among the ``k`` nearest (within ``max_distance`` bits) to
+    a variant of the suspect: for each, its nearest (distance, variant, window), nearest first."""
+    from inventory.match_index import open_index
+
+    index = open_index(inv.conn, inv.path)
+    names = [v for v in VARIANT_WINDOWS if v in variants]
+    queries = [(int(variants[v], 16), VARIANT_WINDOWS[v]) for v in names]
+    hits = index.search(queries, max_distance, k=k or 8 * MAX_CONFIRM)
+    if not hits:
+        return []
+    rows: dict[int, tuple[str, str]] = {}
+    ids = sorted({h.row for h in hits})
+    for start in range(0, len(ids), 500):
+        part = ids[start : start + 500]
+        marks = ",".join("?" * len(part))
+        for rid, sha, window in inv.conn.execute(
+            f"SELECT id, sha256, name FROM match_hashes WHERE id IN ({marks})", part
+        ):
+            rows[rid] = (sha, window)
+    best: dict[str, dict[str, Any]] = {}
+    for h in hits:
+        if h.row not in rows:
+            continue
+        sha, window = rows[h.row]
+        old = best.get(sha)
+        if old is None or h.distance < old["distance"]:
+            best[sha] = {"sha256": sha, "distance": h.distance, "variant": names[h.query], "window": window}
+    return sorted(best.values(), key=lambda c: (c["distance"], c["sha256"]))
+
+
+def _match_image(inv: Inventory, picture: Picture, variants: dict[str, Any]) -> Match | None:
+    found = candidates(inv, variants, CANDIDATE_MAX)
+    if not found:
+        return None
+    top = found[0]
+    if top["distance"] <= PHASH_ACCEPT:
+        details = {"variant": top["variant"], "window": top["window"]}
+        geometry = _features_with(inv, picture, top["sha256"])
+        confidence = perceptual_confidence(top["distance"])
+        if geometry is not None:
+            details.update(_geometry_details(geometry))
+            if geometry.inliers >= INLIERS_ACCEPT:
+                confidence = max(confidence, features_confidence(geometry.inliers))
+        path = original_path(inv, top["sha256"])
+        score = float(64 - top["distance"])
+        return Match(top["sha256"], path, "perceptual", top["distance"], score, confidence, details)
+    best: tuple[Geometry, dict[str, Any]] | None = None
+    for cand in found[:MAX_CONFIRM]:
+        geometry = _features_with(inv, picture, cand["sha256"])
+        if geometry is not None and (best is None or geometry.inliers > best[0].inliers):
+            best = (geometry, cand)
+    if best is None or best[0].inliers < INLIERS_ACCEPT:
+        return None
+    geometry, cand = best
+    details = {"variant": cand["variant"], "window": cand["window"], **_geometry_details(geometry)}
+    return Match(
+        cand["sha256"],
+        original_path(inv, cand["sha256"]),
+        "features",
+        cand["distance"],
+        float(geometry.inliers),
+        features_confidence(geometry.inliers),
+        details,
+    )
+
+
+def _features_with(inv: Inventory, picture: Picture, sha256: str) -> Geometry | None:
+    """Feature agreement between the suspect and the original's file, or None when no file of
+    the original can be read as it was recorded."""
+    import hashlib
+
+    from inventory.match_features import compare, upright_grey
+
+    for candidate in original_paths(inv, sha256):
+        try:
+            with open(candidate, "rb") as f:
+                data = f.read()
+        except OSError:
+            continue
+        if hashlib.sha256(data).hexdigest() != sha256:
+            continue  # changed since it was recorded: not the original any more
+        try:
+            original = upright_grey(data)
+        except UnreadableSuspect:
+            continue
+        return compare(picture, original)
+    return None
+
+
+def _geometry_details(g: Geometry) -> dict[str, Any]:
+    return {"inliers": g.inliers, "mirrored": g.mirrored, "keypoints": g.pairs}
+
+
+def perceptual_confidence(distance: int) -> float:
+    """0.9 at the accept threshold, rising to 0.99 at distance 0 (docs/design.md)."""
+    share = (PHASH_ACCEPT - distance) / PHASH_ACCEPT
+    return round(0.9 + 0.09 * max(0.0, min(1.0, share)), 3)
+
+
+def features_confidence(inliers: int) -> float:
+    """0.75 at the accept threshold, rising to 0.99 at four times it (docs/design.md)."""
+    share = (inliers - INLIERS_ACCEPT) / (3 * INLIERS_ACCEPT)
+    return round(0.75 + 0.24 * max(0.0, min(1.0, share)), 3)
+
+
+# -- videos ---------------------------------------------------------------------------------
+
+
+def _suspect_rate() -> float:
+    from inventory.match_video import SUSPECT_RATE
+
+    return SUSPECT_RATE
+
+
+def _clip_sequence(name: str) -> list[str]:
+    from inventory.match_video import SUSPECT_RATE
+    from inventory.video import frame_sequence
+
+    hashes, error = frame_sequence(name, SUSPECT_RATE)
+    if not hashes:
+        raise UnreadableSuspect(f"{name}: does not decode as a video: {error}")
+    return hashes
+
+
+def _match_video(inv: Inventory, sequence: list[str], seconds: float) -> Match | None:
+    from inventory.match_video import ALIGNED_RATIO, best_alignment
+
+    found = best_alignment(inv.conn, sequence, seconds)
+    if found is None:
+        return None
+    share = (found.ratio - ALIGNED_RATIO) / (1 - ALIGNED_RATIO)
+    confidence = round(0.75 + 0.24 * max(0.0, min(1.0, share)), 3)
+    details = {
+        "time_range": [found.start_s, found.end_s],
+        "aligned_frames": found.frames,
+        "mean_distance": round(found.mean_distance, 2),
+    }
+    path = original_path(inv, found.sha256)
+    return Match(
+        found.sha256, path, "video", round(found.mean_distance), round(found.ratio, 3), confidence, details
+    )
+
+
+# -- where the original is ------------------------------------------------------------------
+
+
+def original_paths(inv: Inventory, sha256: str) -> list[str]:
+    """Paths that hold (or last held) the content, present ones first, existing files only."""
+    rows = inv.conn.execute(
+        "SELECT path FROM paths WHERE sha256 = ? ORDER BY missing_since IS NOT NULL, path", (sha256,)
+    ).fetchall()
+    return [r[0] for r in rows if os.path.isfile(r[0])]
+
+
+def original_path(inv: Inventory, sha256: str) -> str:
+    """A current path of the content, else the last path it was seen at."""
+    row = inv.conn.execute(
+        "SELECT path FROM paths WHERE sha256 = ? ORDER BY missing_since IS NOT NULL, path LIMIT 1", (sha256,)
+    ).fetchone()
+    if row is None:
+        row = inv.conn.execute(
+            "SELECT path FROM sightings WHERE sha256 = ? ORDER BY first_seen DESC LIMIT 1", (sha256,)
+        ).fetchone()
+    return str(row[0]) if row else ""
