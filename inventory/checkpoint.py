@@ -21,14 +21,13 @@ import hashlib
 import re
 import sqlite3
 from dataclasses import dataclass
-from typing import Any
-
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from typing import TYPE_CHECKING, Any
 
 from inventory.errors import InventoryError
 from inventory.ledger import canonical_json
+
+if TYPE_CHECKING:  # cryptography is imported when a key is used: a scan with nothing to sign never does
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 FORMAT = "keepmark-checkpoint"
 VERSION = 1
@@ -40,20 +39,29 @@ class CheckpointError(InventoryError):
 
 
 def new_key() -> Ed25519PrivateKey:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     return Ed25519PrivateKey.generate()
 
 
 def private_pem(key: Ed25519PrivateKey) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
     return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
 
 
 def public_pem(key: Ed25519PublicKey) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
     return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
 def load_private(pem: bytes) -> Ed25519PrivateKey:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     key = serialization.load_pem_private_key(pem, password=None)
     if not isinstance(key, Ed25519PrivateKey):
         raise CheckpointError("the signing key is not an Ed25519 key")
@@ -61,6 +69,9 @@ def load_private(pem: bytes) -> Ed25519PrivateKey:
 
 
 def load_public(pem: bytes) -> Ed25519PublicKey:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     key = serialization.load_pem_public_key(pem)
     if not isinstance(key, Ed25519PublicKey):
         raise CheckpointError("the public key is not an Ed25519 key")
@@ -68,6 +79,8 @@ def load_public(pem: bytes) -> Ed25519PublicKey:
 
 
 def raw_public(key: Ed25519PublicKey) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
     return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
@@ -106,6 +119,8 @@ class Checkpoint:
         return (canonical_json(self.as_dict()) + "\n").encode("utf-8")
 
     def public_key(self) -> Ed25519PublicKey:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
         try:
             return Ed25519PublicKey.from_public_bytes(base64.b64decode(self.key, validate=True))
         except (ValueError, binascii.Error) as exc:
@@ -114,6 +129,8 @@ class Checkpoint:
     def verify(self, trusted: Ed25519PublicKey | None = None) -> None:
         """Check the signature (with the key named in it, which must be ``trusted`` if given).
         Raises ``CheckpointError`` saying what does not hold."""
+        from cryptography.exceptions import InvalidSignature
+
         key = self.public_key()
         if key_id(key) != self.key_id:
             raise CheckpointError(f"checkpoint {self.entries}: its key_id does not match its key")
@@ -200,6 +217,8 @@ def sign_document(key: Ed25519PrivateKey, doc: dict[str, Any]) -> dict[str, Any]
 
 def verify_document(key: Ed25519PublicKey, doc: dict[str, Any], what: str) -> None:
     """Check a document signed by ``sign_document``; ``CheckpointError`` if anything changed."""
+    from cryptography.exceptions import InvalidSignature
+
     sig = doc.get("signature")
     if not isinstance(sig, dict) or not isinstance(sig.get("value"), str):
         raise CheckpointError(f"{what}: not signed")
