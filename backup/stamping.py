@@ -162,6 +162,8 @@ def _fields(profile: Profile, capture_time: str | None, first_seen: str) -> dict
 def plan(profile: Profile, paths: Sequence[str], root: Path) -> list[Job]:
     """The photos and videos to stamp, from the inventory (after a scan)."""
     starts = [s.start for s in sources_for(profile, paths)]
+    exact = {s for s in starts if not os.path.isdir(s)}  # files: a set lookup, however many
+    folders = [s for s in starts if s not in exact]
     suffix = profile.watermark.suffix
     jobs: list[Job] = []
     with open_inventory(profile) as inv:
@@ -171,7 +173,9 @@ def plan(profile: Profile, paths: Sequence[str], root: Path) -> list[Job]:
             "WHERE p.missing_since IS NULL AND c.kind IN ('image', 'video') ORDER BY p.path"
         ).fetchall()
     for path, src_root, relpath, sha, kind, fmt, capture, first_seen in rows:
-        if not any(path == s or path.startswith(s.rstrip(os.sep) + os.sep) for s in starts):
+        if path not in exact and not any(
+            path == s or path.startswith(s.rstrip(os.sep) + os.sep) for s in folders
+        ):
             continue
         if suffix and Path(path).stem.endswith(suffix):
             continue  # a stamped copy written beside its original

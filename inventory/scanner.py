@@ -191,13 +191,16 @@ def scan(
     _read_and_record(inv, todo, report, workers or default_workers(), progress, on_recorded)
 
     failed = {e["path"] for e in report.errors}
+    # Only folders, and files no longer there, can have lost files: a start that is a file the
+    # walk found cannot (the daemon scans many single files at once).
+    folder_starts = [s.start for s in complete if s.start not in found]
     gone = [
         path
         for path, k in known.items()
         if path not in found
         and k[4] is None
         and path not in failed
-        and any(_under(path, s.start) for s in complete)
+        and any(_under(path, d) for d in folder_starts)
         and not any(_under(path, d) for d in incomplete)
     ]
     report.missing = inv.mark_missing(gone)

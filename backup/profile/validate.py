@@ -18,7 +18,9 @@ from backup.profile.model import (
     DEFAULT_INCREMENTAL,
     DEFAULT_MONTHLY,
     DEFAULT_OPACITY,
+    DEFAULT_POLL_INTERVAL,
     DEFAULT_POSITION,
+    DEFAULT_SETTLE,
     DEFAULT_SIZE,
     DEFAULT_TEXT,
     DEFAULT_WEEKLY,
@@ -31,6 +33,7 @@ from backup.profile.model import (
     Schedule,
     Sources,
     Target,
+    Watch,
     WatermarkSettings,
 )
 from backup.profile.schedule import ScheduleSyntaxError, parse_slot
@@ -71,8 +74,9 @@ SECTIONS: dict[str, tuple[str, ...]] = {
         "credits_opening",
         "credits_closing",
     ),
-    "schedule": ("incremental", "full"),
+    "schedule": ("incremental", "full", "on_battery"),
     "retention": ("weekly", "monthly"),
+    "watch": ("settle_seconds", "polling", "poll_interval", "notify"),
 }
 TARGET_KEYS: dict[str, tuple[str, ...]] = {
     "local": ("path",),
@@ -524,11 +528,23 @@ def parse(raw: dict[str, Any], file: Path, name: str) -> tuple[Profile | None, l
     schedule = Schedule(
         incremental=_schedule(sched, "incremental", DEFAULT_INCREMENTAL, reader),
         full=_schedule(sched, "full", DEFAULT_FULL, reader),
+        on_battery=reader.boolean(sched, "on_battery", "schedule", True),
     )
     ret = _table(raw, "retention", reader)
     retention = Retention(
         weekly=reader.integer(ret, "weekly", "retention", DEFAULT_WEEKLY, 0, 10000),
         monthly=reader.integer(ret, "monthly", "retention", DEFAULT_MONTHLY, 0, 10000),
+    )
+    wt = _table(raw, "watch", reader)
+    watch = Watch(
+        settle_seconds=reader.number(
+            wt, "settle_seconds", "watch", DEFAULT_SETTLE, 0.1, 3600, "seconds, e.g. 2 (0.1 to 3600)"
+        ),
+        polling=reader.boolean(wt, "polling", "watch", False),
+        poll_interval=reader.number(
+            wt, "poll_interval", "watch", DEFAULT_POLL_INTERVAL, 0.5, 3600, "seconds, e.g. 10 (0.5 to 3600)"
+        ),
+        notify=reader.boolean(wt, "notify", "watch", True),
     )
     if reader.problems:
         return None, reader.problems
@@ -542,6 +558,7 @@ def parse(raw: dict[str, Any], file: Path, name: str) -> tuple[Profile | None, l
             targets=tuple(targets),
             schedule=schedule,
             retention=retention,
+            watch=watch,
         ),
         [],
     )

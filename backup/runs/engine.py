@@ -322,19 +322,40 @@ class TargetRun:
         except (TargetError, ObjectError, OSError) as exc:
             self._target_failed(exc)
         finally:
-            self._shutdown()
-            self.t.close()
-            self.catalog.log_run(
-                self.t.name,
-                self.kind,
-                iso(self.started),
-                self.result.status,
-                files=self.result.files,
-                bytes=self.result.bytes,
-                snapshot=self.result.snapshot,
-                error=self.result.error,
-            )
+            self._end()
         return self.result
+
+    def send(self, wants: Sequence[Want]) -> TargetResult:
+        """Upload what the target lacks among ``wants`` and record it in the catalog, without a
+        snapshot: the daemon's real-time backup of important folders (the next scheduled run's
+        snapshot lists the files)."""
+        try:
+            if self.ready:
+                self.offer(wants)
+                self._flush_batch()
+                self._collect(block=True)
+                if self.error is not None:
+                    raise self.error
+                self.result.status = "partial" if self.result.failed else "ok"
+        except (TargetError, ObjectError, OSError) as exc:
+            self._target_failed(exc)
+        finally:
+            self._end()
+        return self.result
+
+    def _end(self) -> None:
+        self._shutdown()
+        self.t.close()
+        self.catalog.log_run(
+            self.t.name,
+            self.kind,
+            iso(self.started),
+            self.result.status,
+            files=self.result.files,
+            bytes=self.result.bytes,
+            snapshot=self.result.snapshot,
+            error=self.result.error,
+        )
 
     def abandon(self) -> TargetResult:
         """End a run that cannot go on (the target failed to open, or the scan failed)."""

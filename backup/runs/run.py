@@ -117,6 +117,26 @@ def run_backup(
     return report
 
 
+REALTIME = "realtime"
+
+
+def back_up_files(profile: Profile, rows: Sequence[FileRow]) -> list[TargetResult]:
+    """Back these recorded originals up to every target now, without a snapshot (the daemon's
+    real-time path for important folders). Holds the run lock: raises ``Busy`` while another run
+    of the profile is in progress."""
+    folder = state_dir(profile.name)
+    wants = wanted_files(rows)
+    results: list[TargetResult] = []
+    with run_lock(folder, "real-time backup"), Catalog(catalog_path(folder)) as catalog:
+        for cfg, target in _made(profile, chosen_targets(profile), catalog):
+            if isinstance(target, TargetError):
+                results.append(TargetResult(cfg.name, status="failed", error=str(target)))
+                continue
+            run = TargetRun(target, kind=REALTIME, identity=identity(cfg), profile=profile, catalog=catalog)
+            results.append(run.send(wants) if run.start() else run.abandon())
+    return results
+
+
 def targets_for(
     profile: Profile, only: Sequence[str] = ()
 ) -> list[tuple[TargetConfig, Target | TargetError]]:

@@ -1,0 +1,293 @@
+"""The daemon itself: one per profile (a lock), a handful of threads, each started here and
+stopped and joined here.
+
+- the watcher's observer threads (watchdog): filter events, hand them to the settler;
+- the settler: files whose write has finished go into the persisted queue;
+- the worker: first the reconciliation (everything that arrived while the daemon was not
+  running), then the queue, in batches, through the pipeline;
+- the scheduler: the weekly and monthly runs when due, one at a time (the run lock), and a
+  health check after each.
+
+``stop()`` (SIGTERM, Ctrl-C) ends long work at the next file (what is in hand stays in the
+queue or is found again by the next start's reconciliation) and joins every thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from backup.daemon.clock import Clock
+from backup.daemon.filters import PathFilter
+from backup.daemon.notify import notify
+from backup.daemon.pipeline import StopCheck, Stopped, process
+from backup.daemon.power import on_battery
+from backup.daemon.schedule import due_runs
+from backup.daemon.settle import Settler
+from backup.daemon.store import DaemonStore, daemon_db_path
+from backup.daemon.watcher import Watcher
+from backup.errors import KeepmarkError
+from backup.home import state_dir
+from backup.profile.model import Profile
+from backup.runs.lock import Busy, hold_lock
+
+log = logging.getLogger("keepmark.daemon")
+
+BATCH = 500  # files per pass through the pipeline
+SCHEDULE_TICK = 15.0  # seconds between looks at the schedule (a wake from sleep is seen then)
+BUSY_RETRY = 5.0  # seconds before work that found the run lock taken is tried again
+DAEMON_LOCK = "daemon.lock"
+
+
+def daemon_lock_path(profile: Profile) -> Path:
+    return state_dir(profile.name) / DAEMON_LOCK
+
+
+def _walk_files(folder: str) -> list[str]:
+    out: list[str] = []
+    for dirpath, _dirs, files in os.walk(folder):
+        out.extend(os.path.join(dirpath, f) for f in files)
+    return out
+
+
+class Daemon:
+    def __init__(
+        self, profile: Profile, *, clock: Clock | None = None, schedule_tick: float = SCHEDULE_TICK
+    ) -> None:
+        self.profile = profile
+        self.clock = clock or Clock()
+        self.schedule_tick = schedule_tick
+        self.stopping = threading.Event()
+        self.stop_check = StopCheck(self.stopping)
+        self._wake = threading.Event()
+        self.folder = state_dir(profile.name)
+        self.store: DaemonStore | None = None
+        self.filter = PathFilter(profile)
+        self.settler = Settler(
+            profile.watch.settle_seconds,
+            self._settled,
+            expand=lambda d: [p for p in _walk_files(d) if self.filter.wanted(p)],
+        )
+        self.threads: list[threading.Thread] = []
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Ask the daemon to stop (safe from a signal handler)."""
+        self.stopping.set()
+        self._wake.set()
+
+    def run(self) -> None:
+        """Run until ``stop()``. Raises ``Busy`` if a daemon already runs for the profile."""
+        with (
+            hold_lock(
+                self.folder / DAEMON_LOCK,
+                f"a daemon (backup watch) already runs for profile {self.profile.name!r}",
+            ),
+            DaemonStore(daemon_db_path(self.folder)) as store,
+        ):
+            self.store = store
+            now = self.clock.now()
+            store.created(now)
+            for kind in store.interrupted(now):
+                log.info("the last %s run was interrupted: it runs again now", kind)
+            roots = [str(f) for f in self.profile.sources.folders if os.path.isdir(f)]
+            for f in self.profile.sources.folders:
+                if not os.path.isdir(f):
+                    log.warning("%s: source folder not found (is its drive connected?); not watched", f)
+            mode = (
+                f"polling every {self.profile.watch.poll_interval:g} s"
+                if self.profile.watch.polling
+                else "native events"
+            )
+            watcher = Watcher(
+                roots,
+                self.filter,
+                self.settler,
+                polling=self.profile.watch.polling,
+                interval=self.profile.watch.poll_interval,
+                follow_symlinks=self.profile.sources.follow_symlinks,
+            )
+            watcher.start()
+            self.settler.start()
+            self._spawn("keepmark-worker", self._work)
+            self._spawn("keepmark-schedule", self._schedule)
+            log.info(
+                "watching %s for profile %s (%s, settle %.1f s); pid %d",
+                ", ".join(roots) or "nothing",
+                self.profile.name,
+                mode,
+                self.profile.watch.settle_seconds,
+                os.getpid(),
+            )
+            try:
+                self.stopping.wait()
+            finally:
+                self.stopping.set()
+                self._wake.set()
+                watcher.stop()
+                self.settler.stop()
+                for t in self.threads:
+                    t.join()
+                self.threads.clear()
+                self.store = None
+            log.info("stopped; %d files wait in the queue", store.queue_length())
+
+    def _spawn(self, name: str, target: Any) -> None:
+        t = threading.Thread(target=self._guarded, args=(target,), name=name, daemon=True)
+        self.threads.append(t)
+        t.start()
+
+    def _guarded(self, target: Any) -> None:
+        try:
+            target()
+        except Stopped:
+            pass
+        except BaseException:
+            log.exception("internal error; the daemon stops")
+            self.stop()
+
+    # -- settled files into the queue -------------------------------------------------------
+
+    def _settled(self, paths: list[str]) -> None:
+        assert self.store is not None
+        self.store.enqueue(paths, self.clock.now())
+        self._wake.set()
+
+    # -- the worker -------------------------------------------------------------------------
+
+    def _work(self) -> None:
+        assert self.store is not None
+        store = self.store
+        log.info("reconciliation: looking for what arrived while the daemon was not running")
+        self._run_pipeline(None)
+        while not self.stopping.is_set():
+            paths = store.take(BATCH)
+            if not paths:
+                self._wake.wait(1.0)
+                self._wake.clear()
+                continue
+            waiting = self._run_pipeline(paths)
+            store.done([p for p in paths if p not in waiting])
+            if waiting:
+                self.stopping.wait(BUSY_RETRY)
+
+    def _run_pipeline(self, paths: list[str] | None) -> set[str]:
+        """One pass; the paths whose real-time backup must wait (the run lock was taken)."""
+        assert self.store is not None
+        try:
+            result = process(self.profile, paths, self.stop_check)
+        except Stopped:
+            raise
+        except (KeepmarkError, OSError) as exc:
+            log.error("%s", exc)
+            for p in paths or ():
+                self.store.failed(p, str(exc))
+            return set()
+        for item in result.stamped:
+            log.info("stamped %s -> %s", item["source"], item["output"])
+        for item in result.failed:
+            log.error("%s: %s", item["source"], item["error"])
+        for t in result.backed_up:
+            if t["status"] == "failed":
+                log.error("real-time backup to %s failed: %s", t["name"], t["error"])
+            elif t["files"]:
+                log.info("real-time backup: %d files to %s", t["files"], t["name"])
+        if paths is not None:
+            log.info("%d files through the pipeline", len(paths))
+        if result.waiting:
+            log.info("real-time backup of %d files waits for the run in progress", len(result.waiting))
+        return set(result.waiting)
+
+    # -- the scheduler ----------------------------------------------------------------------
+
+    def _schedule(self) -> None:
+        if not self.profile.targets:
+            log.warning("profile %s has no targets: no scheduled backups", self.profile.name)
+            return
+        power_noted = False
+        while not self.stopping.is_set():
+            todo = self.due_now()
+            if todo is not None and not self.profile.schedule.on_battery and on_battery():
+                if not power_noted:
+                    log.info("the %s run waits for mains power ([schedule] on_battery = false)", todo[0])
+                    self._set_meta("waiting", f"{todo[0]} run waits for mains power")
+                    power_noted = True
+            elif todo is not None:
+                if power_noted:
+                    self._set_meta("waiting", "")
+                    power_noted = False
+                self.run_scheduled(*todo)
+                continue
+            self.stopping.wait(self.schedule_tick)
+
+    def _set_meta(self, key: str, value: str) -> None:
+        assert self.store is not None
+        self.store.set_meta(key, value)
+
+    def due_now(self) -> tuple[str, str] | None:
+        assert self.store is not None
+        for d in due_runs(self.profile.schedule, self.store, self.clock.now()).values():
+            if d is not None:
+                return d.kind, d.reason
+        return None
+
+    def run_scheduled(self, kind: str, reason: str) -> None:
+        from backup.runs.run import run_backup
+
+        assert self.store is not None
+        store = self.store
+        run_id = store.run_started(kind, reason, self.clock.now())
+        log.info("%s run starts (%s)", kind, reason)
+        try:
+            report = run_backup(self.profile, kind, progress=self.stop_check, scan_progress=self.stop_check)
+        except Busy as exc:
+            store.run_finished(run_id, "busy", self.clock.now(), {"error": str(exc)})
+            log.info("%s run postponed: %s", kind, exc)
+            self.stopping.wait(60)
+            return
+        except Stopped:
+            log.info("%s run interrupted by shutdown: it runs again on the next start", kind)
+            raise
+        except (KeepmarkError, OSError) as exc:
+            store.run_finished(run_id, "failed", self.clock.now(), {"error": str(exc)})
+            notify("Keepmark: backup failed", f"{self.profile.name}: the {kind} run failed: {exc}")
+            return
+        statuses = [t.status for t in report.targets]
+        if report.ok:
+            result = "ok"
+        elif statuses and all(s == "failed" for s in statuses):
+            result = "failed"
+        else:
+            result = "partial"
+        store.run_finished(run_id, result, self.clock.now(), report.as_dict()["targets"])
+        for t in report.targets:
+            log.info(
+                "%s run, %s: %s, %d files uploaded, snapshot %s", kind, t.name, t.status, t.files, t.snapshot
+            )
+        if result != "ok":
+            bad = ", ".join(f"{t.name} ({t.error or t.status})" for t in report.targets if t.status != "ok")
+            notify(
+                "Keepmark: backup failed",
+                f"{self.profile.name}: the {kind} run did not finish on {bad or 'every target'}",
+            )
+        self.after_run()
+
+    def after_run(self) -> None:
+        """A health check after each run: a worse grade than last time is announced."""
+        from backup.daemon.check import GRADES, check_profile
+
+        assert self.store is not None
+        try:
+            report = check_profile(self.profile)
+        except (KeepmarkError, OSError) as exc:
+            log.error("health check failed: %s", exc)
+            return
+        before = self.store.meta("grade")
+        self.store.set_meta("grade", report.grade)
+        if before in GRADES and GRADES.index(report.grade) > GRADES.index(before):
+            first = report.findings[0]["problem"] if report.findings else ""
+            notify("Keepmark: health check", f"{self.profile.name} is now {report.grade}: {first}")
