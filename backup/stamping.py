@@ -203,8 +203,10 @@ def stamp_profile(
     force: bool = False,
     progress: StampProgress | None = None,
     workers: int | None = None,
+    scan: bool = True,
 ) -> StampReport:
-    """Stamp the profile's photos and videos (or those under ``paths``) into the output folder."""
+    """Stamp the profile's photos and videos (or those under ``paths``) into the output folder.
+    The inventory is brought up to date first, unless ``scan`` is False (the caller did)."""
     from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
     from inventory.scanner import default_workers
@@ -223,7 +225,8 @@ def stamp_profile(
         except WatermarkError as exc:
             report.failed.append({"source": str(style.logo), "error": str(exc)})
             return report
-    scan_profile(profile, paths)
+    if scan:
+        scan_profile(profile, paths)
     jobs = plan(profile, paths, root)
     image_options, video = image_options_of(profile), video_settings_of(profile)
     extra = {"image": repr(image_options), "video": repr(video), "format": "same as source"}

@@ -179,7 +179,9 @@ class Daemon:
         """One pass; the paths whose real-time backup must wait (the run lock was taken)."""
         assert self.store is not None
         try:
-            result = process(self.profile, paths, self.stop_check)
+            result = process(
+                self.profile, paths, self.stop_check, settle_ns=int(self.profile.watch.settle_seconds * 1e9)
+            )
         except Stopped:
             raise
         except (KeepmarkError, OSError) as exc:
@@ -198,6 +200,8 @@ class Daemon:
                 log.info("real-time backup: %d files to %s", t["files"], t["name"])
         if paths is not None:
             log.info("%d files through the pipeline", len(paths))
+        for path in result.unsettled:
+            self.settler.touch(path)  # found still being written: queued once its write ends
         if result.waiting:
             log.info("real-time backup of %d files waits for the run in progress", len(result.waiting))
         return set(result.waiting)

@@ -58,6 +58,7 @@ class BatchResult:
     failed: list[dict[str, str]] = field(default_factory=list)
     backed_up: list[dict[str, Any]] = field(default_factory=list)
     waiting: list[str] = field(default_factory=list)  # important files whose backup must wait
+    unsettled: list[str] = field(default_factory=list)  # found still being written: for the settler
 
 
 def important_rows(
@@ -83,16 +84,32 @@ def important_rows(
     return out
 
 
-def process(profile: Profile, paths: Sequence[str] | None, stop: StopCheck) -> BatchResult:
-    """Run files (``None``: everything in the source folders, the reconciliation on start)
-    through the pipeline."""
+def process(
+    profile: Profile, paths: Sequence[str] | None, stop: StopCheck, *, settle_ns: int = 0
+) -> BatchResult:
+    """Run settled files through the pipeline; ``None``: everything in the source folders (the
+    reconciliation on start), except files modified in the last ``settle_ns`` nanoseconds,
+    which may still be being written: they are returned in ``unsettled``."""
+    import time
+
     from backup.stamping import stamp_profile
+    from backup.workspace import scan_profile
+    from inventory.scanner import STILL_WRITTEN
 
     result = BatchResult()
     targets = paths if paths is None else [p for p in paths if os.path.lexists(p)]
     if targets is not None and not targets:
         return result
-    report = stamp_profile(profile, targets or (), progress=stop)
+    scan = scan_profile(
+        profile,
+        targets or (),
+        progress=stop,
+        skip_newer=time.time_ns() - settle_ns if paths is None else None,
+    )
+    result.unsettled = [s["path"] for s in scan.skipped if s["reason"] == STILL_WRITTEN]
+    for item in scan.errors:
+        result.failed.append({"source": item["path"], "error": item["error"]})
+    report = stamp_profile(profile, targets or (), progress=stop, scan=False)
     result.stamped = report.stamped
     result.failed = report.failed
     stop.check()
@@ -102,19 +119,15 @@ def process(profile: Profile, paths: Sequence[str] | None, stop: StopCheck) -> B
             rows = not_on_every_target(profile, rows)
         if rows:
             result.waiting = [r[2] for r in rows]
+            from backup.runs.run import back_up_files
+
             try:
-                results = back_up_rows(profile, rows)
+                results = back_up_files(profile, rows)
             except Busy:
                 return result  # another run holds the lock: tried again shortly
             result.waiting = []
             result.backed_up = [r.as_dict() for r in results]
     return result
-
-
-def back_up_rows(profile: Profile, rows: Sequence[tuple[str, str, str, str, int, int]]) -> Any:
-    from backup.runs.run import back_up_files
-
-    return back_up_files(profile, rows)
 
 
 def not_on_every_target(
