@@ -59,14 +59,16 @@ def daemon_profile(
 class Watch:
     """``backup watch`` in a subprocess; its log and exit code."""
 
-    def __init__(self, home: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(self, home: Path, env: dict[str, str] | None = None, args: tuple[str, ...] = ()) -> None:
         self.home = home
-        self.log = home.parent / f"watch-{time.monotonic_ns()}.log"
-        self._out = open(self.log, "wb")  # noqa: SIM115 - closed in wait()
+        stem = home.parent / f"watch-{time.monotonic_ns()}"
+        self.log, self.stdout = stem.with_suffix(".log"), stem.with_suffix(".out")
+        self._err = open(self.log, "wb")  # noqa: SIM115 - closed when the process has ended
+        self._out = open(self.stdout, "wb")  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "backup", "watch", "-p", "lily"],
+            [sys.executable, "-m", "backup", "watch", "-p", "lily", *args],
             stdout=self._out,
-            stderr=subprocess.STDOUT,
+            stderr=self._err,
             env={**os.environ, "KEEPMARK_HOME": str(home), **(env or {})},
         )
         wait_for(lambda: b"watching " in self.log.read_bytes() or self.proc.poll() is not None, 30, "start")
@@ -80,13 +82,18 @@ class Watch:
         t0 = time.monotonic()
         self.proc.send_signal(signal.SIGTERM)
         code = self.proc.wait(timeout)
-        self._out.close()
-        return code, time.monotonic() - t0
+        took = time.monotonic() - t0
+        self._close()
+        return code, took
 
     def kill(self) -> None:
         self.proc.kill()
         self.proc.wait(10)
+        self._close()
+
+    def _close(self) -> None:
         self._out.close()
+        self._err.close()
 
     def __enter__(self) -> Watch:
         return self

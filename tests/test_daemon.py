@@ -39,7 +39,7 @@ def test_dropped_at_once_recorded_and_stamped_once_junk_left_out(home: Path, tmp
     src.mkdir()
     daemon_profile(home, [src], ignore=["*.lrcat"])
     stamped = home.parent / "Stamped"
-    with Watch(home) as w:
+    with Watch(home, args=("--json",)) as w:
         photos = [jpeg(src / "2026" / f"IMG_{i:03d}.jpg", (320, 240), seed=i) for i in range(12)]
         (src / "2026" / "captions.txt").write_text("golden hour", encoding="utf-8")
         junk = [
@@ -60,6 +60,8 @@ def test_dropped_at_once_recorded_and_stamped_once_junk_left_out(home: Path, tmp
         code, took = w.terminate()
     assert code == 0, w.text()
     assert took < 5
+    summary = json.loads(w.stdout.read_text(encoding="utf-8"))  # what it did, on exit
+    assert summary["stamped"] == 12 and summary["failed"] == 0 and summary["queue"] == 0
     expected = {str(p) for p in photos} | {str(src / "2026" / "captions.txt")}
     assert recorded_paths(home) == expected
     assert outputs(stamped) == sorted(f"Shoots/2026/IMG_{i:03d}.jpg" for i in range(12))

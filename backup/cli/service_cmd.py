@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from backup.cli.common import add_json, add_profile, emit_json, group, out
+from backup.cli.common import emit_json, group, leaf, out
 
 DESCRIPTION = """\
 Run `backup watch` for a profile at log-in, under the platform's service manager: a systemd
@@ -15,18 +15,32 @@ printed. --dry-run prints the file instead of writing and loading it.
 """
 
 
+INSTALL = """\
+Write the service file that runs `backup watch` for the profile at log-in, and load it: a
+systemd user unit on Linux (enabled and started with systemctl --user), a launchd agent on macOS
+(launchctl bootstrap). On Windows, print the Task Scheduler steps. --dry-run prints the file and
+the commands instead. The daemon restarts if it fails, not when it is stopped.
+"""
+UNINSTALL = """\
+Stop the daemon's service and remove its file (systemctl --user disable --now; launchctl
+bootout). Nothing of the profile, its inventory or its backups is touched.
+"""
+STATUS = """\
+Whether the profile's service file is installed and the service manager has it loaded (for the
+daemon itself, and its queue and runs, see `backup status`).
+"""
+
+
 def register(sub: Any) -> None:
     commands = group(
         sub, "service", "run the daemon at log-in (systemd, launchd, Task Scheduler)", DESCRIPTION
     )
-    for name, summary in (
-        ("install", "write the service file and start the daemon"),
-        ("uninstall", "stop the daemon and remove the service file"),
-        ("status", "whether the service is installed and loaded"),
+    for name, summary, more in (
+        ("install", "write the service file and start the daemon", INSTALL),
+        ("uninstall", "stop the daemon and remove the service file", UNINSTALL),
+        ("status", "whether the service is installed and loaded", STATUS),
     ):
-        p = commands.add_parser(name, help=summary, description=summary)
-        add_profile(p)
-        add_json(p)
+        p = leaf(commands, name, summary, more, run)
         p.add_argument(
             "--platform",
             choices=("linux", "macos", "windows"),
@@ -34,7 +48,7 @@ def register(sub: Any) -> None:
         )
         if name != "status":
             p.add_argument("--dry-run", action="store_true", help="print what would be written and run")
-        p.set_defaults(handler=run, action=name)
+        p.set_defaults(action=name)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from backup.cli.common import add_profile, command
+from backup.cli.common import add_json, add_profile, command, emit_json
 
 DESCRIPTION = """\
 Run the daemon in the foreground (for a service manager or a terminal): watch the profile's
@@ -24,6 +24,9 @@ daemon.log in the profile's state folder. `backup service install` runs it at lo
 def register(sub: Any) -> None:
     p = command(sub, "watch", "run the daemon: watch, record, stamp, back up on schedule", DESCRIPTION)
     add_profile(p)
+    add_json(
+        p, "on exit, print what the daemon did (files, stamped, failed, runs, queue) as one JSON document"
+    )
     p.add_argument(
         "--polling",
         action="store_true",
@@ -56,4 +59,6 @@ def run(args: argparse.Namespace) -> int:
         daemon.run()
     finally:
         logs.close()
+    if args.json:
+        emit_json({"profile": profile.name, **daemon.summary()})
     return 0

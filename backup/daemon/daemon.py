@@ -72,6 +72,13 @@ class Daemon:
             expand=lambda d: [p for p in _walk_files(d) if self.filter.wanted(p)],
         )
         self.threads: list[threading.Thread] = []
+        self.counts = {"files": 0, "stamped": 0, "failed": 0, "backed_up": 0}
+        self.runs: list[dict[str, Any]] = []
+        self.queue_left = 0
+
+    def summary(self) -> dict[str, Any]:
+        """What this daemon did while it ran."""
+        return {**self.counts, "runs": self.runs, "queue": self.queue_left}
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -134,7 +141,8 @@ class Daemon:
                     t.join()
                 self.threads.clear()
                 self.store = None
-            log.info("stopped; %d files wait in the queue", store.queue_length())
+            self.queue_left = store.queue_length()
+            log.info("stopped; %d files wait in the queue", self.queue_left)
 
     def _spawn(self, name: str, target: Any) -> None:
         t = threading.Thread(target=self._guarded, args=(target,), name=name, daemon=True)
@@ -189,6 +197,10 @@ class Daemon:
             for p in paths or ():
                 self.store.failed(p, str(exc))
             return set()
+        self.counts["files"] += len(paths or ())
+        self.counts["stamped"] += len(result.stamped)
+        self.counts["failed"] += len(result.failed)
+        self.counts["backed_up"] += sum(t["files"] for t in result.backed_up)
         for item in result.stamped:
             log.info("stamped %s -> %s", item["source"], item["output"])
         for item in result.failed:
@@ -258,6 +270,7 @@ class Daemon:
             raise
         except (KeepmarkError, OSError) as exc:
             store.run_finished(run_id, "failed", self.clock.now(), {"error": str(exc)})
+            self.runs.append({"kind": kind, "reason": reason, "result": "failed"})
             notify("Keepmark: backup failed", f"{self.profile.name}: the {kind} run failed: {exc}")
             return
         statuses = [t.status for t in report.targets]
@@ -268,6 +281,7 @@ class Daemon:
         else:
             result = "partial"
         store.run_finished(run_id, result, self.clock.now(), report.as_dict()["targets"])
+        self.runs.append({"kind": kind, "reason": reason, "result": result})
         for t in report.targets:
             log.info(
                 "%s run, %s: %s, %d files uploaded, snapshot %s", kind, t.name, t.status, t.files, t.snapshot
