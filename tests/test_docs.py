@@ -94,3 +94,14 @@ def test_design_describes_the_backup_formats() -> None:
         "files",
     ):
         assert f"`{key}`" in DESIGN, key
+
+
+def test_design_describes_the_daemon_state() -> None:
+    from backup.daemon import store
+
+    for table in re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", store.SCHEMA):
+        assert f"`{table}`" in DESIGN, table
+    for column in re.findall(r"^\s+(\w+)\s+(?:TEXT|INTEGER)", store.SCHEMA, re.M):
+        assert f"`{column}`" in DESIGN, column
+    for name in ("daemon.sqlite", "daemon.lock", "daemon.log", "KEEPMARK_CLOCK", "keepmark-<name>.service"):
+        assert name in DESIGN, name

@@ -271,7 +271,7 @@ class Daemon:
         except (KeepmarkError, OSError) as exc:
             store.run_finished(run_id, "failed", self.clock.now(), {"error": str(exc)})
             self.runs.append({"kind": kind, "reason": reason, "result": "failed"})
-            notify("Keepmark: backup failed", f"{self.profile.name}: the {kind} run failed: {exc}")
+            self._notify("Keepmark: backup failed", f"{self.profile.name}: the {kind} run failed: {exc}")
             return
         statuses = [t.status for t in report.targets]
         if report.ok:
@@ -288,11 +288,17 @@ class Daemon:
             )
         if result != "ok":
             bad = ", ".join(f"{t.name} ({t.error or t.status})" for t in report.targets if t.status != "ok")
-            notify(
+            self._notify(
                 "Keepmark: backup failed",
                 f"{self.profile.name}: the {kind} run did not finish on {bad or 'every target'}",
             )
         self.after_run()
+
+    def _notify(self, title: str, message: str) -> None:
+        if self.profile.watch.notify:
+            notify(title, message)
+        else:
+            log.warning("%s: %s", title, message)
 
     def after_run(self) -> None:
         """A health check after each run: a worse grade than last time is announced."""
@@ -308,4 +314,4 @@ class Daemon:
         self.store.set_meta("grade", report.grade)
         if before in GRADES and GRADES.index(report.grade) > GRADES.index(before):
             first = report.findings[0]["problem"] if report.findings else ""
-            notify("Keepmark: health check", f"{self.profile.name} is now {report.grade}: {first}")
+            self._notify("Keepmark: health check", f"{self.profile.name} is now {report.grade}: {first}")
