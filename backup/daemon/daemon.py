@@ -172,6 +172,7 @@ class Daemon:
         store = self.store
         log.info("reconciliation: looking for what arrived while the daemon was not running")
         self._run_pipeline(None)
+        log.info("reconciliation done")
         while not self.stopping.is_set():
             paths = store.take(BATCH)
             if not paths:
