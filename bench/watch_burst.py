@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import backup_cmd, init_profile, timed
-from watchkit import Watch, bench_env, count, wait_for
+from common import backup_cmd, timed
+from watchkit import Watch, count, fresh_profile, wait_for
 
 
 def make_photos(folder: Path, n: int, size: tuple[int, int]) -> None:
@@ -50,11 +50,7 @@ def main() -> int:
 
     # the daemon: everything dropped at once
     home, src = work / "home-watch", work / "Shoots"
-    shutil.rmtree(home, ignore_errors=True)
-    shutil.rmtree(src, ignore_errors=True)
-    src.mkdir(parents=True)
-    env = bench_env(home)
-    init_profile(cli, env, src)
+    env = fresh_profile(cli, home, src)
     inv = home / "state" / "bench" / "inventory.sqlite"
     queue = home / "state" / "bench" / "daemon.sqlite"
     daemon = Watch(cli, env, work / "watch.log")
@@ -83,13 +79,9 @@ def main() -> int:
 
     # the reference: `backup stamp` over the same files, already in place
     home2, src2 = work / "home-stamp", work / "Shoots2"
-    shutil.rmtree(home2, ignore_errors=True)
-    shutil.rmtree(src2, ignore_errors=True)
-    src2.mkdir(parents=True)
+    env2 = fresh_profile(cli, home2, src2)
     for name in names:
         shutil.copyfile(photos / name, src2 / name)
-    env2 = bench_env(home2)
-    init_profile(cli, env2, src2)
     ref = timed([*cli, "stamp", "-p", "bench"], env=env2)
 
     n = len(names)

@@ -23,9 +23,9 @@ from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import backup_cmd, init_profile, timed
+from common import backup_cmd, timed
 from first_scan_vs_reference import make_photos
-from watchkit import Watch, bench_env, count, query, wait_for
+from watchkit import Watch, count, fresh_profile, query, wait_for
 
 
 def main() -> int:
@@ -40,11 +40,7 @@ def main() -> int:
 
     # the daemon: one photo at a time, written into the watched folder
     home, src = work / "home-watch", work / "Shoots"
-    shutil.rmtree(home, ignore_errors=True)
-    shutil.rmtree(src, ignore_errors=True)
-    src.mkdir(parents=True)
-    env = bench_env(home)
-    init_profile(cli, env, src)
+    env = fresh_profile(cli, home, src)
     inventory = home / "state" / "bench" / "inventory.sqlite"
     queue = home / "state" / "bench" / "daemon.sqlite"
     stamped = home / "stamped" / "bench" / src.name
@@ -79,12 +75,8 @@ def main() -> int:
         daemon.stop()
 
     # the reference: `backup stamp FILE` on the other photos, a new file each time
-    home2, src2 = work / "home-stamp", work / "Shoots2"
-    shutil.rmtree(home2, ignore_errors=True)
-    shutil.rmtree(src2, ignore_errors=True)
-    src2.mkdir(parents=True)
-    env2 = bench_env(home2)
-    init_profile(cli, env2, src2)
+    env2 = fresh_profile(cli, work / "home-stamp", work / "Shoots2")
+    src2 = work / "Shoots2"
     refs = []
     for i in range(args.photos, args.photos * 2):
         name = f"IMG_{i:04d}.jpg"

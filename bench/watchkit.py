@@ -4,6 +4,7 @@ subprocess, and questions put to the inventory and the daemon's queue."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -65,3 +66,16 @@ class Watch:
 
 def bench_env(home: Path) -> dict[str, str]:
     return {**os.environ, "KEEPMARK_HOME": str(home)}
+
+
+def fresh_profile(cli: list[str], home: Path, source: Path) -> dict[str, str]:
+    """An empty ``source`` folder and a new Keepmark ``home`` with the profile ``bench`` over it;
+    the environment that uses that home."""
+    from common import init_profile
+
+    shutil.rmtree(home, ignore_errors=True)
+    shutil.rmtree(source, ignore_errors=True)
+    source.mkdir(parents=True)
+    env = bench_env(home)
+    init_profile(cli, env, source)
+    return env

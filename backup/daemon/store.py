@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from backup.errors import StateError
+from backup.runs.catalog import connect_state
 from inventory.db import Database
 
 SCHEMA = """
@@ -57,16 +57,7 @@ class DaemonStore(Database):
 
     def __init__(self, path: Path) -> None:
         self._lock = threading.RLock()
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self.conn = sqlite3.connect(
-                str(path), isolation_level=None, timeout=30.0, check_same_thread=False
-            )
-            self.conn.execute("PRAGMA journal_mode = WAL")
-            self.conn.execute("PRAGMA synchronous = FULL")
-            self.conn.executescript(SCHEMA)
-        except (sqlite3.DatabaseError, OSError) as exc:
-            raise StateError(f"{path}: cannot open the daemon's state ({exc})") from exc
+        super().__init__(connect_state(path, SCHEMA, "the daemon's state", synchronous="FULL"))
         self.path = path
 
     def __enter__(self) -> DaemonStore:
