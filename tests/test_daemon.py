@@ -287,3 +287,35 @@ def test_missed_weekly_slot_runs_once_after_start(home: Path, tmp_path: Path, cl
     assert kinds() == ["full", "incremental"]
     manifest = json.loads(sorted(snapshots.glob("*incremental*.json"))[0].read_text(encoding="utf-8"))
     assert {e["path"] for e in manifest["files"]} >= {"Shoots/IMG_1.jpg", "Shoots/IMG_2.txt"}
+
+
+@pytest.mark.slow
+def test_run_interrupted_by_shutdown_is_completed_on_next_start(home: Path, tmp_path: Path) -> None:
+    from tests.backupkit import make_files, tree
+    from tests.daemonkit import daemon_runs, query
+
+    src = tmp_path / "Shoots"
+    files = make_files(src, 300, size=300_000)
+    drive = tmp_path / "drive"
+    drive.mkdir()
+    daemon_profile(
+        home,
+        [src],
+        [{"name": "drive", "type": "local", "path": str(drive)}],
+        schedule={"incremental": "weekly sun 03:00", "full": "monthly 1 04:00"},
+    )
+    db = state(home) / "daemon.sqlite"
+    with Watch(home) as w:
+        wait_for(lambda: query(db, "SELECT 1 FROM runs WHERE finished IS NULL"), 60, "the full run under way")
+        code, took = w.terminate()
+    assert code == 0 and took < 5, w.text()
+    first = daemon_runs(home)
+    assert first == [("full", "new profile", None)], "the run finished before the shutdown: more data"
+    with Watch(home) as w:
+        wait_for(
+            lambda: len(daemon_runs(home)) == 2 and daemon_runs(home)[1][2] == "ok", 120, "the run again"
+        )
+        assert w.terminate()[0] == 0
+    assert daemon_runs(home) == [("full", "new profile", "interrupted"), ("full", "interrupted", "ok")]
+    assert tree(drive / "lily" / "originals" / "Shoots") == files
+    assert len(list((drive / "lily" / "snapshots").glob("*-full-*.json"))) == 1
