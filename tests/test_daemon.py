@@ -203,6 +203,8 @@ def test_one_daemon_per_profile(home: Path, tmp_path: Path, cli) -> None:  # typ
         assert status.json()["daemon"] == {"running": True, "pid": w.proc.pid}
         assert w.terminate()[0] == 0
     assert cli("status", "--json").json()["daemon"]["running"] is False
+    log = (state(home) / "daemon.log").read_text(encoding="utf-8")  # the rotating log file
+    assert f"pid {w.proc.pid}" in log and "stopped;" in log
 
 
 def test_important_folder_is_backed_up_at_once(home: Path, tmp_path: Path) -> None:

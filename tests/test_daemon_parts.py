@@ -333,3 +333,52 @@ def test_check_grades_and_status(home: Path, tmp_path: Path, cli: Any) -> None:
     conn.close()
     broken = cli("check", "--json")
     assert broken.code == 1 and "ledger" in {f["check"] for f in broken.json()["findings"]}
+
+
+def test_on_battery_false_waits_for_mains_power(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The daemon in this process (its threads joined by the end, as the fixture checks), with
+    psutil's answer replaced: on battery, the due full backup waits and says so."""
+    from backup.daemon import daemon as daemon_module
+    from backup.daemon.daemon import Daemon
+    from backup.daemon.store import DaemonStore, daemon_db_path
+    from backup.profile.load import load
+
+    src = tmp_path / "Shoots"
+    src.mkdir()
+    drive = tmp_path / "drive"
+    write_profile(
+        home,
+        [src],
+        [{"name": "drive", "type": "local", "path": str(drive)}],
+        schedule={"on_battery": False},
+        watch={"settle_seconds": 0.2},
+    )
+    plugged = threading.Event()
+    monkeypatch.setattr(daemon_module, "on_battery", lambda: not plugged.is_set())
+    d = Daemon(load("lily"), schedule_tick=0.2)
+    t = threading.Thread(target=d.run, name="test-daemon")
+    t.start()
+    try:
+        state = home / "state" / "lily"
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if daemon_db_path(state).exists():
+                with DaemonStore(daemon_db_path(state)) as store:
+                    if store.meta("waiting"):
+                        break
+            time.sleep(0.1)
+        with DaemonStore(daemon_db_path(state)) as store:
+            assert store.meta("waiting") == "full run waits for mains power"
+            assert store.last_run("full") is None
+        assert not (drive / "lily" / "snapshots").exists()
+        plugged.set()  # mains power: the full backup runs
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not list((drive / "lily" / "snapshots").glob("*-full-*.json")):
+            time.sleep(0.1)
+        assert list((drive / "lily" / "snapshots").glob("*-full-*.json"))
+    finally:
+        d.stop()
+        t.join(30)
+    assert not t.is_alive()

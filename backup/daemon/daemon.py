@@ -29,7 +29,7 @@ from backup.daemon.schedule import due_runs
 from backup.daemon.settle import Settler
 from backup.daemon.store import DaemonStore, daemon_db_path
 from backup.daemon.watcher import Watcher
-from backup.errors import KeepmarkError
+from backup.errors import KeepmarkError, UsageError
 from backup.home import state_dir
 from backup.profile.model import Profile
 from backup.runs.lock import Busy, hold_lock
@@ -105,20 +105,12 @@ class Daemon:
             for f in self.profile.sources.folders:
                 if not os.path.isdir(f):
                     log.warning("%s: source folder not found (is its drive connected?); not watched", f)
+            watcher = self._watcher(roots)
             mode = (
                 f"polling every {self.profile.watch.poll_interval:g} s"
-                if self.profile.watch.polling
+                if watcher.polling
                 else "native events"
             )
-            watcher = Watcher(
-                roots,
-                self.filter,
-                self.settler,
-                polling=self.profile.watch.polling,
-                interval=self.profile.watch.poll_interval,
-                follow_symlinks=self.profile.sources.follow_symlinks,
-            )
-            watcher.start()
             self.settler.start()
             self._spawn("keepmark-worker", self._work)
             self._spawn("keepmark-schedule", self._schedule)
@@ -144,6 +136,32 @@ class Daemon:
             self.queue_left = store.queue_length()
             log.info("stopped; %d files wait in the queue", self.queue_left)
 
+    def _watcher(self, roots: list[str]) -> Watcher:
+        """Native events, or polling when asked or when native events cannot be had (the
+        system's limit of inotify watches reached, say)."""
+        watch = self.profile.watch
+        for polling in (watch.polling, True):
+            try:
+                watcher = Watcher(
+                    roots,
+                    self.filter,
+                    self.settler,
+                    polling=polling,
+                    interval=watch.poll_interval,
+                    follow_symlinks=self.profile.sources.follow_symlinks,
+                )
+                watcher.start()
+                return watcher
+            except OSError as exc:
+                if polling:
+                    raise UsageError(f"cannot watch {', '.join(roots)}: {exc.strerror or exc}") from exc
+                log.warning(
+                    "native file events unavailable (%s): polling every %g s instead",
+                    exc.strerror or exc,
+                    watch.poll_interval,
+                )
+        raise AssertionError("unreachable")
+
     def _spawn(self, name: str, target: Any) -> None:
         t = threading.Thread(target=self._guarded, args=(target,), name=name, daemon=True)
         self.threads.append(t)
@@ -162,7 +180,10 @@ class Daemon:
 
     def _settled(self, paths: list[str]) -> None:
         assert self.store is not None
-        self.store.enqueue(paths, self.clock.now())
+        try:
+            self.store.enqueue(paths, self.clock.now())
+        except Exception:  # the next start's reconciliation finds these files
+            log.exception("could not queue %d files", len(paths))
         self._wake.set()
 
     # -- the worker -------------------------------------------------------------------------
@@ -193,10 +214,14 @@ class Daemon:
             )
         except Stopped:
             raise
-        except (KeepmarkError, OSError) as exc:
-            log.error("%s", exc)
+        except Exception as exc:  # the daemon goes on: the files stay queued, an attempt counted
+            if isinstance(exc, (KeepmarkError, OSError)):
+                log.error("%s", exc)
+            else:
+                log.exception("unexpected error in the pipeline")
             for p in paths or ():
                 self.store.failed(p, str(exc))
+            self.stopping.wait(BUSY_RETRY)
             return set()
         self.counts["files"] += len(paths or ())
         self.counts["stamped"] += len(result.stamped)
@@ -269,7 +294,9 @@ class Daemon:
         except Stopped:
             log.info("%s run interrupted by shutdown: it runs again on the next start", kind)
             raise
-        except (KeepmarkError, OSError) as exc:
+        except Exception as exc:  # a failed run is reported and tried again later
+            if not isinstance(exc, (KeepmarkError, OSError)):
+                log.exception("unexpected error in the %s run", kind)
             store.run_finished(run_id, "failed", self.clock.now(), {"error": str(exc)})
             self.runs.append({"kind": kind, "reason": reason, "result": "failed"})
             self._notify("Keepmark: backup failed", f"{self.profile.name}: the {kind} run failed: {exc}")

@@ -86,6 +86,7 @@ class Watcher:
         interval: float = 10.0,
         follow_symlinks: bool = False,
     ) -> None:
+        self.polling = polling
         self.observer = make_observer(polling, interval)
         handler = Handler(wanted, settler)
         for folder in folders:

@@ -65,7 +65,7 @@ class RunProgress(Protocol):
 @dataclass
 class TargetResult:
     name: str
-    status: str = "ok"  # ok | partial | failed
+    status: str = "ok"  # ok | partial | failed (| interrupted, in the catalog only)
     files: int = 0  # uploaded by this run
     bytes: int = 0
     snapshot: str | None = None
@@ -321,6 +321,9 @@ class TargetRun:
                 self._write_snapshot(wants, inventory)
         except (TargetError, ObjectError, OSError) as exc:
             self._target_failed(exc)
+        except BaseException:
+            self.result.status = "interrupted"  # Ctrl-C, a daemon stopping: logged as such
+            raise
         finally:
             self._end()
         return self.result
@@ -339,6 +342,9 @@ class TargetRun:
                 self.result.status = "partial" if self.result.failed else "ok"
         except (TargetError, ObjectError, OSError) as exc:
             self._target_failed(exc)
+        except BaseException:
+            self.result.status = "interrupted"  # Ctrl-C, a daemon stopping: logged as such
+            raise
         finally:
             self._end()
         return self.result
