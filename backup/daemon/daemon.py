@@ -63,6 +63,7 @@ class Daemon:
         self.stopping = threading.Event()
         self.stop_check = StopCheck(self.stopping)
         self._wake = threading.Event()
+        self._reconciled = threading.Event()  # scheduled runs wait for it: no file is read twice
         self.folder = state_dir(profile.name)
         self.store: DaemonStore | None = None
         self.filter = PathFilter(profile)
@@ -192,7 +193,10 @@ class Daemon:
         assert self.store is not None
         store = self.store
         log.info("reconciliation: looking for what arrived while the daemon was not running")
-        self._run_pipeline(None)
+        try:
+            self._run_pipeline(None)
+        finally:
+            self._reconciled.set()
         log.info("reconciliation done")
         while not self.stopping.is_set():
             paths = store.take(BATCH)
@@ -251,6 +255,9 @@ class Daemon:
             log.warning("profile %s has no targets: no scheduled backups", self.profile.name)
             return
         power_noted = False
+        while not self._reconciled.wait(0.5):
+            if self.stopping.is_set():
+                return
         while not self.stopping.is_set():
             todo = self.due_now()
             if todo is not None and not self.profile.schedule.on_battery and on_battery():
