@@ -382,3 +382,29 @@ def test_on_battery_false_waits_for_mains_power(
         d.stop()
         t.join(30)
     assert not t.is_alive()
+
+
+def test_daemon_store_queue_and_runs(tmp_path: Path) -> None:
+    from backup.daemon.store import MAX_ATTEMPTS, DaemonStore
+
+    now = datetime.now(UTC)
+    with DaemonStore(tmp_path / "daemon.sqlite") as store:
+        store.enqueue(["/s/a.jpg", "/s/b.jpg"], now)
+        store.enqueue(["/s/a.jpg"], now)  # queued once
+        assert store.take(10) == ["/s/a.jpg", "/s/b.jpg"] and store.queue_length() == 2
+        for _ in range(MAX_ATTEMPTS):
+            store.failed("/s/b.jpg", "the inventory cannot be opened")
+        assert store.take(10) == ["/s/a.jpg"]
+        assert store.stuck() == [
+            {"path": "/s/b.jpg", "attempts": 3, "error": "the inventory cannot be opened"}
+        ]
+        store.done(["/s/a.jpg"])
+        assert store.queue_length() == 0
+        run_id = store.run_started("full", "new profile", now)
+        assert store.last_run("full", ("ok", "partial")) is None
+    with DaemonStore(tmp_path / "daemon.sqlite") as store:  # killed: found on the next start
+        assert store.interrupted(now) == ["full"]
+        assert store.last_run("full")["result"] == "interrupted"  # type: ignore[index]
+        store.run_finished(run_id, "ok", now, {"files": 3})
+        assert store.last_run("full", ("ok",))["detail"] == {"files": 3}  # type: ignore[index]
+        assert store.created(now) == now and store.created(now + timedelta(days=1)) == now

@@ -204,13 +204,14 @@ class Daemon:
                 self._wake.wait(1.0)
                 self._wake.clear()
                 continue
-            waiting = self._run_pipeline(paths)
-            store.done([p for p in paths if p not in waiting])
-            if waiting:
+            keep = self._run_pipeline(paths)
+            store.done([p for p in paths if p not in keep])
+            if keep:
                 self.stopping.wait(BUSY_RETRY)
 
     def _run_pipeline(self, paths: list[str] | None) -> set[str]:
-        """One pass; the paths whose real-time backup must wait (the run lock was taken)."""
+        """One pass; the paths that stay in the queue: all of them when the pass failed (an
+        attempt is counted), or those whose real-time backup must wait for the run lock."""
         assert self.store is not None
         try:
             result = process(
@@ -225,8 +226,7 @@ class Daemon:
                 log.exception("unexpected error in the pipeline")
             for p in paths or ():
                 self.store.failed(p, str(exc))
-            self.stopping.wait(BUSY_RETRY)
-            return set()
+            return set(paths or ())
         self.counts["files"] += len(paths or ())
         self.counts["stamped"] += len(result.stamped)
         self.counts["failed"] += len(result.failed)
