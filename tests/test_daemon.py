@@ -321,3 +321,28 @@ def test_run_interrupted_by_shutdown_is_completed_on_next_start(home: Path, tmp_
     assert daemon_runs(home) == [("full", "new profile", "interrupted"), ("full", "interrupted", "ok")]
     assert tree(drive / "lily" / "originals" / "Shoots") == files
     assert len(list((drive / "lily" / "snapshots").glob("*-full-*.json"))) == 1
+
+
+def test_stamped_copies_beside_the_originals_are_never_taken_for_new_files(
+    home: Path, tmp_path: Path
+) -> None:
+    from tests.backupkit import write_profile
+
+    src = tmp_path / "Shoots"
+    src.mkdir()
+    write_profile(
+        home,
+        [src],
+        [],
+        watermark={"output": str(src / "Published"), "suffix": "-wm"},
+        schedule={"incremental": "off", "full": "off"},
+        watch={"settle_seconds": 0.3},
+    )
+    with Watch(home) as w:
+        photos = [jpeg(src / f"IMG_{i}.jpg", seed=i) for i in range(2)]
+        wait_for(lambda: derivative_count(home) >= 2, 60, "2 stamped copies")
+        time.sleep(1.5)  # a copy taken for a new file would be recorded and stamped by now
+        assert w.terminate()[0] == 0
+    assert recorded_paths(home) == {str(p) for p in photos}
+    assert outputs(src / "Published") == ["Shoots/IMG_0-wm.jpg", "Shoots/IMG_1-wm.jpg"]
+    assert ledger_types(home)["derivative"] == 2

@@ -44,6 +44,7 @@ class Settler:
         self._pending: dict[str, _Pending] = {}
         self._folders: list[str] = []
         self._lock = threading.Lock()
+        self._news = threading.Event()  # set by every notice: an idle settler sleeps until then
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -58,11 +59,13 @@ class Settler:
             else:
                 entry.last_event = now
                 entry.closed = closed
+        self._news.set()
 
     def touch_folder(self, path: str) -> None:
         """A folder arrived (moved or copied in): its files are looked at by the settler."""
         with self._lock:
             self._folders.append(path)
+        self._news.set()
 
     def forget(self, path: str) -> None:
         with self._lock:
@@ -123,12 +126,17 @@ class Settler:
 
     def _run(self) -> None:
         while not self._stop.wait(TICK):
+            if not len(self):
+                self._news.wait()  # nothing pending: no polling until a notice comes in
+                self._news.clear()
+                continue
             ready = self.check()
             if ready:
                 self.on_ready(sorted(ready))
 
     def stop(self) -> None:
         self._stop.set()
+        self._news.set()
         if self._thread is not None:
             self._thread.join()
             self._thread = None
