@@ -59,7 +59,7 @@ def measure(pid: int, seconds: float) -> tuple[float, float]:
         peak = max(peak, proc.memory_info().rss)
         time.sleep(1.0)
     c1, t1 = proc.cpu_times(), time.monotonic()
-    cpu = (c1.user + c1.system - c0.user - c0.system) / (t1 - t0) * 100
+    cpu = max(0.0, (c1.user + c1.system - c0.user - c0.system) / (t1 - t0) * 100)
     return cpu, peak / 1e6
 
 
