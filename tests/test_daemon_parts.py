@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -408,3 +409,65 @@ def test_daemon_store_queue_and_runs(tmp_path: Path) -> None:
         store.run_finished(run_id, "ok", now, {"files": 3})
         assert store.last_run("full", ("ok",))["detail"] == {"files": 3}  # type: ignore[index]
         assert store.created(now) == now and store.created(now + timedelta(days=1)) == now
+
+
+def test_a_source_folder_that_appears_later_is_watched(home: Path, tmp_path: Path) -> None:
+    """A source on a drive that was not connected when the daemon started: watched (and its
+    files recorded and stamped) once it appears. The daemon runs in this process; its threads
+    are joined by the end."""
+    from backup.daemon.daemon import Daemon
+    from backup.profile.load import load
+    from tests.daemonkit import derivative_count, recorded_paths, wait_for
+    from tests.media import jpeg
+
+    here, drive = tmp_path / "Shoots", tmp_path / "Card" / "DCIM"
+    here.mkdir()
+    write_profile(
+        home,
+        [here, drive],
+        [],
+        schedule={"incremental": "off", "full": "off"},
+        watch={"settle_seconds": 0.2},
+    )
+    d = Daemon(load("lily"), rewatch=0.3)
+    t = threading.Thread(target=d.run, name="test-daemon")
+    t.start()
+    try:
+        wait_for(lambda: d.watcher is not None and d._reconciled.is_set(), 30, "the start")
+        assert d.unwatched == [str(drive)]
+        first = jpeg(drive / "DSC_0001.jpg", seed=1)  # the card is inserted
+        wait_for(lambda: derivative_count(home) >= 1, 30, "the card's photo")
+        assert d.unwatched == []
+        second = jpeg(drive / "DSC_0002.jpg", seed=2)  # now seen by the watcher
+        wait_for(lambda: derivative_count(home) >= 2, 30, "a photo added later")
+    finally:
+        d.stop()
+        t.join(30)
+    assert recorded_paths(home) == {str(first), str(second)}
+    assert d.error is None
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="notify-send stand-in")
+def test_a_worse_health_grade_is_announced(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from backup.daemon.daemon import Daemon
+    from backup.daemon.store import DaemonStore
+    from backup.profile.load import load
+
+    src = tmp_path / "Shoots"
+    src.mkdir()
+    write_profile(home, [src], [])
+    bin_dir = tmp_path / "bin"
+    calls = fake_tool(bin_dir, "notify-send")
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    d = Daemon(load("lily"))
+    with DaemonStore(tmp_path / "daemon.sqlite") as store:
+        d.store = store
+        store.set_meta("grade", "high-risk")
+        d.after_run()  # no worse: quiet
+        assert not calls.exists()
+        store.set_meta("grade", "pass")
+        d.after_run()  # worse than last time: announced
+        assert store.meta("grade") == "high-risk"
+    assert "lily is now high-risk" in calls.read_text(encoding="utf-8")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from backup.cli.common import add_json, add_profile, command, emit_json
+from backup.cli.common import add_json, add_profile, command, emit_json, warn
+from backup.errors import EXIT_FAILED
 
 DESCRIPTION = """\
 Run the daemon in the foreground (for a service manager or a terminal): watch the profile's
@@ -61,4 +62,7 @@ def run(args: argparse.Namespace) -> int:
         logs.close()
     if args.json:
         emit_json({"profile": profile.name, **daemon.summary()})
+    if daemon.error is not None:  # a service manager restarts it (Restart=on-failure, KeepAlive)
+        warn(f"error: the daemon stopped: {daemon.error}")
+        return EXIT_FAILED
     return 0

@@ -39,6 +39,7 @@ log = logging.getLogger("keepmark.daemon")
 BATCH = 500  # files per pass through the pipeline
 SCHEDULE_TICK = 15.0  # seconds between looks at the schedule (a wake from sleep is seen then)
 BUSY_RETRY = 5.0  # seconds before work that found the run lock taken is tried again
+REWATCH = 30.0  # seconds between looks for source folders that were missing (drive not connected)
 DAEMON_LOCK = "daemon.lock"
 
 
@@ -55,11 +56,17 @@ def _walk_files(folder: str) -> list[str]:
 
 class Daemon:
     def __init__(
-        self, profile: Profile, *, clock: Clock | None = None, schedule_tick: float = SCHEDULE_TICK
+        self,
+        profile: Profile,
+        *,
+        clock: Clock | None = None,
+        schedule_tick: float = SCHEDULE_TICK,
+        rewatch: float = REWATCH,
     ) -> None:
         self.profile = profile
         self.clock = clock or Clock()
         self.schedule_tick = schedule_tick
+        self.rewatch = rewatch
         self.stopping = threading.Event()
         self.stop_check = StopCheck(self.stopping)
         self._wake = threading.Event()
@@ -73,13 +80,16 @@ class Daemon:
             expand=lambda d: [p for p in _walk_files(d) if self.filter.wanted(p)],
         )
         self.threads: list[threading.Thread] = []
+        self.watcher: Watcher | None = None
+        self.unwatched: list[str] = []
+        self.error: str | None = None  # why the daemon stopped by itself, if it did
         self.counts = {"files": 0, "stamped": 0, "failed": 0, "backed_up": 0}
         self.runs: list[dict[str, Any]] = []
         self.queue_left = 0
 
     def summary(self) -> dict[str, Any]:
         """What this daemon did while it ran."""
-        return {**self.counts, "runs": self.runs, "queue": self.queue_left}
+        return {**self.counts, "runs": self.runs, "queue": self.queue_left, "error": self.error}
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -103,10 +113,10 @@ class Daemon:
             for kind in store.interrupted(now):
                 log.info("the last %s run was interrupted: it runs again now", kind)
             roots = [str(f) for f in self.profile.sources.folders if os.path.isdir(f)]
-            for f in self.profile.sources.folders:
-                if not os.path.isdir(f):
-                    log.warning("%s: source folder not found (is its drive connected?); not watched", f)
-            watcher = self._watcher(roots)
+            self.unwatched = [str(f) for f in self.profile.sources.folders if str(f) not in roots]
+            for f in self.unwatched:
+                log.warning("%s: source folder not found (is its drive connected?); watched once it is", f)
+            watcher = self.watcher = self._watcher(roots)
             mode = (
                 f"polling every {self.profile.watch.poll_interval:g} s"
                 if watcher.polling
@@ -173,8 +183,9 @@ class Daemon:
             target()
         except Stopped:
             pass
-        except BaseException:
+        except BaseException as exc:
             log.exception("internal error; the daemon stops")
+            self.error = f"{type(exc).__name__}: {exc}"
             self.stop()
 
     # -- settled files into the queue -------------------------------------------------------
@@ -198,7 +209,11 @@ class Daemon:
         finally:
             self._reconciled.set()
         log.info("reconciliation done")
+        last_look = self.clock.monotonic()
         while not self.stopping.is_set():
+            if self.unwatched and self.clock.monotonic() - last_look >= self.rewatch:
+                last_look = self.clock.monotonic()
+                self._rewatch()
             paths = store.take(BATCH)
             if not paths:
                 self._wake.wait(1.0)
@@ -208,6 +223,22 @@ class Daemon:
             store.done([p for p in paths if p not in keep])
             if keep:
                 self.stopping.wait(BUSY_RETRY)
+
+    def _rewatch(self) -> None:
+        """Watch source folders that have appeared (a drive connected), and reconcile them."""
+        assert self.watcher is not None
+        added = 0
+        for folder in [f for f in self.unwatched if os.path.isdir(f)]:
+            try:
+                self.watcher.add(folder)
+            except OSError as exc:
+                log.warning("%s: cannot watch it yet (%s)", folder, exc.strerror or exc)
+                continue
+            self.unwatched.remove(folder)
+            added += 1
+            log.info("%s: source folder found; watched from now on", folder)
+        if added:
+            self._run_pipeline(None)
 
     def _run_pipeline(self, paths: list[str] | None) -> set[str]:
         """One pass; the paths that stay in the queue: all of them when the pass failed (an

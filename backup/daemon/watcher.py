@@ -87,12 +87,17 @@ class Watcher:
         follow_symlinks: bool = False,
     ) -> None:
         self.polling = polling
+        self.follow_symlinks = follow_symlinks
         self.observer = make_observer(polling, interval)
-        handler = Handler(wanted, settler)
+        self.handler = Handler(wanted, settler)
         for folder in folders:
-            self.observer.schedule(
-                handler, folder, recursive=True, event_filter=EVENTS, follow_symlink=follow_symlinks
-            )
+            self.add(folder)
+
+    def add(self, folder: str) -> None:
+        """Watch one more folder (a source folder whose drive was connected later)."""
+        self.observer.schedule(
+            self.handler, folder, recursive=True, event_filter=EVENTS, follow_symlink=self.follow_symlinks
+        )
 
     def start(self) -> None:
         self.observer.start()
