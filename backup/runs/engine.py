@@ -19,7 +19,7 @@ import hashlib
 import os
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -304,64 +304,63 @@ class TargetRun:
 
     def finish(self, wants: Sequence[Want], inventory: InventorySource) -> TargetResult:
         """Offer the rest, wait for every upload, copy the inventory, write the snapshot."""
-        try:
+        with self._ending():
             if self.ready:
                 if self.progress is not None:
                     rest = [w for w in wants if w.key not in self.offered]
                     self.progress.begin(
                         f"{self.t.name}: backing up", len(rest) + len(self.pending), sum(w.size for w in rest)
                     )
-                self.offer(wants)
-                self._flush_batch()
-                self._collect(block=True)
-                if self.progress is not None:
-                    self.progress.end()
-                if self.error is not None:
-                    raise self.error
+                try:
+                    self._send(wants)
+                finally:
+                    if self.progress is not None:
+                        self.progress.end()
                 self._write_snapshot(wants, inventory)
-        except (TargetError, ObjectError, OSError) as exc:
-            self._target_failed(exc)
-        except BaseException:
-            self.result.status = "interrupted"  # Ctrl-C, a daemon stopping: logged as such
-            raise
-        finally:
-            self._end()
         return self.result
 
     def send(self, wants: Sequence[Want]) -> TargetResult:
         """Upload what the target lacks among ``wants`` and record it in the catalog, without a
         snapshot: the daemon's real-time backup of important folders (the next scheduled run's
         snapshot lists the files)."""
-        try:
+        with self._ending():
             if self.ready:
-                self.offer(wants)
-                self._flush_batch()
-                self._collect(block=True)
-                if self.error is not None:
-                    raise self.error
+                self._send(wants)
                 self.result.status = "partial" if self.result.failed else "ok"
+        return self.result
+
+    def _send(self, wants: Sequence[Want]) -> None:
+        self.offer(wants)
+        self._flush_batch()
+        self._collect(block=True)
+        if self.error is not None:
+            raise self.error
+
+    @contextlib.contextmanager
+    def _ending(self) -> Iterator[None]:
+        """The end of ``finish()`` and ``send()``: a failure of the whole target goes into the
+        result; the pool is shut down, the target closed and the run logged in any case (an
+        interruption as ``interrupted``)."""
+        try:
+            yield
         except (TargetError, ObjectError, OSError) as exc:
             self._target_failed(exc)
         except BaseException:
-            self.result.status = "interrupted"  # Ctrl-C, a daemon stopping: logged as such
+            self.result.status = "interrupted"  # Ctrl-C, a daemon stopping
             raise
         finally:
-            self._end()
-        return self.result
-
-    def _end(self) -> None:
-        self._shutdown()
-        self.t.close()
-        self.catalog.log_run(
-            self.t.name,
-            self.kind,
-            iso(self.started),
-            self.result.status,
-            files=self.result.files,
-            bytes=self.result.bytes,
-            snapshot=self.result.snapshot,
-            error=self.result.error,
-        )
+            self._shutdown()
+            self.t.close()
+            self.catalog.log_run(
+                self.t.name,
+                self.kind,
+                iso(self.started),
+                self.result.status,
+                files=self.result.files,
+                bytes=self.result.bytes,
+                snapshot=self.result.snapshot,
+                error=self.result.error,
+            )
 
     def abandon(self) -> TargetResult:
         """End a run that cannot go on (the target failed to open, or the scan failed)."""
