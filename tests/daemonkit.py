@@ -56,6 +56,18 @@ def daemon_profile(
     return path
 
 
+def scheduled_profile(home: Path, src: Path, drive: Path) -> Path:
+    """A profile over ``src`` with a local target ``drive`` and the default schedule (weekly
+    incremental on Sunday at 03:00, monthly full on the 1st at 04:00)."""
+    drive.mkdir(parents=True, exist_ok=True)
+    return daemon_profile(
+        home,
+        [src],
+        [{"name": "drive", "type": "local", "path": str(drive)}],
+        schedule={"incremental": "weekly sun 03:00", "full": "monthly 1 04:00"},
+    )
+
+
 class Watch:
     """``backup watch`` in a subprocess; its log and exit code."""
 

@@ -22,6 +22,7 @@ from tests.daemonkit import (
     outputs,
     queue_length,
     recorded_paths,
+    scheduled_profile,
     state,
     wait_for,
 )
@@ -244,13 +245,7 @@ def test_missed_weekly_slot_runs_once_after_start(home: Path, tmp_path: Path, cl
     src.mkdir()
     jpeg(src / "IMG_1.jpg", seed=1)
     drive = tmp_path / "drive"
-    drive.mkdir()
-    daemon_profile(
-        home,
-        [src],
-        [{"name": "drive", "type": "local", "path": str(drive)}],
-        schedule={"incremental": "weekly sun 03:00", "full": "monthly 1 04:00"},
-    )
+    scheduled_profile(home, src, drive)
     snapshots = drive / "lily" / "snapshots"
 
     def kinds() -> list[str]:
@@ -299,13 +294,7 @@ def test_run_interrupted_by_shutdown_is_completed_on_next_start(home: Path, tmp_
     src = tmp_path / "Shoots"
     files = make_files(src, 300, size=300_000)
     drive = tmp_path / "drive"
-    drive.mkdir()
-    daemon_profile(
-        home,
-        [src],
-        [{"name": "drive", "type": "local", "path": str(drive)}],
-        schedule={"incremental": "weekly sun 03:00", "full": "monthly 1 04:00"},
-    )
+    scheduled_profile(home, src, drive)
     db = state(home) / "daemon.sqlite"
     with Watch(home) as w:
         wait_for(lambda: query(db, "SELECT 1 FROM runs WHERE finished IS NULL"), 60, "the full run under way")
