@@ -4,6 +4,7 @@ the catalog's runs per target, and which originals some target does not hold yet
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +13,7 @@ from backup.profile.model import Profile
 from backup.runs.catalog import Catalog, catalog_path
 from backup.runs.engine import wanted_files
 from backup.workspace import open_inventory
+from inventory.store import FileRow
 
 GOOD = ("ok", "partial")
 
@@ -57,14 +59,22 @@ def unprotected(profile: Profile) -> list[dict[str, Any]]:
             "SELECT root, relpath, path, sha256, size, mtime_ns, first_seen FROM paths "
             "WHERE missing_since IS NULL ORDER BY path"
         ).fetchall()
+    return [
+        {"path": row[2], "first_seen": row[6], "missing_on": lacking}
+        for row, lacking in zip(rows, missing_on(profile, [r[:6] for r in rows]), strict=True)
+        if lacking
+    ]
+
+
+def missing_on(profile: Profile, rows: Sequence[FileRow]) -> list[list[str]]:
+    """For each recorded file, the names of the profile's targets that do not hold it (as the
+    catalog knows: a row there is written only once the object is durable on the target)."""
     path = catalog_path(state_dir(profile.name))
     stored: dict[str, dict[str, str]] = {}
     if path.exists():
         with Catalog(path) as catalog:
             stored = {t.name: catalog.stored(t.name) for t in profile.targets}
-    out = []
-    for row, want in zip(rows, wanted_files(r[:6] for r in rows), strict=True):
-        lacking = [t.name for t in profile.targets if stored.get(t.name, {}).get(want.key) != want.sha256]
-        if lacking:
-            out.append({"path": row[2], "first_seen": row[6], "missing_on": lacking})
-    return out
+    return [
+        [t.name for t in profile.targets if stored.get(t.name, {}).get(want.key) != want.sha256]
+        for want in wanted_files(rows)
+    ]

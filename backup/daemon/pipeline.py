@@ -15,6 +15,7 @@ from typing import Any
 
 from backup.profile.model import Profile
 from backup.runs.lock import Busy
+from inventory.store import FileRow
 
 
 class Stopped(BaseException):
@@ -53,7 +54,6 @@ class StopCheck:
 
 @dataclass
 class BatchResult:
-    recorded: int = 0
     stamped: list[dict[str, str]] = field(default_factory=list)
     failed: list[dict[str, str]] = field(default_factory=list)
     backed_up: list[dict[str, Any]] = field(default_factory=list)
@@ -61,9 +61,7 @@ class BatchResult:
     unsettled: list[str] = field(default_factory=list)  # found still being written: for the settler
 
 
-def important_rows(
-    profile: Profile, paths: Sequence[str] | None = None
-) -> list[tuple[str, str, str, str, int, int]]:
+def important_rows(profile: Profile, paths: Sequence[str] | None = None) -> list[FileRow]:
     """The recorded files under the profile's important folders (those of ``paths`` only, if
     given), as backup runs take them."""
     from backup.workspace import open_inventory
@@ -111,7 +109,7 @@ def process(
         result.failed.append({"source": item["path"], "error": item["error"]})
     report = stamp_profile(profile, targets or (), progress=stop, scan=False)
     result.stamped = report.stamped
-    result.failed = report.failed
+    result.failed.extend(report.failed)
     stop.check()
     if profile.targets and profile.sources.important:
         rows = important_rows(profile, targets)
@@ -130,17 +128,10 @@ def process(
     return result
 
 
-def not_on_every_target(
-    profile: Profile, rows: Sequence[tuple[str, str, str, str, int, int]]
-) -> list[tuple[str, str, str, str, int, int]]:
+def not_on_every_target(profile: Profile, rows: Sequence[FileRow]) -> list[FileRow]:
     """Those of ``rows`` that some target of the profile does not hold (as the catalog knows)."""
-    from backup.home import state_dir
-    from backup.runs.catalog import Catalog, catalog_path
-    from backup.runs.engine import wanted_files
+    from backup.daemon.facts import missing_on
 
     if not profile.targets or not rows:
         return []
-    with Catalog(catalog_path(state_dir(profile.name))) as catalog:
-        stored = [catalog.stored(t.name) for t in profile.targets]
-    wants = wanted_files(rows)
-    return [row for row, w in zip(rows, wants, strict=True) if any(s.get(w.key) != w.sha256 for s in stored)]
+    return [row for row, lacking in zip(rows, missing_on(profile, rows), strict=True) if lacking]
