@@ -113,7 +113,7 @@ def test_due_rules(utc_zone: None) -> None:
 
 def test_settler_waits_for_the_write_to_end(tmp_path: Path) -> None:
     ready: list[str] = []
-    settler = Settler(0.4, ready.extend)
+    settler = Settler(0.6, ready.extend)
     settler.start()
     try:
         path = tmp_path / "growing.bin"
