@@ -130,7 +130,7 @@ def test_profile_list_and_show(home: Path, sources: Path) -> None:
         "on_battery": True,
     }
     assert show["settings"]["watch"] == {
-        "settle_seconds": 2.0,
+        "settle_seconds": 1.0,
         "polling": False,
         "poll_interval": 10.0,
         "notify": True,

@@ -90,7 +90,7 @@ class Schedule(NamedTuple):
     on_battery: bool = True
 
 
-DEFAULT_SETTLE = 2.0
+DEFAULT_SETTLE = 1.0
 DEFAULT_POLL_INTERVAL = 10.0
 
 
