@@ -91,7 +91,11 @@ def main() -> int:
     if settles:
         ms, mw = statistics.median(settles), statistics.median(works)
         mr = statistics.median(refs)
-        how = "close-write events" if sys.platform.startswith("linux") else "size and time unchanged for the settle time"
+        how = (
+            "close-write events"
+            if sys.platform.startswith("linux")
+            else "size and time unchanged for the settle time"
+        )
         print(f"  settle (write finished -> queued): median {ms:.3f} s (default settle time; {how})")
         print(
             f"  work (queued -> stamped and recorded): median {mw:.3f} s; `backup stamp FILE` median "
