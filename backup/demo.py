@@ -30,6 +30,19 @@ class DemoResult:
     ledger_ok: bool = False
     ledger_entries: int = 0
     stamp: Any = None  # a backup.stamping.StampReport
+    backup: Any = None  # a backup.runs.engine.RunReport: the first full backup
+    verify: list[Any] = field(default_factory=list)  # backup.runs.verify.VerifyResult per target
+    drive: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        return (
+            self.scan.ok
+            and self.ledger_ok
+            and self.stamp.ok
+            and self.backup.ok
+            and all(v.status == "ok" for v in self.verify)
+        )
 
 
 @contextmanager
@@ -52,7 +65,10 @@ def new_workspace() -> Path:
 def run_demo(workspace: Path, name: str = "demo", progress: Progress | None = None) -> DemoResult:
     """Build samples in ``workspace``, write a profile (its own Keepmark home inside the
     workspace, so the creator's real profiles are untouched), scan, stamp watermarked copies,
-    and check the ledger."""
+    back everything up to the sample drive (a full run), read the backup back (verify
+    --read-data), and check the ledger."""
+    from backup.runs.run import run_backup, verify_profile
+
     workspace = workspace.resolve()
     home, sources, drive = workspace / "home", workspace / "Shoots", workspace / "Backup Drive"
     build(sources)
@@ -71,6 +87,8 @@ def run_demo(workspace: Path, name: str = "demo", progress: Progress | None = No
         profile = load(name)
         report = scan_profile(profile, progress=progress)
         stamped = stamp_profile(profile)
+        backup = run_backup(profile, "full")
+        verified = verify_profile(profile, read_data=True)
         with open_inventory(profile) as inv:
             files = inv.list_files()
             verdict = inv.verify_ledger()
@@ -84,4 +102,7 @@ def run_demo(workspace: Path, name: str = "demo", progress: Progress | None = No
         ledger_ok=verdict.ok,
         ledger_entries=verdict.entries,
         stamp=stamped,
+        backup=backup,
+        verify=verified,
+        drive=drive,
     )

@@ -162,6 +162,8 @@ def _fields(profile: Profile, capture_time: str | None, first_seen: str) -> dict
 def plan(profile: Profile, paths: Sequence[str], root: Path) -> list[Job]:
     """The photos and videos to stamp, from the inventory (after a scan)."""
     starts = [s.start for s in sources_for(profile, paths)]
+    exact = {s for s in starts if not os.path.isdir(s)}  # files: a set lookup, however many
+    folders = [s for s in starts if s not in exact]
     suffix = profile.watermark.suffix
     jobs: list[Job] = []
     with open_inventory(profile) as inv:
@@ -171,7 +173,9 @@ def plan(profile: Profile, paths: Sequence[str], root: Path) -> list[Job]:
             "WHERE p.missing_since IS NULL AND c.kind IN ('image', 'video') ORDER BY p.path"
         ).fetchall()
     for path, src_root, relpath, sha, kind, fmt, capture, first_seen in rows:
-        if not any(path == s or path.startswith(s.rstrip(os.sep) + os.sep) for s in starts):
+        if path not in exact and not any(
+            path == s or path.startswith(s.rstrip(os.sep) + os.sep) for s in folders
+        ):
             continue
         if suffix and Path(path).stem.endswith(suffix):
             continue  # a stamped copy written beside its original
@@ -199,8 +203,10 @@ def stamp_profile(
     force: bool = False,
     progress: StampProgress | None = None,
     workers: int | None = None,
+    scan: bool = True,
 ) -> StampReport:
-    """Stamp the profile's photos and videos (or those under ``paths``) into the output folder."""
+    """Stamp the profile's photos and videos (or those under ``paths``) into the output folder.
+    The inventory is brought up to date first, unless ``scan`` is False (the caller did)."""
     from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
     from inventory.scanner import default_workers
@@ -219,7 +225,8 @@ def stamp_profile(
         except WatermarkError as exc:
             report.failed.append({"source": str(style.logo), "error": str(exc)})
             return report
-    scan_profile(profile, paths)
+    if scan:
+        scan_profile(profile, paths)
     jobs = plan(profile, paths, root)
     image_options, video = image_options_of(profile), video_settings_of(profile)
     extra = {"image": repr(image_options), "video": repr(video), "format": "same as source"}

@@ -62,8 +62,10 @@ def scan_profile(
     *,
     progress: Progress | None = None,
     on_recorded: Callable[[list[FileRow]], None] | None = None,
+    skip_newer: int | None = None,
 ) -> ScanReport:
-    """Record new and changed files of the profile's source folders (or of ``paths`` in them)."""
+    """Record new and changed files of the profile's source folders (or of ``paths`` in them);
+    ``skip_newer``: see ``inventory.scan``."""
     sources = sources_for(profile, paths)
     with open_inventory(profile) as inv:
         report = scan(
@@ -74,6 +76,7 @@ def scan_profile(
             exclude=excluded_folders(profile),
             progress=progress,
             on_recorded=on_recorded,
+            skip_newer=skip_newer,
         )
         checkpoint_now(profile, inv, after_scan=True)
         return report

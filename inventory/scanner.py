@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from inventory.examine import Observed
     from inventory.facts import FileFacts
 
+STILL_WRITTEN = "still being written"
 BATCH_FILES = 64
 BATCH_SECONDS = 0.5
 
@@ -145,10 +146,13 @@ def scan(
     workers: int | None = None,
     progress: Progress | None = None,
     on_recorded: Callable[[list[FileRow]], None] | None = None,
+    skip_newer: int | None = None,
 ) -> ScanReport:
     """Record new and changed files under ``sources``; return what happened. ``on_recorded``
     is called (in the scanning thread) with each committed batch of new and changed files, so
-    the next stage can start on them while the scan goes on."""
+    the next stage can start on them while the scan goes on. ``skip_newer``: files modified
+    after this time (nanoseconds since the epoch) may still be being written; they are left
+    for later (listed in ``skipped``, reason ``still being written``)."""
     started_at, t0 = utc_now(), time.perf_counter()
     report = ScanReport(roots=sorted({s.root for s in sources}))
     rules = Ignore(ignore)
@@ -179,6 +183,9 @@ def scan(
     todo: list[Found] = []
     reappeared: list[str] = []
     for path, item in found.items():
+        if skip_newer is not None and item.mtime_ns > skip_newer:
+            report.skipped.append({"path": printable(path), "reason": STILL_WRITTEN})
+            continue
         k = known.get(path)
         if k is not None and k[1] == item.size and k[2] == item.mtime_ns and k[3] == item.inode:
             report.unchanged += 1
@@ -191,13 +198,16 @@ def scan(
     _read_and_record(inv, todo, report, workers or default_workers(), progress, on_recorded)
 
     failed = {e["path"] for e in report.errors}
+    # Only folders, and files no longer there, can have lost files: a start that is a file the
+    # walk found cannot (the daemon scans many single files at once).
+    folder_starts = [s.start for s in complete if s.start not in found]
     gone = [
         path
         for path, k in known.items()
         if path not in found
         and k[4] is None
         and path not in failed
-        and any(_under(path, s.start) for s in complete)
+        and any(_under(path, d) for d in folder_starts)
         and not any(_under(path, d) for d in incomplete)
     ]
     report.missing = inv.mark_missing(gone)

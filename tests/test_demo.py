@@ -14,7 +14,7 @@ def test_demo_builds_samples_scans_them_and_verifies(tmp_path: Path, home: Path)
     assert r.code == 0, r
     doc = json.loads(r.out)
     assert doc["workspace"] == str(workspace)
-    assert doc["ledger"] == {"ok": True, "entries": 8 + 5}, "8 originals, 5 stamped copies"
+    assert doc["ledger"] == {"ok": True, "entries": 8 + 5 + 1}, "8 originals, 5 stamped copies, 1 snapshot"
     assert doc["stamp"]["failed"] == [] and len(doc["stamp"]["stamped"]) == 5
     for item in doc["stamp"]["stamped"]:
         assert Path(item["output"]).is_file() and Path(item["output"]).is_relative_to(workspace / "Stamped")
@@ -24,6 +24,15 @@ def test_demo_builds_samples_scans_them_and_verifies(tmp_path: Path, home: Path)
          ("other", "txt"), ("other", "srt"), ("other", "csv")]
     )  # fmt: skip
     assert all(f["decode_error"] is None for f in doc["files"])
+    # the full backup on the sample drive, read back byte for byte
+    [target] = doc["backup"]["targets"]
+    assert doc["backup"]["ok"] and target["status"] == "ok" and target["total_files"] == 8
+    originals = workspace / "Backup Drive" / "demo" / "originals" / "Shoots"
+    for f in doc["files"]:
+        assert (originals / f["relpath"]).read_bytes() == (workspace / "Shoots" / f["relpath"]).read_bytes()
+    assert (workspace / "Backup Drive" / "demo" / "snapshots" / f"{target['snapshot']}.json").is_file()
+    [verified] = doc["verify"]
+    assert verified["status"] == "ok" and verified["read"] == 8 and verified["problems"] == []
     assert (workspace / "home" / "profiles" / "demo.toml").is_file()
     assert (workspace / "home" / "state" / "demo" / "inventory.sqlite").is_file()
     assert not (home / "profiles").exists(), "the user's own Keepmark home is untouched"
@@ -36,6 +45,7 @@ def test_demo_builds_samples_scans_them_and_verifies(tmp_path: Path, home: Path)
 def test_demo_in_a_temporary_folder_prints_where_things_are(home: Path) -> None:
     r = run_backup("demo")
     assert r.code == 0, r
-    assert "Sample workspace:" in r.out and "Ledger intact: 13 entries" in r.out
+    assert "Sample workspace:" in r.out and "Ledger intact: 14 entries" in r.out
+    assert "Backed up 8 originals" in r.out and "every byte matches" in r.out
     assert "Stamped 5 watermarked copies" in r.out
     assert "export KEEPMARK_HOME=" in r.out

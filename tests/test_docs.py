@@ -119,7 +119,7 @@ def test_design_describes_matching_as_the_code_does() -> None:
     from inventory.match_hashes import WINDOWS
     from inventory.phash import hash_params_for
 
-    section = DESIGN[DESIGN.index("## Matching") : DESIGN.index("## Planned")]
+    section = DESIGN[DESIGN.index("## Matching") : DESIGN.index("## Format changes")]
     for name in WINDOWS:
         assert f"`{name}`" in section, name
     for variant, windows in match.VARIANT_WINDOWS.items():
@@ -142,3 +142,14 @@ def test_design_describes_matching_as_the_code_does() -> None:
     for key in ("imagehash", "pillow"):
         want.pop(key), got.pop(key)
     assert got == want
+
+
+def test_design_describes_the_daemon_state() -> None:
+    from backup.daemon import store
+
+    for table in re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", store.SCHEMA):
+        assert f"`{table}`" in DESIGN, table
+    for column in re.findall(r"^\s+(\w+)\s+(?:TEXT|INTEGER)", store.SCHEMA, re.M):
+        assert f"`{column}`" in DESIGN, column
+    for name in ("daemon.sqlite", "daemon.lock", "daemon.log", "KEEPMARK_CLOCK", "keepmark-<name>.service"):
+        assert name in DESIGN, name

@@ -124,7 +124,17 @@ def test_profile_list_and_show(home: Path, sources: Path) -> None:
     assert "* lily" in text.out
     show = run_backup("profile", "show", "-p", "lily", "--json").json()
     assert show["settings"]["watermark"]["opacity"] == 0.4
-    assert show["settings"]["schedule"] == {"incremental": "weekly sun 03:00", "full": "monthly 1 04:00"}
+    assert show["settings"]["schedule"] == {
+        "incremental": "weekly sun 03:00",
+        "full": "monthly 1 04:00",
+        "on_battery": True,
+    }
+    assert show["settings"]["watch"] == {
+        "settle_seconds": 1.0,
+        "polling": False,
+        "poll_interval": 10.0,
+        "notify": True,
+    }
     assert show["settings"]["retention"] == {"weekly": 8, "monthly": 12}
     assert show["inventory"] == str(home / "state" / "lily" / "inventory.sqlite")
 
@@ -142,6 +152,11 @@ CASES = [
     ("[retention]\nweekly = -1", "retention.weekly", "out of range"),
     ("[schedule]\nincremental = 'sometimes'", "schedule.incremental", "weekly sun 03:00"),
     ("[schedule]\nfull = 'monthly 31 04:00'", "schedule.full", "1 to 28"),
+    ("[schedule]\non_battery = 'no'", "schedule.on_battery", "true or false"),
+    ("[watch]\nsettle_seconds = 0", "watch.settle_seconds", "out of range"),
+    ("[watch]\npoling = true", "watch.poling", "did you mean 'polling'"),
+    ("[watch]\npoll_interval = 'often'", "watch.poll_interval", "must be a number"),
+    ("[watch]\nnotify = 1", "watch.notify", "true or false"),
     (
         "[[targets]]\nname = 'cloud'\ntype = 's3'\nbucket = 'b-1'\naws_secret_access_key = 'abc'",
         "targets[1].aws_secret_access_key",

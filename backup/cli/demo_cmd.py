@@ -13,9 +13,10 @@ Run Keepmark on built-in samples: photos (JPEG, PNG, HEIC), a short video, capti
 subtitles and a data export, all generated on the spot.
 
 Builds a sample workspace in FOLDER (default: a new temporary folder) with its own Keepmark
-home, writes a profile, scans the samples into the inventory, writes watermarked copies of the
-photos and the video, verifies the ledger and lists what was recorded. Your own profiles are
-not touched.
+home, writes a profile with a sample backup drive (a folder in the workspace), scans the
+samples into the inventory, writes watermarked copies of the photos and the video, backs
+everything up (a full run), reads the backup back and checks every byte, verifies the ledger
+and lists what was recorded. Your own profiles are not touched.
 """
 
 
@@ -50,6 +51,8 @@ def run(args: argparse.Namespace) -> int:
                 "scan": result.scan.as_dict(),
                 "files": result.files,
                 "stamp": result.stamp.as_dict(),
+                "backup": result.backup.as_dict(),
+                "verify": [v.as_dict() for v in result.verify],
                 "ledger": {"ok": result.ledger_ok, "entries": result.ledger_entries},
             }
         )
@@ -75,8 +78,22 @@ def run(args: argparse.Namespace) -> int:
         out(f"Stamped {len(st.stamped)} watermarked copies for publishing into {st.output}")
         for item in st.failed:
             out(f"  could not stamp {item['source']}: {item['error']}")
+        for t in result.backup.targets:
+            if t.status == "failed":
+                out(f"Backup to {t.name} FAILED: {t.error}")
+            else:
+                out(
+                    f"Backed up {t.total_files} originals ({size(t.total_bytes)}) to {result.drive}: "
+                    f"snapshot {t.snapshot}"
+                )
+        for v in result.verify:
+            verdict = (
+                "every byte matches" if v.status == "ok" else f"{v.status.upper()} {v.error or v.problems}"
+            )
+            out(f"Verified {v.name}: read {v.read} files back ({size(v.bytes_read)}), {verdict}")
         out(f"Ledger {'intact' if result.ledger_ok else 'BROKEN'}: {result.ledger_entries} entries")
         out("Explore it:")
         out(f"  export KEEPMARK_HOME='{result.home}'")
         out("  backup inventory list; backup inventory show <sha256>; backup ledger verify")
-    return 0 if result.scan.ok and result.ledger_ok and result.stamp.ok else EXIT_FAILED
+        out("  backup status; backup check; backup snapshots; backup watch")
+    return 0 if result.ok else EXIT_FAILED

@@ -9,6 +9,7 @@ from typing import Any, NoReturn
 
 from backup import __version__
 from backup.cli import (
+    check_cmd,
     demo_cmd,
     init_cmd,
     inventory_cmd,
@@ -19,9 +20,12 @@ from backup.cli import (
     publish_cmd,
     restore_cmd,
     run_cmd,
+    service_cmd,
     snapshots_cmd,
     stamp_cmd,
+    status_cmd,
     verify_cmd,
+    watch_cmd,
 )
 from backup.cli.common import EPILOG, Formatter, Parser, emit_json, warn
 from backup.errors import EXIT_CANNOT_START, EXIT_FAILED, KeepmarkError, ProfileError, StateError
@@ -39,6 +43,8 @@ start here:
   backup incremental             back up what is new or changed (the weekly job)
   backup verify --read-data      read the backups back and check every byte
   backup ledger verify           check that the record has not been altered
+  backup watch                   the daemon: record, stamp and back up new files as they come
+  backup check                   grade your content safety, with a fix for each finding
 
 Every command takes -p/--profile NAME|PATH (not needed with a single profile); reporting
 commands take --json. KEEPMARK_HOME replaces the folder where profiles and state live.
@@ -64,6 +70,11 @@ def build_parser() -> Parser:
         # proof of ownership
         prove_cmd,
         publish_cmd,
+        # the daemon and where you stand
+        watch_cmd,
+        service_cmd,
+        status_cmd,
+        check_cmd,
     ):
         module.register(sub)
     return parser

@@ -32,39 +32,21 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from backup.profile.load import load
     from backup.progress import run_bar
-    from backup.runs.run import log_verify, targets_for
-    from backup.runs.snapshot import iso, utc_datetime
-    from backup.runs.verify import VerifyResult, verify_target
+    from backup.runs.run import verify_profile
 
     if args.sample is not None and not 0 < args.sample <= 100:
         raise UsageError(f"--sample {args.sample:g}: give a percentage above 0 and at most 100")
     profile = load(args.profile)
-    results = []
-    for cfg, target in targets_for(profile, args.target):
-        started = iso(utc_datetime())
-        if isinstance(target, Exception):
-            result = VerifyResult(cfg.name, status="failed", error=str(target))
-        else:
-            result = verify_target(
-                target,
-                args.snapshot,
-                read_data=args.read_data,
-                sample=args.sample,
-                progress=run_bar(not args.json),
-            )
-        mode = "read-data" if args.read_data else (f"sample {args.sample:g}%" if args.sample else "sizes")
-        log_verify(
-            profile,
-            cfg.name,
-            started,
-            result.status,
-            kind="verify-read" if (args.read_data or args.sample) else "verify",
-            files=result.read,
-            bytes=result.bytes_read,
-            snapshot=result.snapshot,
-            error=result.error or (f"{len(result.problems)} problems" if result.problems else None),
-        )
-        results.append((result, mode))
+    mode = "read-data" if args.read_data else (f"sample {args.sample:g}%" if args.sample else "sizes")
+    verified = verify_profile(
+        profile,
+        args.target,
+        snapshot=args.snapshot,
+        read_data=args.read_data,
+        sample=args.sample,
+        progress=run_bar(not args.json),
+    )
+    results = [(r, mode) for r in verified]
     ok = all(r.status == "ok" for r, _ in results)
     if args.json:
         emit_json({"profile": profile.name, "ok": ok, "targets": [r.as_dict() for r, _ in results]})

@@ -87,6 +87,20 @@ class Target(NamedTuple):
 class Schedule(NamedTuple):
     incremental: str = DEFAULT_INCREMENTAL
     full: str = DEFAULT_FULL
+    on_battery: bool = True
+
+
+DEFAULT_SETTLE = 1.0
+DEFAULT_POLL_INTERVAL = 10.0
+
+
+class Watch(NamedTuple):
+    """How the daemon (``backup watch``) notices new files."""
+
+    settle_seconds: float = DEFAULT_SETTLE
+    polling: bool = False
+    poll_interval: float = DEFAULT_POLL_INTERVAL
+    notify: bool = True
 
 
 class Retention(NamedTuple):
@@ -115,6 +129,7 @@ class Profile(NamedTuple):
     schedule: Schedule = Schedule()
     retention: Retention = Retention()
     proof: ProofSettings = ProofSettings()
+    watch: Watch = Watch()
 
     def as_dict(self) -> dict[str, Any]:
         """Plain values for JSON: paths as text, unset keys left out."""

@@ -18,7 +18,9 @@ from backup.profile.model import (
     DEFAULT_INCREMENTAL,
     DEFAULT_MONTHLY,
     DEFAULT_OPACITY,
+    DEFAULT_POLL_INTERVAL,
     DEFAULT_POSITION,
+    DEFAULT_SETTLE,
     DEFAULT_SIZE,
     DEFAULT_TEXT,
     DEFAULT_WEEKLY,
@@ -32,6 +34,7 @@ from backup.profile.model import (
     Schedule,
     Sources,
     Target,
+    Watch,
     WatermarkSettings,
 )
 from backup.profile.schedule import ScheduleSyntaxError, parse_slot
@@ -72,9 +75,10 @@ SECTIONS: dict[str, tuple[str, ...]] = {
         "credits_opening",
         "credits_closing",
     ),
-    "schedule": ("incremental", "full"),
+    "schedule": ("incremental", "full", "on_battery"),
     "retention": ("weekly", "monthly"),
     "proof": ("tsa_url", "tsa_certificate", "contact_email", "contact_phone", "contact_address"),
+    "watch": ("settle_seconds", "polling", "poll_interval", "notify"),
 }
 TARGET_KEYS: dict[str, tuple[str, ...]] = {
     "local": ("path",),
@@ -526,6 +530,7 @@ def parse(raw: dict[str, Any], file: Path, name: str) -> tuple[Profile | None, l
     schedule = Schedule(
         incremental=_schedule(sched, "incremental", DEFAULT_INCREMENTAL, reader),
         full=_schedule(sched, "full", DEFAULT_FULL, reader),
+        on_battery=reader.boolean(sched, "on_battery", "schedule", True),
     )
     ret = _table(raw, "retention", reader)
     retention = Retention(
@@ -533,6 +538,17 @@ def parse(raw: dict[str, Any], file: Path, name: str) -> tuple[Profile | None, l
         monthly=reader.integer(ret, "monthly", "retention", DEFAULT_MONTHLY, 0, 10000),
     )
     proof = _proof(_table(raw, "proof", reader), reader)
+    wt = _table(raw, "watch", reader)
+    watch = Watch(
+        settle_seconds=reader.number(
+            wt, "settle_seconds", "watch", DEFAULT_SETTLE, 0.1, 3600, "seconds, e.g. 2 (0.1 to 3600)"
+        ),
+        polling=reader.boolean(wt, "polling", "watch", False),
+        poll_interval=reader.number(
+            wt, "poll_interval", "watch", DEFAULT_POLL_INTERVAL, 0.5, 3600, "seconds, e.g. 10 (0.5 to 3600)"
+        ),
+        notify=reader.boolean(wt, "notify", "watch", True),
+    )
     if reader.problems:
         return None, reader.problems
     return (
@@ -546,6 +562,7 @@ def parse(raw: dict[str, Any], file: Path, name: str) -> tuple[Profile | None, l
             schedule=schedule,
             retention=retention,
             proof=proof,
+            watch=watch,
         ),
         [],
     )

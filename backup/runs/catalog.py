@@ -71,18 +71,23 @@ class Listing(NamedTuple):
     section: str
 
 
+def connect_state(path: Path, schema: str, what: str, synchronous: str = "NORMAL") -> sqlite3.Connection:
+    """A SQLite database of the state folder (WAL, autocommit, usable from several threads),
+    with ``schema`` created; ``StateError`` naming ``what`` if it cannot be opened."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(path), isolation_level=None, timeout=30.0, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute(f"PRAGMA synchronous = {synchronous}")
+        conn.executescript(schema)
+    except (sqlite3.DatabaseError, OSError) as exc:
+        raise StateError(f"{path}: cannot open {what} ({exc})") from exc
+    return conn
+
+
 class Catalog(Database):
     def __init__(self, path: Path) -> None:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self.conn = sqlite3.connect(
-                str(path), isolation_level=None, timeout=30.0, check_same_thread=False
-            )
-            self.conn.execute("PRAGMA journal_mode = WAL")
-            self.conn.execute("PRAGMA synchronous = NORMAL")
-            self.conn.executescript(SCHEMA)
-        except (sqlite3.DatabaseError, OSError) as exc:
-            raise StateError(f"{path}: cannot open the backup catalog ({exc})") from exc
+        super().__init__(connect_state(path, SCHEMA, "the backup catalog"))
 
     def __enter__(self) -> Catalog:
         return self

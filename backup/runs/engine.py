@@ -19,7 +19,7 @@ import hashlib
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -65,7 +65,7 @@ class RunProgress(Protocol):
 @dataclass
 class TargetResult:
     name: str
-    status: str = "ok"  # ok | partial | failed
+    status: str = "ok"  # ok | partial | failed (| interrupted, in the catalog only)
     files: int = 0  # uploaded by this run
     bytes: int = 0
     snapshot: str | None = None
@@ -313,7 +313,7 @@ class TargetRun:
         ``all_wants`` gives every original (asked only when needed: an incremental run over an
         inventory that has not changed since this target's last snapshot takes that
         snapshot's list of files as it is)."""
-        try:
+        with self._ending():
             if self.ready and (last := self._unchanged(inventory)) is not None:
                 self.result.unchanged = last.files
                 self._write_snapshot(last, inventory, remember=False)
@@ -324,16 +324,43 @@ class TargetRun:
                     self.progress.begin(
                         f"{self.t.name}: backing up", len(rest) + len(self.pending), sum(w.size for w in rest)
                     )
-                self.offer(wants)
-                self._flush_batch()
-                self._collect(block=True)
-                if self.progress is not None:
-                    self.progress.end()
-                if self.error is not None:
-                    raise self.error
+                try:
+                    self._send(wants)
+                finally:
+                    if self.progress is not None:
+                        self.progress.end()
                 self._write_snapshot(self._listing(wants), inventory)
+        return self.result
+
+    def send(self, wants: Sequence[Want]) -> TargetResult:
+        """Upload what the target lacks among ``wants`` and record it in the catalog, without a
+        snapshot: the daemon's real-time backup of important folders (the next scheduled run's
+        snapshot lists the files)."""
+        with self._ending():
+            if self.ready:
+                self._send(wants)
+                self.result.status = "partial" if self.result.failed else "ok"
+        return self.result
+
+    def _send(self, wants: Sequence[Want]) -> None:
+        self.offer(wants)
+        self._flush_batch()
+        self._collect(block=True)
+        if self.error is not None:
+            raise self.error
+
+    @contextlib.contextmanager
+    def _ending(self) -> Iterator[None]:
+        """The end of ``finish()`` and ``send()``: a failure of the whole target goes into the
+        result; the pool is shut down, the target closed and the run logged in any case (an
+        interruption as ``interrupted``)."""
+        try:
+            yield
         except (TargetError, ObjectError, OSError) as exc:
             self._target_failed(exc)
+        except BaseException:
+            self.result.status = "interrupted"  # Ctrl-C, a daemon stopping
+            raise
         finally:
             self._shutdown()
             self.t.close()
@@ -347,7 +374,6 @@ class TargetRun:
                 snapshot=self.result.snapshot,
                 error=self.result.error,
             )
-        return self.result
 
     def abandon(self) -> TargetResult:
         """End a run that cannot go on (the target failed to open, or the scan failed)."""

@@ -32,15 +32,39 @@ def _try_lock(fd: int) -> bool:
 
 
 @contextmanager
-def run_lock(state_dir: Path, what: str) -> Iterator[None]:
-    """Hold the profile's run lock, or raise ``Busy`` at once."""
-    state_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(state_dir / "run.lock", os.O_RDWR | os.O_CREAT, 0o600)
+def hold_lock(path: Path, busy_message: str) -> Iterator[None]:
+    """Hold the lock file ``path`` (its content: this process's id), or raise ``Busy`` at once."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         if not _try_lock(fd):
-            raise Busy(f"another backup run of this profile is in progress; {what} not started")
+            raise Busy(busy_message)
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         yield
     finally:
         os.close(fd)  # closing releases the lock
+
+
+def holder(path: Path) -> int | None:
+    """The process id holding the lock file ``path``, or None when nobody holds it."""
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except OSError:
+        return None
+    try:
+        if _try_lock(fd):
+            return None  # free (and released again when fd is closed)
+        text = os.read(fd, 32).decode("ascii", "replace").strip()
+        return int(text) if text.isdigit() else -1
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def run_lock(state_dir: Path, what: str) -> Iterator[None]:
+    """Hold the profile's run lock, or raise ``Busy`` at once."""
+    with hold_lock(
+        state_dir / "run.lock", f"another backup run of this profile is in progress; {what} not started"
+    ):
+        yield

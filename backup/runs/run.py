@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from backup.errors import UsageError
 from backup.home import state_dir
@@ -27,6 +27,9 @@ from backup.targets.base import Target, TargetError
 from backup.targets.local import LocalTarget
 from backup.workspace import open_inventory, scan_profile
 from inventory.store import FileRow
+
+if TYPE_CHECKING:
+    from backup.runs.verify import VerifyResult
 
 
 def chosen_targets(profile: Profile, only: Sequence[str] = ()) -> list[TargetConfig]:
@@ -119,6 +122,26 @@ def run_backup(
     return report
 
 
+REALTIME = "realtime"
+
+
+def back_up_files(profile: Profile, rows: Sequence[FileRow]) -> list[TargetResult]:
+    """Back these recorded originals up to every target now, without a snapshot (the daemon's
+    real-time path for important folders). Holds the run lock: raises ``Busy`` while another run
+    of the profile is in progress."""
+    folder = state_dir(profile.name)
+    wants = wanted_files(rows)
+    results: list[TargetResult] = []
+    with run_lock(folder, "real-time backup"), Catalog(catalog_path(folder)) as catalog:
+        for cfg, target in _made(profile, chosen_targets(profile), catalog):
+            if isinstance(target, TargetError):
+                results.append(TargetResult(cfg.name, status="failed", error=str(target)))
+                continue
+            run = TargetRun(target, kind=REALTIME, identity=identity(cfg), profile=profile, catalog=catalog)
+            results.append(run.send(wants) if run.start() else run.abandon())
+    return results
+
+
 def targets_for(
     profile: Profile, only: Sequence[str] = ()
 ) -> list[tuple[TargetConfig, Target | TargetError]]:
@@ -140,6 +163,42 @@ def _made(
         except TargetError as exc:
             out.append((cfg, exc))
     return out
+
+
+def verify_profile(
+    profile: Profile,
+    only: Sequence[str] = (),
+    *,
+    snapshot: str | None = None,
+    read_data: bool = False,
+    sample: float | None = None,
+    progress: RunProgress | None = None,
+) -> list[VerifyResult]:
+    """Verify the chosen targets' snapshot (``backup verify``), and log each verify in the
+    catalog (the health check asks when data was last read back)."""
+    from backup.runs.snapshot import iso, utc_datetime
+    from backup.runs.verify import VerifyResult, verify_target
+
+    results = []
+    for cfg, target in targets_for(profile, only):
+        started = iso(utc_datetime())
+        if isinstance(target, Exception):
+            result = VerifyResult(cfg.name, status="failed", error=str(target))
+        else:
+            result = verify_target(target, snapshot, read_data=read_data, sample=sample, progress=progress)
+        log_verify(
+            profile,
+            cfg.name,
+            started,
+            result.status,
+            kind="verify-read" if (read_data or sample) else "verify",
+            files=result.read,
+            bytes=result.bytes_read,
+            snapshot=result.snapshot,
+            error=result.error or (f"{len(result.problems)} problems" if result.problems else None),
+        )
+        results.append(result)
+    return results
 
 
 def log_verify(profile: Profile, target: str, started: str, status: str, **fields: Any) -> None:

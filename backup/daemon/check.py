@@ -1,0 +1,169 @@
+"""``backup check``: the content-safety health check. Each finding names what is wrong and how
+to fix it; the grade follows from the worst of them:
+
+- ``high-risk``: fewer than two targets or none off-site; no good incremental within 8 days or
+  full within 32 on some target; the ledger broken; originals older than 8 days missing from a
+  target;
+- ``pass``: only lesser findings: no verify that read data back within 32 days, no
+  ``[watermark]`` section, a cloud target without Object Lock;
+- ``excellent``: nothing found.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from backup.daemon.clock import Clock
+from backup.daemon.facts import newest, parse_time, runs_by_target, unprotected
+from backup.profile.load import read_toml
+from backup.profile.model import Profile
+from backup.workspace import open_inventory
+
+GRADES = ("excellent", "pass", "high-risk")
+INCREMENTAL_DAYS = 8
+FULL_DAYS = 32
+VERIFY_DAYS = 32
+OFFSITE = ("s3", "rclone")
+
+
+@dataclass
+class CheckReport:
+    profile: str
+    findings: list[dict[str, str]] = field(default_factory=list)
+    checked: list[str] = field(default_factory=list)
+
+    @property
+    def grade(self) -> str:
+        if any(f["severity"] == "high" for f in self.findings):
+            return "high-risk"
+        return "pass" if self.findings else "excellent"
+
+    def add(self, check: str, severity: str, problem: str, fix: str) -> None:
+        self.findings.append({"check": check, "severity": severity, "problem": problem, "fix": fix})
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "profile": self.profile,
+            "grade": self.grade,
+            "ok": self.grade != "high-risk",
+            "findings": self.findings,
+            "checked": self.checked,
+        }
+
+
+def _age(now: datetime, stamp: str | None) -> str:
+    when = parse_time(stamp)
+    if when is None:
+        return "never"
+    days = (now - when).total_seconds() / 86400
+    return f"{days:.0f} days ago" if days >= 1 else "today"
+
+
+def check_profile(profile: Profile, now: datetime | None = None) -> CheckReport:
+    now = now or Clock.from_env().now()
+    report = CheckReport(profile.name)
+    targets = profile.targets
+
+    report.checked.append("targets")
+    offsite = [t for t in targets if t.type in OFFSITE]
+    if len(targets) < 2 or not offsite:
+        have = f"{len(targets)} target{'s' if len(targets) != 1 else ''}, {len(offsite)} off-site"
+        report.add(
+            "targets",
+            "high",
+            f"at least two targets with one off-site are needed; the profile has {have}",
+            "add [[targets]] to the profile: an external drive and a cloud target (s3 or rclone)",
+        )
+
+    runs = runs_by_target(profile)
+    report.checked.append("schedule")
+    for t in targets:
+        mine = runs.get(t.name, [])
+        for kinds, days, label, command in (
+            (("incremental", "full"), INCREMENTAL_DAYS, "incremental", "backup incremental"),
+            (("full",), FULL_DAYS, "full", "backup full"),
+        ):
+            last = newest(mine, kinds)
+            when = parse_time(last["started"]) if last else None
+            if when is None or now - when > timedelta(days=days):
+                report.add(
+                    f"last {label}",
+                    "high",
+                    f"{t.name}: last good {label} backup {_age(now, last['started'] if last else None)} "
+                    f"(should be within {days} days)",
+                    f"run `{command} --target {t.name} -p {profile.name}`, and keep `backup watch` running",
+                )
+
+    report.checked.append("verify")
+    for t in targets:
+        last = newest(runs.get(t.name, []), ("verify-read",), ("ok",))
+        when = parse_time(last["started"]) if last else None
+        if when is None or now - when > timedelta(days=VERIFY_DAYS):
+            report.add(
+                "verify",
+                "medium",
+                f"{t.name}: no verify that read the data back within {VERIFY_DAYS} days "
+                f"(last {_age(now, last['started'] if last else None)})",
+                f"run `backup verify --read-data --target {t.name} -p {profile.name}` (or --sample 10)",
+            )
+
+    report.checked.append("ledger")
+    with open_inventory(profile) as inv:
+        verdict = inv.verify_ledger()
+    if not verdict.ok:
+        report.add(
+            "ledger",
+            "high",
+            f"the inventory's ledger is broken at entry {verdict.bad_seq}: {verdict.problem}",
+            f"run `backup ledger verify -p {profile.name}`; "
+            "restore the inventory from a target's inventory/ copy",
+        )
+
+    report.checked.append("originals on every target")
+    if targets:
+        lacking = unprotected(profile)
+        old = [
+            item
+            for item in lacking
+            if (seen := parse_time(item["first_seen"])) is not None
+            and now - seen > timedelta(days=INCREMENTAL_DAYS)
+        ]
+        if old:
+            first = old[0]
+            report.add(
+                "originals on every target",
+                "high",
+                f"{len(old)} originals older than {INCREMENTAL_DAYS} days are missing from a target "
+                f"(e.g. {first['path']} on {', '.join(first['missing_on'])})",
+                f"run `backup incremental -p {profile.name}`; check that every target is connected",
+            )
+
+    report.checked.append("watermark")
+    if not isinstance(read_toml(profile.file).get("watermark"), dict):
+        report.add(
+            "watermark",
+            "medium",
+            "watermarking is not configured (no [watermark] section)",
+            f"add a [watermark] section to {profile.file} (see profiles/example.toml)",
+        )
+
+    report.checked.append("object lock")
+    for t in targets:
+        if t.type == "s3" and not t.object_lock_days:
+            report.add(
+                "object lock",
+                "medium",
+                f"{t.name}: the cloud target has no Object Lock "
+                "(ransomware or a stolen key could delete the backups)",
+                f"create the bucket with Object Lock and set object_lock_days = 30 in target {t.name}",
+            )
+    if targets and not any(t.type == "s3" for t in targets):
+        report.add(
+            "object lock",
+            "medium",
+            "no cloud target with Object Lock (only S3-compatible services offer it)",
+            "add an s3 target (AWS, Backblaze B2, Wasabi...) with object_lock_days set",
+        )
+    return report

@@ -1,0 +1,383 @@
+"""The daemon itself: one per profile (a lock), a handful of threads, each started here and
+stopped and joined here.
+
+- the watcher's observer threads (watchdog): filter events, hand them to the settler;
+- the settler: files whose write has finished go into the persisted queue;
+- the worker: first the reconciliation (everything that arrived while the daemon was not
+  running), then the queue, in batches, through the pipeline;
+- the scheduler: the weekly and monthly runs when due, one at a time (the run lock), and a
+  health check after each.
+
+``stop()`` (SIGTERM, Ctrl-C) ends long work at the next file (what is in hand stays in the
+queue or is found again by the next start's reconciliation) and joins every thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from backup.daemon.clock import Clock
+from backup.daemon.filters import PathFilter
+from backup.daemon.notify import notify
+from backup.daemon.pipeline import StopCheck, Stopped, process
+from backup.daemon.power import on_battery
+from backup.daemon.schedule import due_runs
+from backup.daemon.settle import Settler
+from backup.daemon.store import DaemonStore, daemon_db_path
+from backup.daemon.watcher import Watcher
+from backup.errors import KeepmarkError, UsageError
+from backup.home import state_dir
+from backup.profile.model import Profile
+from backup.runs.lock import Busy, hold_lock
+
+log = logging.getLogger("keepmark.daemon")
+
+BATCH = 500  # files per pass through the pipeline
+SCHEDULE_TICK = 15.0  # seconds between looks at the schedule (a wake from sleep is seen then)
+BUSY_RETRY = 5.0  # seconds before work that found the run lock taken is tried again
+REWATCH = 30.0  # seconds between looks for source folders that were missing (drive not connected)
+DAEMON_LOCK = "daemon.lock"
+
+
+def daemon_lock_path(profile: Profile) -> Path:
+    return state_dir(profile.name) / DAEMON_LOCK
+
+
+def _walk_files(folder: str) -> list[str]:
+    out: list[str] = []
+    for dirpath, _dirs, files in os.walk(folder):
+        out.extend(os.path.join(dirpath, f) for f in files)
+    return out
+
+
+class Daemon:
+    def __init__(
+        self,
+        profile: Profile,
+        *,
+        clock: Clock | None = None,
+        schedule_tick: float = SCHEDULE_TICK,
+        rewatch: float = REWATCH,
+    ) -> None:
+        self.profile = profile
+        self.clock = clock or Clock()
+        self.schedule_tick = schedule_tick
+        self.rewatch = rewatch
+        self.stopping = threading.Event()
+        self.stop_check = StopCheck(self.stopping)
+        self._wake = threading.Event()
+        self._reconciled = threading.Event()  # scheduled runs wait for it: no file is read twice
+        self.folder = state_dir(profile.name)
+        self.store: DaemonStore | None = None
+        self.filter = PathFilter(profile)
+        self.settler = Settler(
+            profile.watch.settle_seconds,
+            self._settled,
+            expand=lambda d: [p for p in _walk_files(d) if self.filter.wanted(p)],
+        )
+        self.threads: list[threading.Thread] = []
+        self.watcher: Watcher | None = None
+        self.unwatched: list[str] = []
+        self.error: str | None = None  # why the daemon stopped by itself, if it did
+        self.counts = {"files": 0, "stamped": 0, "failed": 0, "backed_up": 0}
+        self.runs: list[dict[str, Any]] = []
+        self.queue_left = 0
+
+    def summary(self) -> dict[str, Any]:
+        """What this daemon did while it ran."""
+        return {**self.counts, "runs": self.runs, "queue": self.queue_left, "error": self.error}
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Ask the daemon to stop (safe from a signal handler)."""
+        self.stopping.set()
+        self._wake.set()
+
+    def run(self) -> None:
+        """Run until ``stop()``. Raises ``Busy`` if a daemon already runs for the profile."""
+        with (
+            hold_lock(
+                self.folder / DAEMON_LOCK,
+                f"a daemon (backup watch) already runs for profile {self.profile.name!r}",
+            ),
+            DaemonStore(daemon_db_path(self.folder)) as store,
+        ):
+            self.store = store
+            now = self.clock.now()
+            store.created(now)
+            for kind in store.interrupted(now):
+                log.info("the last %s run was interrupted: it runs again now", kind)
+            roots = [str(f) for f in self.profile.sources.folders if os.path.isdir(f)]
+            self.unwatched = [str(f) for f in self.profile.sources.folders if str(f) not in roots]
+            for f in self.unwatched:
+                log.warning("%s: source folder not found (is its drive connected?); watched once it is", f)
+            watcher = self.watcher = self._watcher(roots)
+            mode = (
+                f"polling every {self.profile.watch.poll_interval:g} s"
+                if watcher.polling
+                else "native events"
+            )
+            self.settler.start()
+            self._spawn("keepmark-worker", self._work)
+            self._spawn("keepmark-schedule", self._schedule)
+            log.info(
+                "watching %s for profile %s (%s, settle %.1f s); pid %d",
+                ", ".join(roots) or "nothing",
+                self.profile.name,
+                mode,
+                self.profile.watch.settle_seconds,
+                os.getpid(),
+            )
+            try:
+                self.stopping.wait()
+            finally:
+                self.stopping.set()
+                self._wake.set()
+                watcher.stop()
+                self.settler.stop()
+                for t in self.threads:
+                    t.join()
+                self.threads.clear()
+                self.store = None
+            self.queue_left = store.queue_length()
+            log.info("stopped; %d files wait in the queue", self.queue_left)
+
+    def _watcher(self, roots: list[str]) -> Watcher:
+        """Native events, or polling when asked or when native events cannot be had (the
+        system's limit of inotify watches reached, say)."""
+        watch = self.profile.watch
+        for polling in (watch.polling, True):
+            try:
+                watcher = Watcher(
+                    roots,
+                    self.filter,
+                    self.settler,
+                    polling=polling,
+                    interval=watch.poll_interval,
+                    follow_symlinks=self.profile.sources.follow_symlinks,
+                )
+                watcher.start()
+                return watcher
+            except OSError as exc:
+                if polling:
+                    raise UsageError(f"cannot watch {', '.join(roots)}: {exc.strerror or exc}") from exc
+                log.warning(
+                    "native file events unavailable (%s): polling every %g s instead",
+                    exc.strerror or exc,
+                    watch.poll_interval,
+                )
+        raise AssertionError("unreachable")
+
+    def _spawn(self, name: str, target: Any) -> None:
+        t = threading.Thread(target=self._guarded, args=(target,), name=name, daemon=True)
+        self.threads.append(t)
+        t.start()
+
+    def _guarded(self, target: Any) -> None:
+        try:
+            target()
+        except Stopped:
+            pass
+        except BaseException as exc:
+            log.exception("internal error; the daemon stops")
+            self.error = f"{type(exc).__name__}: {exc}"
+            self.stop()
+
+    # -- settled files into the queue -------------------------------------------------------
+
+    def _settled(self, paths: list[str]) -> None:
+        assert self.store is not None
+        try:
+            self.store.enqueue(paths, self.clock.now())
+        except Exception:  # the next start's reconciliation finds these files
+            log.exception("could not queue %d files", len(paths))
+        self._wake.set()
+
+    # -- the worker -------------------------------------------------------------------------
+
+    def _work(self) -> None:
+        assert self.store is not None
+        store = self.store
+        log.info("reconciliation: looking for what arrived while the daemon was not running")
+        try:
+            self._run_pipeline(None)
+        finally:
+            self._reconciled.set()
+        log.info("reconciliation done")
+        last_look = self.clock.monotonic()
+        while not self.stopping.is_set():
+            if self.unwatched and self.clock.monotonic() - last_look >= self.rewatch:
+                last_look = self.clock.monotonic()
+                self._rewatch()
+            paths = store.take(BATCH)
+            if not paths:
+                self._wake.wait(1.0)
+                self._wake.clear()
+                continue
+            keep = self._run_pipeline(paths)
+            store.done([p for p in paths if p not in keep])
+            if keep:
+                self.stopping.wait(BUSY_RETRY)
+
+    def _rewatch(self) -> None:
+        """Watch source folders that have appeared (a drive connected), and reconcile them."""
+        assert self.watcher is not None
+        added = 0
+        for folder in [f for f in self.unwatched if os.path.isdir(f)]:
+            try:
+                self.watcher.add(folder)
+            except OSError as exc:
+                log.warning("%s: cannot watch it yet (%s)", folder, exc.strerror or exc)
+                continue
+            self.unwatched.remove(folder)
+            added += 1
+            log.info("%s: source folder found; watched from now on", folder)
+        if added:
+            self._run_pipeline(None)
+
+    def _run_pipeline(self, paths: list[str] | None) -> set[str]:
+        """One pass; the paths that stay in the queue: all of them when the pass failed (an
+        attempt is counted), or those whose real-time backup must wait for the run lock."""
+        assert self.store is not None
+        try:
+            result = process(
+                self.profile, paths, self.stop_check, settle_ns=int(self.profile.watch.settle_seconds * 1e9)
+            )
+        except Stopped:
+            raise
+        except Exception as exc:  # the daemon goes on: the files stay queued, an attempt counted
+            if isinstance(exc, (KeepmarkError, OSError)):
+                log.error("%s", exc)
+            else:
+                log.exception("unexpected error in the pipeline")
+            for p in paths or ():
+                self.store.failed(p, str(exc))
+            return set(paths or ())
+        self.counts["files"] += len(paths or ())
+        self.counts["stamped"] += len(result.stamped)
+        self.counts["failed"] += len(result.failed)
+        self.counts["backed_up"] += sum(t["files"] for t in result.backed_up)
+        for item in result.stamped:
+            log.info("stamped %s -> %s", item["source"], item["output"])
+        for item in result.failed:
+            log.error("%s: %s", item["source"], item["error"])
+        for t in result.backed_up:
+            if t["status"] == "failed":
+                log.error("real-time backup to %s failed: %s", t["name"], t["error"])
+            elif t["files"]:
+                log.info("real-time backup: %d files to %s", t["files"], t["name"])
+        if paths is not None:
+            log.info("%d files through the pipeline", len(paths))
+        for path in result.unsettled:
+            self.settler.touch(path)  # found still being written: queued once its write ends
+        if result.waiting:
+            log.info("real-time backup of %d files waits for the run in progress", len(result.waiting))
+        return set(result.waiting)
+
+    # -- the scheduler ----------------------------------------------------------------------
+
+    def _schedule(self) -> None:
+        if not self.profile.targets:
+            log.warning("profile %s has no targets: no scheduled backups", self.profile.name)
+            return
+        power_noted = False
+        while not self._reconciled.wait(0.5):
+            if self.stopping.is_set():
+                return
+        while not self.stopping.is_set():
+            todo = self.due_now()
+            if todo is not None and not self.profile.schedule.on_battery and on_battery():
+                if not power_noted:
+                    log.info("the %s run waits for mains power ([schedule] on_battery = false)", todo[0])
+                    self._set_meta("waiting", f"{todo[0]} run waits for mains power")
+                    power_noted = True
+            elif todo is not None:
+                if power_noted:
+                    self._set_meta("waiting", "")
+                    power_noted = False
+                self.run_scheduled(*todo)
+                continue
+            self.stopping.wait(self.schedule_tick)
+
+    def _set_meta(self, key: str, value: str) -> None:
+        assert self.store is not None
+        self.store.set_meta(key, value)
+
+    def due_now(self) -> tuple[str, str] | None:
+        assert self.store is not None
+        for d in due_runs(self.profile.schedule, self.store, self.clock.now()).values():
+            if d is not None:
+                return d.kind, d.reason
+        return None
+
+    def run_scheduled(self, kind: str, reason: str) -> None:
+        from backup.runs.run import run_backup
+
+        assert self.store is not None
+        store = self.store
+        run_id = store.run_started(kind, reason, self.clock.now())
+        log.info("%s run starts (%s)", kind, reason)
+        try:
+            report = run_backup(self.profile, kind, progress=self.stop_check, scan_progress=self.stop_check)
+        except Busy as exc:
+            store.run_finished(run_id, "busy", self.clock.now(), {"error": str(exc)})
+            log.info("%s run postponed: %s", kind, exc)
+            self.stopping.wait(60)
+            return
+        except Stopped:
+            log.info("%s run interrupted by shutdown: it runs again on the next start", kind)
+            raise
+        except Exception as exc:  # a failed run is reported and tried again later
+            if not isinstance(exc, (KeepmarkError, OSError)):
+                log.exception("unexpected error in the %s run", kind)
+            store.run_finished(run_id, "failed", self.clock.now(), {"error": str(exc)})
+            self.runs.append({"kind": kind, "reason": reason, "result": "failed"})
+            self._notify("Keepmark: backup failed", f"{self.profile.name}: the {kind} run failed: {exc}")
+            return
+        statuses = [t.status for t in report.targets]
+        if report.ok:
+            result = "ok"
+        elif statuses and all(s == "failed" for s in statuses):
+            result = "failed"
+        else:
+            result = "partial"
+        store.run_finished(run_id, result, self.clock.now(), report.as_dict()["targets"])
+        self.runs.append({"kind": kind, "reason": reason, "result": result})
+        for t in report.targets:
+            log.info(
+                "%s run, %s: %s, %d files uploaded, snapshot %s", kind, t.name, t.status, t.files, t.snapshot
+            )
+        if result != "ok":
+            bad = ", ".join(f"{t.name} ({t.error or t.status})" for t in report.targets if t.status != "ok")
+            self._notify(
+                "Keepmark: backup failed",
+                f"{self.profile.name}: the {kind} run did not finish on {bad or 'every target'}",
+            )
+        self.after_run()
+
+    def _notify(self, title: str, message: str) -> None:
+        if self.profile.watch.notify:
+            notify(title, message)
+        else:
+            log.warning("%s: %s", title, message)
+
+    def after_run(self) -> None:
+        """A health check after each run: a worse grade than last time is announced."""
+        from backup.daemon.check import GRADES, check_profile
+
+        assert self.store is not None
+        try:
+            report = check_profile(self.profile)
+        except (KeepmarkError, OSError) as exc:
+            log.error("health check failed: %s", exc)
+            return
+        before = self.store.meta("grade")
+        self.store.set_meta("grade", report.grade)
+        if before in GRADES and GRADES.index(report.grade) > GRADES.index(before):
+            first = report.findings[0]["problem"] if report.findings else ""
+            self._notify("Keepmark: health check", f"{self.profile.name} is now {report.grade}: {first}")

@@ -1,0 +1,80 @@
+"""What the state directory says about a profile's backups, read without opening a target:
+the catalog's runs per target, and which originals some target does not hold yet. Shared by
+``backup status`` and ``backup check``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from backup.home import inventory_path, state_dir
+from backup.profile.model import Profile
+from backup.runs.catalog import Catalog, catalog_path
+from backup.runs.engine import wanted_files
+from backup.workspace import open_inventory
+from inventory.store import FileRow
+
+GOOD = ("ok", "partial")
+
+
+def parse_time(stamp: str | None) -> datetime | None:
+    if not stamp:
+        return None
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+def runs_by_target(profile: Profile) -> dict[str, list[dict[str, Any]]]:
+    """Every run the catalog logged, per target, newest first."""
+    path = catalog_path(state_dir(profile.name))
+    out: dict[str, list[dict[str, Any]]] = {t.name: [] for t in profile.targets}
+    if not path.exists():
+        return out
+    cols = ("target", "kind", "started", "finished", "status", "files", "bytes", "snapshot", "error")
+    with Catalog(path) as catalog:
+        rows = catalog.conn.execute(f"SELECT {', '.join(cols)} FROM runs ORDER BY id DESC").fetchall()
+    for row in rows:
+        run = dict(zip(cols, row, strict=True))
+        out.setdefault(run["target"], []).append(run)
+    return out
+
+
+def newest(
+    runs: list[dict[str, Any]], kinds: tuple[str, ...], statuses: tuple[str, ...] = GOOD
+) -> dict[str, Any] | None:
+    return next((r for r in runs if r["kind"] in kinds and r["status"] in statuses), None)
+
+
+def newest_snapshot(runs: list[dict[str, Any]]) -> dict[str, Any] | None:
+    return next((r for r in runs if r["snapshot"]), None)
+
+
+def unprotected(profile: Profile) -> list[dict[str, Any]]:
+    """Originals (present in the source folders) that some target does not hold, as far as the
+    catalog knows: path, first_seen and the targets that lack it."""
+    if not profile.targets or not inventory_path(profile.name).exists():
+        return []
+    with open_inventory(profile, create=False) as inv:
+        rows = inv.conn.execute(
+            "SELECT root, relpath, path, sha256, size, mtime_ns, first_seen FROM paths "
+            "WHERE missing_since IS NULL ORDER BY path"
+        ).fetchall()
+    return [
+        {"path": row[2], "first_seen": row[6], "missing_on": lacking}
+        for row, lacking in zip(rows, missing_on(profile, [r[:6] for r in rows]), strict=True)
+        if lacking
+    ]
+
+
+def missing_on(profile: Profile, rows: Sequence[FileRow]) -> list[list[str]]:
+    """For each recorded file, the names of the profile's targets that do not hold it (as the
+    catalog knows: a row there is written only once the object is durable on the target)."""
+    path = catalog_path(state_dir(profile.name))
+    stored: dict[str, dict[str, str]] = {}
+    if path.exists():
+        with Catalog(path) as catalog:
+            stored = {t.name: catalog.stored(t.name) for t in profile.targets}
+    return [
+        [t.name for t in profile.targets if stored.get(t.name, {}).get(want.key) != want.sha256]
+        for want in wanted_files(rows)
+    ]

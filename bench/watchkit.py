@@ -1,0 +1,81 @@
+"""Shared by the daemon benchmarks: a profile in a private Keepmark home, ``backup watch`` as a
+subprocess, and questions put to the inventory and the daemon's queue."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+
+def query(db: Path, sql: str) -> list[tuple[Any, ...]]:
+    if not db.exists():
+        return []
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
+    try:
+        return conn.execute(sql).fetchall()
+    except sqlite3.OperationalError:
+        return []
+    finally:
+        conn.close()
+
+
+def count(db: Path, sql: str) -> int:
+    rows = query(db, sql)
+    return int(rows[0][0]) if rows else 0
+
+
+def wait_for(what: Callable[[], Any], timeout: float, message: str, poll: float = 0.02) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = what()
+        if value:
+            return value
+        time.sleep(poll)
+    raise SystemExit(f"bench: timed out after {timeout:.0f} s waiting for {message}")
+
+
+class Watch:
+    """``backup watch -p bench`` with its log in ``log``; started once its log says it watches
+    (and, with ``settled=True``, once its reconciliation is done)."""
+
+    def __init__(self, cli: list[str], env: dict[str, str], log: Path, *, settled: bool = True) -> None:
+        self.log = log
+        self._err = open(log, "wb")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            [*cli, "watch", "-p", "bench"], env=env, stdout=subprocess.DEVNULL, stderr=self._err
+        )
+        marker = b"reconciliation done" if settled else b"watching "
+        wait_for(lambda: marker in log.read_bytes() or self.proc.poll() is not None, 600, "the daemon")
+        if self.proc.poll() is not None:
+            raise SystemExit(f"bench: backup watch failed: {log.read_text()[-1000:]}")
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        code = self.proc.wait(60)
+        self._err.close()
+        if code != 0:
+            raise SystemExit(f"bench: backup watch exited {code}: {self.log.read_text()[-1000:]}")
+
+
+def bench_env(home: Path) -> dict[str, str]:
+    return {**os.environ, "KEEPMARK_HOME": str(home)}
+
+
+def fresh_profile(cli: list[str], home: Path, source: Path) -> dict[str, str]:
+    """An empty ``source`` folder and a new Keepmark ``home`` with the profile ``bench`` over it;
+    the environment that uses that home."""
+    from common import init_profile
+
+    shutil.rmtree(home, ignore_errors=True)
+    shutil.rmtree(source, ignore_errors=True)
+    source.mkdir(parents=True)
+    env = bench_env(home)
+    init_profile(cli, env, source)
+    return env

@@ -1,0 +1,473 @@
+"""The daemon's parts on their own: the schedule rules, the settler, the path filter, the
+service files, notifications, and `backup check` / `backup status` on real backups."""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from backup.daemon.schedule import due, last_slot, next_slot
+from backup.daemon.settle import Settler
+from backup.profile.schedule import parse_slot
+from tests.backupkit import write_profile
+
+UTC = timezone.utc
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+@pytest.fixture
+def utc_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def run(started: str, result: str = "ok") -> dict[str, Any]:
+    return {"started": at(started).isoformat(), "finished": at(started).isoformat(), "result": result}
+
+
+def test_slots_in_local_time(utc_zone: None) -> None:
+    weekly = parse_slot("weekly sun 03:00")
+    assert last_slot(weekly, at("2026-11-25T10:00:00")) == at("2026-11-22T03:00:00")
+    assert next_slot(weekly, at("2026-11-25T10:00:00")) == at("2026-11-29T03:00:00")
+    assert last_slot(weekly, at("2026-11-22T03:00:00")) == at("2026-11-22T03:00:00")
+    monthly = parse_slot("monthly 1 04:00")
+    assert last_slot(monthly, at("2026-11-20T10:00:00")) == at("2026-11-01T04:00:00")
+    assert next_slot(monthly, at("2026-12-01T04:00:00")) == at("2027-01-01T04:00:00")
+    assert last_slot(parse_slot("off"), at("2026-11-20T10:00:00")) is None
+
+
+def test_due_rules(utc_zone: None) -> None:
+    created = at("2026-11-01T00:00:00")
+    weekly = "weekly sun 03:00"
+    now = at("2026-12-09T10:00:00")  # two Sundays (29 Nov, 6 Dec) missed: one run
+    d = due("incremental", weekly, now, created=created, last_good=run("2026-11-23T03:00:00"), last_any=None)
+    assert d is not None and d.reason == "slot 2026-12-06T03:00+00:00"
+    # served since the last slot: not due
+    assert (
+        due("incremental", weekly, now, created=created, last_good=run("2026-12-06T03:01:00"), last_any=None)
+        is None
+    )
+    # a full run counts as an incremental
+    assert (
+        due(
+            "incremental",
+            weekly,
+            now,
+            created=created,
+            last_good=None,
+            last_any=None,
+            last_full_good=run("2026-12-07T04:00:00"),
+        )
+        is None
+    )
+    # the first incremental waits for its first slot after the daemon first ran
+    assert (
+        due(
+            "incremental",
+            weekly,
+            at("2026-11-05T10:00:00"),
+            created=at("2026-11-02T09:00:00"),  # a Monday, after Sunday's slot
+            last_good=None,
+            last_any=None,
+        )
+        is None
+    )
+    # a new profile gets its full at once
+    d = due(
+        "full", "monthly 1 04:00", at("2026-11-05T10:00:00"), created=created, last_good=None, last_any=None
+    )
+    assert d is not None and d.reason == "new profile"
+    # a failed run is retried an hour later, not before
+    failed = run("2026-12-09T09:30:00", "failed")
+    last = run("2026-11-23T03:00:00")
+    assert due("incremental", weekly, now, created=created, last_good=last, last_any=failed) is None
+    later = now + timedelta(minutes=31)
+    d = due("incremental", weekly, later, created=created, last_good=last, last_any=failed)
+    assert d is not None and d.reason == "retry"
+    # an interrupted run is run again at once
+    d = due(
+        "full",
+        "monthly 1 04:00",
+        now,
+        created=created,
+        last_good=run("2026-12-01T04:00:00"),
+        last_any=run("2026-12-09T09:59:00", "interrupted"),
+    )
+    assert d is not None and d.reason == "interrupted"
+    assert due("full", "off", now, created=created, last_good=None, last_any=None) is None
+
+
+def test_settler_waits_for_the_write_to_end(tmp_path: Path) -> None:
+    ready: list[str] = []
+    settler = Settler(0.6, ready.extend)
+    settler.start()
+    try:
+        path = tmp_path / "growing.bin"
+        with open(path, "wb") as f:
+            for _ in range(8):  # 1.2 s of appends, each well inside the settle time
+                f.write(os.urandom(10_000))
+                f.flush()
+                settler.touch(str(path))
+                time.sleep(0.15)
+                assert ready == []
+        t0 = time.monotonic()
+        while not ready and time.monotonic() - t0 < 5:
+            time.sleep(0.02)
+        assert ready == [str(path)]
+        assert time.monotonic() - t0 >= 0.2
+        # a close-write is ready after a short quiet spell, not the whole settle time
+        other = tmp_path / "closed.bin"
+        other.write_bytes(b"x" * 100)
+        settler.touch(str(other), closed=True)
+        time.sleep(0.6)
+        assert ready == [str(path), str(other)]
+        # a file deleted before it settled is forgotten
+        gone = tmp_path / "gone.bin"
+        gone.write_bytes(b"y")
+        settler.touch(str(gone))
+        gone.unlink()
+        time.sleep(0.8)
+        assert str(gone) not in ready and len(settler) == 0
+    finally:
+        settler.stop()
+    assert not any(t.name == "keepmark-settle" for t in threading.enumerate())
+
+
+def test_path_filter(home: Path, tmp_path: Path) -> None:
+    from backup.daemon.filters import PathFilter
+    from backup.profile.load import load
+
+    src = tmp_path / "Shoots"
+    src.mkdir()
+    path = write_profile(home, [src], [])
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            "[sources]\n", '[sources]\nignore = ["*.lrcat", "Cache/"]\n', 1
+        ),
+        encoding="utf-8",
+    )
+    f = PathFilter(load("lily"))
+    s = str(src)
+    assert f.wanted(f"{s}/2026/IMG_1.HEIC") and f.wanted(f"{s}/notes.txt")
+    for junk in (
+        "a.part",
+        "b.crdownload",
+        "c.tmp",
+        "~$doc.docx",
+        ".DS_Store",
+        "._IMG.jpg",
+        ".hidden.jpg",
+        ".git/x.jpg",
+        "x.lrcat",
+        "Cache/thumb.jpg",
+        "Lightroom/Cache/thumb.jpg",
+    ):
+        assert not f.wanted(f"{s}/{junk}"), junk
+    assert not f.wanted(str(tmp_path / "elsewhere.jpg"))
+    assert not f.wanted(str(home / "state" / "lily" / "x.jpg"))
+
+
+def fake_tool(folder: Path, name: str, code: int = 0) -> Path:
+    """A stand-in for a system tool (systemctl, notify-send) that records how it was called."""
+    folder.mkdir(parents=True, exist_ok=True)
+    tool = folder / name
+    log = folder / f"{name}.calls"
+    tool.write_text(f'#!/bin/sh\necho "$@" >> "{log}"\nexit {code}\n', encoding="utf-8")
+    tool.chmod(tool.stat().st_mode | stat.S_IXUSR)
+    return log
+
+
+@pytest.mark.skipif(os.name == "nt", reason="shell stand-ins")
+def test_service_install_status_uninstall_systemd(home: Path, tmp_path: Path, cli: Any) -> None:
+    src = tmp_path / "Shoots"
+    src.mkdir()
+    write_profile(home, [src], [])
+    bin_dir = tmp_path / "bin"
+    calls = fake_tool(bin_dir, "systemctl")
+    env = {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    unit = tmp_path / "config" / "systemd" / "user" / "keepmark-lily.service"
+
+    dry = cli("service", "install", "--dry-run", "--platform", "linux", env=env)
+    assert dry.code == 0, dry
+    assert "ExecStart=" in dry.out and " -m backup watch -p " in dry.out and not unit.exists()
+    assert f"Environment=KEEPMARK_HOME={home}" in dry.out
+
+    done = cli("service", "install", "--platform", "linux", "--json", env=env)
+    assert done.code == 0, done
+    text = unit.read_text(encoding="utf-8")
+    assert "Restart=on-failure" in text and "WantedBy=default.target" in text
+    assert calls.read_text().splitlines() == [
+        "--user daemon-reload",
+        "--user enable --now keepmark-lily.service",
+    ]
+    status = cli("service", "status", "--platform", "linux", "--json", env=env).json()
+    assert status["installed"] is True and status["loaded"] is True
+
+    gone = cli("service", "uninstall", "--platform", "linux", env=env)
+    assert gone.code == 0, gone
+    assert not unit.exists()
+    assert "--user disable --now keepmark-lily.service" in calls.read_text()
+
+    # a service manager that refuses: the file is written, the failure named, exit 1
+    fake_tool(bin_dir, "systemctl", code=1)
+    refused = cli("service", "install", "--platform", "linux", env=env)
+    assert refused.code == 1 and "failed" in refused.err and unit.exists()
+
+
+def test_service_files_for_macos_and_windows(home: Path, tmp_path: Path, cli: Any) -> None:
+    import plistlib
+
+    src = tmp_path / "Shoots"
+    src.mkdir()
+    write_profile(home, [src], [])
+    mac = cli("service", "install", "--dry-run", "--platform", "macos", "--json")
+    assert mac.code == 0, mac
+    doc = mac.json()
+    plist = plistlib.loads(doc["text"].encode("utf-8"))
+    assert plist["Label"] == "com.keepmark.lily"
+    assert plist["ProgramArguments"][1:] == [
+        "-m",
+        "backup",
+        "watch",
+        "-p",
+        str(home / "profiles" / "lily.toml"),
+    ]
+    assert plist["RunAtLoad"] is True and plist["KeepAlive"] == {"SuccessfulExit": False}
+    assert doc["file"].endswith("Library/LaunchAgents/com.keepmark.lily.plist")
+    win = cli("service", "install", "--platform", "windows")
+    assert win.code == 0, win
+    assert "schtasks /Create" in win.out and "ONLOGON" in win.out
+
+
+@pytest.mark.skipif(os.name == "nt", reason="shell stand-ins")
+def test_failed_scheduled_run_notifies(home: Path, tmp_path: Path) -> None:
+    from tests.daemonkit import Watch, daemon_profile, daemon_runs, wait_for
+
+    src = tmp_path / "Shoots"
+    src.mkdir()
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the drive should be", encoding="utf-8")
+    daemon_profile(
+        home,
+        [src],
+        [{"name": "drive", "type": "local", "path": str(blocker / "Keepmark")}],
+        schedule={"incremental": "weekly sun 03:00", "full": "monthly 1 04:00"},
+    )
+    bin_dir = tmp_path / "bin"
+    calls = fake_tool(bin_dir, "notify-send")
+    with Watch(home, {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}) as w:
+        wait_for(lambda: calls.exists(), 60, "a notification")
+        assert w.terminate()[0] == 0
+    assert daemon_runs(home) == [("full", "new profile", "failed")]
+    assert "backup failed" in calls.read_text(encoding="utf-8")
+
+
+def test_check_grades_and_status(home: Path, tmp_path: Path, cli: Any) -> None:
+    src = tmp_path / "Shoots"
+    (src / "2026").mkdir(parents=True)
+    (src / "2026" / "a.txt").write_text("caption", encoding="utf-8")
+    drive = tmp_path / "drive"
+    far = tmp_path / "far"
+    write_profile(home, [src], [{"name": "drive", "type": "local", "path": str(drive)}])
+
+    before = cli("check", "--json")
+    assert before.code == 1, before
+    doc = before.json()
+    assert doc["grade"] == "high-risk" and doc["ok"] is False
+    problems = {f["check"] for f in doc["findings"]}
+    assert {"targets", "last incremental", "last full", "verify", "object lock"} <= problems
+    assert all(f["fix"] for f in doc["findings"])
+
+    # two targets, one off-site (rclone's on-the-fly local backend stands in for a cloud),
+    # a full backup and a verify that reads the data back: only Object Lock is missing
+    write_profile(
+        home,
+        [src],
+        [
+            {"name": "drive", "type": "local", "path": str(drive)},
+            {"name": "cloud", "type": "rclone", "remote": f":local:{far}"},
+        ],
+    )
+    assert cli("full").code == 0
+    assert cli("verify", "--read-data").code == 0
+    after = cli("check", "--json")
+    assert after.code == 0, after
+    doc = after.json()
+    assert doc["grade"] == "pass"
+    assert {f["check"] for f in doc["findings"]} == {"object lock"}
+    text = cli("check")
+    assert text.code == 0 and "PASS" in text.out and "fix:" in text.out
+
+    status = cli("status", "--json")
+    assert status.code == 0, status
+    st = status.json()
+    assert st["daemon"]["running"] is False and st["queue"] == 0
+    assert [t["name"] for t in st["targets"]] == ["drive", "cloud"]
+    assert all(t["snapshot"] and t["age_seconds"] is not None for t in st["targets"])
+    assert st["not_on_every_target"] == 0
+    (src / "2026" / "b.txt").write_text("new caption", encoding="utf-8")
+    assert cli("inventory", "scan").code == 0
+    st = cli("status", "--json").json()
+    assert st["not_on_every_target"] == 1 and st["not_on_every_target_files"] == [str(src / "2026" / "b.txt")]
+    assert cli("status").code == 0
+
+    # a broken ledger is high-risk
+    import sqlite3
+
+    conn = sqlite3.connect(home / "state" / "lily" / "inventory.sqlite")
+    conn.execute("UPDATE ledger SET data = replace(data, 'a.txt', 'z.txt') WHERE seq = 1")
+    conn.commit()
+    conn.close()
+    broken = cli("check", "--json")
+    assert broken.code == 1 and "ledger" in {f["check"] for f in broken.json()["findings"]}
+
+
+def test_on_battery_false_waits_for_mains_power(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The daemon in this process (its threads joined by the end, as the fixture checks), with
+    psutil's answer replaced: on battery, the due full backup waits and says so."""
+    from backup.daemon import daemon as daemon_module
+    from backup.daemon.daemon import Daemon
+    from backup.daemon.store import DaemonStore, daemon_db_path
+    from backup.profile.load import load
+
+    src = tmp_path / "Shoots"
+    src.mkdir()
+    drive = tmp_path / "drive"
+    write_profile(
+        home,
+        [src],
+        [{"name": "drive", "type": "local", "path": str(drive)}],
+        schedule={"on_battery": False},
+        watch={"settle_seconds": 0.2},
+    )
+    plugged = threading.Event()
+    monkeypatch.setattr(daemon_module, "on_battery", lambda: not plugged.is_set())
+    d = Daemon(load("lily"), schedule_tick=0.2)
+    t = threading.Thread(target=d.run, name="test-daemon")
+    t.start()
+    try:
+        state = home / "state" / "lily"
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if daemon_db_path(state).exists():
+                with DaemonStore(daemon_db_path(state)) as store:
+                    if store.meta("waiting"):
+                        break
+            time.sleep(0.1)
+        with DaemonStore(daemon_db_path(state)) as store:
+            assert store.meta("waiting") == "full run waits for mains power"
+            assert store.last_run("full") is None
+        assert not (drive / "lily" / "snapshots").exists()
+        plugged.set()  # mains power: the full backup runs
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not list((drive / "lily" / "snapshots").glob("*-full-*.json")):
+            time.sleep(0.1)
+        assert list((drive / "lily" / "snapshots").glob("*-full-*.json"))
+    finally:
+        d.stop()
+        t.join(30)
+    assert not t.is_alive()
+
+
+def test_daemon_store_queue_and_runs(tmp_path: Path) -> None:
+    from backup.daemon.store import MAX_ATTEMPTS, DaemonStore
+
+    now = datetime.now(UTC)
+    with DaemonStore(tmp_path / "daemon.sqlite") as store:
+        store.enqueue(["/s/a.jpg", "/s/b.jpg"], now)
+        store.enqueue(["/s/a.jpg"], now)  # queued once
+        assert store.take(10) == ["/s/a.jpg", "/s/b.jpg"] and store.queue_length() == 2
+        for _ in range(MAX_ATTEMPTS):
+            store.failed("/s/b.jpg", "the inventory cannot be opened")
+        assert store.take(10) == ["/s/a.jpg"]
+        assert store.stuck() == [
+            {"path": "/s/b.jpg", "attempts": 3, "error": "the inventory cannot be opened"}
+        ]
+        store.done(["/s/a.jpg"])
+        assert store.queue_length() == 0
+        run_id = store.run_started("full", "new profile", now)
+        assert store.last_run("full", ("ok", "partial")) is None
+    with DaemonStore(tmp_path / "daemon.sqlite") as store:  # killed: found on the next start
+        assert store.interrupted(now) == ["full"]
+        assert store.last_run("full")["result"] == "interrupted"  # type: ignore[index]
+        store.run_finished(run_id, "ok", now, {"files": 3})
+        assert store.last_run("full", ("ok",))["detail"] == {"files": 3}  # type: ignore[index]
+        assert store.created(now) == now and store.created(now + timedelta(days=1)) == now
+
+
+def test_a_source_folder_that_appears_later_is_watched(home: Path, tmp_path: Path) -> None:
+    """A source on a drive that was not connected when the daemon started: watched (and its
+    files recorded and stamped) once it appears. The daemon runs in this process; its threads
+    are joined by the end."""
+    from backup.daemon.daemon import Daemon
+    from backup.profile.load import load
+    from tests.daemonkit import derivative_count, recorded_paths, wait_for
+    from tests.media import jpeg
+
+    here, drive = tmp_path / "Shoots", tmp_path / "Card" / "DCIM"
+    here.mkdir()
+    write_profile(
+        home,
+        [here, drive],
+        [],
+        schedule={"incremental": "off", "full": "off"},
+        watch={"settle_seconds": 0.2},
+    )
+    d = Daemon(load("lily"), rewatch=0.3)
+    t = threading.Thread(target=d.run, name="test-daemon")
+    t.start()
+    try:
+        wait_for(lambda: d.watcher is not None and d._reconciled.is_set(), 30, "the start")
+        assert d.unwatched == [str(drive)]
+        first = jpeg(drive / "DSC_0001.jpg", seed=1)  # the card is inserted
+        wait_for(lambda: derivative_count(home) >= 1, 30, "the card's photo")
+        assert d.unwatched == []
+        second = jpeg(drive / "DSC_0002.jpg", seed=2)  # now seen by the watcher
+        wait_for(lambda: derivative_count(home) >= 2, 30, "a photo added later")
+    finally:
+        d.stop()
+        t.join(30)
+    assert recorded_paths(home) == {str(first), str(second)}
+    assert d.error is None
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="notify-send stand-in")
+def test_a_worse_health_grade_is_announced(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from backup.daemon.daemon import Daemon
+    from backup.daemon.store import DaemonStore
+    from backup.profile.load import load
+
+    src = tmp_path / "Shoots"
+    src.mkdir()
+    write_profile(home, [src], [])
+    bin_dir = tmp_path / "bin"
+    calls = fake_tool(bin_dir, "notify-send")
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    d = Daemon(load("lily"))
+    with DaemonStore(tmp_path / "daemon.sqlite") as store:
+        d.store = store
+        store.set_meta("grade", "high-risk")
+        d.after_run()  # no worse: quiet
+        assert not calls.exists()
+        store.set_meta("grade", "pass")
+        d.after_run()  # worse than last time: announced
+        assert store.meta("grade") == "high-risk"
+    assert "lily is now high-risk" in calls.read_text(encoding="utf-8")
