@@ -51,6 +51,12 @@ def enrol(work: Path) -> tuple[Inventory, dict[str, str], dict[str, str]]:
     return inv, by_name, phashes
 
 
+def query(folder: Path, name: str, tname: str, r: int, rng: random.Random, prefix: str) -> Path:
+    """A fresh random instance of one transformation of one photo, saved in ``folder``."""
+    label = tname.replace(" ", "_").replace("%", "pc")
+    return apply(tname, photo(name), rng, folder / f"{prefix}{Path(name).stem}-{label}-{r}.jpg")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeats", type=int, default=3, help="random instances per photo and transformation")
@@ -74,12 +80,7 @@ def main() -> int:
         want = by_name[Path(name).stem]
         for tname in TRANSFORMS:
             for r in range(args.repeats):
-                q = apply(
-                    tname,
-                    photo(name),
-                    rng,
-                    queries / f"{Path(name).stem}-{tname.replace(' ', '_').replace('%', 'pc')}-{r}.jpg",
-                )
+                q = query(queries, name, tname, r, rng, "")
                 suspect, match = find_original(inv, q)
                 ok = match is not None and match.sha256 == want
                 if match is not None and match.sha256 != want:
@@ -113,12 +114,7 @@ def main() -> int:
     for name in NEVER_ENROLLED:
         for tname in TRANSFORMS:
             for r in range(args.repeats):
-                q = apply(
-                    tname,
-                    photo(name),
-                    rng,
-                    queries / f"never-{Path(name).stem}-{tname.replace(' ', '_').replace('%', 'pc')}-{r}.jpg",
-                )
+                q = query(queries, name, tname, r, rng, "never-")
                 suspect, match = find_original(inv, q)
                 total_never += 1
                 if match is not None:
