@@ -15,6 +15,7 @@ import os
 import sqlite3
 import struct
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise, repeat
 from pathlib import Path
@@ -88,7 +89,7 @@ class MatchIndex:
 
     # -- searching -------------------------------------------------------------------------
 
-    def search(self, queries: list[tuple[int, tuple[str, ...]]], max_distance: int, k: int) -> list[Hit]:
+    def search(self, queries: Sequence[tuple[int, Sequence[str]]], max_distance: int, k: int) -> list[Hit]:
         """For each query (a code and the window names it is compared with), its ``k``
         nearest enrolled codes within ``max_distance`` bits (ties at the k-th distance kept).
 
