@@ -113,7 +113,10 @@ def test_design_describes_matching_as_the_code_does() -> None:
     assert match_index.MAGIC.decode() in section and f"`version` ({match_index.FORMAT_VERSION})" in section
     assert f"within **{match.PHASH_ACCEPT} bits**" in section
     assert f"**{match.INLIERS_ACCEPT} inliers**" in section
-    assert f"(within\n   {match.CANDIDATE_MAX} bits)" in section or f"within {match.CANDIDATE_MAX} bits" in section
+    assert (
+        f"(within\n   {match.CANDIDATE_MAX} bits)" in section
+        or f"within {match.CANDIDATE_MAX} bits" in section
+    )
     assert f"nearest {match.MAX_CONFIRM} are read" in section
     assert f"within **{match_video.FRAME_NEAR} bits**" in section
     assert f"**{round(match_video.ALIGNED_RATIO * 100)}%**" in section
