@@ -138,23 +138,17 @@ def _image_variants(name: str, phash: str) -> tuple[Picture, dict[str, Any]]:
     trimmed variant kept."""
     from PIL import Image
 
-    from inventory.imaging import _hash_source
     from inventory.match_features import upright_grey
-    from inventory.match_hashes import phash_int, to_hex, trim_box
+    from inventory.match_hashes import trim_box, variant_phash
 
     picture = upright_grey(name)
     im = Image.fromarray(picture.grey)
-    variants: dict[str, Any] = {
-        "as-is": phash,
-        "mirrored": to_hex(phash_int(_hash_source(im.transpose(Image.Transpose.FLIP_LEFT_RIGHT), 1))),
-    }
+    variants: dict[str, Any] = {"as-is": phash, "mirrored": variant_phash(im, mirror=True)}
     box = trim_box(im)
     if box is not None:
         kept = im.crop(box)
-        variants["trimmed"] = to_hex(phash_int(_hash_source(kept, 1)))
-        variants["trimmed-mirrored"] = to_hex(
-            phash_int(_hash_source(kept.transpose(Image.Transpose.FLIP_LEFT_RIGHT), 1))
-        )
+        variants["trimmed"] = variant_phash(kept)
+        variants["trimmed-mirrored"] = variant_phash(kept, mirror=True)
         variants["trim_box"] = [round(v * picture.scale) for v in box]
     return picture, variants
 
