@@ -308,6 +308,7 @@ def _match_video(inv: Inventory, sequence: list[str], seconds: float) -> Match |
     confidence = round(0.75 + 0.24 * max(0.0, min(1.0, share)), 3)
     details = {
         "time_range": [found.start_s, found.end_s],
+        "clip_range": [found.clip_start_s, found.clip_end_s],
         "aligned_frames": found.frames,
         "mean_distance": round(found.mean_distance, 2),
     }

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import random
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from inventory import Inventory, Source, scan
 from inventory.errors import UnreadableSuspect
 from inventory.match import PHASH_ACCEPT, find_original
 from inventory.match_index import MatchIndex, index_path
+from inventory.video import ffmpeg_exe
 from tests import media
 from tests.photos import ENROLLED, NEVER_ENROLLED, photo
 from tests.transforms import TARGETS, TRANSFORMS, apply
@@ -228,6 +230,29 @@ def test_video_clip_is_found_with_its_time_range(tmp_path: Path) -> None:
         assert match.score >= 0.6 and 0.75 <= match.confidence < 1
         unrelated = cut_clip(other, tmp_path / "unrelated.mp4", start=4, seconds=6, width=160)
         assert find_original(inv, unrelated)[1] is None
+        # A repost that adds 3 s of black before the clip: the black frames are not compared,
+        # and the range is reported both in the original and in the repost.
+        intro = with_black_intro(clip, tmp_path / "intro.mp4", seconds=3)
+        _suspect, match = find_original(inv, intro)
+        assert match is not None and match.method == "video"
+        start, end = match.details["time_range"]
+        assert abs(start - 5.3) <= 0.5 and abs(end - 11.3) <= 0.5
+        clip_start, clip_end = match.details["clip_range"]
+        assert abs(clip_start - 3) <= 0.5 and abs(clip_end - 9) <= 0.5
+        # Black on both sides is no match.
+        black = with_black_intro(unrelated, tmp_path / "black.mp4", seconds=4)
+        assert find_original(inv, black)[1] is None
+
+
+def with_black_intro(clip: Path, path: Path, seconds: float) -> Path:
+    cmd = [
+        ffmpeg_exe(), "-y", "-v", "error", "-nostdin", "-f", "lavfi",
+        "-i", f"color=black:s=160x90:d={seconds}:r=25", "-i", str(clip),
+        "-filter_complex", "[0:v][1:v]concat=n=2:v=1[v]", "-map", "[v]", "-c:v", "libx264",
+        "-preset", "veryfast", str(path),
+    ]  # fmt: skip
+    subprocess.run(cmd, check=True, capture_output=True)
+    return path
 
 
 @pytest.mark.slow
