@@ -324,3 +324,14 @@ def test_records_from_before_matching_are_enrolled_on_first_use(tmp_path: Path) 
         assert names == {sha_of(inv, "astronaut.png")}
         r = apply("resize 50%", photo("chelsea.png"), random.Random(2), tmp_path / "r.jpg")
         assert find_original(inv, r)[1] is None
+
+
+def test_heic_and_png_suspects_are_read_like_jpegs(few: Inventory, queries: Path) -> None:
+    media.register_heif()
+    im = photo("coins.png")
+    small = im.resize((im.width // 2, im.height // 2))
+    small.save(queries / "repost.heic", quality=60)
+    small.convert("RGBA").save(queries / "repost.png")
+    for name in ("repost.heic", "repost.png"):
+        _suspect, match = find_original(few, queries / name)
+        assert match is not None and match.sha256 == sha_of(few, "coins.png"), name
