@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from inventory import Inventory, Source, scan
+from inventory import Inventory, Source, match_index, scan
 from inventory.errors import UnreadableSuspect
 from inventory.match import PHASH_ACCEPT, find_original
 from inventory.match_index import MatchIndex, index_path
@@ -206,8 +206,9 @@ def test_index_file_is_kept_next_to_the_inventory_and_follows_it(tmp_path: Path)
         assert match is not None and Path(match.path).name == "chelsea.jpg"
         again = MatchIndex.load(path)
         assert again is not None and len(again) == 14
-        # A damaged index file is rebuilt, not trusted.
+        # A damaged index file is rebuilt, not trusted (by the next process to open it).
         path.write_bytes(b"KMINDEX1 garbage")
+        match_index._LOADED.clear()
         assert find_original(inv, q)[1] is not None
         rebuilt = MatchIndex.load(path)
         assert rebuilt is not None and len(rebuilt) == 14
