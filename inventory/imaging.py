@@ -117,7 +117,7 @@ def probe_image(data: bytes | None, path: str, fmt: str) -> MediaFacts:
             if im.format == "JPEG":
                 im.draft("L", (HASH_SOURCE_PIXELS, HASH_SOURCE_PIXELS))
             im.load()
-            small = _hash_source(im, orientation)
+            small = hash_source(im, orientation)
             facts.phash, facts.dhash = perceptual_hashes(small)
             facts.window_hashes = window_hashes(small)
             facts.hash_params = hash_params_for("image")
@@ -128,7 +128,7 @@ def probe_image(data: bytes | None, path: str, fmt: str) -> MediaFacts:
     return facts
 
 
-def _hash_source(im: Any, orientation: int) -> Any:
+def hash_source(im: Any, orientation: int) -> Any:
     """A small greyscale copy of the picture, upright, for hashing."""
     from PIL import Image
 

@@ -29,6 +29,7 @@ from inventory.errors import UnreadableSuspect
 
 if TYPE_CHECKING:
     from inventory.match_features import Geometry, Picture
+    from inventory.match_index import Hit, MatchIndex
     from inventory.store import Inventory
 
 # A window pHash within this many bits of one of the suspect's is a match on its own; any
@@ -137,25 +138,39 @@ def _image_variants(name: str, phash: str) -> tuple[Picture, dict[str, Any]]:
     trimmed variant kept."""
     from PIL import Image
 
-    from inventory.imaging import _hash_source
     from inventory.match_features import upright_grey
-    from inventory.match_hashes import phash_int, to_hex, trim_box
+    from inventory.match_hashes import trim_box, variant_phash
 
     picture = upright_grey(name)
     im = Image.fromarray(picture.grey)
-    variants: dict[str, Any] = {
-        "as-is": phash,
-        "mirrored": to_hex(phash_int(_hash_source(im.transpose(Image.Transpose.FLIP_LEFT_RIGHT), 1))),
-    }
+    variants: dict[str, Any] = {"as-is": phash, "mirrored": variant_phash(im, mirror=True)}
     box = trim_box(im)
     if box is not None:
         kept = im.crop(box)
-        variants["trimmed"] = to_hex(phash_int(_hash_source(kept, 1)))
-        variants["trimmed-mirrored"] = to_hex(
-            phash_int(_hash_source(kept.transpose(Image.Transpose.FLIP_LEFT_RIGHT), 1))
-        )
+        variants["trimmed"] = variant_phash(kept)
+        variants["trimmed-mirrored"] = variant_phash(kept, mirror=True)
         variants["trim_box"] = [round(v * picture.scale) for v in box]
     return picture, variants
+
+
+def nearest_windows(
+    index: MatchIndex, variants: dict[str, Any], max_distance: int, k: int | None = None
+) -> list[tuple[Hit, str]]:
+    """The index hits of the suspect's variants, each with the variant that found it.
+
+    The ``full`` windows are searched first; only when none is within ``PHASH_ACCEPT`` bits
+    (no perceptual match: a crop, a rotation, a photo never enrolled) are the other windows
+    searched too. A repost of a whole photo costs one pass over one window per variant."""
+    names = [v for v in VARIANT_WINDOWS if v in variants]
+    k = k or 8 * MAX_CONFIRM
+    first = [(int(variants[v], 16), ("full",)) for v in names]
+    hits = [(h, names[h.query]) for h in index.search(first, max_distance, k)]
+    if any(h.distance <= PHASH_ACCEPT for h, _v in hits):
+        return hits
+    rest = [(v, tuple(w for w in VARIANT_WINDOWS[v] if w != "full")) for v in names]
+    rest = [(v, windows) for v, windows in rest if windows]
+    more = index.search([(int(variants[v], 16), windows) for v, windows in rest], max_distance, k)
+    return hits + [(h, rest[h.query][0]) for h in more]
 
 
 def candidates(
@@ -166,13 +181,11 @@ def candidates(
     from inventory.match_index import open_index
 
     index = open_index(inv.conn, inv.path)
-    names = [v for v in VARIANT_WINDOWS if v in variants]
-    queries = [(int(variants[v], 16), VARIANT_WINDOWS[v]) for v in names]
-    hits = index.search(queries, max_distance, k=k or 8 * MAX_CONFIRM)
+    hits = [(h.row, h.distance, v) for h, v in nearest_windows(index, variants, max_distance, k)]
     if not hits:
         return []
     rows: dict[int, tuple[str, str]] = {}
-    ids = sorted({h.row for h in hits})
+    ids = sorted({row for row, _d, _v in hits})
     for start in range(0, len(ids), 500):
         part = ids[start : start + 500]
         marks = ",".join("?" * len(part))
@@ -181,13 +194,13 @@ def candidates(
         ):
             rows[rid] = (sha, window)
     best: dict[str, dict[str, Any]] = {}
-    for h in hits:
-        if h.row not in rows:
+    for row, distance, variant in hits:
+        if row not in rows:
             continue
-        sha, window = rows[h.row]
+        sha, window = rows[row]
         old = best.get(sha)
-        if old is None or h.distance < old["distance"]:
-            best[sha] = {"sha256": sha, "distance": h.distance, "variant": names[h.query], "window": window}
+        if old is None or distance < old["distance"]:
+            best[sha] = {"sha256": sha, "distance": distance, "variant": variant, "window": window}
     return sorted(best.values(), key=lambda c: (c["distance"], c["sha256"]))
 
 
@@ -295,6 +308,7 @@ def _match_video(inv: Inventory, sequence: list[str], seconds: float) -> Match |
     confidence = round(0.75 + 0.24 * max(0.0, min(1.0, share)), 3)
     details = {
         "time_range": [found.start_s, found.end_s],
+        "clip_range": [found.clip_start_s, found.clip_end_s],
         "aligned_frames": found.frames,
         "mean_distance": round(found.mean_distance, 2),
     }

@@ -39,6 +39,18 @@ def phash_int(image: Any) -> int:
     return int(str(imagehash.phash(image, hash_size=HASH_SIZE, highfreq_factor=HIGHFREQ_FACTOR)), 16)
 
 
+def variant_phash(image: Any, mirror: bool = False) -> str:
+    """The pHash (hex) of an upright greyscale picture of any size, reduced as a scan reduces
+    it, mirrored left to right first if asked."""
+    from PIL import Image
+
+    from inventory.imaging import hash_source
+
+    if mirror:
+        image = image.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    return to_hex(phash_int(hash_source(image, 1)))
+
+
 def to_hex(code: int) -> str:
     return f"{code:016x}"
 

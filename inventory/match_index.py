@@ -15,6 +15,7 @@ import os
 import sqlite3
 import struct
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise, repeat
 from pathlib import Path
@@ -88,7 +89,7 @@ class MatchIndex:
 
     # -- searching -------------------------------------------------------------------------
 
-    def search(self, queries: list[tuple[int, tuple[str, ...]]], max_distance: int, k: int) -> list[Hit]:
+    def search(self, queries: Sequence[tuple[int, Sequence[str]]], max_distance: int, k: int) -> list[Hit]:
         """For each query (a code and the window names it is compared with), its ``k``
         nearest enrolled codes within ``max_distance`` bits (ties at the k-th distance kept).
 
@@ -210,6 +211,11 @@ class MatchIndex:
         return cls(codes, rows, int(header["last_id"]), str(header["db_created"]))
 
 
+# The index last opened for each file, reused by later queries in the same process while the
+# table has not grown.
+_LOADED: dict[str, MatchIndex] = {}
+
+
 def open_index(conn: sqlite3.Connection, db_path: str | os.PathLike[str]) -> MatchIndex:
     """The index for this inventory, brought up to date with its ``match_hashes`` table (and
     saved when it changed). A file that belongs to another database is rebuilt."""
@@ -219,8 +225,12 @@ def open_index(conn: sqlite3.Connection, db_path: str | os.PathLike[str]) -> Mat
     # current; it is read from the primary key, without counting millions of rows.
     (last,) = conn.execute("SELECT coalesce(max(id), 0) FROM match_hashes").fetchone()
     path = index_path(db_path)
+    cached = _LOADED.get(str(path))
+    if cached is not None and cached.db_created == created and cached.last_id == last:
+        return cached
     index = MatchIndex.load(path)
     if index is not None and index.db_created == created and index.last_id == last:
+        _LOADED[str(path)] = index
         return index
     if index is None or index.db_created != created or index.last_id > last:
         index = MatchIndex.empty(created)
@@ -229,4 +239,5 @@ def open_index(conn: sqlite3.Connection, db_path: str | os.PathLike[str]) -> Mat
         index.save(path)
     except OSError:
         pass  # a read-only state folder: the index works from memory this time
+    _LOADED[str(path)] = index
     return index

@@ -135,16 +135,23 @@ def probe_video(path: str, fmt: str) -> MediaFacts:
     return facts
 
 
+def _grey_frames_cmd(path: str, filters: str, options: list[str], seek: float | None = None) -> list[str]:
+    """ffmpeg writing the first video stream's frames as raw 64x64 greyscale pictures to stdout,
+    after the ``filters`` given (each ending in a comma)."""
+    start = ["-ss", f"{seek:.3f}"] if seek is not None else []
+    return [
+        ffmpeg_exe(), "-nostdin", "-v", "error", *start, "-i", path, "-map", "0:v:0", *options,
+        "-vf", f"{filters}scale={FRAME_SIDE}:{FRAME_SIDE}:flags=area,format=gray",
+        "-f", "rawvideo", "-",
+    ]  # fmt: skip
+
+
 def frame_sequence(path: str, rate: float) -> tuple[list[str], str | None]:
     """pHashes of the video's frames sampled at ``rate`` per second from its start (one pass of
     ffmpeg, each frame scaled to 64x64 greyscale), and the decoding error, if any."""
     from PIL import Image
 
-    cmd = [
-        ffmpeg_exe(), "-nostdin", "-v", "error", "-i", path, "-map", "0:v:0", "-an", "-sn",
-        "-vf", f"fps={rate:g},scale={FRAME_SIDE}:{FRAME_SIDE}:flags=area,format=gray",
-        "-f", "rawvideo", "-",
-    ]  # fmt: skip
+    cmd = _grey_frames_cmd(path, f"fps={rate:g},", ["-an", "-sn"])
     try:
         proc = subprocess.run(cmd, capture_output=True, timeout=SEQUENCE_TIMEOUT, **_no_window())
     except (OSError, subprocess.TimeoutExpired) as exc:
@@ -172,12 +179,7 @@ def _frame_hashes(path: str, duration_ms: int | None) -> tuple[list[str], str | 
     error: str | None = None
     frame_bytes = FRAME_SIDE * FRAME_SIDE
     for t in points:
-        cmd = [
-            ffmpeg_exe(), "-nostdin", "-v", "error", "-ss", f"{t:.3f}", "-i", path,
-            "-map", "0:v:0", "-frames:v", "1",
-            "-vf", f"scale={FRAME_SIDE}:{FRAME_SIDE}:flags=area,format=gray",
-            "-f", "rawvideo", "-",
-        ]  # fmt: skip
+        cmd = _grey_frames_cmd(path, "", ["-frames:v", "1"], seek=t)
         try:
             proc = subprocess.run(cmd, capture_output=True, timeout=PROBE_TIMEOUT, **_no_window())
         except (OSError, subprocess.TimeoutExpired) as exc:
