@@ -33,6 +33,8 @@ class DemoResult:
     backup: Any = None  # a backup.runs.engine.RunReport: the first full backup
     verify: list[Any] = field(default_factory=list)  # backup.runs.verify.VerifyResult per target
     drive: Path | None = None
+    repost: Path | None = None  # a resized, recompressed copy of one sample, as found online
+    proof: Any = None  # a backup.proof.bundle.ProveResult for ``repost``
 
     @property
     def ok(self) -> bool:
@@ -42,6 +44,8 @@ class DemoResult:
             and self.stamp.ok
             and self.backup.ok
             and all(v.status == "ok" for v in self.verify)
+            and self.proof is not None
+            and self.proof.match is not None
         )
 
 
@@ -66,7 +70,9 @@ def run_demo(workspace: Path, name: str = "demo", progress: Progress | None = No
     """Build samples in ``workspace``, write a profile (its own Keepmark home inside the
     workspace, so the creator's real profiles are untouched), scan, stamp watermarked copies,
     back everything up to the sample drive (a full run), read the backup back (verify
-    --read-data), and check the ledger."""
+    --read-data), check the ledger, and prove that a resized and recompressed copy of one
+    sample photo (as a thief would repost it) is the account's, with an evidence bundle."""
+    from backup.proof.bundle import prove
     from backup.runs.run import run_backup, verify_profile
 
     workspace = workspace.resolve()
@@ -92,6 +98,8 @@ def run_demo(workspace: Path, name: str = "demo", progress: Progress | None = No
         with open_inventory(profile) as inv:
             files = inv.list_files()
             verdict = inv.verify_ledger()
+        repost = repost_of(files, workspace / "Found online")
+        proof = prove(profile, str(repost), out=workspace / "Evidence") if repost else None
     return DemoResult(
         workspace=workspace,
         home=home,
@@ -105,4 +113,23 @@ def run_demo(workspace: Path, name: str = "demo", progress: Progress | None = No
         backup=backup,
         verify=verified,
         drive=drive,
+        repost=repost,
+        proof=proof,
     )
+
+
+def repost_of(files: list[dict[str, Any]], folder: Path) -> Path | None:
+    """A copy of the first sample JPEG as reposts usually are: half the size, recompressed at
+    JPEG quality 45 (no metadata); None if there is no JPEG among ``files``."""
+    from PIL import Image, ImageOps
+
+    photo = next((f["path"] for f in files if f["kind"] == "image" and f["format"] == "jpeg"), None)
+    if photo is None:
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    dest = folder / "repost.jpg"
+    with Image.open(photo) as im:
+        small = ImageOps.exif_transpose(im).convert("RGB")
+        small = small.resize((max(1, small.width // 2), max(1, small.height // 2)), Image.Resampling.LANCZOS)
+    small.save(dest, "JPEG", quality=45)
+    return dest

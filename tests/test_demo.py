@@ -39,6 +39,19 @@ def test_demo_builds_samples_scans_them_and_verifies(tmp_path: Path, home: Path)
     # The printed way to explore it works.
     listed = run_backup("inventory", "list", "--json", env={"KEEPMARK_HOME": str(workspace / "home")})
     assert listed.code == 0 and listed.json()["count"] == 8
+    # A resized, recompressed repost of a sample photo is proved to be the account's.
+    proof = doc["prove"]
+    repost = workspace / "Found online" / "repost.jpg"
+    assert proof["suspect"]["path"] == str(repost) and repost.is_file()
+    original = next(f for f in doc["files"] if f["sha256"] == proof["match"]["sha256"])
+    assert original["kind"] == "image" and original["format"] == "jpeg"
+    assert proof["match"]["method"] in ("perceptual", "features")
+    assert proof["suspect"]["sha256"] != original["sha256"], "a changed copy, not the file itself"
+    bundle = Path(proof["bundle"])
+    assert bundle == workspace / "Evidence"
+    assert {p.name for p in bundle.iterdir()} >= {"evidence.json", "report.html", "notice.txt"}
+    checked = run_backup("prove", "--verify", str(bundle), env={"KEEPMARK_HOME": str(workspace / "home")})
+    assert checked.code == 0, checked
     assert run_backup("demo", str(workspace)).code == 2, "a non-empty folder is refused"
 
 
@@ -49,3 +62,4 @@ def test_demo_in_a_temporary_folder_prints_where_things_are(home: Path) -> None:
     assert "Backed up 8 originals" in r.out and "every byte matches" in r.out
     assert "Stamped 5 watermarked copies" in r.out
     assert "export KEEPMARK_HOME=" in r.out
+    assert "Proved: " in r.out and "evidence bundle: " in r.out

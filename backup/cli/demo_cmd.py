@@ -15,8 +15,10 @@ subtitles and a data export, all generated on the spot.
 Builds a sample workspace in FOLDER (default: a new temporary folder) with its own Keepmark
 home, writes a profile with a sample backup drive (a folder in the workspace), scans the
 samples into the inventory, writes watermarked copies of the photos and the video, backs
-everything up (a full run), reads the backup back and checks every byte, verifies the ledger
-and lists what was recorded. Your own profiles are not touched.
+everything up (a full run), reads the backup back and checks every byte, verifies the ledger,
+lists what was recorded, and finally proves that a resized and recompressed copy of one sample
+photo (as a thief would repost it) belongs to the account, writing an evidence bundle. Your own
+profiles are not touched.
 """
 
 
@@ -54,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
                 "backup": result.backup.as_dict(),
                 "verify": [v.as_dict() for v in result.verify],
                 "ledger": {"ok": result.ledger_ok, "entries": result.ledger_entries},
+                "prove": result.proof.as_dict() if result.proof else None,
             }
         )
     else:
@@ -92,8 +95,20 @@ def run(args: argparse.Namespace) -> int:
             )
             out(f"Verified {v.name}: read {v.read} files back ({size(v.bytes_read)}), {verdict}")
         out(f"Ledger {'intact' if result.ledger_ok else 'BROKEN'}: {result.ledger_entries} entries")
+        proof = result.proof
+        if proof is not None and proof.match is not None:
+            m = proof.match
+            out(
+                f"Proved: {result.repost} (resized to half, JPEG quality 45) is the account's "
+                f"{m.path} ({m.method} match, confidence {m.confidence:.2f})"
+            )
+            out(f"  evidence bundle: {proof.bundle} (report.html, evidence.json, notice.txt)")
+        elif result.repost is not None:
+            out(f"Prove FAILED: no original found for {result.repost}")
         out("Explore it:")
         out(f"  export KEEPMARK_HOME='{result.home}'")
         out("  backup inventory list; backup inventory show <sha256>; backup ledger verify")
+        if proof is not None and proof.bundle is not None:
+            out(f"  backup prove --verify '{proof.bundle}'")
         out("  backup status; backup check; backup snapshots; backup watch")
     return 0 if result.ok else EXIT_FAILED
