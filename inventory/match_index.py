@@ -17,7 +17,6 @@ import struct
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import pairwise, repeat
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +26,10 @@ from inventory.match_hashes import WINDOWS
 
 MAGIC = b"KMINDEX1"
 FORMAT_VERSION = 1
-# Rows scanned per numpy call: large enough to amortise the call, small enough to stay in cache.
-CHUNK = 1 << 16
-# The scan runs in this many threads at most (no more than the machine's processors).
-THREADS = 2
+# Rows compared per numpy call: large enough to amortise the call, small enough that a chunk
+# of codes and its XOR buffer stay in the L2 cache while every query code that searches the
+# window is compared with it.
+CHUNK = 1 << 15
 _HEADER_LEN = struct.Struct("<I")
 
 
@@ -43,30 +42,56 @@ class Hit:
     query: int  # index of the query code that found it
 
 
-def _nearest(slices: list[tuple[Any, Any]], code: int, max_distance: int, k: int) -> tuple[Any, Any]:
-    """The k nearest codes (distances, rows) of ``slices`` to ``code``, within max_distance."""
+# One window's codes and rows, and who searches it: (query, position of the window in that
+# query's list, code as a numpy uint64) for each.
+_Work = tuple[Any, Any, list[tuple[int, int, Any]]]
+
+
+def _nearest(work: list[_Work], queries: int, max_distance: int, k: int) -> list[tuple[Any, Any]]:
+    """For each query, its k nearest codes in ``work`` within max_distance (ties at the k-th
+    distance kept): (distances, rows), in the order of its windows, then of the rows.
+
+    Each chunk of codes is read from memory once and compared with every query code that
+    searches it while it is in the cache."""
     buf = np.empty(CHUNK, dtype=np.uint64)
     counts = np.empty(CHUNK, dtype=np.uint8)
-    q = np.uint64(code)
-    limit = max_distance
-    best_d = np.empty(0, dtype=np.uint8)
-    best_r = np.empty(0, dtype=np.int64)
-    for codes, rows in slices:
+    smallest = np.minimum.reduce
+    # Per query: the distance limit, how many codes found so far are within it, how many were
+    # found at each distance, and what was found: (window position, distances, rows).
+    limit = [max_distance] * queries
+    within = [0] * queries
+    tally = [np.zeros(max(max_distance + 1, 0), dtype=np.int64) for _ in range(queries)]
+    found: list[list[tuple[int, Any, Any]]] = [[] for _ in range(queries)]
+    for codes, rows, searchers in work:
         for start in range(0, len(codes), CHUNK):
             part = codes[start : start + CHUNK]
             n = len(part)
-            np.bitwise_xor(part, q, out=buf[:n])
-            np.bitwise_count(buf[:n], out=counts[:n])
-            if int(counts[:n].min()) > limit:
-                continue
-            idx = np.flatnonzero(counts[:n] <= limit)
-            best_d = np.concatenate([best_d, counts[idx]])
-            best_r = np.concatenate([best_r, rows[start + idx]])
-            if len(best_d) > k:
-                limit = int(np.partition(best_d, k - 1)[k - 1])
-                keep = best_d <= limit
-                best_d, best_r = best_d[keep], best_r[keep]
-    return best_d, best_r
+            x, c = buf[:n], counts[:n]
+            for qi, wi, q in searchers:
+                np.bitwise_xor(part, q, out=x)
+                np.bitwise_count(x, out=c)
+                lim = limit[qi]
+                if smallest(c) > lim:
+                    continue
+                idx = (c <= lim).nonzero()[0]
+                d = c[idx]
+                found[qi].append((wi, d, rows[start:][idx]))
+                # The limit falls to the k-th smallest distance found (ties at it are kept).
+                counted = tally[qi]
+                counted += np.bincount(d, minlength=len(counted))
+                got = within[qi] + len(d)
+                while got - int(counted[lim]) >= k:
+                    got -= int(counted[lim])
+                    lim -= 1
+                limit[qi], within[qi] = lim, got
+    nearest = []
+    for lim, runs in zip(limit, found, strict=True):
+        runs.sort(key=lambda run: run[0])  # stable: rows stay in order within a window
+        d = np.concatenate([np.empty(0, dtype=np.uint8), *(run[1] for run in runs)])
+        r = np.concatenate([np.empty(0, dtype=np.int64), *(run[2] for run in runs)])
+        keep = d <= lim
+        nearest.append((d[keep], r[keep]))
+    return nearest
 
 
 def index_path(db_path: str | os.PathLike[str]) -> Path:
@@ -93,31 +118,21 @@ class MatchIndex:
         """For each query (a code and the window names it is compared with), its ``k``
         nearest enrolled codes within ``max_distance`` bits (ties at the k-th distance kept).
 
-        The scan is split in ``THREADS`` parts run at once (numpy releases the GIL)."""
-        from concurrent.futures import ThreadPoolExecutor
-
+        Each window is scanned once for all the query codes that search it."""
+        searchers: dict[str, list[tuple[int, int, Any]]] = {}
+        for qi, (code, windows) in enumerate(queries):
+            for wi, name in enumerate(windows):
+                searchers.setdefault(name, []).append((qi, wi, np.uint64(code)))
+        work: list[_Work] = []
+        for name, who in searchers.items():
+            codes, rows = self.codes.get(name), self.rows.get(name)
+            if codes is not None and rows is not None and len(codes) > 0:
+                work.append((codes, rows, who))
         hits: list[Hit] = []
-        parts = max(1, min(THREADS, os.cpu_count() or 1))
-        with ThreadPoolExecutor(max_workers=parts, thread_name_prefix="match-index") as pool:
-            for qi, (code, windows) in enumerate(queries):
-                slices: list[tuple[Any, Any]] = []
-                for name in windows:
-                    codes, rows = self.codes.get(name), self.rows.get(name)
-                    if codes is None or rows is None or len(codes) == 0:
-                        continue
-                    bounds = np.linspace(0, len(codes), parts + 1).astype(int).tolist()
-                    slices.extend((codes[a:b], rows[a:b]) for a, b in pairwise(bounds))
-                shares = [slices[i::parts] for i in range(parts)]
-                done = list(pool.map(_nearest, shares, repeat(code), repeat(max_distance), repeat(k)))
-                best_d = np.concatenate([d for d, _ in done])
-                best_r = np.concatenate([r for _, r in done])
-                if len(best_d) > k:
-                    limit = int(np.partition(best_d, k - 1)[k - 1])
-                    keep = best_d <= limit
-                    best_d, best_r = best_d[keep], best_r[keep]
-                hits.extend(
-                    Hit(int(r), int(d), qi) for r, d in zip(best_r.tolist(), best_d.tolist(), strict=True)
-                )
+        for qi, (d, r) in enumerate(_nearest(work, len(queries), max_distance, k)):
+            hits.extend(
+                Hit(int(row), int(dist), qi) for row, dist in zip(r.tolist(), d.tolist(), strict=True)
+            )
         return hits
 
     # -- building and storing ---------------------------------------------------------------
