@@ -89,7 +89,7 @@ def checkpoint_now(profile: Profile, inv: Inventory, *, after_scan: bool = False
     no longer matches an earlier one) does not stop the work that recorded the content:
     ``backup ledger verify`` names the problem."""
     from backup.proof.store import ProofError, ProofStore
-    from backup.runs.engine import SNAPSHOT_ENTRY
+    from backup.runs.snapshot import SNAPSHOT_ENTRY
 
     try:
         ProofStore.for_profile(profile).checkpoint(inv, unless_only=(SNAPSHOT_ENTRY,) if after_scan else ())

@@ -29,7 +29,16 @@ from backup.errors import UsageError
 from backup.profile.model import Profile
 from backup.runs import layout
 from backup.runs.catalog import Catalog, Listing, StoredRow
-from backup.runs.snapshot import Entry, Snapshot, files_section, iso, iso_from_ns, new_id, render
+from backup.runs.snapshot import (
+    SNAPSHOT_ENTRY,
+    Entry,
+    Snapshot,
+    files_section,
+    iso,
+    iso_from_ns,
+    new_id,
+    render,
+)
 from backup.targets.base import CHUNK, ObjectError, ObjectInfo, Target, TargetError
 from inventory.store import FileRow
 
@@ -624,9 +633,6 @@ class InventoryCopy(NamedTuple):
     sha256: str
     size: int
     mtime_ns: int
-
-
-SNAPSHOT_ENTRY = "snapshot"
 
 
 class InventorySource:

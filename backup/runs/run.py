@@ -12,7 +12,6 @@ from backup.profile.model import Profile
 from backup.profile.model import Target as TargetConfig
 from backup.runs.catalog import Catalog, catalog_path
 from backup.runs.engine import (
-    SNAPSHOT_ENTRY,
     InventorySource,
     RunProgress,
     RunReport,
@@ -22,6 +21,7 @@ from backup.runs.engine import (
     wanted_files,
 )
 from backup.runs.lock import run_lock
+from backup.runs.snapshot import SNAPSHOT_ENTRY
 from backup.targets import identity, make_target
 from backup.targets.base import Target, TargetError
 from backup.targets.local import LocalTarget

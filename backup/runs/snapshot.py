@@ -16,6 +16,8 @@ from backup.targets.base import ObjectError, Target
 
 FORMAT = "keepmark-snapshot"
 VERSION = 1
+# The type of the ledger entry that notes each snapshot written (see docs/design.md).
+SNAPSHOT_ENTRY = "snapshot"
 
 
 class Entry(NamedTuple):
