@@ -18,6 +18,7 @@ from inventory.errors import ChangedWhileReading
 from inventory.store import FileRow, Inventory
 from inventory.timeutil import utc_now
 from inventory.walk import Found, Ignore, walk
+from inventory.walk_memo import walk_digest
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -155,11 +156,13 @@ def scan(
     for later (listed in ``skipped``, reason ``still being written``)."""
     started_at, t0 = utc_now(), time.perf_counter()
     report = ScanReport(roots=sorted({s.root for s in sources}))
+    ignore = list(ignore)
     rules = Ignore(ignore)
     excluded = list(exclude)
     found: dict[str, Found] = {}
     complete: list[Source] = []
     incomplete: list[str] = []
+    walks: list[list[Found]] = []
     for source in sources:
         if not os.path.exists(source.start) and not os.path.islink(source.start):
             where = "source folder" if source.start == source.root else "path"
@@ -170,6 +173,7 @@ def scan(
         walked = walk(
             source.root, source.start, ignore=rules, follow_symlinks=follow_symlinks, exclude=excluded
         )
+        walks.append(walked.files)
         for item in walked.files:
             found.setdefault(item.path, item)
         report.errors.extend({"path": printable(p), "error": e} for p, e in walked.errors)
@@ -178,6 +182,26 @@ def scan(
         incomplete.extend(walked.incomplete)
         complete.append(source)
     report.files = len(found)
+
+    # A whole scan whose walk found the files exactly as the last one left them: nothing to
+    # check or record (see inventory.walk_memo).
+    whole = bool(sources) and len(complete) == len(sources) and all(s.start == s.root for s in sources)
+    digest = None
+    if whole and not incomplete and not report.errors:
+        setup = {
+            "sources": [list(s) for s in sources],
+            "ignore": list(ignore),
+            "follow_symlinks": follow_symlinks,
+            "exclude": excluded,
+        }
+        digest = walk_digest(setup, walks)
+    generation, remembered = inv.paths_state()
+    if digest is not None and digest == remembered and (skip_newer is None or _settled(found, skip_newer)):
+        report.unchanged = len(found)
+        _read_and_record(inv, [], report, 1, progress, None)
+        _log(inv, report, started_at, t0)
+        return report
+    writes = inv.paths_writes
 
     known = inv.known_paths(report.roots)
     todo: list[Found] = []
@@ -211,6 +235,18 @@ def scan(
         and not any(_under(path, d) for d in incomplete)
     ]
     report.missing = inv.mark_missing(gone)
+    still_written = any(s.get("reason") == STILL_WRITTEN for s in report.skipped)
+    if digest is not None and not report.errors and not still_written:
+        inv.remember_walk(digest, generation + inv.paths_writes - writes)
+    _log(inv, report, started_at, t0)
+    return report
+
+
+def _settled(found: dict[str, Found], skip_newer: int) -> bool:
+    return all(item.mtime_ns <= skip_newer for item in found.values())
+
+
+def _log(inv: Inventory, report: ScanReport, started_at: str, t0: float) -> None:
     report.seconds = time.perf_counter() - t0
     inv.log_scan(
         started_at,
@@ -222,7 +258,6 @@ def scan(
             "errors": len(report.errors) + len(report.undecodable),
         },
     )
-    return report
 
 
 def _read_and_record(

@@ -54,16 +54,9 @@ FileRow = tuple[str, str, str, str, int, int]
 
 
 PATHS_GENERATION = "paths_generation"
-
-
-def _paths_changed(conn: sqlite3.Connection) -> None:
-    """Count a write to the ``paths`` table (in the writer's transaction), so that the
-    fingerprint changes with every change of a path, even one that leaves the totals alike."""
-    conn.execute(
-        "INSERT INTO meta (key, value) VALUES (?, '1') "
-        "ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
-        (PATHS_GENERATION,),
-    )
+# The digest of the last whole walk that the ``paths`` table was brought to match, and the
+# generation it matches (see ``inventory.walk_memo``).
+WALK_MEMO = "walk_memo"
 
 
 class Recorded(NamedTuple):
@@ -110,6 +103,52 @@ class Inventory(Database):
     def __init__(self, conn: sqlite3.Connection, path: str) -> None:
         super().__init__(conn)
         self.path = path
+        # Transactions of this connection that changed ``paths``: a scan compares it with the
+        # generation to tell whether anyone else wrote meanwhile.
+        self.paths_writes = 0
+
+    def _paths_changed(self, conn: sqlite3.Connection) -> None:
+        """Count a write to the ``paths`` table (in the writer's transaction), so that the
+        fingerprint changes with every change of a path, even one that leaves the totals
+        alike."""
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?, '1') "
+            "ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+            (PATHS_GENERATION,),
+        )
+        self.paths_writes += 1
+
+    def paths_state(self) -> tuple[int, str | None]:
+        """The paths generation, and the remembered walk digest if it matches that generation
+        (nothing has written ``paths`` since the walk it describes), in one read."""
+        values = dict(
+            self.conn.execute(
+                "SELECT key, value FROM meta WHERE key IN (?, ?)", (PATHS_GENERATION, WALK_MEMO)
+            ).fetchall()
+        )
+        generation = int(values.get(PATHS_GENERATION) or 0)
+        try:
+            memo = json.loads(values[WALK_MEMO]) if WALK_MEMO in values else None
+        except ValueError:
+            memo = None
+        if isinstance(memo, dict) and memo.get("generation") == generation:
+            digest = memo.get("digest")
+            return generation, digest if isinstance(digest, str) else None
+        return generation, None
+
+    def remember_walk(self, digest: str, generation: int) -> bool:
+        """Remember that the ``paths`` table matches the walk with this digest, if the
+        generation is still ``generation`` (nobody else wrote since); return whether it was."""
+        with self.transaction() as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = ?", (PATHS_GENERATION,)).fetchone()
+            if int(row[0] if row else 0) != generation:
+                return False
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (WALK_MEMO, json.dumps({"digest": digest, "generation": generation})),
+            )
+        return True
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, create: bool = True) -> Inventory:
@@ -144,7 +183,7 @@ class Inventory(Database):
                     conn.execute("ROLLBACK TO one_file")
                     out.append(Recorded(found.path, facts.sha256, "failed", False, f"cannot record: {exc}"))
                 conn.execute("RELEASE one_file")
-            _paths_changed(conn)
+            self._paths_changed(conn)
         return out
 
     def record(self, found: Found, facts: FileFacts, observed: Observed) -> Recorded:
@@ -317,7 +356,7 @@ class Inventory(Database):
             conn.executemany(
                 "UPDATE paths SET missing_since = ? WHERE path = ? AND missing_since IS NULL", todo
             )
-            _paths_changed(conn)
+            self._paths_changed(conn)
         return len(todo)
 
     def mark_present(self, paths: Iterable[str]) -> None:
@@ -325,7 +364,7 @@ class Inventory(Database):
         if todo:
             with self.transaction() as conn:
                 conn.executemany("UPDATE paths SET missing_since = NULL WHERE path = ?", todo)
-                _paths_changed(conn)
+                self._paths_changed(conn)
 
     def log_scan(self, started: str, roots: Sequence[str], counts: dict[str, int]) -> None:
         with self.transaction() as conn:

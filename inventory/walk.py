@@ -90,6 +90,16 @@ class Ignore:
         """Whether a lowercased file name is left out (for ``names_only`` rules)."""
         return self._files.match(lname)
 
+    def file_screen(self) -> tuple[set[str], tuple[str, ...], tuple[str, ...]] | None:
+        """For ``names_only`` rules that are all exact names, prefixes and suffixes (with at
+        most one ``*`` inside): (names, suffixes, beginnings) such that a lowercased name that
+        is none of the names and has none of the suffixes or beginnings is never left out.
+        The walk's inner loop tests that with string methods, without a call."""
+        m = self._files
+        if self._paths is not None or m.rest is not None:
+            return None
+        return m.exact, m.suffixes, m.prefixes + m.around_heads
+
     def directory(self, name: str, relpath: str) -> bool:
         if self._dirs.match(name.lower()):
             return True
@@ -219,6 +229,8 @@ def _walk_dir(
     is_dir, is_reg = stat.S_ISDIR, stat.S_ISREG
     junk = ignore.file
     junk_name = ignore.file_name if ignore.names_only else None
+    screen = ignore.file_screen()
+    names, suffixes, heads = screen if screen is not None else (set(), (), ())
     add = result.files.append
     make = tuple.__new__
     stack = [top]
@@ -256,7 +268,16 @@ def _walk_dir(
             if is_reg(mode):
                 name = entry.name
                 rel = prefix + name
-                if junk_name(name.lower()) if junk_name is not None else junk(name, rel):
+                if screen is not None:
+                    lname = name.lower()
+                    left_out = (
+                        lname in names or lname.endswith(suffixes) or lname.startswith(heads)
+                    ) and ignore.file_name(lname)
+                elif junk_name is not None:
+                    left_out = junk_name(name.lower())
+                else:
+                    left_out = junk(name, rel)
+                if left_out:
                     result.ignored += 1
                     continue
                 add(make(Found, (entry.path, root, rel, st.st_size, st.st_mtime_ns, st.st_ino)))

@@ -51,10 +51,37 @@ commands take --json. KEEPMARK_HOME replaces the folder where profiles and state
 """
 
 
-def build_parser() -> Parser:
+class _Unbuilt:
+    """Stands in for the parsers of the commands a command line does not name: it takes their
+    arguments and keeps nothing (building 30 argparse parsers costs a quick command its start)."""
+
+    def __getattr__(self, name: str) -> Any:
+        return lambda *args, **kwargs: self
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+class _OnlyOne:
+    """The top-level subparsers, building only the command ``name``."""
+
+    def __init__(self, sub: Any, name: str) -> None:
+        self.sub, self.name, self.built = sub, name, False
+
+    def add_parser(self, name: str, **kwargs: Any) -> Any:
+        if name != self.name:
+            return _Unbuilt()
+        self.built = True
+        return self.sub.add_parser(name, **kwargs)
+
+
+def build_parser(only: str | None = None) -> Parser:
+    """The whole command line; with ``only``, just that command (when it is one) under the
+    same program, for running it: its usage, help and errors read the same."""
     parser = Parser(prog="backup", description=DESCRIPTION, epilog=EPILOG, formatter_class=Formatter)
     parser.add_argument("-V", "--version", action="version", version=f"backup (Keepmark) {__version__}")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=Parser)
+    chosen = _OnlyOne(sub, only) if only is not None else sub
     for module in (
         demo_cmd,
         init_cmd,
@@ -76,14 +103,17 @@ def build_parser() -> Parser:
         status_cmd,
         check_cmd,
     ):
-        module.register(sub)
+        module.register(chosen)
+    if isinstance(chosen, _OnlyOne) and not chosen.built:
+        return build_parser()
     return parser
 
 
 def run(argv: Sequence[str] | None = None) -> int:
     """Run one command line; return its exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(words[0] if words and not words[0].startswith("-") else None)
+    args = parser.parse_args(words)
     handler = getattr(args, "handler", None)
     if handler is None:  # a bare `backup`
         parser.print_help()
