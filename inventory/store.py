@@ -16,7 +16,6 @@ from inventory.db import SCHEMA_VERSION, Database, connect
 from inventory.errors import Ambiguous, NotFound
 from inventory.phash import to_signed
 from inventory.timeutil import utc_now
-from inventory.video import SEQUENCE_RATE
 from inventory.walk import Found
 
 if TYPE_CHECKING:
@@ -90,6 +89,8 @@ def add_match_hashes(conn: sqlite3.Connection, sha256: str, m: MediaFacts) -> No
             [(sha256, name, to_signed(int(h, 16))) for name, h in m.window_hashes.items()],
         )
     if m.frame_sequence:
+        from inventory.video import SEQUENCE_RATE  # ffmpeg's module: only when a video is read
+
         conn.execute(
             "INSERT OR IGNORE INTO frame_sequences (sha256, rate, hashes) VALUES (?, ?, ?)",
             (sha256, SEQUENCE_RATE, json.dumps(m.frame_sequence, separators=(",", ":"))),

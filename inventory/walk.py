@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import gc
 import os
 import re
 import stat
@@ -206,7 +207,15 @@ def walk(
         result.skipped.append((start, "not a regular file or folder"))
         return result
     seen: set[tuple[int, int]] = {(st.st_dev, st.st_ino)}
-    _walk_dir(start, root, ignore, follow_symlinks, excluded, seen, result)
+    # The walk makes tuples by the ten thousand and frees none: the cyclic garbage collector
+    # would run over and over for nothing.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        _walk_dir(start, root, ignore, follow_symlinks, excluded, seen, result)
+    finally:
+        if collecting:
+            gc.enable()
     return result
 
 

@@ -333,3 +333,27 @@ def test_a_scan_that_finds_nothing_new_signs_nothing(home: Path, sources: Path, 
     assert run_backup("ledger", "checkpoint", "-p", scanned).code == 0  # asked for: signed
     assert len(checkpoints(home)) == 3
     assert run_backup("ledger", "verify", "-p", scanned).code == 0
+
+
+def test_every_target_gets_the_proof_files_as_they_are_now(home: Path, sources: Path, tmp_path: Path) -> None:
+    """The key's public half and the checkpoints reach the target; a replaced key (same name,
+    same size) and a new checkpoint reach it on the next incremental run."""
+    drive = tmp_path / "drive"
+    init = ["init", "lily", "--account", "Lily", "--handle", "lily", "--source", str(sources)]
+    assert run_backup(*init, "--target", str(drive)).code == 0
+    (sources / "a.txt").write_text("first")
+    assert run_backup("incremental", "-p", "lily").code == 0
+    folder = proof_dir(home)
+    [copied] = [p for p in drive.rglob("ledger-key.pub.pem")]
+    assert copied.read_bytes() == (folder / "ledger-key.pub.pem").read_bytes()
+    old_public = copied.read_bytes()
+
+    (folder / "ledger-key.pem").unlink()  # lost: the next checkpoint makes a new key
+    (sources / "b.txt").write_text("second")
+    assert run_backup("incremental", "-p", "lily").code == 0
+    assert run_backup("incremental", "-p", "lily").code == 0  # and a run with nothing new
+    now_public = (folder / "ledger-key.pub.pem").read_bytes()
+    assert now_public != old_public and len(now_public) == len(old_public)
+    assert copied.read_bytes() == now_public
+    there = sorted(p.name for p in copied.parent.rglob("checkpoint-*.json"))
+    assert there == [p.name for p in checkpoints(home)] and len(there) == 2

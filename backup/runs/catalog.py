@@ -62,13 +62,16 @@ CREATE TABLE IF NOT EXISTS runs (
 StoredRow = tuple[str, str, int, int]  # key, sha256, size, mtime_ns
 
 
+_Utf8 = bytes  # (inside Listing, ``bytes`` names its field)
+
+
 class Listing(NamedTuple):
     """The originals of a snapshot: how many, their bytes, and the manifest's ``files``
     section as written."""
 
     files: int
     bytes: int
-    section: str
+    section: _Utf8
 
 
 def connect_state(path: Path, schema: str, what: str, synchronous: str = "NORMAL") -> sqlite3.Connection:
@@ -184,13 +187,13 @@ class Catalog(Database):
         row = self.conn.execute(
             "SELECT files, bytes, body FROM manifests WHERE target = ? AND basis = ?", (target, basis)
         ).fetchone()
-        return Listing(row[0], row[1], bytes(row[2]).decode("utf-8")) if row else None
+        return Listing(row[0], row[1], bytes(row[2])) if row else None
 
     def remember_manifest(self, target: str, basis: str, listing: Listing) -> None:
         with self.transaction() as c:
             c.execute(
                 "INSERT OR REPLACE INTO manifests (target, basis, files, bytes, body) VALUES (?, ?, ?, ?, ?)",
-                (target, basis, listing.files, listing.bytes, listing.section.encode("utf-8")),
+                (target, basis, listing.files, listing.bytes, listing.section),
             )
 
     # -- runs -------------------------------------------------------------------------------

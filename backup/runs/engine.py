@@ -538,14 +538,20 @@ class TargetRun:
         listed = {o.key: o.size for o in t.list(layout.INVENTORY)} if self.kind == "full" else None
         for name, path in files:
             key = layout.INVENTORY + name
+            row = self.catalog.stored_row(t.name, key)
+            st = path.stat()
+            if listed is None and row is not None and (row[1], row[2]) == (st.st_size, st.st_mtime_ns):
+                continue  # sent as it is now (the quick check of the originals, for a file
+                # that is written once; a rotated key file gets a new time)
             data = path.read_bytes()
             sha = hashlib.sha256(data).hexdigest()
-            row = self.catalog.stored_row(t.name, key)
             held = row is not None and row[0] == sha and row[1] == len(data)
-            if held and (listed is None or listed.get(key) == len(data)):
+            there = held and (listed is None or listed.get(key) == len(data))
+            if there and row is not None and row[2] == st.st_mtime_ns:
                 continue
-            t.put_bytes(key, data)
-            self.catalog.record(t.name, [(key, sha, len(data), 0)])
+            if not there:
+                t.put_bytes(key, data)
+            self.catalog.record(t.name, [(key, sha, len(data), st.st_mtime_ns)])
 
     def _unchanged(self, inventory: InventorySource) -> Listing | None:
         """The last snapshot's (files, bytes, files section), when this is an incremental run

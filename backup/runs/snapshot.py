@@ -80,20 +80,21 @@ class Snapshot(NamedTuple):
         }
 
 
-def files_section(entries: Iterable[Entry]) -> str:
-    """The ``files`` array of a manifest, one line per file: the part a run may take over
-    unchanged from the previous run when nothing changed."""
+def files_section(entries: Iterable[Entry]) -> bytes:
+    """The ``files`` array of a manifest (UTF-8), one line per file: the part a run may take
+    over unchanged from the previous run when nothing changed."""
     from json.encoder import encode_basestring  # type: ignore[attr-defined]
 
     lines = [
         f'{{"path":{encode_basestring(p)},"sha256":"{h}","size":{n},"mtime":"{m}"}}' for p, h, n, m in entries
     ]
-    return "[\n" + ",\n".join(lines) + "\n]"
+    return ("[\n" + ",\n".join(lines) + "\n]").encode("utf-8")
 
 
-def render(head: dict[str, Any], files: str) -> bytes:
+def render(head: dict[str, Any], files: bytes) -> bytes:
+    """A manifest: its head's fields, then the ``files`` section as it is."""
     enc = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-    return (enc(head)[:-1] + ',\n"files":' + files + "}\n").encode("utf-8")
+    return b"".join(((enc(head)[:-1] + ',\n"files":').encode("utf-8"), files, b"}\n"))
 
 
 def iso(moment: datetime) -> str:
