@@ -163,6 +163,11 @@ def _compile(globs: list[str]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{fnmatch.translate(g.lower())})" for g in globs), re.DOTALL)
 
 
+# Folders are listed through a file descriptor where the platform can (not on Windows).
+_BY_FD = os.scandir in os.supports_fd
+_FOLDER_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
 def _reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
@@ -246,66 +251,82 @@ def _walk_dir(
     while stack:
         folder = stack.pop()
         prefix = folder[root_len:].replace(os.sep, "/") + "/" if len(folder) > root_len else ""
+        base = folder if folder.endswith(os.sep) else folder + os.sep
+        fd = -1
         try:
-            with os.scandir(folder) as it:
-                entries = list(it)
+            if _BY_FD:
+                # Listed through the open folder, each entry's stat is relative to it
+                # (fstatat), not a lookup of its whole path again.
+                fd = os.open(folder, _FOLDER_FLAGS)
+                with os.scandir(fd) as it:
+                    entries = list(it)
+            else:
+                with os.scandir(folder) as it:
+                    entries = list(it)
         except OSError as exc:
+            if fd >= 0:
+                os.close(fd)
             result.errors.append((folder, f"cannot list folder: {_reason(exc)}"))
             result.incomplete.append(folder)
             continue
         subdirs: list[str] = []
-        for entry in entries:
-            try:
-                if entry.is_symlink():
-                    if not follow:
-                        result.skipped.append((entry.path, "symlink (not followed)"))
-                        continue
-                    try:
+        try:
+            for entry in entries:
+                try:
+                    if entry.is_symlink():
+                        if not follow:
+                            result.skipped.append((base + entry.name, "symlink (not followed)"))
+                            continue
+                        try:
+                            st = entry.stat()
+                        except OSError as exc:
+                            why = "broken symlink" if isinstance(exc, FileNotFoundError) else _reason(exc)
+                            result.skipped.append((base + entry.name, f"symlink cannot be followed: {why}"))
+                            continue
+                    else:
                         st = entry.stat()
-                    except OSError as exc:
-                        why = "broken symlink" if isinstance(exc, FileNotFoundError) else _reason(exc)
-                        result.skipped.append((entry.path, f"symlink cannot be followed: {why}"))
+                except FileNotFoundError:
+                    continue  # removed since the folder was listed
+                except OSError as exc:
+                    result.errors.append((base + entry.name, _reason(exc)))
+                    continue
+                mode = st.st_mode
+                if is_reg(mode):
+                    name = entry.name
+                    rel = prefix + name
+                    if screen is not None:
+                        lname = name.lower()
+                        left_out = (
+                            lname in names or lname.endswith(suffixes) or lname.startswith(heads)
+                        ) and ignore.file_name(lname)
+                    elif junk_name is not None:
+                        left_out = junk_name(name.lower())
+                    else:
+                        left_out = junk(name, rel)
+                    if left_out:
+                        result.ignored += 1
                         continue
+                    add(make(Found, (base + name, root, rel, st.st_size, st.st_mtime_ns, st.st_ino)))
+                elif is_dir(mode):
+                    name = entry.name
+                    path = base + name
+                    if ignore.directory(name, prefix + name):
+                        result.ignored += 1
+                        continue
+                    if excluded and _inside(os.path.abspath(path), excluded):
+                        continue
+                    if st.st_ino == 0:  # Windows: DirEntry.stat() leaves the file index out
+                        st = os.stat(path)
+                    key = (st.st_dev, st.st_ino)
+                    if key in seen:
+                        result.skipped.append((path, "folder already scanned (symlink loop or repeat)"))
+                        continue
+                    seen.add(key)
+                    subdirs.append(path)
                 else:
-                    st = entry.stat()
-            except FileNotFoundError:
-                continue  # removed since the folder was listed
-            except OSError as exc:
-                result.errors.append((entry.path, _reason(exc)))
-                continue
-            mode = st.st_mode
-            if is_reg(mode):
-                name = entry.name
-                rel = prefix + name
-                if screen is not None:
-                    lname = name.lower()
-                    left_out = (
-                        lname in names or lname.endswith(suffixes) or lname.startswith(heads)
-                    ) and ignore.file_name(lname)
-                elif junk_name is not None:
-                    left_out = junk_name(name.lower())
-                else:
-                    left_out = junk(name, rel)
-                if left_out:
-                    result.ignored += 1
-                    continue
-                add(make(Found, (entry.path, root, rel, st.st_size, st.st_mtime_ns, st.st_ino)))
-            elif is_dir(mode):
-                path = entry.path
-                if ignore.directory(entry.name, prefix + entry.name):
-                    result.ignored += 1
-                    continue
-                if excluded and _inside(os.path.abspath(path), excluded):
-                    continue
-                if st.st_ino == 0:  # Windows: DirEntry.stat() leaves the file index out
-                    st = os.stat(path)
-                key = (st.st_dev, st.st_ino)
-                if key in seen:
-                    result.skipped.append((path, "folder already scanned (symlink loop or repeat)"))
-                    continue
-                seen.add(key)
-                subdirs.append(path)
-            else:
-                result.skipped.append((entry.path, "not a regular file"))
+                    result.skipped.append((base + entry.name, "not a regular file"))
+        finally:
+            if fd >= 0:
+                os.close(fd)
         subdirs.sort(reverse=True)
         stack.extend(subdirs)
