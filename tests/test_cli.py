@@ -150,3 +150,20 @@ def test_profile_option_goes_after_the_command_and_env_works(profile: str, sourc
     assert run_backup("inventory", "list", "-p", profile).code == 0
     assert run_backup("inventory", "list", "--profile", profile).code == 0
     assert run_backup("inventory", "list", env={"KEEPMARK_PROFILE": profile}).code == 0
+
+
+def test_a_command_line_builds_only_its_command_and_reads_the_same() -> None:
+    """`backup NAME ...` builds the parser of NAME alone; its help, usage and defaults are those
+    of the whole command line's, and an unknown name still lists every command."""
+
+    def commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+        [sub] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        return dict(sub.choices)
+
+    whole = commands(build_parser())
+    for name, parser in whole.items():
+        alone = commands(build_parser(name))
+        assert list(alone) == [name]
+        assert alone[name].format_help() == parser.format_help()
+        assert alone[name].get_default("handler") == parser.get_default("handler")
+    assert list(commands(build_parser("no-such-command"))) == list(whole)
