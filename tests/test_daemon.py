@@ -286,6 +286,24 @@ def test_missed_weekly_slot_runs_once_after_start(home: Path, tmp_path: Path, cl
     assert {e["path"] for e in manifest["files"]} >= {"Shoots/IMG_1.jpg", "Shoots/IMG_2.txt"}
 
 
+def test_a_full_backup_made_by_hand_is_not_repeated_by_the_daemon(home: Path, tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    src = tmp_path / "Shoots"
+    src.mkdir()
+    jpeg(src / "IMG_1.jpg", seed=1)
+    drive = tmp_path / "drive"
+    scheduled_profile(home, src, drive)
+    assert cli("full").code == 0
+    snapshots = drive / "lily" / "snapshots"
+    assert len(list(snapshots.glob("*.json"))) == 1
+    with Watch(home) as w:
+        wait_for(lambda: (state(home) / "daemon.sqlite").exists(), 30, "the daemon's state")
+        time.sleep(3.0)
+        assert w.terminate()[0] == 0
+    from tests.daemonkit import daemon_runs
+
+    assert daemon_runs(home) == [] and len(list(snapshots.glob("*.json"))) == 1
+
+
 @pytest.mark.slow
 def test_run_interrupted_by_shutdown_is_completed_on_next_start(home: Path, tmp_path: Path) -> None:
     from tests.backupkit import make_files, tree

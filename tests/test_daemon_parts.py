@@ -111,6 +111,40 @@ def test_due_rules(utc_zone: None) -> None:
     assert due("full", "off", now, created=created, last_good=None, last_any=None) is None
 
 
+def test_runs_made_without_the_daemon_serve_its_schedule(utc_zone: None, tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from backup.daemon.schedule import due_runs
+    from backup.daemon.store import DaemonStore
+
+    schedule = SimpleNamespace(incremental="weekly sun 03:00", full="monthly 1 04:00")
+    now = datetime(2026, 11, 25, 10, 0, tzinfo=timezone.utc)  # a Wednesday
+    with DaemonStore(tmp_path / "daemon.sqlite") as store:
+        store.created(datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc))
+        # Nothing yet: the first full backup at once; the incremental waits for it.
+        due = due_runs(schedule, store, now)
+        assert due["full"] is not None and due["full"].reason == "new profile"
+        # A `backup full` by hand on Friday 20th serves the full and the incremental until
+        # Sunday's slot, which it does not.
+        by_hand = {"full": datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)}
+        due = due_runs(schedule, store, now, by_hand)
+        assert due["full"] is None
+        assert due["incremental"] is not None and due["incremental"].reason.startswith("slot 2026-11-22")
+        # An incremental by hand on Monday 23rd serves Sunday's slot.
+        by_hand["incremental"] = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
+        assert due_runs(schedule, store, now, by_hand) == {"full": None, "incremental": None}
+        # A run of the daemon's that was interrupted, then made good by hand: not run again.
+        rid = store.run_started("incremental", "slot", datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc))
+        store.interrupted(now)
+        assert store.last_run("incremental")["result"] == "interrupted"  # type: ignore[index]
+        assert due_runs(schedule, store, now, by_hand)["incremental"] is None
+        assert due_runs(schedule, store, now, {"full": by_hand["full"]})["incremental"] is not None
+        # Times after the daemon's now (another clock) do not count.
+        later = {"full": now + timedelta(days=1)}
+        assert due_runs(schedule, store, now, later)["full"] is not None
+        assert rid > 0
+
+
 def test_settler_waits_for_the_write_to_end(tmp_path: Path) -> None:
     ready: list[str] = []
     settler = Settler(0.6, ready.extend)
@@ -319,6 +353,8 @@ def test_check_grades_and_status(home: Path, tmp_path: Path, cli: Any) -> None:
     assert [t["name"] for t in st["targets"]] == ["drive", "cloud"]
     assert all(t["snapshot"] and t["age_seconds"] is not None for t in st["targets"])
     assert st["not_on_every_target"] == 0
+    # The full backup made by hand serves the schedule: nothing is due now.
+    assert all(s["next"] not in ("now", None) for s in st["schedules"]), st["schedules"]
     (src / "2026" / "b.txt").write_text("new caption", encoding="utf-8")
     assert cli("inventory", "scan").code == 0
     st = cli("status", "--json").json()

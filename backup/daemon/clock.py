@@ -17,6 +17,9 @@ CLOCK_ENV = "KEEPMARK_CLOCK"
 
 class Clock:
     def __init__(self, start: datetime | None = None) -> None:
+        # Only the real clock can be compared with the times other commands write (the
+        # catalog's runs): a test clock would see them in its past or its future.
+        self.real = start is None
         self._offset = timedelta(0)
         if start is not None:
             if start.tzinfo is None:

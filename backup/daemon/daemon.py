@@ -310,7 +310,10 @@ class Daemon:
 
     def due_now(self) -> tuple[str, str] | None:
         assert self.store is not None
-        for d in due_runs(self.profile.schedule, self.store, self.clock.now()).values():
+        from backup.daemon.facts import served
+
+        done = served(self.profile) if self.clock.real else None
+        for d in due_runs(self.profile.schedule, self.store, self.clock.now(), done).values():
             if d is not None:
                 return d.kind, d.reason
         return None

@@ -39,6 +39,23 @@ def runs_by_target(profile: Profile) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
+def served(profile: Profile) -> dict[str, datetime]:
+    """For each kind of run, when the newest one that reached every target of the profile
+    started (by hand or by the daemon), as the catalog logged it: the earliest of the targets'
+    newest good runs of that kind. A kind missing from the answer has not reached them all."""
+    path = catalog_path(state_dir(profile.name))
+    out: dict[str, datetime] = {}
+    if not path.exists() or not profile.targets:
+        return out
+    with Catalog(path) as catalog:
+        for kind in ("full", "incremental"):
+            starts = catalog.last_good_starts(kind)
+            times = [parse_time(starts.get(t.name)) for t in profile.targets]
+            if all(times):
+                out[kind] = min(t for t in times if t is not None)
+    return out
+
+
 def newest(
     runs: list[dict[str, Any]], kinds: tuple[str, ...], statuses: tuple[str, ...] = GOOD
 ) -> dict[str, Any] | None:

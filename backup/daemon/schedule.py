@@ -120,19 +120,34 @@ def next_due(spec: str, now: datetime, pending: bool) -> datetime | None:
 KINDS = ("full", "incremental")
 
 
-def due_runs(schedule: Any, store: Any, now: datetime) -> dict[str, Due | None]:
+def due_runs(
+    schedule: Any, store: Any, now: datetime, served: dict[str, datetime] | None = None
+) -> dict[str, Due | None]:
     """For each kind of run (full first), whether it is due at ``now``, by the profile's
-    ``[schedule]`` and the runs the daemon's store (``DaemonStore``) remembers."""
+    ``[schedule]`` and the runs the daemon's store (``DaemonStore``) remembers. ``served``:
+    when runs made without the daemon (``backup full`` by hand, say) last reached every
+    target, per kind; they serve a slot as the daemon's own runs do."""
     created = store.created(now)
-    last_full_good = store.last_run("full", GOOD)
+
+    def newer(kind: str, run: dict[str, Any] | None) -> dict[str, Any] | None:
+        """``run``, or the run made without the daemon if that one started later."""
+        by_hand = (served or {}).get(kind)
+        if by_hand is None or by_hand > now:
+            return run
+        mine = _when(run)
+        if mine is not None and mine >= by_hand:
+            return run
+        return {"kind": kind, "reason": "without the daemon", "started": by_hand.isoformat(), "result": "ok"}
+
+    last_full_good = newer("full", store.last_run("full", GOOD))
     return {
         kind: due(
             kind,
             getattr(schedule, kind),
             now,
             created=created,
-            last_good=store.last_run(kind, GOOD),
-            last_any=store.last_run(kind),
+            last_good=newer(kind, store.last_run(kind, GOOD)),
+            last_any=newer(kind, store.last_run(kind)),
             last_full_good=last_full_good if kind == "incremental" else None,
         )
         for kind in KINDS

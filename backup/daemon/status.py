@@ -9,7 +9,7 @@ from typing import Any
 
 from backup.daemon.clock import Clock
 from backup.daemon.daemon import daemon_lock_path
-from backup.daemon.facts import newest_snapshot, parse_time, runs_by_target, unprotected
+from backup.daemon.facts import newest_snapshot, parse_time, runs_by_target, served, unprotected
 from backup.daemon.schedule import KINDS, due_runs, next_slot
 from backup.daemon.store import DaemonStore, daemon_db_path
 from backup.home import state_dir
@@ -21,7 +21,10 @@ SHOWN = 20  # unprotected files listed by name (all are counted)
 
 
 def profile_status(profile: Profile, now: datetime | None = None) -> dict[str, Any]:
-    now = now or Clock.from_env().now()
+    clock = Clock.from_env()
+    # Runs made without the daemon count too, when their times can be compared with ours.
+    done = served(profile) if now is None and clock.real else {}
+    now = now or clock.now()
     folder = state_dir(profile.name)
     pid = holder(daemon_lock_path(profile))
     doc: dict[str, Any] = {
@@ -40,7 +43,7 @@ def profile_status(profile: Profile, now: datetime | None = None) -> dict[str, A
             doc["queue"] = store.queue_length()
             doc["stuck"] = store.stuck()
             doc["waiting"] = store.meta("waiting") or None
-            pending = due_runs(profile.schedule, store, now) if store.meta("created") else {}
+            pending = due_runs(profile.schedule, store, now, done) if store.meta("created") else {}
         else:
             pending = {}
         for kind in KINDS:
@@ -50,7 +53,7 @@ def profile_status(profile: Profile, now: datetime | None = None) -> dict[str, A
             slot = parse_slot(spec)
             if slot.every == "off":
                 next_run = None
-            elif is_due is not None or (store is None and kind == "full"):
+            elif is_due is not None or (store is None and kind == "full" and kind not in done):
                 next_run = "now"
             else:
                 upcoming = next_slot(slot, now)

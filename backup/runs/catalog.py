@@ -216,6 +216,15 @@ class Catalog(Database):
                 ),
             )
 
+    def last_good_starts(self, kind: str) -> dict[str, str]:
+        """{target: when its newest run of ``kind`` that finished ok or partial started}."""
+        rows = self.conn.execute(
+            "SELECT target, max(started) FROM runs WHERE kind = ? AND status IN ('ok', 'partial') "
+            "GROUP BY target",
+            (kind,),
+        ).fetchall()
+        return {str(target): str(started) for target, started in rows}
+
     def last_runs(self) -> list[dict[str, Any]]:
         """The newest run of each target and kind (``incremental``, ``full``, ``verify``...)."""
         rows = self.conn.execute(
