@@ -357,3 +357,34 @@ def test_every_target_gets_the_proof_files_as_they_are_now(home: Path, sources: 
     assert copied.read_bytes() == now_public
     there = sorted(p.name for p in copied.parent.rglob("checkpoint-*.json"))
     assert there == [p.name for p in checkpoints(home)] and len(there) == 2
+
+
+def test_signing_reads_the_newest_checkpoint_not_all_of_them(
+    home: Path, sources: Path, scanned: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A daemon that has signed for a year keeps thousands of checkpoints: a scan reads the
+    newest, and the requests waiting for a timestamp, not every file."""
+    from backup.profile.load import load
+    from backup.proof import store as store_mod
+    from backup.workspace import open_inventory
+
+    for i in range(4):
+        (sources / f"more-{i}.txt").write_text(f"more {i}")
+        scan(scanned)
+    assert len(checkpoints(home)) == 5
+    read: list[str] = []
+    real = store_mod._read
+
+    def counting(path: Path) -> store_mod.Stored:
+        read.append(path.name)
+        return real(path)
+
+    monkeypatch.setattr(store_mod, "_read", counting)
+    proof = store_mod.ProofStore.for_profile(load(scanned))
+    with open_inventory(load(scanned)) as inv:
+        assert proof.checkpoint(inv).new is False  # nothing new to sign
+        assert read == [checkpoints(home)[-1].name]
+        inv.note("publication", {"sha256": "0" * 64, "platform": "x", "url": "https://example.com/p"})
+        assert proof.checkpoint(inv).new is True
+    assert len(read) == 2 and len(checkpoints(home)) == 6
+    assert run_backup("ledger", "verify", "-p", scanned).code == 0

@@ -191,19 +191,18 @@ class ProofStore:
 
     def stored(self) -> list[Stored]:
         """Every checkpoint kept, oldest first. A file that does not parse raises naming it."""
+        return [_read(path) for path in self._named(".json")]
+
+    def newest(self) -> Stored | None:
+        """The newest checkpoint kept (the names sort by entry count), read alone: a daemon
+        that has signed for a year keeps thousands."""
+        names = self._named(".json")
+        return _read(names[-1]) if names else None
+
+    def _named(self, suffix: str) -> list[Path]:
         if not self.checkpoint_dir.is_dir():
             return []
-        out = []
-        for path in sorted(self.checkpoint_dir.glob(f"{_PREFIX}*.json")):
-            try:
-                doc = json.loads(path.read_bytes())
-            except (OSError, ValueError) as exc:
-                raise ProofError(f"{path}: not a readable checkpoint ({exc})") from exc
-            try:
-                out.append(Stored(cpmod.parse(doc, str(path)), path))
-            except cpmod.CheckpointError as exc:
-                raise ProofError(str(exc)) from exc
-        return out
+        return sorted(self.checkpoint_dir.glob(f"{_PREFIX}*{suffix}"))
 
     def checkpoint(self, inv: Inventory, *, unless_only: Sequence[str] = ()) -> CheckpointResult:
         """Sign the ledger's head unless the newest checkpoint already covers it (or all that
@@ -211,8 +210,7 @@ class ProofStore:
         requests. Refuses when the ledger no longer matches the newest checkpoint (it was
         rewritten or cut)."""
         row = inv.conn.execute("SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1").fetchone()
-        kept = self.stored()
-        newest = kept[-1] if kept else None
+        newest = self.newest()
         if newest is not None:
             try:
                 cpmod.check_against_ledger(inv.conn, newest.checkpoint)
@@ -245,9 +243,8 @@ class ProofStore:
         """Send every waiting timestamp request, oldest first; stop at the first that cannot
         reach the authority (the rest wait for the next time)."""
         report = TimestampReport()
-        if not self.checkpoint_dir.is_dir():
-            return report
-        kept = self.stored()
+        # Only checkpoints with a request file can be waiting: the others are not read.
+        kept = [_read(q.with_suffix(".json")) for q in self._named(".tsq") if q.with_suffix(".json").exists()]
         for done in (s for s in kept if s.token is not None and s.sibling(".tsq").exists()):
             done.sibling(".tsq").unlink()  # answered, then interrupted before the request went
         waiting = [s for s in kept if s.pending]
@@ -345,6 +342,17 @@ class ProofStore:
             for p in sorted(self.checkpoint_dir.iterdir()):
                 if p.name.startswith(_PREFIX) and p.name.endswith((".json", ".tsr", ".tsa.pem")):
                     yield f"{CHECKPOINTS}/{p.name}", p
+
+
+def _read(path: Path) -> Stored:
+    try:
+        doc = json.loads(path.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise ProofError(f"{path}: not a readable checkpoint ({exc})") from exc
+    try:
+        return Stored(cpmod.parse(doc, str(path)), path)
+    except cpmod.CheckpointError as exc:
+        raise ProofError(str(exc)) from exc
 
 
 def _load_public(path: Path) -> Ed25519PublicKey:
