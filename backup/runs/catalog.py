@@ -132,6 +132,14 @@ class Catalog(Database):
         ).fetchone()
         return (row[0], row[1], row[2]) if row else None
 
+    def stored_under(self, target: str, prefix: str) -> dict[str, tuple[str, int, int]]:
+        """{key: (sha256, size, mtime_ns)} of what the target holds under ``prefix``."""
+        rows = self.conn.execute(
+            "SELECT key, sha256, size, mtime_ns FROM stored WHERE target = ? AND key >= ? AND key < ?",
+            (target, prefix, prefix + "\U0010ffff"),
+        )
+        return {key: (sha, size, mtime) for key, sha, size, mtime in rows}
+
     def record(self, target: str, rows: Iterable[StoredRow]) -> None:
         """Note objects now durable on the target. A new original there ends the shortcut of
         ``manifest()``; the inventory's own files (``inventory/``) do not bear on it."""

@@ -536,9 +536,10 @@ class TargetRun:
         if not files:
             return
         listed = {o.key: o.size for o in t.list(layout.INVENTORY)} if self.kind == "full" else None
+        known = self.catalog.stored_under(t.name, layout.INVENTORY)
         for name, path in files:
             key = layout.INVENTORY + name
-            row = self.catalog.stored_row(t.name, key)
+            row = known.get(key)
             st = path.stat()
             if listed is None and row is not None and (row[1], row[2]) == (st.st_size, st.st_mtime_ns):
                 continue  # sent as it is now (the quick check of the originals, for a file
