@@ -122,7 +122,9 @@ class MatchIndex:
         self.last_id = last_id
         self.db_created = db_created
 
-    def _assign(self, codes: Any, rows: Any, sizes: Sequence[int], tables: tuple[Any, Any, Any] | None) -> None:
+    def _assign(
+        self, codes: Any, rows: Any, sizes: Sequence[int], tables: tuple[Any, Any, Any] | None
+    ) -> None:
         self.all_codes = codes
         self.all_rows = rows
         self.bounds = np.concatenate([[0], np.cumsum(np.asarray(sizes, dtype=np.int64))]).astype(np.int64)
@@ -132,7 +134,9 @@ class MatchIndex:
             lo, hi = int(self.bounds[w]), int(self.bounds[w + 1])
             self.codes[name] = codes[lo:hi]
             self.rows[name] = rows[lo:hi]
-        self.perms, self.offsets, self.ordered = tables if tables is not None else mih.build(codes, self.bounds)
+        self.perms, self.offsets, self.ordered = (
+            tables if tables is not None else mih.build(codes, self.bounds)
+        )
 
     def __len__(self) -> int:
         return len(self.all_codes)
@@ -149,11 +153,15 @@ class MatchIndex:
         expected) by the scan, each window once for all the query codes that search it."""
         plans: list[dict[int, int]] = []  # per query: window id -> its position in the query's list
         for _code, windows in queries:
-            plans.append({WINDOW_IDS[name]: wi for wi, name in enumerate(windows) if len(self.codes.get(name, ())) > 0})
+            plans.append(
+                {WINDOW_IDS[name]: wi for wi, name in enumerate(windows) if len(self.codes.get(name, ())) > 0}
+            )
         chosen = [
             qi
             for qi, plan in enumerate(plans)
-            if mih.worth_it([len(self.all_codes[self.bounds[w] : self.bounds[w + 1]]) for w in plan], k, max_distance)
+            if mih.worth_it(
+                [len(self.all_codes[self.bounds[w] : self.bounds[w + 1]]) for w in plan], k, max_distance
+            )
         ]
         results: list[tuple[Any, Any] | None] = [None] * len(queries)
         limits = [max_distance] * len(queries)
@@ -197,7 +205,9 @@ class MatchIndex:
 
     @classmethod
     def empty(cls, db_created: str) -> MatchIndex:
-        return cls(np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.int64), [0] * len(WINDOWS), 0, db_created)
+        return cls(
+            np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.int64), [0] * len(WINDOWS), 0, db_created
+        )
 
     def extend(self, conn: sqlite3.Connection) -> int:
         """Append the table's rows added since ``last_id`` and rebuild the multi-index
@@ -247,7 +257,7 @@ class MatchIndex:
                     self.ordered.astype("<u8", copy=False),
                     self.perms.astype(self.perms.dtype.newbyteorder("<"), copy=False),
                 ):
-                    f.write(memoryview(np.ascontiguousarray(part)).cast("B"))
+                    np.ascontiguousarray(part).tofile(f)
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, path)
@@ -267,13 +277,13 @@ class MatchIndex:
                 # Into memory numpy allocates (in huge pages where the system offers them:
                 # the search reads codes at random, and fewer page-table misses matter).
                 data = np.empty(os.fstat(f.fileno()).st_size, dtype=np.uint8)
-                if f.readinto(memoryview(data)) != len(data):
+                if f.readinto(data.data) != len(data):
                     return None
         except OSError:
             return None
         if data[:8].tobytes() != MAGIC or len(data) < 12:
             return None
-        (length,) = _HEADER_LEN.unpack_from(data, 8)
+        (length,) = _HEADER_LEN.unpack_from(data[:12].tobytes(), 8)
         try:
             header = json.loads(data[12 : 12 + length].tobytes())
             if header.get("version") != FORMAT_VERSION:

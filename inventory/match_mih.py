@@ -33,8 +33,8 @@ BUCKETS = 1 << SUBSTRING_BITS
 # The cost of the buckets against a scan, in codes a scan reads (measured with
 # bench/match_index.py on 1,000,000 photos): reading a code through a bucket costs about
 # CANDIDATE_COST codes scanned, and visiting a bucket (one jump in memory) BUCKET_COST.
-CANDIDATE_COST = 4.0
-BUCKET_COST = 100.0
+CANDIDATE_COST = 6.0
+BUCKET_COST = 150.0
 # Below this many codes in a query's windows a scan is cheaper than the rounds' overhead.
 MIN_CODES = 1 << 17
 
@@ -43,6 +43,12 @@ MIN_CODES = 1 << 17
 _VALUES = np.arange(BUCKETS, dtype=np.int64)
 _BY_WEIGHT = _VALUES[np.argsort(np.bitwise_count(_VALUES), kind="stable")]
 MASKS: list[Any] = np.split(_BY_WEIGHT, np.cumsum([comb(SUBSTRING_BITS, r) for r in range(SUBSTRING_BITS)]))
+# The rounds of a search: (radius, substrings). Every substring at once for the small radii,
+# whose buckets are few (fewer rounds, less overhead); one substring at a time from radius 3,
+# so that a search stops as soon as the distance it has covered reaches the query's limit.
+ROUNDS: list[tuple[int, tuple[int, ...]]] = [(r, tuple(range(SUBSTRINGS))) for r in range(3)] + [
+    (r, (j,)) for r in range(3, SUBSTRING_BITS + 1) for j in range(SUBSTRINGS)
+]
 # The probability that a uniform random 64-bit code is within t bits of a given one: the
 # model that predicts how far a query must search before it has its k nearest.
 _WITHIN = np.cumsum([comb(64, t) / 2.0**64 for t in range(65)])
@@ -51,6 +57,17 @@ _WITHIN = np.cumsum([comb(64, t) / 2.0**64 for t in range(65)])
 def substring(codes: Any, j: int) -> Any:
     """Substring ``j`` (bits 16j to 16j + 15) of each uint64 code, as uint16."""
     return ((codes >> np.uint64(SUBSTRING_BITS * j)) & np.uint64(BUCKETS - 1)).astype(np.uint16)
+
+
+def _counting(n: int) -> Any:
+    """0, 1, ..., n - 1 (int64), from a buffer kept between calls."""
+    global _COUNTING
+    if len(_COUNTING) < n:
+        _COUNTING = np.arange(max(n, 2 * len(_COUNTING)), dtype=np.int64)
+    return _COUNTING[:n]
+
+
+_COUNTING = np.arange(1 << 16, dtype=np.int64)
 
 
 def position_dtype(total: int) -> Any:
@@ -179,50 +196,56 @@ def search(
     flat_ordered = ordered.reshape(-1)
     left: set[int] = set()  # handed to the scan
     active = {qi for qi, st in enumerate(state) if st.limit >= 0}
-    for r in range(SUBSTRING_BITS + 1):
-        masks = MASKS[r]
-        for j in range(SUBSTRINGS):
-            if not active:
-                break
-            sel = np.isin(pq, list(active)) if len(active) < len(state) else slice(None)
-            q_, c_ = pq[sel], pc[sel]
-            # The buckets of this round for every (query, run of windows) still searching.
-            at = (subs[j][sel][:, None] ^ masks[None, :]) * windows + j * (BUCKETS * windows + 1)
-            starts = offsets.reshape(-1)[at + plo[sel][:, None]]
-            lengths = offsets.reshape(-1)[at + phi[sel][:, None]] - starts
-            per_pair = lengths.sum(axis=1)
-            cost = np.bincount(q_, weights=per_pair * CANDIDATE_COST + masks.size * BUCKET_COST, minlength=len(state))
-            # A query whose buckets would cost more than a scan of its windows goes to it.
-            over = [qi for qi in active if state[qi].spent + cost[qi] > state[qi].budget]
-            if over:
-                active.difference_update(over)
-                left.update(over)
-                keep = ~np.isin(q_, over)
-                q_, c_ = q_[keep], c_[keep]
-                starts, lengths, per_pair = starts[keep], lengths[keep], per_pair[keep]
-            for qi in active:
-                state[qi].spent += float(cost[qi])
-            total = int(per_pair.sum())
-            if total:
-                lens = lengths.ravel()
-                at_codes = np.repeat(starts.ravel() - (np.cumsum(lens) - lens), lens)
-                at_codes += np.arange(total, dtype=np.int64)
-                x = flat_ordered[at_codes]
-                ends = np.cumsum(per_pair)
-                for p, code in enumerate(c_.tolist()):
-                    x[ends[p] - per_pair[p] : ends[p]] ^= np.uint64(code)
-                d = np.bitwise_count(x)
-                widest = max(state[qi].limit for qi in active)
-                near = (d <= widest).nonzero()[0]
-                if len(near):
-                    pos = flat_perms[at_codes[near]].astype(np.int64)
-                    ids = np.searchsorted(bounds, pos, side="right") - 1
-                    q_near = q_[np.searchsorted(ends, near, side="right")]
-                    _take(state, d[near], x[near], pos, q_near, ids, r, j, k)
-            bound = SUBSTRINGS * r + j  # every code within this many bits has been seen
-            active = {qi for qi in active if state[qi].limit > bound}
+    flat_offsets = offsets.reshape(-1)
+    for r, js in ROUNDS:
         if not active:
             break
+        sel = np.isin(pq, list(active)) if len(active) < len(state) else slice(None)
+        q_, c_ = pq[sel], pc[sel]
+        # The buckets of this round for every (query, run of windows) still searching: for
+        # each substring of the round, the values at distance r from the query's.
+        at = np.concatenate(
+            [(subs[j][sel][:, None] ^ MASKS[r][None, :]) * windows + j * (BUCKETS * windows + 1) for j in js],
+            axis=1,
+        )
+        starts = flat_offsets[at + plo[sel][:, None]]
+        lengths = flat_offsets[at + phi[sel][:, None]] - starts
+        per_pair = lengths.sum(axis=1)
+        cost = np.bincount(
+            q_, weights=per_pair * CANDIDATE_COST + at.shape[1] * BUCKET_COST, minlength=len(state)
+        )
+        # A query whose buckets would cost more than a scan of its windows goes to it.
+        over = [qi for qi in active if state[qi].spent + cost[qi] > state[qi].budget]
+        if over:
+            active.difference_update(over)
+            left.update(over)
+            keep = ~np.isin(q_, over)
+            q_, c_ = q_[keep], c_[keep]
+            starts, lengths, per_pair = starts[keep], lengths[keep], per_pair[keep]
+        for qi in active:
+            state[qi].spent += float(cost[qi])
+        total = int(per_pair.sum())
+        if total:
+            lens = lengths.ravel()
+            ends = np.cumsum(lens)
+            at_codes = np.repeat(starts.ravel() - (ends - lens), lens)
+            at_codes += _counting(total)
+            x = flat_ordered[at_codes]
+            pair_ends = np.cumsum(per_pair)
+            for p, code in enumerate(c_.tolist()):
+                x[pair_ends[p] - per_pair[p] : pair_ends[p]] ^= np.uint64(code)
+            d = np.bitwise_count(x)
+            widest = max(state[qi].limit for qi in active)
+            near = (d <= widest).nonzero()[0]
+            if len(near):
+                pos = flat_perms[at_codes[near]].astype(np.int64)
+                ids = np.searchsorted(bounds, pos, side="right") - 1
+                bucket = np.searchsorted(ends, near, side="right")
+                pair, column = np.divmod(bucket, at.shape[1])
+                sub_of = np.array(js, dtype=np.int64)[column // MASKS[r].size]
+                _take(state, d[near], x[near], pos, q_[pair], ids, r, sub_of, k)
+        bound = SUBSTRINGS * r + js[-1]  # every code within this many bits has been seen
+        active = {qi for qi in active if state[qi].limit > bound}
     results: list[tuple[Any, Any, Any] | None] = []
     limits: list[int] = []
     for qi, st in enumerate(state):
@@ -230,26 +253,25 @@ def search(
         if qi in left:
             results.append(None)
             continue
-        w = np.concatenate([np.empty(0, dtype=np.int64), *(run[0] for run in st.found)])
-        d = np.concatenate([np.empty(0, dtype=np.uint8), *(run[1] for run in st.found)])
-        p = np.concatenate([np.empty(0, dtype=np.int64), *(run[2] for run in st.found)])
-        keep = d <= st.limit
-        results.append((w[keep], d[keep], p[keep]))
+        found_in = np.concatenate([np.empty(0, dtype=np.int64), *(run[0] for run in st.found)])
+        dist = np.concatenate([np.empty(0, dtype=np.uint8), *(run[1] for run in st.found)])
+        where = np.concatenate([np.empty(0, dtype=np.int64), *(run[2] for run in st.found)])
+        keep = dist <= st.limit
+        results.append((found_in[keep], dist[keep], where[keep]))
     return results, limits
 
 
-def _take(state: list[_Query], d: Any, x: Any, pos: Any, q: Any, w: Any, r: int, j: int, k: int) -> None:
-    """Record the candidates of the round (radius ``r`` of substring ``j``) within their
-    query's limit (their distance ``d``, code XOR the query ``x``, position, query, window id),
-    each code once: a code is counted in the first round that reaches it, the one of its
-    nearest substring (the first such, on ties)."""
+def _take(state: list[_Query], d: Any, x: Any, pos: Any, q: Any, w: Any, r: int, j: Any, k: int) -> None:
+    """Record the candidates of the round (radius ``r``) within their query's limit (their
+    distance ``d``, code XOR the query ``x``, position, query, window id, and the substring
+    ``j`` whose bucket held them), each code once: a code is counted from the bucket of its
+    nearest substring (the first such, on ties), the first that reaches it."""
     limits = np.array([st.limit for st in state], dtype=np.int64)
     ok = d <= limits[q]
     per_sub = x.astype("<u8", copy=False).view("<u2").reshape(-1, SUBSTRINGS)
     for other in range(SUBSTRINGS):
-        if other != j:
-            dist = np.bitwise_count(per_sub[:, other])
-            ok &= dist > r if other < j else dist >= r
+        dist = np.bitwise_count(per_sub[:, other])
+        ok &= (dist > r) | ((other >= j) & (dist == r))
     if not ok.any():
         return
     idx = ok.nonzero()[0]

@@ -21,7 +21,9 @@ from inventory.match_index import Hit, MatchIndex, index_path, open_index
 NAMES = list(WINDOWS)
 
 
-def reference(index: MatchIndex, queries: Sequence[tuple[int, Sequence[str]]], max_distance: int, k: int) -> list[Hit]:
+def reference(
+    index: MatchIndex, queries: Sequence[tuple[int, Sequence[str]]], max_distance: int, k: int
+) -> list[Hit]:
     """The k nearest within max_distance per query (ties at the k-th kept), by a plain scan:
     in the order of the query's windows, then of the rows."""
     hits: list[Hit] = []
@@ -90,7 +92,9 @@ def test_search_is_exactly_a_brute_force_scan(way: str, data: str) -> None:
     rng = np.random.default_rng(5)
     pick = random.Random(5)
     if data == "uniform":
-        per_window = [rng.integers(0, 2**63, size=3000, dtype=np.int64).view(np.uint64) * np.uint64(2) for _ in NAMES]
+        per_window = [
+            rng.integers(0, 2**63, size=3000, dtype=np.int64).view(np.uint64) * np.uint64(2) for _ in NAMES
+        ]
     else:
         per_window = [clustered(rng, 3000, 40, 6) for _ in NAMES]
     index = build_index(per_window)
