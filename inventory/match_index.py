@@ -159,9 +159,7 @@ class MatchIndex:
         chosen = [
             qi
             for qi, plan in enumerate(plans)
-            if mih.worth_it(
-                [len(self.all_codes[self.bounds[w] : self.bounds[w + 1]]) for w in plan], k, max_distance
-            )
+            if sum(int(self.bounds[w + 1] - self.bounds[w]) for w in plan) >= mih.MIN_CODES
         ]
         results: list[tuple[Any, Any] | None] = [None] * len(queries)
         limits = [max_distance] * len(queries)

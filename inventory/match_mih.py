@@ -37,6 +37,10 @@ CANDIDATE_COST = 6.0
 BUCKET_COST = 150.0
 # Below this many codes in a query's windows a scan is cheaper than the rounds' overhead.
 MIN_CODES = 1 << 17
+# Every query first searches this many rounds (radius 0 and 1: few buckets); then only a query
+# whose further rounds are expected to cost less than a scan goes on. Near copies bunched
+# around the query (a creator's similar shots) are often all found by then.
+PROBE_ROUNDS = 2
 
 # Every 16-bit value, grouped by how many bits it has set: MASKS[r] are the values at Hamming
 # distance r from 0, so ``s ^ MASKS[r]`` are the substring values at distance r from ``s``.
@@ -117,19 +121,25 @@ def check(perms: Any, offsets: Any, bounds: Any) -> bool:
     return n == 0 or int(perms.max()) < n
 
 
-def worth_it(sizes: list[int], k: int, max_distance: int) -> bool:
-    """Whether the buckets of a query over windows of these ``sizes`` are expected to cost
-    less than a scan of them, for codes spread like uniform random ones. The search is expected
-    to reach the distance at which k codes are expected (``max_distance`` at most)."""
-    total = sum(sizes)
-    if total < MIN_CODES:
-        return False
-    reach = min(max_distance, int(np.searchsorted(_WITHIN * total, k)))
-    if reach < 0:
-        return True
-    r, j = divmod(reach, SUBSTRINGS)
-    buckets = SUBSTRINGS * sum(comb(SUBSTRING_BITS, i) for i in range(r)) + (j + 1) * comb(SUBSTRING_BITS, r)
-    return buckets * (BUCKET_COST + CANDIDATE_COST * total / BUCKETS) < total
+def worth_it(total: int, runs: int, k: int, limit: int, done: int) -> bool:
+    """Whether the rounds after the first ``done`` are expected to cost less than a scan, for a
+    query over ``total`` codes in ``runs`` runs of windows whose limit is ``limit`` so far. Codes
+    are taken to be spread like uniform random ones: the search is expected to reach the
+    distance at which k codes are expected, or the limit when that is nearer."""
+    reach = min(limit, int(np.searchsorted(_WITHIN * total, k)))
+    buckets = 0
+    for i in range(done, len(ROUNDS)):
+        if i and bound_after(i - 1) >= reach:
+            break
+        r, js = ROUNDS[i]
+        buckets += len(js) * comb(SUBSTRING_BITS, r)
+    return buckets * (runs * BUCKET_COST + CANDIDATE_COST * total / BUCKETS) < total
+
+
+def bound_after(i: int) -> int:
+    """The distance within which every code has been seen after round ``i``."""
+    r, js = ROUNDS[i]
+    return SUBSTRINGS * r + js[-1]
 
 
 def _intervals(windows: list[int]) -> list[tuple[int, int]]:
@@ -179,9 +189,12 @@ def search(
     pair_lo: list[int] = []
     pair_hi: list[int] = []
     pair_code: list[int] = []
+    sizes: list[int] = []
+    runs: list[int] = []
     for qi, (code, ids) in enumerate(queries):
-        size = sum(int(bounds[w + 1] - bounds[w]) for w in ids)
-        state.append(_Query(limit, float(size), tally=np.zeros(max(limit + 1, 0), dtype=np.int64)))
+        sizes.append(sum(int(bounds[w + 1] - bounds[w]) for w in ids))
+        runs.append(len(_intervals(ids)))
+        state.append(_Query(limit, float(sizes[-1]), tally=np.zeros(max(limit + 1, 0), dtype=np.int64)))
         for lo, hi in _intervals(ids):
             pair_q.append(qi)
             pair_lo.append(lo)
@@ -197,7 +210,11 @@ def search(
     left: set[int] = set()  # handed to the scan
     active = {qi for qi, st in enumerate(state) if st.limit >= 0}
     flat_offsets = offsets.reshape(-1)
-    for r, js in ROUNDS:
+    for i, (r, js) in enumerate(ROUNDS):
+        if i == PROBE_ROUNDS:
+            later = [qi for qi in active if not worth_it(sizes[qi], runs[qi], k, state[qi].limit, i)]
+            active.difference_update(later)
+            left.update(later)
         if not active:
             break
         sel = np.isin(pq, list(active)) if len(active) < len(state) else slice(None)
@@ -244,8 +261,7 @@ def search(
                 pair, column = np.divmod(bucket, at.shape[1])
                 sub_of = np.array(js, dtype=np.int64)[column // MASKS[r].size]
                 _take(state, d[near], x[near], pos, q_[pair], ids, r, sub_of, k)
-        bound = SUBSTRINGS * r + js[-1]  # every code within this many bits has been seen
-        active = {qi for qi in active if state[qi].limit > bound}
+        active = {qi for qi in active if state[qi].limit > bound_after(i)}
     results: list[tuple[Any, Any, Any] | None] = []
     limits: list[int] = []
     for qi, st in enumerate(state):

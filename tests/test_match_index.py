@@ -62,21 +62,23 @@ def build_index(per_window: list[np.ndarray]) -> MatchIndex:
     return MatchIndex(codes, rows, sizes, len(codes), "test")
 
 
-@pytest.fixture(params=["auto", "buckets", "buckets-then-scan", "scan"])
+@pytest.fixture(params=["auto", "buckets", "buckets-then-scan", "probe-then-scan", "scan"])
 def way(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Each way the index can search: as it decides, always by buckets, by buckets until a
-    round that turns every query over to the scan, always by the scan."""
+    round whose buckets cost too much, by the first rounds then the scan, always by the scan."""
     monkeypatch.setattr(mih, "MIN_CODES", 0)
     if request.param == "buckets":
         monkeypatch.setattr(mih, "worth_it", lambda *a: True)
         monkeypatch.setattr(mih, "CANDIDATE_COST", 0.0)
         monkeypatch.setattr(mih, "BUCKET_COST", 0.0)
+    elif request.param == "probe-then-scan":
+        monkeypatch.setattr(mih, "worth_it", lambda *a: False)
     elif request.param == "buckets-then-scan":
         monkeypatch.setattr(mih, "worth_it", lambda *a: True)
         monkeypatch.setattr(mih, "BUCKET_COST", 0.0)
         monkeypatch.setattr(mih, "CANDIDATE_COST", 50.0)
     elif request.param == "scan":
-        monkeypatch.setattr(mih, "worth_it", lambda *a: False)
+        monkeypatch.setattr(mih, "MIN_CODES", 1 << 62)
     yield request.param
 
 
