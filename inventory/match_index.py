@@ -106,8 +106,8 @@ def index_path(db_path: str | os.PathLike[str]) -> Path:
 class MatchIndex:
     """Window codes grouped by window name: ``codes[name]`` (uint64) and ``rows[name]``
     (int64, the ``match_hashes`` ids, ascending), in the same order; views of one array each,
-    the windows one after the other in the order of ``WINDOWS``. ``perms`` and ``offsets`` are
-    the multi-index tables over them (``inventory.match_mih``)."""
+    the windows one after the other in the order of ``WINDOWS``. ``perms``, ``offsets`` and
+    ``ordered`` are the multi-index tables over them (``inventory.match_mih.build``)."""
 
     def __init__(
         self,
@@ -148,9 +148,10 @@ class MatchIndex:
         ``k`` nearest enrolled codes within ``max_distance`` bits (ties at the k-th distance
         kept), in the order of its windows, then of the rows.
 
-        A query is searched through the multi-index when its buckets are expected to hold
-        fewer codes than a scan reads, else (and when the buckets turn out fuller than
-        expected) by the scan, each window once for all the query codes that search it."""
+        A query over enough codes is searched through the multi-index (``inventory.match_mih``)
+        as long as its buckets are expected to cost less than a scan of its windows; the other
+        queries, and those it hands back with the limit it reached, are scanned, each window
+        once for all the query codes that search it. Both give the same hits."""
         plans: list[dict[int, int]] = []  # per query: window id -> its position in the query's list
         for _code, windows in queries:
             plans.append(
