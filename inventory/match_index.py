@@ -80,14 +80,8 @@ def _nearest(work: list[_Work], limits: list[int], k: int) -> list[tuple[Any, An
                 idx = (c <= lim).nonzero()[0]
                 d = c[idx]
                 found[qi].append((wi, d, rows[start:][idx]))
-                # The limit falls to the k-th smallest distance found (ties at it are kept).
-                counted = tally[qi]
-                counted += np.bincount(d, minlength=len(counted))
-                got = within[qi] + len(d)
-                while got - int(counted[lim]) >= k:
-                    got -= int(counted[lim])
-                    lim -= 1
-                limit[qi], within[qi] = lim, got
+                tally[qi] += np.bincount(d, minlength=len(tally[qi]))
+                limit[qi], within[qi] = mih.lower_limit(tally[qi], within[qi] + len(d), lim, k)
     nearest = []
     for lim, runs in zip(limit, found, strict=True):
         runs.sort(key=lambda run: run[0])  # stable: rows stay in order within a window

@@ -297,12 +297,15 @@ def _take(state: list[_Query], d: Any, x: Any, pos: Any, q: Any, w: Any, r: int,
         st = state[qi]
         dq = d[mine]
         st.found.append((w[mine], dq, p[mine]))
-        # The limit falls to the k-th smallest distance found (ties at it are kept).
-        counted = st.tally
-        counted += np.bincount(dq, minlength=len(counted))
-        got = st.within + len(dq)
-        lim = st.limit
-        while lim >= 0 and got - int(counted[lim]) >= k:
-            got -= int(counted[lim])
-            lim -= 1
-        st.limit, st.within = lim, got
+        st.tally += np.bincount(dq, minlength=len(st.tally))
+        st.limit, st.within = lower_limit(st.tally, st.within + len(dq), st.limit, k)
+
+
+def lower_limit(tally: Any, within: int, limit: int, k: int) -> tuple[int, int]:
+    """The limit lowered to the k-th smallest distance found (ties at it are kept), and how
+    many found codes are within it: ``tally[d]`` codes were found at distance d, ``within`` of
+    them within ``limit``."""
+    while limit >= 0 and within - int(tally[limit]) >= k:
+        within -= int(tally[limit])
+        limit -= 1
+    return limit, within
