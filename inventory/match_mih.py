@@ -255,12 +255,14 @@ def search(
             widest = max(state[qi].limit for qi in active)
             near = (d <= widest).nonzero()[0]
             if len(near):
-                pos = flat_perms[at_codes[near]].astype(np.int64)
-                ids = np.searchsorted(bounds, pos, side="right") - 1
                 bucket = np.searchsorted(ends, near, side="right")
                 pair, column = np.divmod(bucket, at.shape[1])
                 sub_of = np.array(js, dtype=np.int64)[column // MASKS[r].size]
-                _take(state, d[near], x[near], pos, q_[pair], ids, r, sub_of, k)
+                found = _canonical(state, d[near], x[near], q_[pair], r, sub_of)
+                if len(found):
+                    pos = flat_perms[at_codes[near[found]]].astype(np.int64)
+                    ids = np.searchsorted(bounds, pos, side="right") - 1
+                    _take(state, d[near[found]], pos, q_[pair[found]], ids, k)
         active = {qi for qi in active if state[qi].limit > bound_after(i)}
     results: list[tuple[Any, Any, Any] | None] = []
     limits: list[int] = []
@@ -277,26 +279,27 @@ def search(
     return results, limits
 
 
-def _take(state: list[_Query], d: Any, x: Any, pos: Any, q: Any, w: Any, r: int, j: Any, k: int) -> None:
-    """Record the candidates of the round (radius ``r``) within their query's limit (their
-    distance ``d``, code XOR the query ``x``, position, query, window id, and the substring
-    ``j`` whose bucket held them), each code once: a code is counted from the bucket of its
-    nearest substring (the first such, on ties), the first that reaches it."""
+def _canonical(state: list[_Query], d: Any, x: Any, q: Any, r: int, j: Any) -> Any:
+    """Which candidates of the round (radius ``r``) to count: those within their query's
+    limit (their distance ``d``, code XOR the query ``x``, query, and the substring ``j`` whose
+    bucket held them), each code once: from the bucket of its nearest substring (the first
+    such, on ties), the first that reaches it."""
     limits = np.array([st.limit for st in state], dtype=np.int64)
     ok = d <= limits[q]
     per_sub = x.astype("<u8", copy=False).view("<u2").reshape(-1, SUBSTRINGS)
     for other in range(SUBSTRINGS):
         dist = np.bitwise_count(per_sub[:, other])
         ok &= (dist > r) | ((other >= j) & (dist == r))
-    if not ok.any():
-        return
-    idx = ok.nonzero()[0]
-    d, q, w, p = d[idx], q[idx], w[idx], pos[idx]
+    return ok.nonzero()[0]
+
+
+def _take(state: list[_Query], d: Any, pos: Any, q: Any, w: Any, k: int) -> None:
+    """Record codes found (their distance, position, query, window id) and lower the limits."""
     for qi in np.flatnonzero(np.bincount(q)).tolist():
         mine = q == qi
         st = state[qi]
         dq = d[mine]
-        st.found.append((w[mine], dq, p[mine]))
+        st.found.append((w[mine], dq, pos[mine]))
         st.tally += np.bincount(dq, minlength=len(st.tally))
         st.limit, st.within = lower_limit(st.tally, st.within + len(dq), st.limit, k)
 
