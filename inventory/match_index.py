@@ -1,5 +1,7 @@
-"""The perceptual index: every enrolled window pHash of every photo, searched by an exact
-brute-force Hamming scan (numpy popcount over 64-bit codes).
+"""The perceptual index: every enrolled window pHash of every photo, searched exactly for
+the k nearest to a query code: through a multi-index of 16-bit substrings
+(``inventory.match_mih``) when that reads fewer codes, else by a brute-force Hamming scan (numpy
+popcount over 64-bit codes).
 
 It is built from the ``match_hashes`` table and kept as a file next to the inventory database
 (``inventory.match-index``), so a query does not read millions of rows from SQLite. When the
@@ -22,10 +24,11 @@ from typing import Any
 
 import numpy as np
 
-from inventory.match_hashes import WINDOWS
+from inventory import match_mih as mih
+from inventory.match_hashes import WINDOW_IDS, WINDOWS
 
 MAGIC = b"KMINDEX1"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 # Rows compared per numpy call: large enough to amortise the call, small enough that a chunk
 # of codes and its XOR buffer stay in the L2 cache while every query code that searches the
 # window is compared with it.
@@ -47,9 +50,10 @@ class Hit:
 _Work = tuple[Any, Any, list[tuple[int, int, Any]]]
 
 
-def _nearest(work: list[_Work], queries: int, max_distance: int, k: int) -> list[tuple[Any, Any]]:
-    """For each query, its k nearest codes in ``work`` within max_distance (ties at the k-th
-    distance kept): (distances, rows), in the order of its windows, then of the rows.
+def _nearest(work: list[_Work], limits: list[int], k: int) -> list[tuple[Any, Any]]:
+    """For each query, its k nearest codes in ``work`` within its limit (ties at the k-th
+    distance kept): (distances, rows), in the order of its windows, then of the rows. A limit
+    below the query's ``max_distance`` must be one no code among its k nearest is beyond.
 
     Each chunk of codes is read from memory once and compared with every query code that
     searches it while it is in the cache."""
@@ -58,10 +62,10 @@ def _nearest(work: list[_Work], queries: int, max_distance: int, k: int) -> list
     smallest = np.minimum.reduce
     # Per query: the distance limit, how many codes found so far are within it, how many were
     # found at each distance, and what was found: (window position, distances, rows).
-    limit = [max_distance] * queries
-    within = [0] * queries
-    tally = [np.zeros(max(max_distance + 1, 0), dtype=np.int64) for _ in range(queries)]
-    found: list[list[tuple[int, Any, Any]]] = [[] for _ in range(queries)]
+    limit = list(limits)
+    within = [0] * len(limit)
+    tally = [np.zeros(max(lim + 1, 0), dtype=np.int64) for lim in limit]
+    found: list[list[tuple[int, Any, Any]]] = [[] for _ in limit]
     for codes, rows, searchers in work:
         for start in range(0, len(codes), CHUNK):
             part = codes[start : start + CHUNK]
@@ -76,14 +80,8 @@ def _nearest(work: list[_Work], queries: int, max_distance: int, k: int) -> list
                 idx = (c <= lim).nonzero()[0]
                 d = c[idx]
                 found[qi].append((wi, d, rows[start:][idx]))
-                # The limit falls to the k-th smallest distance found (ties at it are kept).
-                counted = tally[qi]
-                counted += np.bincount(d, minlength=len(counted))
-                got = within[qi] + len(d)
-                while got - int(counted[lim]) >= k:
-                    got -= int(counted[lim])
-                    lim -= 1
-                limit[qi], within[qi] = lim, got
+                tally[qi] += np.bincount(d, minlength=len(tally[qi]))
+                limit[qi], within[qi] = mih.lower_limit(tally[qi], within[qi] + len(d), lim, k)
     nearest = []
     for lim, runs in zip(limit, found, strict=True):
         runs.sort(key=lambda run: run[0])  # stable: rows stay in order within a window
@@ -101,35 +99,96 @@ def index_path(db_path: str | os.PathLike[str]) -> Path:
 
 class MatchIndex:
     """Window codes grouped by window name: ``codes[name]`` (uint64) and ``rows[name]``
-    (int64, the ``match_hashes`` ids), in the same order."""
+    (int64, the ``match_hashes`` ids, ascending), in the same order; views of one array each,
+    the windows one after the other in the order of ``WINDOWS``. ``perms``, ``offsets`` and
+    ``ordered`` are the multi-index tables over them (``inventory.match_mih.build``)."""
 
-    def __init__(self, codes: dict[str, Any], rows: dict[str, Any], last_id: int, db_created: str) -> None:
-        self.codes = codes
-        self.rows = rows
+    def __init__(
+        self,
+        codes: Any,
+        rows: Any,
+        sizes: Sequence[int],
+        last_id: int,
+        db_created: str,
+        tables: tuple[Any, Any, Any] | None = None,
+    ) -> None:
+        self._assign(codes, rows, sizes, tables)
         self.last_id = last_id
         self.db_created = db_created
 
+    def _assign(
+        self, codes: Any, rows: Any, sizes: Sequence[int], tables: tuple[Any, Any, Any] | None
+    ) -> None:
+        self.all_codes = codes
+        self.all_rows = rows
+        self.bounds = np.concatenate([[0], np.cumsum(np.asarray(sizes, dtype=np.int64))]).astype(np.int64)
+        self.codes: dict[str, Any] = {}
+        self.rows: dict[str, Any] = {}
+        for w, name in enumerate(WINDOWS):
+            lo, hi = int(self.bounds[w]), int(self.bounds[w + 1])
+            self.codes[name] = codes[lo:hi]
+            self.rows[name] = rows[lo:hi]
+        self.perms, self.offsets, self.ordered = (
+            tables if tables is not None else mih.build(codes, self.bounds)
+        )
+
     def __len__(self) -> int:
-        return sum(len(c) for c in self.codes.values())
+        return len(self.all_codes)
 
     # -- searching -------------------------------------------------------------------------
 
     def search(self, queries: Sequence[tuple[int, Sequence[str]]], max_distance: int, k: int) -> list[Hit]:
-        """For each query (a code and the window names it is compared with), its ``k``
-        nearest enrolled codes within ``max_distance`` bits (ties at the k-th distance kept).
+        """For each query (a code and the distinct window names it is compared with), its
+        ``k`` nearest enrolled codes within ``max_distance`` bits (ties at the k-th distance
+        kept), in the order of its windows, then of the rows.
 
-        Each window is scanned once for all the query codes that search it."""
+        A query over enough codes is searched through the multi-index (``inventory.match_mih``)
+        as long as its buckets are expected to cost less than a scan of its windows; the other
+        queries, and those it hands back with the limit it reached, are scanned, each window
+        once for all the query codes that search it. Both give the same hits."""
+        plans: list[dict[int, int]] = []  # per query: window id -> its position in the query's list
+        for _code, windows in queries:
+            plans.append(
+                {WINDOW_IDS[name]: wi for wi, name in enumerate(windows) if len(self.codes.get(name, ())) > 0}
+            )
+        chosen = [
+            qi
+            for qi, plan in enumerate(plans)
+            if sum(int(self.bounds[w + 1] - self.bounds[w]) for w in plan) >= mih.MIN_CODES
+        ]
+        results: list[tuple[Any, Any] | None] = [None] * len(queries)
+        limits = [max_distance] * len(queries)
+        if chosen:
+            found, reached = mih.search(
+                self.ordered,
+                self.perms,
+                self.offsets,
+                self.bounds,
+                [(int(queries[qi][0]), list(plans[qi])) for qi in chosen],
+                max_distance,
+                k,
+            )
+            for qi, got, lim in zip(chosen, found, reached, strict=True):
+                limits[qi] = lim
+                if got is not None:
+                    ids, d, p = got
+                    wpos = np.array([plans[qi][w] for w in ids.tolist()], dtype=np.int64)
+                    order = np.lexsort((p, wpos))
+                    results[qi] = (d[order], self.all_rows[p[order]])
         searchers: dict[str, list[tuple[int, int, Any]]] = {}
         for qi, (code, windows) in enumerate(queries):
-            for wi, name in enumerate(windows):
-                searchers.setdefault(name, []).append((qi, wi, np.uint64(code)))
+            if results[qi] is None:
+                for wi, name in enumerate(windows):
+                    searchers.setdefault(name, []).append((qi, wi, np.uint64(code)))
         work: list[_Work] = []
         for name, who in searchers.items():
             codes, rows = self.codes.get(name), self.rows.get(name)
             if codes is not None and rows is not None and len(codes) > 0:
                 work.append((codes, rows, who))
+        scanned = _nearest(work, limits, k)
         hits: list[Hit] = []
-        for qi, (d, r) in enumerate(_nearest(work, len(queries), max_distance, k)):
+        for qi in range(len(queries)):
+            d, r = results[qi] or scanned[qi]
             hits.extend(
                 Hit(int(row), int(dist), qi) for row, dist in zip(r.tolist(), d.tolist(), strict=True)
             )
@@ -139,24 +198,27 @@ class MatchIndex:
 
     @classmethod
     def empty(cls, db_created: str) -> MatchIndex:
-        codes = {n: np.empty(0, dtype=np.uint64) for n in WINDOWS}
-        rows = {n: np.empty(0, dtype=np.int64) for n in WINDOWS}
-        return cls(codes, rows, 0, db_created)
+        return cls(
+            np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.int64), [0] * len(WINDOWS), 0, db_created
+        )
 
     def extend(self, conn: sqlite3.Connection) -> int:
-        """Append the table's rows added since ``last_id``; return how many."""
+        """Append the table's rows added since ``last_id`` and rebuild the multi-index
+        tables; return how many rows were added."""
+        codes = []
+        rows = []
         added = 0
         for name in WINDOWS:
             got = conn.execute(
                 "SELECT id, phash FROM match_hashes WHERE id > ? AND name = ? ORDER BY id",
                 (self.last_id, name),
             ).fetchall()
-            if not got:
-                continue
-            arr = np.array(got, dtype=np.int64)
-            self.rows[name] = np.concatenate([self.rows[name], arr[:, 0]])
-            self.codes[name] = np.concatenate([self.codes[name], arr[:, 1].view(np.uint64)])
+            arr = np.array(got, dtype=np.int64).reshape(-1, 2)
+            rows.append(np.concatenate([self.rows[name], arr[:, 0]]))
+            codes.append(np.concatenate([self.codes[name], arr[:, 1].view(np.uint64)]))
             added += len(got)
+        if added:
+            self._assign(np.concatenate(codes), np.concatenate(rows), [len(c) for c in codes], None)
         row = conn.execute("SELECT max(id) FROM match_hashes").fetchone()
         self.last_id = int(row[0] or 0)
         return added
@@ -170,6 +232,7 @@ class MatchIndex:
                 "last_id": self.last_id,
                 "db_created": self.db_created,
                 "windows": layout,
+                "position_bytes": self.perms.dtype.itemsize,
             },
             sort_keys=True,
             separators=(",", ":"),
@@ -180,9 +243,14 @@ class MatchIndex:
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(head)
-                for name in WINDOWS:
-                    f.write(self.codes[name].astype("<u8", copy=False).tobytes())
-                    f.write(self.rows[name].astype("<i8", copy=False).tobytes())
+                for part in (
+                    self.all_codes.astype("<u8", copy=False),
+                    self.all_rows.astype("<i8", copy=False),
+                    self.offsets.astype("<i8", copy=False),
+                    self.ordered.astype("<u8", copy=False),
+                    self.perms.astype(self.perms.dtype.newbyteorder("<"), copy=False),
+                ):
+                    np.ascontiguousarray(part).tofile(f)
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, path)
@@ -195,35 +263,52 @@ class MatchIndex:
 
     @classmethod
     def load(cls, path: Path) -> MatchIndex | None:
-        """The index stored at ``path``, or None when there is none or it cannot be used."""
+        """The index stored at ``path``, or None when there is none or it cannot be used (of
+        another format version, or damaged)."""
         try:
             with open(path, "rb") as f:
-                data = f.read()
+                # Into memory numpy allocates (in huge pages where the system offers them:
+                # the search reads codes at random, and fewer page-table misses matter).
+                data = np.empty(os.fstat(f.fileno()).st_size, dtype=np.uint8)
+                if f.readinto(data.data) != len(data):
+                    return None
         except OSError:
             return None
-        if data[:8] != MAGIC or len(data) < 12:
+        if data[:8].tobytes() != MAGIC or len(data) < 12:
             return None
-        (length,) = _HEADER_LEN.unpack_from(data, 8)
+        (length,) = _HEADER_LEN.unpack_from(data[:12].tobytes(), 8)
         try:
-            header = json.loads(data[12 : 12 + length])
-        except ValueError:
+            header = json.loads(data[12 : 12 + length].tobytes())
+            if header.get("version") != FORMAT_VERSION:
+                return None
+            layout = header["windows"]
+            sizes = [int(layout.get(name, 0)) for name in WINDOWS]
+            n = sum(sizes)
+            position = np.dtype(f"<u{int(header['position_bytes'])}")
+            last_id, created = int(header["last_id"]), str(header["db_created"])
+        except (ValueError, KeyError, TypeError, AttributeError):
             return None
-        if header.get("version") != FORMAT_VERSION:
+        if position != mih.position_dtype(n) or min(sizes) < 0:
             return None
         offset = 12 + length
         offset += -offset % 8
-        codes: dict[str, Any] = {}
-        rows: dict[str, Any] = {}
-        layout = header.get("windows", {})
-        for name in WINDOWS:
-            n = int(layout.get(name, 0))
-            if offset + 16 * n > len(data):
-                return None
-            codes[name] = np.frombuffer(data, dtype="<u8", count=n, offset=offset)
-            offset += 8 * n
-            rows[name] = np.frombuffer(data, dtype="<i8", count=n, offset=offset)
-            offset += 8 * n
-        return cls(codes, rows, int(header["last_id"]), str(header["db_created"]))
+        shape = (mih.SUBSTRINGS, mih.BUCKETS * len(WINDOWS) + 1)
+        need = 16 * n + 8 * int(np.prod(shape)) + mih.SUBSTRINGS * n * (8 + position.itemsize)
+        if len(data) != offset + need:
+            return None
+        codes = data[offset : offset + 8 * n].view("<u8")
+        offset += 8 * n
+        rows = data[offset : offset + 8 * n].view("<i8")
+        offset += 8 * n
+        offsets = data[offset : offset + 8 * int(np.prod(shape))].view("<i8").reshape(shape)
+        offset += offsets.nbytes
+        ordered = data[offset : offset + 8 * mih.SUBSTRINGS * n].view("<u8").reshape(mih.SUBSTRINGS, n)
+        offset += ordered.nbytes
+        perms = data[offset:].view(position).reshape(mih.SUBSTRINGS, n)
+        bounds = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        if not mih.check(perms, offsets, bounds):
+            return None
+        return cls(codes, rows, sizes, last_id, created, (perms, offsets, ordered))
 
 
 # The index last opened for each file, reused by later queries in the same process while the
