@@ -160,11 +160,18 @@ def nearest_windows(
 
     The ``full`` windows are searched first; only when none is within ``PHASH_ACCEPT`` bits
     (no perceptual match: a crop, a rotation, a photo never enrolled) are the other windows
-    searched too. A repost of a whole photo costs one pass over one window per variant."""
+    searched too. A repost of a whole photo costs one pass over one window per variant.
+
+    By default (``k`` None) the ``full`` search keeps each variant's ``MAX_CONFIRM`` nearest
+    photos (one code each): a photo beyond them has that many strictly nearer, so it could
+    never be among the candidates the feature check reads; a small k keeps that search in the
+    index's buckets at a million photos. The other windows (several codes per photo) keep
+    ``8 * MAX_CONFIRM``. A ``k`` given applies to both."""
     names = [v for v in VARIANT_WINDOWS if v in variants]
+    first_k = k or MAX_CONFIRM
     k = k or 8 * MAX_CONFIRM
     first = [(int(variants[v], 16), ("full",)) for v in names]
-    hits = [(h, names[h.query]) for h in index.search(first, max_distance, k)]
+    hits = [(h, names[h.query]) for h in index.search(first, max_distance, first_k)]
     if any(h.distance <= PHASH_ACCEPT for h, _v in hits):
         return hits
     rest = [(v, tuple(w for w in VARIANT_WINDOWS[v] if w != "full")) for v in names]
