@@ -240,13 +240,19 @@ def test_important_folder_is_backed_up_at_once(home: Path, tmp_path: Path) -> No
     )
 
 
-def test_missed_weekly_slot_runs_once_after_start(home: Path, tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def one_photo_on_a_schedule(home: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """A scheduled profile over a folder with one photo, backed up to a local drive: the
+    folder, and where the drive's snapshots go."""
     src = tmp_path / "Shoots"
     src.mkdir()
     jpeg(src / "IMG_1.jpg", seed=1)
     drive = tmp_path / "drive"
     scheduled_profile(home, src, drive)
-    snapshots = drive / "lily" / "snapshots"
+    return src, drive / "lily" / "snapshots"
+
+
+def test_missed_weekly_slot_runs_once_after_start(home: Path, tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    src, snapshots = one_photo_on_a_schedule(home, tmp_path)
 
     def kinds() -> list[str]:
         return sorted(p.name.split("-")[1] for p in snapshots.glob("*.json")) if snapshots.exists() else []
@@ -287,13 +293,8 @@ def test_missed_weekly_slot_runs_once_after_start(home: Path, tmp_path: Path, cl
 
 
 def test_a_full_backup_made_by_hand_is_not_repeated_by_the_daemon(home: Path, tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
-    src = tmp_path / "Shoots"
-    src.mkdir()
-    jpeg(src / "IMG_1.jpg", seed=1)
-    drive = tmp_path / "drive"
-    scheduled_profile(home, src, drive)
+    _src, snapshots = one_photo_on_a_schedule(home, tmp_path)
     assert cli("full").code == 0
-    snapshots = drive / "lily" / "snapshots"
     assert len(list(snapshots.glob("*.json"))) == 1
     with Watch(home) as w:
         wait_for(lambda: (state(home) / "daemon.sqlite").exists(), 30, "the daemon's state")
