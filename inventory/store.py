@@ -58,6 +58,12 @@ PATHS_GENERATION = "paths_generation"
 WALK_MEMO = "walk_memo"
 
 
+def _meta(conn: sqlite3.Connection, *keys: str) -> dict[str, str]:
+    """The ``meta`` values of ``keys`` that are set, in one read."""
+    marks = ", ".join("?" for _ in keys)
+    return dict(conn.execute(f"SELECT key, value FROM meta WHERE key IN ({marks})", keys).fetchall())
+
+
 class Recorded(NamedTuple):
     """The outcome of recording one file: ``new`` path, ``changed`` content, ``unchanged``,
     or ``failed`` (with ``error``; the rest of the batch is recorded all the same)."""
@@ -110,8 +116,8 @@ class Inventory(Database):
 
     def _paths_changed(self, conn: sqlite3.Connection) -> None:
         """Count a write to the ``paths`` table (in the writer's transaction), so that the
-        fingerprint changes with every change of a path, even one that leaves the totals
-        alike."""
+        fingerprint, and whether a remembered walk still holds, follow every change of a
+        path."""
         conn.execute(
             "INSERT INTO meta (key, value) VALUES (?, '1') "
             "ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
@@ -122,11 +128,7 @@ class Inventory(Database):
     def paths_state(self) -> tuple[int, str | None]:
         """The paths generation, and the remembered walk digest if it matches that generation
         (nothing has written ``paths`` since the walk it describes), in one read."""
-        values = dict(
-            self.conn.execute(
-                "SELECT key, value FROM meta WHERE key IN (?, ?)", (PATHS_GENERATION, WALK_MEMO)
-            ).fetchall()
-        )
+        values = _meta(self.conn, PATHS_GENERATION, WALK_MEMO)
         generation = int(values.get(PATHS_GENERATION) or 0)
         try:
             memo = json.loads(values[WALK_MEMO]) if WALK_MEMO in values else None
@@ -141,8 +143,7 @@ class Inventory(Database):
         """Remember that the ``paths`` table matches the walk with this digest, if the
         generation is still ``generation`` (nobody else wrote since); return whether it was."""
         with self.transaction() as conn:
-            row = conn.execute("SELECT value FROM meta WHERE key = ?", (PATHS_GENERATION,)).fetchone()
-            if int(row[0] if row else 0) != generation:
+            if int(_meta(conn, PATHS_GENERATION).get(PATHS_GENERATION) or 0) != generation:
                 return False
             conn.execute(
                 "INSERT INTO meta (key, value) VALUES (?, ?) "
@@ -396,12 +397,18 @@ class Inventory(Database):
         )
         return [dict(zip(LIST_FIELDS, r, strict=True)) for r in rows]
 
-    def current_files(self) -> list[FileRow]:
-        """Every file present at the last scan, as plain tuples (cheap for 100,000 files):
-        (root, relpath, path, sha256, size, mtime_ns), ordered by path."""
-        rows = self.conn.execute(
-            "SELECT root, relpath, path, sha256, size, mtime_ns FROM paths WHERE missing_since IS NULL"
-        ).fetchall()
+    def current_files(self, paths: Iterable[str] | None = None) -> list[FileRow]:
+        """Every file present at the last scan (or those of ``paths``), as plain tuples (cheap
+        for 100,000 files): (root, relpath, path, sha256, size, mtime_ns), ordered by path."""
+        sql = "SELECT root, relpath, path, sha256, size, mtime_ns FROM paths WHERE missing_since IS NULL"
+        if paths is None:
+            rows = self.conn.execute(sql).fetchall()
+        else:
+            wanted, rows = sorted(set(paths)), []
+            for start in range(0, len(wanted), 500):
+                part = wanted[start : start + 500]
+                marks = ", ".join("?" for _ in part)
+                rows += self.conn.execute(f"{sql} AND path IN ({marks})", part).fetchall()
         rows.sort(key=itemgetter(2))  # in Python: SQLite would look up every row through an index
         return rows
 
@@ -423,11 +430,7 @@ class Inventory(Database):
         head = self.conn.execute(
             f"SELECT seq, hash FROM ledger {where} ORDER BY seq DESC LIMIT 1", tuple(ignore_types)
         ).fetchone()
-        meta = dict(
-            self.conn.execute(
-                "SELECT key, value FROM meta WHERE key IN ('created', ?)", (PATHS_GENERATION,)
-            ).fetchall()
-        )
+        meta = _meta(self.conn, "created", PATHS_GENERATION)
         copies = self.conn.execute("SELECT count(*) FROM derivatives").fetchone()
         text = json.dumps([SCHEMA_VERSION, head, meta.get("created"), meta.get(PATHS_GENERATION), copies])
         return hashlib.sha256(text.encode()).hexdigest()[:32]

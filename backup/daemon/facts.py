@@ -8,20 +8,18 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from backup.daemon.schedule import GOOD
 from backup.home import inventory_path, state_dir
 from backup.profile.model import Profile
 from backup.runs.catalog import Catalog, catalog_path
 from backup.runs.engine import wanted_files
+from backup.runs.snapshot import parse_time as snapshot_time
 from backup.workspace import open_inventory
 from inventory.store import FileRow
 
-GOOD = ("ok", "partial")
-
 
 def parse_time(stamp: str | None) -> datetime | None:
-    if not stamp:
-        return None
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    return snapshot_time(stamp) if stamp else None
 
 
 def runs_by_target(profile: Profile) -> dict[str, list[dict[str, Any]]]:
@@ -49,7 +47,7 @@ def served(profile: Profile) -> dict[str, datetime]:
         return out
     with Catalog(path) as catalog:
         for kind in ("full", "incremental"):
-            starts = catalog.last_good_starts(kind)
+            starts = catalog.last_starts(kind, GOOD)
             times = [parse_time(starts.get(t.name)) for t in profile.targets]
             if all(times):
                 out[kind] = min(t for t in times if t is not None)

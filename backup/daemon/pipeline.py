@@ -69,14 +69,11 @@ def important_rows(profile: Profile, paths: Sequence[str] | None = None) -> list
     folders = [os.path.abspath(f) for f in profile.sources.important]
     if not folders:
         return []
-    wanted = set(paths) if paths is not None else None
     with open_inventory(profile) as inv:
-        rows = inv.current_files()
+        rows = inv.current_files(paths)
     out = []
     for row in rows:
         path = row[2]
-        if wanted is not None and path not in wanted:
-            continue
         if any(path == f or path.startswith(f.rstrip(os.sep) + os.sep) for f in folders):
             out.append(row)
     return out

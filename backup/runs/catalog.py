@@ -9,7 +9,7 @@ and losing it costs a full comparison, never a backup. Schema in docs/design.md.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -224,12 +224,12 @@ class Catalog(Database):
                 ),
             )
 
-    def last_good_starts(self, kind: str) -> dict[str, str]:
-        """{target: when its newest run of ``kind`` that finished ok or partial started}."""
+    def last_starts(self, kind: str, statuses: Sequence[str]) -> dict[str, str]:
+        """{target: when its newest run of ``kind`` that ended in one of ``statuses`` started}."""
+        marks = ", ".join("?" for _ in statuses)
         rows = self.conn.execute(
-            "SELECT target, max(started) FROM runs WHERE kind = ? AND status IN ('ok', 'partial') "
-            "GROUP BY target",
-            (kind,),
+            f"SELECT target, max(started) FROM runs WHERE kind = ? AND status IN ({marks}) GROUP BY target",
+            (kind, *statuses),
         ).fetchall()
         return {str(target): str(started) for target, started in rows}
 
