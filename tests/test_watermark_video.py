@@ -7,6 +7,7 @@ import hashlib
 import io
 import itertools
 import os
+import random
 import re
 import signal
 import subprocess
@@ -376,6 +377,11 @@ def _bad_files(media: Path, folder: Path) -> Iterator[tuple[Path, str]]:
     yield folder / "cut-faststart.mp4", "truncated"
     (folder / "noise.mp4").write_bytes(os.urandom(20_000))
     yield folder / "noise.mp4", "not a video"
+    # seeded noise that ffmpeg guesses, weakly, to be LRC lyrics: still not a video
+    (folder / "lyrics-noise.mp4").write_bytes(random.Random(131).randbytes(20_000))
+    yield folder / "lyrics-noise.mp4", "not a video"
+    ff("-f", "lavfi", "-i", "sine=duration=1", "-f", "mp3", str(folder / "song.mp4"))
+    yield folder / "song.mp4", "not a video"
     ff("-f", "lavfi", "-i", "sine=duration=1", "-c:a", "aac", str(folder / "voice.mp4"))
     yield folder / "voice.mp4", "no video stream"
     ff("-i", str(media / "clip.mp4"), "-t", "1", "-c", "copy", "-f", "matroska", str(folder / "clip.mkv"))

@@ -236,20 +236,23 @@ def probe_video(path: Path) -> VideoInfo:
     if size == 0:
         raise BadInput(f"{path}: empty file (0 bytes)")
     text = _read_header(path)
+    if "misdetection possible" in text:
+        # ffmpeg guessed a format from a weak signature: random or foreign bytes, never a video
+        raise BadInput(f"{path}: not a video ffmpeg can read (unrecognised data)")
     found = _INPUT.search(text)
     if found is None:
-        if "misdetection possible" in text:
-            raise BadInput(f"{path}: not a video ffmpeg can read (unrecognised data)")
         if "moov atom not found" in text:
             raise BadInput(f"{path}: truncated or incomplete video (its index, the moov atom, is missing)")
         if "Invalid data found" in text:
             raise BadInput(f"{path}: not a video ffmpeg can read (invalid data)")
         raise BadInput(f"{path}: cannot read: {_last_error(text)}")
     fmt = found.group(1)
-    if "mov" not in fmt.split(","):
-        raise BadInput(f"{path}: unsupported format {fmt!r} (MP4 and MOV videos can be stamped)")
     blocks = _stream_blocks(text)
     videos = [b for b in blocks if b[1] == "Video" and "(attached pic)" not in b[2]]
+    if "mov" not in fmt.split(","):
+        if not videos:
+            raise BadInput(f"{path}: not a video (ffmpeg reads it as {fmt!r} data without a video stream)")
+        raise BadInput(f"{path}: unsupported format {fmt!r} (MP4 and MOV videos can be stamped)")
     if not videos:
         kinds = sorted({b[1].lower() for b in blocks})
         has = f" (it has {' and '.join(kinds)} only)" if kinds else ""
