@@ -46,7 +46,7 @@ def test_full_incremental_verify_restore(
     # found by path
     name = sorted(files)[1]
     bad = tmp_path / "bad"
-    bad.write_bytes(b"X" + files[name][1:])
+    bad.write_bytes(bytes([files[name][0] ^ 0xFF]) + files[name][1:])  # one byte differs
     rclone = str(remotes.rclone)  # type: ignore[attr-defined]
     subprocess.run([rclone, "copyto", "--", str(bad), f"{remote}/lily/originals/Shoots/{name}"], check=True)
     r = run_backup("verify", "--read-data")

@@ -185,7 +185,7 @@ def test_full_run_finds_and_replaces_a_damaged_copy(rig: Rig) -> None:
     rig.run(t)
     rel = sorted(files)[1]
     key = f"originals/Shoots/{rel}"
-    t.objects[key] = t.objects[key][:-1] + b"!"  # same size, one byte flipped
+    t.objects[key] = t.objects[key][:-1] + bytes([t.objects[key][-1] ^ 0xFF])  # same size, one byte flipped
     assert rig.run(t, "incremental").files == 0  # an incremental trusts what it stored
     assert verify_target(t, read_data=True).problems[0]["path"] == f"Shoots/{rel}"
     result = rig.run(t, "full")
