@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 from inventory.errors import ChangedWhileReading
 from inventory.store import FileRow, Inventory
 from inventory.timeutil import utc_now
-from inventory.walk import Found, Ignore, walk
+from inventory.walk import Found, Ignore, WalkResult, walk
 from inventory.walk_memo import walk_digest
 
 if TYPE_CHECKING:
@@ -159,10 +159,9 @@ def scan(
     ignore = list(ignore)
     rules = Ignore(ignore)
     excluded = list(exclude)
-    found: dict[str, Found] = {}
     complete: list[Source] = []
     incomplete: list[str] = []
-    walks: list[list[Found]] = []
+    walks: list[WalkResult] = []
     for source in sources:
         if not os.path.exists(source.start) and not os.path.islink(source.start):
             where = "source folder" if source.start == source.root else "path"
@@ -173,15 +172,12 @@ def scan(
         walked = walk(
             source.root, source.start, ignore=rules, follow_symlinks=follow_symlinks, exclude=excluded
         )
-        walks.append(walked.files)
-        for item in walked.files:
-            found.setdefault(item.path, item)
+        walks.append(walked)
         report.errors.extend({"path": printable(p), "error": e} for p, e in walked.errors)
         report.skipped.extend({"path": printable(p), "reason": r} for p, r in walked.skipped)
         report.ignored += walked.ignored
         incomplete.extend(walked.incomplete)
         complete.append(source)
-    report.files = len(found)
 
     # A whole scan whose walk found the files exactly as the last one left them: nothing to
     # check or record (see inventory.walk_memo).
@@ -196,12 +192,17 @@ def scan(
         }
         digest = walk_digest(setup, walks)
     generation, remembered = inv.paths_state()
-    if digest is not None and digest == remembered and (skip_newer is None or _settled(found, skip_newer)):
-        report.unchanged = len(found)
+    if digest is not None and digest == remembered and (skip_newer is None or _settled(walks, skip_newer)):
+        report.files = report.unchanged = _count(walks)
         _read_and_record(inv, [], report, 1, progress, None)
         _log(inv, report, started_at, t0)
         return report
     writes = inv.paths_writes
+    found: dict[str, Found] = {}
+    for walked in walks:
+        for item in walked.files:
+            found.setdefault(item.path, item)
+    report.files = len(found)
 
     known = inv.known_paths(report.roots)
     todo: list[Found] = []
@@ -242,8 +243,23 @@ def scan(
     return report
 
 
-def _settled(found: dict[str, Found], skip_newer: int) -> bool:
-    return all(item.mtime_ns <= skip_newer for item in found.values())
+def _settled(walks: Sequence[WalkResult], skip_newer: int) -> bool:
+    return all(max(f.mtimes, default=0) <= skip_newer for w in walks for f in w.folders)
+
+
+def _count(walks: Sequence[WalkResult]) -> int:
+    """How many files the walks found, each once: a folder reached by two walks (overlapping
+    sources) lists the same paths, and a path belongs to one folder."""
+    if len(walks) == 1:
+        return walks[0].count
+    seen: set[str] = set()
+    count = 0
+    for w in walks:
+        for f in w.folders:
+            if f.base not in seen:
+                seen.add(f.base)
+                count += len(f.names)
+    return count
 
 
 def _log(inv: Inventory, report: ScanReport, started_at: str, t0: float) -> None:

@@ -53,16 +53,46 @@ class Found(NamedTuple):
     inode: int
 
 
+class Listed(NamedTuple):
+    """The files a walk kept from one folder, column by column (a no-change scan compares the
+    columns as a whole and never needs one object per file)."""
+
+    base: str  # the folder's path, ending with a separator
+    prefix: str  # its path relative to the root, with "/" separators, ending with "/" (or "")
+    names: list[str]
+    sizes: list[int]
+    mtimes: list[int]  # nanoseconds
+    inodes: list[int]
+
+
 class WalkResult:
     """What a walk found. (A plain class: dataclasses cost a no-change scan its start-up.)"""
 
-    def __init__(self) -> None:
-        self.files: list[Found] = []
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.folders: list[Listed] = []
         self.errors: list[tuple[str, str]] = []
         self.skipped: list[tuple[str, str]] = []
         self.ignored = 0
         # Folders that could not be fully listed: nothing under them may be taken as deleted.
         self.incomplete: list[str] = []
+        self._files: list[Found] | None = None
+
+    @property
+    def count(self) -> int:
+        return sum(len(f.names) for f in self.folders)
+
+    @property
+    def files(self) -> list[Found]:
+        """Every file found, one ``Found`` each, in the order found (made on first use)."""
+        if self._files is None:
+            root, make = self.root, tuple.__new__
+            self._files = [
+                make(Found, (f.base + name, root, f.prefix + name, size, mtime, inode))
+                for f in self.folders
+                for name, size, mtime, inode in zip(f.names, f.sizes, f.mtimes, f.inodes, strict=True)
+            ]
+        return self._files
 
 
 class Ignore:
@@ -76,6 +106,7 @@ class Ignore:
         self._dirs = _NameMatcher([*JUNK_DIRS, *names])
         paths = [p.lstrip("/") for p in user if "/" in p]
         self._paths = _compile([*paths, *(p + "/*" for p in paths)]) if paths else None
+        self._screen: re.Pattern[str] | None = None
 
     def file(self, name: str, relpath: str) -> bool:
         if self._files.match(name.lower()):
@@ -91,15 +122,20 @@ class Ignore:
         """Whether a lowercased file name is left out (for ``names_only`` rules)."""
         return self._files.match(lname)
 
-    def file_screen(self) -> tuple[set[str], tuple[str, ...], tuple[str, ...]] | None:
+    def folder_screen(self) -> re.Pattern[str] | None:
         """For ``names_only`` rules that are all exact names, prefixes and suffixes (with at
-        most one ``*`` inside): (names, suffixes, beginnings) such that a lowercased name that
-        is none of the names and has none of the suffixes or beginnings is never left out.
-        The walk's inner loop tests that with string methods, without a call."""
-        m = self._files
-        if self._paths is not None or m.rest is not None:
-            return None
-        return m.exact, m.suffixes, m.prefixes + m.around_heads
+        most one ``*`` inside): an expression that finds nothing in a folder's lowercased file
+        names, joined with NUL, unless one of them may be left out. The walk tests a whole
+        folder with one search and looks at single names only when it finds something."""
+        if self._screen is None and self._paths is None and self._files.rest is None:
+            m = self._files
+            alts = [f"(?:^|\0)(?:{'|'.join(map(re.escape, sorted(m.exact)))})(?=\0|$)"] if m.exact else []
+            if m.suffixes:
+                alts.append(f"(?:{'|'.join(map(re.escape, m.suffixes))})(?=\0|$)")
+            if m.prefixes or m.around_heads:
+                alts.append(f"(?:^|\0)(?:{'|'.join(map(re.escape, m.prefixes + m.around_heads))})")
+            self._screen = re.compile("|".join(alts) or "(?!)", re.DOTALL)
+        return self._screen
 
     def directory(self, name: str, relpath: str) -> bool:
         if self._dirs.match(name.lower()):
@@ -192,7 +228,7 @@ def walk(
     """
     ignore = ignore or Ignore()
     excluded = [os.path.abspath(e) for e in exclude]
-    result = WalkResult()
+    result = WalkResult(root)
     start = start or root
     try:
         st = os.stat(start) if follow_symlinks else os.lstat(start)
@@ -202,11 +238,13 @@ def walk(
         return result
     if stat.S_ISREG(st.st_mode):
         rel = _relpath(start, root)
-        name = os.path.basename(start)
+        folder, name = os.path.split(start)
         if ignore.file(name, rel):
             result.ignored += 1
         else:
-            result.files.append(Found(start, root, rel, st.st_size, st.st_mtime_ns, st.st_ino))
+            base = folder if folder.endswith(os.sep) else folder + os.sep
+            prefix = rel[: len(rel) - len(name)]
+            result.folders.append(Listed(base, prefix, [name], [st.st_size], [st.st_mtime_ns], [st.st_ino]))
         return result
     if not stat.S_ISDIR(st.st_mode):
         result.skipped.append((start, "not a regular file or folder"))
@@ -241,12 +279,7 @@ def _walk_dir(
     # The hot loop of a no-change scan: one stat per file, and as little Python as possible.
     root_len = len(root.rstrip(os.sep)) + 1
     is_dir, is_reg = stat.S_ISDIR, stat.S_ISREG
-    junk = ignore.file
-    junk_name = ignore.file_name if ignore.names_only else None
-    screen = ignore.file_screen()
-    names, suffixes, heads = screen if screen is not None else (set(), (), ())
-    add = result.files.append
-    make = tuple.__new__
+    screen = ignore.folder_screen()  # None: each file is tested in the loop
     stack = [top]
     while stack:
         folder = stack.pop()
@@ -269,6 +302,11 @@ def _walk_dir(
             result.errors.append((folder, f"cannot list folder: {_reason(exc)}"))
             result.incomplete.append(folder)
             continue
+        names: list[str] = []
+        sizes: list[int] = []
+        mtimes: list[int] = []
+        inodes: list[int] = []
+        add_name, add_size, add_mtime, add_inode = names.append, sizes.append, mtimes.append, inodes.append
         subdirs: list[str] = []
         try:
             for entry in entries:
@@ -293,20 +331,13 @@ def _walk_dir(
                 mode = st.st_mode
                 if is_reg(mode):
                     name = entry.name
-                    rel = prefix + name
-                    if screen is not None:
-                        lname = name.lower()
-                        left_out = (
-                            lname in names or lname.endswith(suffixes) or lname.startswith(heads)
-                        ) and ignore.file_name(lname)
-                    elif junk_name is not None:
-                        left_out = junk_name(name.lower())
-                    else:
-                        left_out = junk(name, rel)
-                    if left_out:
+                    if screen is None and ignore.file(name, prefix + name):
                         result.ignored += 1
                         continue
-                    add(make(Found, (base + name, root, rel, st.st_size, st.st_mtime_ns, st.st_ino)))
+                    add_name(name)
+                    add_size(st.st_size)
+                    add_mtime(st.st_mtime_ns)
+                    add_inode(st.st_ino)
                 elif is_dir(mode):
                     name = entry.name
                     path = base + name
@@ -328,5 +359,14 @@ def _walk_dir(
         finally:
             if fd >= 0:
                 os.close(fd)
+        if names:
+            if screen is not None and screen.search("\0".join(names).lower()) is not None:
+                keep = [i for i, name in enumerate(names) if not ignore.file_name(name.lower())]
+                result.ignored += len(names) - len(keep)
+                names = [names[i] for i in keep]
+                sizes = [sizes[i] for i in keep]
+                mtimes = [mtimes[i] for i in keep]
+                inodes = [inodes[i] for i in keep]
+            result.folders.append(Listed(base, prefix, names, sizes, mtimes, inodes))
         subdirs.sort(reverse=True)
         stack.extend(subdirs)

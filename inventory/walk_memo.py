@@ -16,25 +16,25 @@ import hashlib
 import json
 from array import array
 from collections.abc import Sequence
-from operator import itemgetter
 
-from inventory.walk import Found
-
-_PATH, _SIZE, _MTIME, _INODE = itemgetter(0), itemgetter(3), itemgetter(4), itemgetter(5)
+from inventory.walk import WalkResult
 
 
-def walk_digest(setup: object, walks: Sequence[Sequence[Found]]) -> str | None:
+def walk_digest(setup: object, walks: Sequence[WalkResult]) -> str | None:
     """A digest of ``setup`` (the folders and rules walked, as JSON-able data) and of every
-    file found, in the order found: path, size, mtime and inode. None when a value does not fit
-    (the memo is then not used)."""
+    file found, folder by folder in the order found: path, size, mtime and inode. None when a
+    value does not fit (the memo is then not used)."""
     h = hashlib.sha256(json.dumps(setup, sort_keys=True).encode())
+    update = h.update
     try:
-        for files in walks:
-            h.update(len(files).to_bytes(8, "little"))
-            h.update("\0".join(map(_PATH, files)).encode("utf-8", "surrogatepass"))
-            h.update(array("q", map(_SIZE, files)).tobytes())
-            h.update(array("q", map(_MTIME, files)).tobytes())
-            h.update(array("Q", map(_INODE, files)).tobytes())
+        for walked in walks:
+            update(len(walked.folders).to_bytes(8, "little"))
+            for f in walked.folders:
+                update(f"{len(f.names)}\0{f.base}\0{f.prefix}\0".encode("utf-8", "surrogatepass"))
+                update("\0".join(f.names).encode("utf-8", "surrogatepass"))
+                update(array("q", f.sizes).tobytes())
+                update(array("q", f.mtimes).tobytes())
+                update(array("Q", f.inodes).tobytes())
     except (OverflowError, UnicodeError):
         return None
     return h.hexdigest()

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import os
 import stat
-import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -365,6 +364,8 @@ def _load_public(path: Path) -> Ed25519PublicKey:
 def _create(path: Path, data: bytes, mode: int) -> None:
     """Write a new file whole, never replacing one that exists (another process may have made
     it first: then that one stands)."""
+    import tempfile  # here: a run that signs nothing never needs it (nor random, shutil, bz2)
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".keepmark-tmp")
     try:
