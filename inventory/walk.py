@@ -106,7 +106,7 @@ class Ignore:
         self._dirs = _NameMatcher([*JUNK_DIRS, *names])
         paths = [p.lstrip("/") for p in user if "/" in p]
         self._paths = _compile([*paths, *(p + "/*" for p in paths)]) if paths else None
-        self._screen: re.Pattern[str] | None = None
+        self._screen: tuple[str, ...] | None = None
 
     def file(self, name: str, relpath: str) -> bool:
         if self._files.match(name.lower()):
@@ -122,19 +122,19 @@ class Ignore:
         """Whether a lowercased file name is left out (for ``names_only`` rules)."""
         return self._files.match(lname)
 
-    def folder_screen(self) -> re.Pattern[str] | None:
+    def folder_screen(self) -> tuple[str, ...] | None:
         """For ``names_only`` rules that are all exact names, prefixes and suffixes (with at
-        most one ``*`` inside): an expression that finds nothing in a folder's lowercased file
-        names, joined with NUL, unless one of them may be left out. The walk tests a whole
-        folder with one search and looks at single names only when it finds something."""
+        most one ``*`` inside): needles, none of which occurs in a folder's lowercased file
+        names joined as NUL name NUL name ... NUL unless one of the names may be left out.
+        The walk tests a whole folder with a few substring searches and looks at single names
+        only when one finds something."""
         if self._screen is None and self._paths is None and self._files.rest is None:
             m = self._files
-            alts = [f"(?:^|\0)(?:{'|'.join(map(re.escape, sorted(m.exact)))})(?=\0|$)"] if m.exact else []
-            if m.suffixes:
-                alts.append(f"(?:{'|'.join(map(re.escape, m.suffixes))})(?=\0|$)")
-            if m.prefixes or m.around_heads:
-                alts.append(f"(?:^|\0)(?:{'|'.join(map(re.escape, m.prefixes + m.around_heads))})")
-            self._screen = re.compile("|".join(alts) or "(?!)", re.DOTALL)
+            self._screen = (
+                *(f"\0{n}\0" for n in sorted(m.exact)),
+                *(f"{t}\0" for t in m.suffixes),
+                *(f"\0{h}" for h in m.prefixes + m.around_heads),
+            )
         return self._screen
 
     def directory(self, name: str, relpath: str) -> bool:
@@ -360,7 +360,8 @@ def _walk_dir(
             if fd >= 0:
                 os.close(fd)
         if names:
-            if screen is not None and screen.search("\0".join(names).lower()) is not None:
+            joined = ("\0" + "\0".join(names) + "\0").lower() if screen is not None else ""
+            if screen is not None and any(needle in joined for needle in screen):
                 keep = [i for i, name in enumerate(names) if not ignore.file_name(name.lower())]
                 result.ignored += len(names) - len(keep)
                 names = [names[i] for i in keep]
