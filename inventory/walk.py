@@ -359,15 +359,16 @@ def _walk_dir(
         finally:
             if fd >= 0:
                 os.close(fd)
-        if names:
-            joined = ("\0" + "\0".join(names) + "\0").lower() if screen is not None else ""
-            if screen is not None and any(needle in joined for needle in screen):
+        if names and screen is not None:
+            joined = ("\0" + "\0".join(names) + "\0").lower()
+            if any(needle in joined for needle in screen):
                 keep = [i for i, name in enumerate(names) if not ignore.file_name(name.lower())]
                 result.ignored += len(names) - len(keep)
                 names = [names[i] for i in keep]
                 sizes = [sizes[i] for i in keep]
                 mtimes = [mtimes[i] for i in keep]
                 inodes = [inodes[i] for i in keep]
+        if names:  # a folder without files to keep is not listed
             result.folders.append(Listed(base, prefix, names, sizes, mtimes, inodes))
         subdirs.sort(reverse=True)
         stack.extend(subdirs)
