@@ -26,17 +26,11 @@ import pytest
 
 from backup.targets.base import TargetError
 from backup.targets.rclone import RcloneTarget, find_rclone
+from tests.ports import free_ports, refused_port
 
 PROFILE = "lily"
 # Short timeouts so that a dead server fails a call within seconds.
 FAST = {"contimeout": 3.0, "timeout": 20.0, "retries": 2, "low_level_retries": 3}
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def obscure(rclone: Path, secret: str) -> str:
@@ -187,14 +181,15 @@ def rclone_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RcloneR
     (work / "serve.conf").write_text("")
     (work / "no-authorized-keys").write_text("")
     user, password = "lily", secrets.token_urlsafe(12)
+    ports = free_ports(2)
     remotes = RcloneRemotes(
         rclone=rclone,
         config_path=work / "config" / "rclone.conf",
         local_dir=work / "local-remote",
         webdav_dir=work / "webdav-served",
         sftp_dir=work / "sftp-served",
-        webdav_port=free_port(),
-        sftp_port=free_port(),
+        webdav_port=ports[0],
+        sftp_port=ports[1],
         user=user,
         password=password,
     )
@@ -254,7 +249,7 @@ def write_config(remotes: RcloneRemotes, work: Path) -> None:
         f"user = {remotes.user}\npass = {pw}\n\n"
         f"[sftp]\ntype = sftp\nhost = 127.0.0.1\nport = {remotes.sftp_port}\n{sftp_common}"
         f"known_hosts_file = {known_hosts}\n\n"
-        f"[dead]\ntype = sftp\nhost = 127.0.0.1\nport = {free_port()}\n{sftp_common}"
+        f"[dead]\ntype = sftp\nhost = 127.0.0.1\nport = {refused_port()}\n{sftp_common}"
         f"known_hosts_file = {known_hosts}\n"
     )
 

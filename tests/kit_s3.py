@@ -21,7 +21,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -37,6 +36,7 @@ from botocore.config import Config
 
 from backup.profile import model
 from backup.targets.s3 import MiB, S3Target
+from tests.ports import free_port
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -59,13 +59,6 @@ _AWS_VARS = (
     "AWS_ENDPOINT_URL_S3",
     "AWS_REGION",
 )
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _clean_env(extra: dict[str, str]) -> dict[str, str]:

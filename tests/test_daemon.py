@@ -16,6 +16,7 @@ import pytest
 from tests.daemonkit import (
     Watch,
     daemon_profile,
+    daemon_runs,
     derivative_count,
     inventory,
     ledger_types,
@@ -60,7 +61,7 @@ def test_dropped_at_once_recorded_and_stamped_once_junk_left_out(home: Path, tmp
         time.sleep(1.0)  # anything more would come now
         code, took = w.terminate()
     assert code == 0, w.text()
-    assert took < 5
+    assert took < 10  # within seconds, even on a loaded machine
     summary = json.loads(w.stdout.read_text(encoding="utf-8"))  # what it did, on exit
     assert summary["stamped"] == 12 and summary["failed"] == 0 and summary["queue"] == 0
     expected = {str(p) for p in photos} | {str(src / "2026" / "captions.txt")}
@@ -76,7 +77,10 @@ def test_dropped_at_once_recorded_and_stamped_once_junk_left_out(home: Path, tmp
 def test_slow_write_processed_once_after_it_ends(home: Path, tmp_path: Path, polling: bool) -> None:
     src = tmp_path / "Shoots"
     src.mkdir()
-    watch = {"polling": True, "poll_interval": 0.5, "settle_seconds": 1.0} if polling else {}
+    # Each chunk comes 0.3 s after the last; the settle time leaves a loaded machine a wide margin.
+    watch = (
+        {"polling": True, "poll_interval": 0.5, "settle_seconds": 1.5} if polling else {"settle_seconds": 1.5}
+    )
     daemon_profile(home, [src], watch=watch)
     data = jpeg(tmp_path / "big.jpg", (1600, 1200), seed=7).read_bytes()
     target = src / "IMG_BIG.jpg"
@@ -84,7 +88,7 @@ def test_slow_write_processed_once_after_it_ends(home: Path, tmp_path: Path, pol
         chunks = 12
         step = len(data) // chunks + 1
         with open(target, "wb") as f:
-            for i in range(chunks):  # about 3.6 s of writing, longer than the settle time
+            for i in range(chunks):  # about 3.6 s of writing, longer than twice the settle time
                 f.write(data[i * step : (i + 1) * step])
                 f.flush()
                 time.sleep(0.3)
@@ -184,7 +188,7 @@ def test_sigterm_mid_burst_exits_0_within_seconds_and_the_rest_follows(home: Pat
         wait_for(lambda: derivative_count(home) >= 1, 120, "the burst under way")
         code, took = w.terminate()
     assert code == 0, w.text()
-    assert took < 5, f"took {took:.1f} s to stop"
+    assert took < 10, f"took {took:.1f} s to stop"
     with Watch(home) as w:
         wait_for(lambda: derivative_count(home) >= 10 and queue_length(home) == 0, 180, "the rest")
         assert w.terminate()[0] == 0
@@ -251,6 +255,11 @@ def one_photo_on_a_schedule(home: Path, tmp_path: Path) -> tuple[Path, Path]:
     return src, drive / "lily" / "snapshots"
 
 
+def _last_result(home: Path) -> object:
+    runs = daemon_runs(home) if (state(home) / "daemon.sqlite").exists() else []
+    return runs[-1][2] if runs else None
+
+
 def test_missed_weekly_slot_runs_once_after_start(home: Path, tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
     src, snapshots = one_photo_on_a_schedule(home, tmp_path)
 
@@ -261,19 +270,18 @@ def test_missed_weekly_slot_runs_once_after_start(home: Path, tmp_path: Path, cl
     # A brand-new profile on Friday 20 November: its first full backup at once.
     with Watch(home, {**utc, "KEEPMARK_CLOCK": "2026-11-20T10:00:00"}) as w:
         wait_for(lambda: kinds() == ["full"], 60, "the first full backup")
-        time.sleep(0.5)
+        wait_for(lambda: _last_result(home) == "ok", 60, "the run recorded as done")
         assert w.terminate()[0] == 0
     # The laptop was off on Sunday 22 November at 03:00; started on Wednesday 25, the missed
     # slot runs once.
     (src / "IMG_2.txt").write_text("new", encoding="utf-8")
     with Watch(home, {**utc, "KEEPMARK_CLOCK": "2026-11-25T10:00:00"}) as w:
         wait_for(lambda: kinds() == ["full", "incremental"], 60, "the missed incremental")
-        time.sleep(1.5)
+        wait_for(lambda: _last_result(home) == "ok", 60, "the run recorded as done")
+        time.sleep(1.0)  # a second run, if the daemon wrongly made one, would start now
         status = cli("status", "--json", env={**utc, "KEEPMARK_CLOCK": "2026-11-25T10:05:00"})
         assert w.terminate()[0] == 0
     assert kinds() == ["full", "incremental"]  # once, not once per missed slot
-    from tests.daemonkit import daemon_runs
-
     assert daemon_runs(home) == [
         ("full", "new profile", "ok"),
         ("incremental", "slot 2026-11-22T03:00+00:00", "ok"),
@@ -300,15 +308,13 @@ def test_a_full_backup_made_by_hand_is_not_repeated_by_the_daemon(home: Path, tm
         wait_for(lambda: (state(home) / "daemon.sqlite").exists(), 30, "the daemon's state")
         time.sleep(3.0)
         assert w.terminate()[0] == 0
-    from tests.daemonkit import daemon_runs
-
     assert daemon_runs(home) == [] and len(list(snapshots.glob("*.json"))) == 1
 
 
 @pytest.mark.slow
 def test_run_interrupted_by_shutdown_is_completed_on_next_start(home: Path, tmp_path: Path) -> None:
     from tests.backupkit import make_files, tree
-    from tests.daemonkit import daemon_runs, query
+    from tests.daemonkit import query
 
     src = tmp_path / "Shoots"
     files = make_files(src, 300, size=300_000)
@@ -318,7 +324,7 @@ def test_run_interrupted_by_shutdown_is_completed_on_next_start(home: Path, tmp_
     with Watch(home) as w:
         wait_for(lambda: query(db, "SELECT 1 FROM runs WHERE finished IS NULL"), 60, "the full run under way")
         code, took = w.terminate()
-    assert code == 0 and took < 5, w.text()
+    assert code == 0 and took < 10, w.text()
     first = daemon_runs(home)
     assert first == [("full", "new profile", None)], "the run finished before the shutdown: more data"
     with Watch(home) as w:

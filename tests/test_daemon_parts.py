@@ -146,36 +146,62 @@ def test_runs_made_without_the_daemon_serve_its_schedule(utc_zone: None, tmp_pat
 
 
 def test_settler_waits_for_the_write_to_end(tmp_path: Path) -> None:
+    # A clock of its own: the decisions are exact, however loaded the machine.
+    now = [1000.0]
+    settler = Settler(0.6, lambda paths: None, clock=lambda: now[0])
+
+    def first_ready(path: str, limit: float) -> float:
+        """Look every 0.05 s (of the fake clock); the time at which ``path`` is handed on."""
+        start = now[0]
+        while now[0] - start < limit:
+            now[0] += 0.05
+            if settler.check() == [path]:
+                return now[0] - start
+        raise AssertionError(f"{path} not ready after {limit} s")
+
+    path = tmp_path / "growing.bin"
+    with open(path, "wb") as f:
+        for _ in range(8):  # 1.2 s of appends, each well inside the settle time
+            f.write(os.urandom(10_000))
+            f.flush()
+            settler.touch(str(path))
+            now[0] += 0.15
+            assert settler.check() == []
+    # The last append was 0.15 s ago: ready once 0.6 s have passed without news or growth.
+    waited = first_ready(str(path), 2.0) + 0.15
+    assert 0.6 <= waited <= 0.85, waited
+    # a close-write is ready after a short quiet spell, not the whole settle time
+    other = tmp_path / "closed.bin"
+    other.write_bytes(b"x" * 100)
+    settler.touch(str(other), closed=True)
+    assert 0.25 <= first_ready(str(other), 1.0) < 0.6
+    # news about a file resets its wait
+    settler.touch(str(other))
+    now[0] += 0.5
+    assert settler.check() == []
+    settler.touch(str(other))
+    assert first_ready(str(other), 2.0) >= 0.6
+    # a file deleted before it settled is forgotten
+    gone = tmp_path / "gone.bin"
+    gone.write_bytes(b"y")
+    settler.touch(str(gone))
+    gone.unlink()
+    now[0] += 0.2
+    assert settler.check() == [] and len(settler) == 0
+
+
+def test_settler_thread_hands_ready_files_on(tmp_path: Path) -> None:
     ready: list[str] = []
-    settler = Settler(0.6, ready.extend)
+    settler = Settler(0.3, ready.extend)
     settler.start()
     try:
-        path = tmp_path / "growing.bin"
-        with open(path, "wb") as f:
-            for _ in range(8):  # 1.2 s of appends, each well inside the settle time
-                f.write(os.urandom(10_000))
-                f.flush()
-                settler.touch(str(path))
-                time.sleep(0.15)
-                assert ready == []
-        t0 = time.monotonic()
-        while not ready and time.monotonic() - t0 < 5:
+        path = tmp_path / "photo.jpg"
+        path.write_bytes(b"x" * 1000)
+        settler.touch(str(path))
+        deadline = time.monotonic() + 30
+        while not ready and time.monotonic() < deadline:
             time.sleep(0.02)
-        assert ready == [str(path)]
-        assert time.monotonic() - t0 >= 0.2
-        # a close-write is ready after a short quiet spell, not the whole settle time
-        other = tmp_path / "closed.bin"
-        other.write_bytes(b"x" * 100)
-        settler.touch(str(other), closed=True)
-        time.sleep(0.6)
-        assert ready == [str(path), str(other)]
-        # a file deleted before it settled is forgotten
-        gone = tmp_path / "gone.bin"
-        gone.write_bytes(b"y")
-        settler.touch(str(gone))
-        gone.unlink()
-        time.sleep(0.8)
-        assert str(gone) not in ready and len(settler) == 0
+        assert ready == [str(path)] and len(settler) == 0
     finally:
         settler.stop()
     assert not any(t.name == "keepmark-settle" for t in threading.enumerate())

@@ -29,7 +29,8 @@ from backup.targets.base import (
 )
 from backup.targets.rclone import RcloneTarget, _log_lines, _Ran, bundled_rclone, find_rclone
 from tests.faultproxy import FaultProxy
-from tests.kit_rclone import FAST, PROFILE, RcloneRemotes, _serve, _wait_http, free_port, obscure
+from tests.kit_rclone import FAST, PROFILE, RcloneRemotes, _serve, _wait_http, obscure
+from tests.ports import free_port
 
 KINDS = ["local", "webdav", "sftp"]
 SHELL_NAMES = [

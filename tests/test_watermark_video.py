@@ -354,8 +354,13 @@ def volume(path: Path, start: float, end: float) -> float:
 def test_progress_is_reported_increasing(media: Path, tmp_path: Path) -> None:
     calls: list[tuple[float, float]] = []
     settings = VideoSettings(preset="medium")
+    started = time.monotonic()
     stamp(media, tmp_path, "clip.mp4", settings=settings, progress=lambda d, t: calls.append((d, t)))
-    assert len(calls) >= 2
+    took = time.monotonic() - started
+    # ffmpeg reports every 0.25 s: an encode that takes a second reports on the way, while a
+    # machine fast enough to finish sooner may see only the final report.
+    if took >= 1.0:
+        assert len(calls) >= 2, (took, calls)
     done = [d for d, _ in calls]
     assert all(b > a for a, b in itertools.pairwise(done))
     assert all(t == 3.0 for _, t in calls)
