@@ -71,3 +71,25 @@ def test_a_file_as_the_start(tmp_path: Path) -> None:
     [found] = result.files
     assert (found.path, found.relpath, found.size) == (str(photo), "a/b/IMG_1.jpg", 1)
     assert walk(str(tmp_path), str(tmp_path / "a" / "b" / "x.tmp")).files == []
+
+
+def test_listing_by_path_finds_what_listing_by_descriptor_finds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Windows lists folders by path (its scandir takes no descriptor): the same files, the same
+    # columns, the same junk left out.
+    from inventory import walk as walk_module
+
+    for rel in ["a.jpg", "x.tmp", "2026/b.jpg", "2026/deep/c.mov", "2026/deep/.DS_Store", "empty/"]:
+        target = tmp_path / rel
+        if rel.endswith("/"):
+            target.mkdir(parents=True)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(rel.encode())
+    by_fd = walk(str(tmp_path))
+    monkeypatch.setattr(walk_module, "_BY_FD", False)
+    by_path = walk(str(tmp_path))
+    assert by_path.files == by_fd.files and by_path.folders == by_fd.folders
+    assert sorted(f.relpath for f in by_path.files) == ["2026/b.jpg", "2026/deep/c.mov", "a.jpg"]
+    assert by_path.ignored == by_fd.ignored == 2
