@@ -113,17 +113,13 @@ class Ignore:
             return True
         return self._paths is not None and self._paths.match(relpath.lower()) is not None
 
-    @property
-    def names_only(self) -> bool:
-        """True when only file names matter (no glob with a ``/``): the walk's fast path."""
-        return self._paths is None
-
     def file_name(self, lname: str) -> bool:
-        """Whether a lowercased file name is left out (for ``names_only`` rules)."""
+        """Whether a lowercased file name is left out, by the name alone (enough when no glob
+        has a ``/``)."""
         return self._files.match(lname)
 
     def folder_screen(self) -> tuple[str, ...] | None:
-        """For ``names_only`` rules that are all exact names, prefixes and suffixes (with at
+        """For rules without a ``/`` that are all exact names, prefixes and suffixes (with at
         most one ``*`` inside): needles, none of which occurs in a folder's lowercased file
         names joined as NUL name NUL name ... NUL unless one of the names may be left out.
         The walk tests a whole folder with a few substring searches and looks at single names
