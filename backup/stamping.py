@@ -310,6 +310,8 @@ def stamp_profile(
         finally:
             if progress is not None:
                 progress.end()
+    for listing in (report.stamped, report.skipped, report.failed):
+        listing.sort(key=lambda item: item["source"])  # not in the order the work ended
     return report
 
 

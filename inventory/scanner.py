@@ -195,7 +195,7 @@ def scan(
     if digest is not None and digest == remembered and (skip_newer is None or _settled(walks, skip_newer)):
         report.files = report.unchanged = _count(walks)
         _read_and_record(inv, [], report, 1, progress, None)
-        _log(inv, report, started_at, t0)
+        _finish(inv, report, started_at, t0)
         return report
     writes = inv.paths_writes
     found: dict[str, Found] = {}
@@ -239,7 +239,7 @@ def scan(
     still_written = any(s.get("reason") == STILL_WRITTEN for s in report.skipped)
     if digest is not None and not report.errors and not still_written:
         inv.remember_walk(digest, generation + inv.paths_writes - writes)
-    _log(inv, report, started_at, t0)
+    _finish(inv, report, started_at, t0)
     return report
 
 
@@ -262,7 +262,11 @@ def _count(walks: Sequence[WalkResult]) -> int:
     return count
 
 
-def _log(inv: Inventory, report: ScanReport, started_at: str, t0: float) -> None:
+def _finish(inv: Inventory, report: ScanReport, started_at: str, t0: float) -> None:
+    """Put the report's lists in path order (files are read in parallel and listed as their
+    reads end) and log the scan."""
+    for listing in (report.errors, report.undecodable, report.skipped):
+        listing.sort(key=lambda item: item["path"])
     report.seconds = time.perf_counter() - t0
     inv.log_scan(
         started_at,

@@ -26,7 +26,7 @@ import pytest
 
 from backup.targets.base import TargetError
 from backup.targets.rclone import RcloneTarget, find_rclone
-from tests.ports import free_ports, refused_port
+from tests.ports import free_port, refused_port
 
 PROFILE = "lily"
 # Short timeouts so that a dead server fails a call within seconds.
@@ -117,32 +117,23 @@ class RcloneRemotes:
         return t
 
 
-def _wait_http(server: Server, deadline: float) -> None:
-    while time.monotonic() < deadline:
-        if server.proc.poll() is not None:
-            break
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=1)
-            conn.request("OPTIONS", "/")
-            conn.getresponse().read()
-            conn.close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"rclone serve {server.kind} did not start: {server.log.read_text(errors='replace')}")
+def _answers_http(port: int) -> bool:
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+        conn.request("OPTIONS", "/")
+        conn.getresponse().read()
+        conn.close()
+        return True
+    except OSError:
+        return False
 
 
-def _wait_ssh(server: Server, deadline: float) -> None:
-    while time.monotonic() < deadline:
-        if server.proc.poll() is not None:
-            break
-        try:
-            with socket.create_connection(("127.0.0.1", server.port), timeout=1) as s:
-                if s.recv(64).startswith(b"SSH-"):
-                    return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"rclone serve {server.kind} did not start: {server.log.read_text(errors='replace')}")
+def _answers_ssh(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+            return s.recv(64).startswith(b"SSH-")
+    except OSError:
+        return False
 
 
 def _die_with_parent() -> None:
@@ -153,9 +144,27 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
+def serve(rclone: Path, kind: str, folder: Path, work: Path, flags: list[str], timeout: float = 30) -> Server:
+    """Start ``rclone serve KIND`` on a free port and wait until it answers. A server that
+    exits at once (the port was taken meanwhile) is started again on another port."""
+    answers = _answers_ssh if kind == "sftp" else _answers_http
+    for attempt in range(3):
+        server = _serve(rclone, kind, folder, free_port(), work, flags)
+        deadline = time.monotonic() + timeout
+        while server.proc.poll() is None and time.monotonic() < deadline:
+            if answers(server.port):
+                return server
+            time.sleep(0.05)
+        exited = server.proc.poll() is not None
+        server.stop()
+        if attempt == 2 or not exited:
+            raise RuntimeError(f"rclone serve {kind} did not start: {server.log.read_text(errors='replace')}")
+    raise AssertionError("unreachable")
+
+
 def _serve(rclone: Path, kind: str, folder: Path, port: int, work: Path, flags: list[str]) -> Server:
     folder.mkdir(parents=True, exist_ok=True)
-    log = work / f"serve-{kind}.log"
+    log = work / f"serve-{kind}-{port}.log"
     log_file = open(log, "wb")  # noqa: SIM115 - closed by Server.stop
     env = {**os.environ, "RCLONE_CONFIG": str(work / "serve.conf")}
     argv = [str(rclone), "serve", kind, *flags, f"--addr=127.0.0.1:{port}", "--", str(folder)]
@@ -181,35 +190,14 @@ def rclone_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RcloneR
     (work / "serve.conf").write_text("")
     (work / "no-authorized-keys").write_text("")
     user, password = "lily", secrets.token_urlsafe(12)
-    ports = free_ports(2)
-    remotes = RcloneRemotes(
-        rclone=rclone,
-        config_path=work / "config" / "rclone.conf",
-        local_dir=work / "local-remote",
-        webdav_dir=work / "webdav-served",
-        sftp_dir=work / "sftp-served",
-        webdav_port=ports[0],
-        sftp_port=ports[1],
-        user=user,
-        password=password,
-    )
-    remotes.local_dir.mkdir()
     auth = [f"--user={user}", f"--pass={password}"]
-    servers = remotes.servers
+    servers: dict[str, Server] = {}
     try:
-        servers["webdav"] = _serve(
-            rclone,
-            "webdav",
-            remotes.webdav_dir,
-            remotes.webdav_port,
-            work,
-            auth,
-        )
-        servers["sftp"] = _serve(
+        servers["webdav"] = serve(rclone, "webdav", work / "webdav-served", work, auth)
+        servers["sftp"] = serve(
             rclone,
             "sftp",
-            remotes.sftp_dir,
-            remotes.sftp_port,
+            work / "sftp-served",
             work,
             [
                 *auth,
@@ -217,9 +205,19 @@ def rclone_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RcloneR
                 f"--authorized-keys={work / 'no-authorized-keys'}",
             ],
         )
-        deadline = time.monotonic() + 30
-        _wait_http(servers["webdav"], deadline)
-        _wait_ssh(servers["sftp"], deadline)
+        remotes = RcloneRemotes(
+            rclone=rclone,
+            config_path=work / "config" / "rclone.conf",
+            local_dir=work / "local-remote",
+            webdav_dir=servers["webdav"].folder,
+            sftp_dir=servers["sftp"].folder,
+            webdav_port=servers["webdav"].port,
+            sftp_port=servers["sftp"].port,
+            user=user,
+            password=password,
+            servers=servers,
+        )
+        remotes.local_dir.mkdir()
         write_config(remotes, work)
         yield remotes
     finally:

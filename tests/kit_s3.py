@@ -294,8 +294,9 @@ class AuthServer:
 
 @pytest.fixture(scope="session")
 def s3_auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthServer]:
-    # moto lets the first N requests through unchecked: exactly the six that set it up.
-    process = start_moto(tmp_path_factory.mktemp("moto-auth"), {"INITIAL_NO_AUTH_ACTION_COUNT": "6"})
+    # moto checks no credentials until told to: the setup below goes through unchecked (retries
+    # included), then every request is checked.
+    process = start_moto(tmp_path_factory.mktemp("moto-auth"))
     try:
         bucket = "km-auth-bucket"
         s3 = admin_client(process.endpoint)
@@ -314,9 +315,20 @@ def s3_auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthSer
             users[user] = (k["AccessKeyId"], k["SecretAccessKey"])
         s3.close()
         iam.close()
+        _check_credentials_from_now(process)
         yield AuthServer(process, bucket, users)
     finally:
         process.stop()
+
+
+def _check_credentials_from_now(process: MotoProcess) -> None:
+    """moto's ``reset-auth``: no more requests go through unchecked."""
+    conn = http.client.HTTPConnection("127.0.0.1", process.port, timeout=10)
+    conn.request("POST", "/moto-api/reset-auth", body=b"0")
+    response = conn.getresponse()
+    body = response.read()
+    conn.close()
+    assert response.status == 200, body
 
 
 @pytest.fixture

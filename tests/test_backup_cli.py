@@ -152,10 +152,17 @@ def test_restore_needs_a_known_target(studio: tuple[Path, Path, dict[str, bytes]
 
 def test_prune(studio: tuple[Path, Path, dict[str, bytes]], home: Path) -> None:
     src, root, files = studio
+    # only the newest snapshot is kept, whatever week or month the runs fall in
+    write_profile(
+        home,
+        [src],
+        [{"name": "drive", "type": "local", "path": str(root.parent)}],
+        retention={"weekly": 0, "monthly": 0},
+    )
     assert run_backup("full").code == 0
     rel = sorted(files)[0]
     for i in range(2):
-        (src / rel).write_bytes(f"edit {i}".encode())
+        (src / rel).write_bytes(f"edit {i}".encode() * (i + 1))  # a new size: seen on any clock
         assert run_backup("incremental").code == 0
     assert len(list((root / "snapshots").iterdir())) == 3
     r = run_backup("prune", "--dry-run", "--json")
@@ -167,7 +174,7 @@ def test_prune(studio: tuple[Path, Path, dict[str, bytes]], home: Path) -> None:
     assert len(t["kept"]) == 1 and len(t["removed_versions"]) == 2
     assert len(list((root / "snapshots").iterdir())) == 1
     assert not [p for p in (root / "versions").rglob("*") if p.is_file()]
-    assert tree(root / "originals" / "Shoots")[rel] == b"edit 1"
+    assert tree(root / "originals" / "Shoots")[rel] == b"edit 1edit 1"
     assert run_backup("verify", "--read-data").code == 0
 
 

@@ -34,7 +34,10 @@ def test_kill_9_mid_full_to_local_then_rerun(home: Path, tmp_path: Path) -> None
                 if p.is_file() and not p.name.endswith(".keepmark-tmp"):
                     rel = p.relative_to(root / "originals" / "Shoots").as_posix()
                     assert p.read_bytes() == files[rel], rel
-            assert not (root / "snapshots").exists() or not list((root / "snapshots").iterdir())
+            # a snapshot is written only after every upload: if the kill came that late (a
+            # starved test process), every file is there
+            if (root / "snapshots").exists() and list((root / "snapshots").iterdir()):
+                assert count_files(root / "originals") >= len(files)
     assert kills >= 2, "the run finished before it could be killed: make the data set bigger"
     # a kill while the run is past its uploads (copying the inventory, writing the snapshot)
     kill_when(

@@ -196,12 +196,12 @@ def test_full_run_finds_and_replaces_a_damaged_copy(rig: Rig) -> None:
 def test_a_file_changed_during_the_run_is_reported_and_left_out(
     rig: Rig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    files = make_files(rig.src, 3)
-    victim = sorted(files)[0]
+    files = make_files(rig.src, 8)
+    victims = sorted(files)[::2]
     real = MemoryTarget.put_file
 
     def put(self: MemoryTarget, key: str, src: Path, *a: object, **k: object) -> None:
-        if key.endswith(victim):
+        if any(key.endswith(v) for v in victims):
             Path(src).write_bytes(b"changed while backing up")
         real(self, key, src, *a, **k)  # type: ignore[arg-type]
 
@@ -209,10 +209,13 @@ def test_a_file_changed_during_the_run_is_reported_and_left_out(
     t = MemoryTarget("mem")
     result = rig.run(t)
     assert result.status == "partial"
-    assert result.failed[0]["path"] == f"Shoots/{victim}" and "changed" in result.failed[0]["error"]
+    # in path order, not in the order the uploads ended
+    assert [f["path"] for f in result.failed] == [f"Shoots/{v}" for v in victims]
+    assert all("changed" in f["error"] for f in result.failed)
     snap = load_snapshot(t, list_ids(t)[0])
-    assert f"Shoots/{victim}" not in {e.path for e in snap.entries} and len(snap.entries) == 2
-    assert f"originals/Shoots/{victim}" not in t.objects
+    assert [f["path"] for f in snap.failed] == [f"Shoots/{v}" for v in victims]
+    assert not {f"Shoots/{v}" for v in victims} & {e.path for e in snap.entries} and len(snap.entries) == 4
+    assert not [v for v in victims if f"originals/Shoots/{v}" in t.objects]
 
 
 def _snap(when: datetime, sid: str) -> Snapshot:

@@ -127,7 +127,8 @@ def test_object_lock_and_prune(home: Path, tmp_path: Path, s3_server: S3Server) 
     entry = s3_server.target_entry(
         bucket, name="vault", object_lock_days=3, object_lock_mode="GOVERNANCE", storage_class="STANDARD_IA"
     )
-    write_profile(home, [src], [entry])
+    # only the newest snapshot is to be kept, whatever week or month the runs fall in
+    write_profile(home, [src], [entry], retention={"weekly": 0, "monthly": 0})
     assert run_backup("full").code == 0
     rel = sorted(files)[0]
     (src / rel).write_bytes(b"edited")

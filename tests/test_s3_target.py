@@ -242,7 +242,7 @@ def test_multipart_upload_reads_once_sends_parts_in_parallel(
 
     monkeypatch.setattr(s3mod, "open", spy_open, raising=False)
     t = multipart(s3_server, endpoint_url=proxy.url, max_concurrency=4)
-    proxy.slow_next(4, 1.0, match=is_part)  # long enough for the parts to overlap visibly
+    proxy.slow_next(4, 2.0, match=is_part)  # long enough for the parts to overlap visibly
     seen: list[int] = []
     t.put_file("originals/Reels/clip.mp4", src, sha, len(data), progress=seen.append)
 
@@ -357,7 +357,7 @@ def test_delete_once_retention_ends_and_legal_hold(s3_server: S3Server) -> None:
     bucket = s3_server.make_bucket(object_lock=True)
     t = s3_server.target(bucket)
     t.open_session()
-    until = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(seconds=5)
+    until = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(seconds=10)
     s3_server.client.put_object(
         Bucket=bucket,
         Key="lily/versions/c.jpg",
@@ -434,7 +434,7 @@ def test_list_with_hashes_heads_in_parallel(s3_server: S3Server, proxy: FaultPro
     blobs = {f"originals/S/{i:02}.jpg": os.urandom(100 + i) for i in range(12)}
     for key, data in blobs.items():
         t.put_bytes(key, data)
-    proxy.slow_next(12, 0.5, match=is_head_object)
+    proxy.slow_next(12, 1.0, match=is_head_object)
     infos = list(t.list("originals/", hashes=True))
     assert [i.key for i in infos] == sorted(blobs)
     for info in infos:

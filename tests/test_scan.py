@@ -209,6 +209,19 @@ def test_zero_byte_files_behave(home: Path, sources: Path, profile: str) -> None
     assert r.code == 1 and "empty.jpg: does not decode as JPEG: empty file" in r.err
 
 
+def test_report_lists_files_in_path_order(home: Path, sources: Path, profile: str) -> None:
+    """Files are read in parallel, and their reads end in any order: the report does not."""
+    names = [f"{n:02}.jpg" for n in (7, 3, 11, 0, 9, 5, 1, 10, 4, 8, 2, 6)]
+    for i, name in enumerate(names):
+        (sources / name).write_bytes(b"\xff\xd8\xff" + bytes(i * 50_000))  # JPEG, cut short
+    r = run_backup("inventory", "scan", "-p", profile, "--json", env={"KEEPMARK_WORKERS": "4"})
+    assert r.code == 1, r
+    listed = [Path(item["path"]).name for item in r.json()["undecodable"]]
+    assert listed == sorted(names)
+    shown = [line for line in r.err.splitlines() if ".jpg" in line]
+    assert [Path(line.split(": ")[2]).name for line in shown] == sorted(names), r.err
+
+
 def test_decompression_bomb_is_refused_not_decoded(home: Path, sources: Path, profile: str) -> None:
     import struct
     import zlib

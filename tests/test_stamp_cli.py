@@ -151,6 +151,21 @@ def test_unwritable_output_is_found_before_any_work(
     assert r.err.count("\n") == 1
 
 
+def test_report_lists_files_in_source_order(home: Path, studio: tuple[Path, Path], tmp_path: Path) -> None:
+    """Photos are stamped in parallel and finish in any order: the report does not."""
+    sources, _out = studio
+    good = media.jpeg(tmp_path / "g.jpg", size=(640, 480))
+    for n in (5, 2, 7, 0, 3, 6, 1, 4):
+        media.truncated(good, sources / f"bad-{n}.jpg", 0.2 + n / 20)
+        media.jpeg(sources / f"ok-{n}.jpg", size=(640 + 40 * n, 480), seed=n)
+    r = run_backup("stamp", "-p", "lily", "--json", env={"KEEPMARK_WORKERS": "4"})
+    assert r.code == 1, r
+    doc = r.json()
+    for key in ("stamped", "failed"):
+        listed = [item["source"] for item in doc[key]]
+        assert listed == sorted(listed) and len(listed) >= 8, (key, listed)
+
+
 def test_bad_files_are_reported_and_the_batch_goes_on(
     home: Path, studio: tuple[Path, Path], tmp_path: Path
 ) -> None:

@@ -373,6 +373,7 @@ class TargetRun:
         finally:
             self._shutdown()
             self.t.close()
+            self.result.failed.sort(key=lambda item: item["path"])  # not in the order uploads ended
             self.catalog.log_run(
                 self.t.name,
                 self.kind,
@@ -599,7 +600,7 @@ class TargetRun:
             started=iso(self.started),
             finished=iso(finished),
             entries=(),
-            failed=tuple(result.failed),
+            failed=tuple(sorted(result.failed, key=lambda item: item["path"])),
             inventory={"key": layout.INVENTORY_DB, "sha256": db_sha, "size": db_size},
         )
         manifest = render(snap.head(listing.files, listing.bytes), listing.section)
