@@ -16,7 +16,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +25,7 @@ import pytest
 
 from backup.targets.base import TargetError
 from backup.targets.rclone import RcloneTarget, find_rclone
-from tests.ports import free_port, refused_port
+from tests.ports import refused_port, start_on_free_port
 
 PROFILE = "lily"
 # Short timeouts so that a dead server fails a call within seconds.
@@ -144,22 +143,13 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
-def serve(rclone: Path, kind: str, folder: Path, work: Path, flags: list[str], timeout: float = 30) -> Server:
-    """Start ``rclone serve KIND`` on a free port and wait until it answers. A server that
-    exits at once (the port was taken meanwhile) is started again on another port."""
-    answers = _answers_ssh if kind == "sftp" else _answers_http
-    for attempt in range(3):
-        server = _serve(rclone, kind, folder, free_port(), work, flags)
-        deadline = time.monotonic() + timeout
-        while server.proc.poll() is None and time.monotonic() < deadline:
-            if answers(server.port):
-                return server
-            time.sleep(0.05)
-        exited = server.proc.poll() is not None
-        server.stop()
-        if attempt == 2 or not exited:
-            raise RuntimeError(f"rclone serve {kind} did not start: {server.log.read_text(errors='replace')}")
-    raise AssertionError("unreachable")
+def serve(rclone: Path, kind: str, folder: Path, work: Path, flags: list[str]) -> Server:
+    """Start ``rclone serve KIND`` on a free port and wait until it answers."""
+    return start_on_free_port(
+        lambda port: _serve(rclone, kind, folder, port, work, flags),
+        _answers_ssh if kind == "sftp" else _answers_http,
+        f"rclone serve {kind}",
+    )
 
 
 def _serve(rclone: Path, kind: str, folder: Path, port: int, work: Path, flags: list[str]) -> Server:

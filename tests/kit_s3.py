@@ -23,7 +23,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -36,7 +35,7 @@ from botocore.config import Config
 
 from backup.profile import model
 from backup.targets.s3 import MiB, S3Target
-from tests.ports import free_port
+from tests.ports import start_on_free_port
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -87,10 +86,10 @@ class MotoProcess:
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def post(self, path: str) -> int:
+    def post(self, path: str, body: bytes = b"") -> int:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
         try:
-            conn.request("POST", path)
+            conn.request("POST", path, body=body)
             response = conn.getresponse()
             response.read()
             return response.status
@@ -106,11 +105,11 @@ class MotoProcess:
             self.proc.wait(timeout=10)
 
 
-def start_moto(folder: Path, env: dict[str, str] | None = None, timeout: float = 30.0) -> MotoProcess:
+def start_moto(folder: Path, env: dict[str, str] | None = None) -> MotoProcess:
     """Start ``python -m moto.server`` on a free port and wait until it answers."""
     folder.mkdir(parents=True, exist_ok=True)
-    for attempt in range(3):
-        port = free_port()
+
+    def start(port: int) -> MotoProcess:
         log = folder / f"moto-{port}.log"
         with open(log, "wb") as out:
             proc = subprocess.Popen(
@@ -120,26 +119,19 @@ def start_moto(folder: Path, env: dict[str, str] | None = None, timeout: float =
                 stdin=subprocess.DEVNULL,
                 env=_clean_env(env or {}),
             )
-        server = MotoProcess(port, proc, log)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                break  # the port was taken meanwhile, or moto failed: see the log
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-                conn.request("GET", "/moto-api/data.json")
-                ok = conn.getresponse().status == 200
-                conn.close()
-            except OSError:
-                ok = False
-            if ok:
-                return server
-            time.sleep(0.05)
-        exited = proc.poll() is not None
-        server.stop()
-        if attempt == 2 or not exited:
-            raise RuntimeError(f"moto server did not start: {log.read_text(errors='replace')[-2000:]}")
-    raise AssertionError("unreachable")
+        return MotoProcess(port, proc, log)
+
+    def answers(port: int) -> bool:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            conn.request("GET", "/moto-api/data.json")
+            ok = conn.getresponse().status == 200
+            conn.close()
+            return ok
+        except OSError:
+            return False
+
+    return start_on_free_port(start, answers, "moto server")
 
 
 def admin_client(endpoint: str, key: str = FAKE_KEY, secret: str = FAKE_SECRET, service: str = "s3") -> Any:
@@ -315,20 +307,10 @@ def s3_auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthSer
             users[user] = (k["AccessKeyId"], k["SecretAccessKey"])
         s3.close()
         iam.close()
-        _check_credentials_from_now(process)
+        assert process.post("/moto-api/reset-auth", b"0") == 200  # no more requests unchecked
         yield AuthServer(process, bucket, users)
     finally:
         process.stop()
-
-
-def _check_credentials_from_now(process: MotoProcess) -> None:
-    """moto's ``reset-auth``: no more requests go through unchecked."""
-    conn = http.client.HTTPConnection("127.0.0.1", process.port, timeout=10)
-    conn.request("POST", "/moto-api/reset-auth", body=b"0")
-    response = conn.getresponse()
-    body = response.read()
-    conn.close()
-    assert response.status == 200, body
 
 
 @pytest.fixture

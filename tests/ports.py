@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol, TypeVar
 
 _HELD: list[socket.socket] = []
 
@@ -33,3 +38,35 @@ def free_ports(count: int) -> list[int]:
         if port not in ports:
             ports.append(port)
     return ports
+
+
+class Started(Protocol):
+    """A server process the tests started: its port, process and log."""
+
+    port: int
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+    def stop(self) -> None: ...
+
+
+S = TypeVar("S", bound=Started)
+
+
+def start_on_free_port(
+    start: Callable[[int], S], answers: Callable[[int], bool], what: str, timeout: float = 30.0
+) -> S:
+    """``start(port)`` on a free port, then wait until ``answers(port)``. A server that exits
+    before it answers (the port was taken meanwhile) is started again on another port."""
+    for attempt in range(3):
+        server = start(free_port())
+        deadline = time.monotonic() + timeout
+        while server.proc.poll() is None and time.monotonic() < deadline:
+            if answers(server.port):
+                return server
+            time.sleep(0.05)
+        exited = server.proc.poll() is not None
+        server.stop()
+        if attempt == 2 or not exited:
+            raise RuntimeError(f"{what} did not start: {server.log.read_text(errors='replace')[-2000:]}")
+    raise AssertionError("unreachable")

@@ -14,6 +14,7 @@ is reported and the others go on.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import hashlib
 import os
@@ -373,7 +374,6 @@ class TargetRun:
         finally:
             self._shutdown()
             self.t.close()
-            self.result.failed.sort(key=lambda item: item["path"])  # not in the order uploads ended
             self.catalog.log_run(
                 self.t.name,
                 self.kind,
@@ -497,7 +497,8 @@ class TargetRun:
         if isinstance(exc, OSError) and not isinstance(exc, ObjectError):
             reason = f"{want.src}: {reason}"
         self.failed_paths.add(want.path)
-        self.result.failed.append({"path": want.path, "error": reason})
+        # in path order, not in the order uploads end
+        bisect.insort(self.result.failed, {"path": want.path, "error": reason}, key=lambda item: item["path"])
         if self.progress is not None:
             self.progress.file_done()
 
@@ -600,7 +601,7 @@ class TargetRun:
             started=iso(self.started),
             finished=iso(finished),
             entries=(),
-            failed=tuple(sorted(result.failed, key=lambda item: item["path"])),
+            failed=tuple(result.failed),
             inventory={"key": layout.INVENTORY_DB, "sha256": db_sha, "size": db_size},
         )
         manifest = render(snap.head(listing.files, listing.bytes), listing.section)
