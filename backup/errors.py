@@ -9,23 +9,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_CANNOT_START = 2
+from inventory.errors import EXIT_CANNOT_START as EXIT_CANNOT_START
+from inventory.errors import EXIT_FAILED as EXIT_FAILED
+from inventory.errors import EXIT_OK as EXIT_OK
+from inventory.errors import KeepmarkError as KeepmarkError
+
+DEBUG_ENV = "KEEPMARK_DEBUG"
 
 EXIT_CODES = {
     EXIT_OK: "all done",
-    EXIT_FAILED: "finished, but some files or targets failed (each one is reported)",
+    EXIT_FAILED: (
+        "finished, but some files or targets failed (each one is reported); or an internal "
+        "error (one line names the log that holds its details)"
+    ),
     EXIT_CANNOT_START: (
         "could not start: bad arguments, a bad or missing profile, an unusable state directory"
     ),
 }
-
-
-class KeepmarkError(Exception):
-    """Base class. ``exit_code`` says what the failure means to a script."""
-
-    exit_code = EXIT_CANNOT_START
 
 
 class UsageError(KeepmarkError):

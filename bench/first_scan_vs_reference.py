@@ -25,7 +25,7 @@ def make_photos(folder: Path, count: int) -> None:
     """12-megapixel photo-like JPEGs (scenery with sensor noise), about 2.5-3.5 MB each."""
     from PIL import Image
 
-    from backup.samples import scene
+    from backup.app.samples import scene
 
     folder.mkdir(parents=True, exist_ok=True)
     base = [scene(4032, 3024, seed) for seed in range(4)]

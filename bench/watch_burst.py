@@ -23,7 +23,7 @@ from watchkit import Watch, count, fresh_profile, wait_for
 def make_photos(folder: Path, n: int, size: tuple[int, int]) -> None:
     from PIL import Image
 
-    from backup.samples import scene
+    from backup.app.samples import scene
 
     folder.mkdir(parents=True, exist_ok=True)
     base = [scene(*size, seed) for seed in range(4)]

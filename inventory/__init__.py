@@ -17,19 +17,19 @@ from typing import TYPE_CHECKING, Any
 from inventory.errors import Ambiguous, ChangedWhileReading, DatabaseError, InventoryError, NotFound
 
 if TYPE_CHECKING:
-    from inventory.facts import FileFacts, MediaFacts
-    from inventory.scanner import Progress, ScanReport, Source, scan
-    from inventory.store import Inventory
+    from inventory.record.facts import FileFacts, MediaFacts
+    from inventory.record.scan import Progress, ScanReport, Source, scan
+    from inventory.store.inventory import Inventory
 
 # Imported on first use: a quick command should not pay for what it does not touch.
 _LAZY = {
-    "FileFacts": "inventory.facts",
-    "MediaFacts": "inventory.facts",
-    "Progress": "inventory.scanner",
-    "ScanReport": "inventory.scanner",
-    "Source": "inventory.scanner",
-    "scan": "inventory.scanner",
-    "Inventory": "inventory.store",
+    "FileFacts": "inventory.record.facts",
+    "MediaFacts": "inventory.record.facts",
+    "Progress": "inventory.record.scan",
+    "ScanReport": "inventory.record.scan",
+    "Source": "inventory.record.scan",
+    "scan": "inventory.record.scan",
+    "Inventory": "inventory.store.inventory",
 }
 
 

@@ -8,7 +8,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from inventory.store import LIST_FIELDS
+from inventory.store.inventory import LIST_FIELDS
 
 
 def to_csv(rows: Sequence[dict[str, Any]]) -> str:

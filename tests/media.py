@@ -8,11 +8,11 @@ from typing import Any
 
 from PIL import Image
 
-from backup.samples import make_video, scene
-from inventory.imaging import register_heif
+from backup.app.samples import make_video, scene
+from inventory.media.image import register_heif
 
 __all__ = ["register_heif"]
-from inventory.video import ffmpeg_exe
+from inventory.media.video import ffmpeg_exe
 
 
 def exif(

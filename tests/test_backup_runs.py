@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from backup.app.workspace import open_inventory, scan_profile
 from backup.profile.load import load
 from backup.runs import layout
 from backup.runs.catalog import Catalog
@@ -20,7 +21,6 @@ from backup.runs.snapshot import Entry, Snapshot, iso, list_ids
 from backup.runs.snapshot import load as load_snapshot
 from backup.runs.verify import verify_target
 from backup.targets.memory import MemoryTarget
-from backup.workspace import open_inventory, scan_profile
 from tests.backupkit import make_files, sha256, write_profile
 
 

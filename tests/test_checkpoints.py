@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 import tomli_w
 
-from inventory.checkpoint import CheckpointError, load_public, parse
-from inventory.ledger import GENESIS, canonical_json, entry_hash
+from inventory.ledger.chain import GENESIS, canonical_json, entry_hash
+from inventory.ledger.checkpoint import CheckpointError, load_public, parse
 from tests.conftest import run_backup
 from tests.kit_tsa import LocalTSA
 
@@ -235,7 +235,7 @@ def test_a_damaged_token_or_a_foreign_authority_fails_verify(
 
 
 def test_token_library_checks_the_imprint_and_the_nonce(tsa: LocalTSA) -> None:
-    from inventory import timestamp
+    from inventory.ledger import timestamp
 
     data = b'{"entries":1}\n'
     request = timestamp.build_request(data)
@@ -253,7 +253,7 @@ def test_token_library_checks_the_imprint_and_the_nonce(tsa: LocalTSA) -> None:
 
 
 def test_checkpoint_module_rejects_a_checkpoint_signed_by_another_key(home: Path, scanned: str) -> None:
-    from inventory.checkpoint import new_key, sign
+    from inventory.ledger.checkpoint import new_key, sign
 
     [path] = checkpoints(home)
     mine = parse(json.loads(path.read_bytes()))
@@ -318,8 +318,8 @@ def test_an_authority_configured_later_timestamps_the_newest_checkpoint(
 def test_a_scan_that_finds_nothing_new_signs_nothing(home: Path, sources: Path, scanned: str) -> None:
     """Backup runs note their snapshots in the ledger; the next scan, finding nothing new,
     leaves them for the next checkpoint instead of signing one per run."""
+    from backup.app.workspace import open_inventory
     from backup.profile.load import load
-    from backup.workspace import open_inventory
 
     with open_inventory(load(scanned)) as inv:
         inv.note("snapshot", {"target": "drive", "snapshot": "x", "kind": "full", "files": 3, "bytes": 1})
@@ -364,9 +364,9 @@ def test_signing_reads_the_newest_checkpoint_not_all_of_them(
 ) -> None:
     """A daemon that has signed for a year keeps thousands of checkpoints: a scan reads the
     newest, and the requests waiting for a timestamp, not every file."""
+    from backup.app.workspace import open_inventory
     from backup.profile.load import load
     from backup.proof import store as store_mod
-    from backup.workspace import open_inventory
 
     for i in range(4):
         (sources / f"more-{i}.txt").write_text(f"more {i}")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from PIL import ImageDraw
 
-from backup.samples import scene
+from backup.app.samples import scene
 from tests.conftest import run_backup
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(os.name == "nt", reason="SIGKILL")]

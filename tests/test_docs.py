@@ -11,7 +11,7 @@ import pytest
 from backup.cli.main import build_parser
 from backup.errors import EXIT_CODES
 from backup.profile.validate import SECTIONS, TARGET_KEYS
-from inventory.db import SCHEMA
+from inventory.store.db import SCHEMA
 from tests.conftest import REPO
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
@@ -98,7 +98,7 @@ def test_design_describes_the_backup_formats() -> None:
 
 def test_design_describes_the_proof_formats() -> None:
     from backup.proof import evidence, store
-    from inventory import checkpoint
+    from inventory.ledger import checkpoint
 
     for name in (store.KEY_FILE, store.PUBLIC_FILE, "checkpoints/", ".tsq", ".tsr", ".tsa.pem"):
         assert name in DESIGN, name
@@ -115,9 +115,11 @@ def test_design_describes_the_proof_formats() -> None:
 def test_design_describes_matching_as_the_code_does() -> None:
     import json
 
-    from inventory import match, match_index, match_video
-    from inventory.match_hashes import WINDOWS
-    from inventory.phash import hash_params_for
+    from inventory.match import find as match
+    from inventory.match import index as match_index
+    from inventory.match import video as match_video
+    from inventory.match.hashes import WINDOWS
+    from inventory.match.phash import hash_params_for
 
     section = DESIGN[DESIGN.index("## Matching") : DESIGN.index("## Format changes")]
     for name in WINDOWS:

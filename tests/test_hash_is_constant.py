@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from inventory.examine import examine
-from inventory.phash import SCHEME
+from inventory.match.phash import SCHEME
+from inventory.record.examine import examine
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from inventory.ledger import GENESIS, canonical_json, entry_hash
+from inventory.ledger.chain import GENESIS, canonical_json, entry_hash
 from tests.conftest import run_backup
 
 # Changes the first hex digit of a column, whatever it was.
@@ -122,8 +122,8 @@ def test_ledger_is_only_ever_appended(scanned: Path, sources: Path, profile: str
 def test_records_and_ledger_commit_together(tmp_path: Path) -> None:
     """A failure in the middle of a batch leaves neither records nor ledger entries behind."""
     from inventory import Inventory
-    from inventory.examine import examine
-    from inventory.walk import walk
+    from inventory.record.examine import examine
+    from inventory.record.walk import walk
 
     src = tmp_path / "src"
     src.mkdir()

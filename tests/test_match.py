@@ -1,4 +1,4 @@
-"""Matching a suspect file against the inventory (``inventory.match.find_original``): exact
+"""Matching a suspect file against the inventory (``inventory.match.find.find_original``): exact
 copies, the transformations reposts make, photos that were never enrolled, EXIF orientation,
 video clips and their time range, the index file, and unreadable suspects.
 
@@ -17,11 +17,12 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from inventory import Inventory, Source, match_index, scan
+from inventory import Inventory, Source, scan
 from inventory.errors import UnreadableSuspect
-from inventory.match import PHASH_ACCEPT, find_original
-from inventory.match_index import MatchIndex, index_path
-from inventory.video import ffmpeg_exe
+from inventory.match import index as match_index
+from inventory.match.find import PHASH_ACCEPT, find_original
+from inventory.match.index import MatchIndex, index_path
+from inventory.media.video import ffmpeg_exe
 from tests import media
 from tests.photos import ENROLLED, NEVER_ENROLLED, photo
 from tests.transforms import TARGETS, TRANSFORMS, apply

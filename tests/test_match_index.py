@@ -13,10 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from inventory import Inventory, match_index
-from inventory import match_mih as mih
-from inventory.match_hashes import WINDOWS
-from inventory.match_index import Hit, MatchIndex, index_path, open_index
+from inventory import Inventory
+from inventory.match import index as match_index
+from inventory.match import mih
+from inventory.match.hashes import WINDOWS
+from inventory.match.index import Hit, MatchIndex, index_path, open_index
 
 NAMES = list(WINDOWS)
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from inventory.examine import examine
-from inventory.imaging import capture_time_from_exif
-from inventory.phash import hamming
-from inventory.sniff import sniff
-from inventory.video import ffmpeg_exe, parse_header
+from inventory.match.phash import hamming
+from inventory.media.image import capture_time_from_exif
+from inventory.media.sniff import sniff
+from inventory.media.video import ffmpeg_exe, parse_header
+from inventory.record.examine import examine
 from tests import media
 
 

@@ -38,11 +38,6 @@ def run_as_nobody(argv: list[str], env: dict[str, str]) -> tuple[int, str, str]:
     from concurrent.futures import ThreadPoolExecutor, wait  # noqa: F401
 
     import backup.cli.main as main_module
-    import inventory.examine
-    import inventory.export
-    import inventory.imaging
-    import inventory.scanner
-    import inventory.video  # noqa: F401
 
     nobody = pwd.getpwnam("nobody")
     out_r, out_w = os.pipe()

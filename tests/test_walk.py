@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from inventory.walk import JUNK_FILES, Ignore, walk
+from inventory.record.walk import JUNK_FILES, Ignore, walk
 
 # Every junk pattern's own shape, in other cases, and near misses that must be kept.
 NAMES = [
@@ -78,7 +78,7 @@ def test_listing_by_path_finds_what_listing_by_descriptor_finds(
 ) -> None:
     # Windows lists folders by path (its scandir takes no descriptor): the same files, the same
     # columns, the same junk left out.
-    from inventory import walk as walk_module
+    from inventory.record import walk as walk_module
 
     for rel in ["a.jpg", "x.tmp", "2026/b.jpg", "2026/deep/c.mov", "2026/deep/.DS_Store", "empty/"]:
         target = tmp_path / rel

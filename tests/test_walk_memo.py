@@ -1,6 +1,6 @@
 """The remembered walk: a scan over files that have not changed since the last whole scan
 skips reading the records, and any change, any doubt, or anyone else's write falls back to the
-full quick check (``inventory.walk_memo``)."""
+full quick check (``inventory.record.walk_memo``)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from inventory import Inventory, Source, scan
-from inventory.scanner import STILL_WRITTEN, ScanReport
+from inventory.record.scan import STILL_WRITTEN, ScanReport
 from tests.conftest import run_backup
 
 

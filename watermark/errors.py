@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from inventory.errors import KeepmarkError
 
-class WatermarkError(Exception):
+
+class WatermarkError(KeepmarkError):
     """Base class: a mark could not be made or applied."""
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from watermark.atomic import atomic_path
+from inventory.atomic import atomic_path
 from watermark.errors import BadInput, WatermarkError
 from watermark.mark import Mark, render_mark
 from watermark.style import Style

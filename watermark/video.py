@@ -36,7 +36,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from watermark.atomic import TMP_SUFFIX, atomic_path
+from inventory.atomic import TMP_SUFFIX, atomic_path
 from watermark.errors import BadInput, BadOutput, WatermarkError
 from watermark.style import Style, VideoSettings
 

@@ -31,7 +31,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from backup.daemon.check import check_profile
+    from backup.app.check import check_profile
     from backup.profile.load import load
 
     profile = load(args.profile)

@@ -35,10 +35,10 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from backup.demo import new_workspace, run_demo
+    from backup.app.demo import new_workspace, run_demo
+    from backup.cli.bars import scan_bar
     from backup.errors import UsageError
     from backup.humanize import size
-    from backup.progress import scan_bar
 
     folder = Path(args.folder) if args.folder else None
     if folder is not None and folder.exists() and (not folder.is_dir() or any(folder.iterdir())):

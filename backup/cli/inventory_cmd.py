@@ -61,10 +61,10 @@ def register(sub: Any) -> None:
 
 
 def run_scan(args: argparse.Namespace) -> int:
+    from backup.app.workspace import scan_profile
+    from backup.cli.bars import scan_bar
     from backup.humanize import count, size
     from backup.profile.load import load
-    from backup.progress import scan_bar
-    from backup.workspace import scan_profile
 
     profile = load(args.profile)
     report = scan_profile(profile, args.paths, progress=scan_bar(not args.json))
@@ -87,9 +87,9 @@ def run_scan(args: argparse.Namespace) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
+    from backup.app.workspace import open_inventory
     from backup.humanize import size, when
     from backup.profile.load import load
-    from backup.workspace import open_inventory
 
     profile = load(args.profile)
     with open_inventory(profile) as inv:
@@ -110,9 +110,9 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
+    from backup.app.workspace import open_inventory
     from backup.humanize import size
     from backup.profile.load import load
-    from backup.workspace import open_inventory
 
     profile = load(args.profile)
     with open_inventory(profile) as inv:
@@ -153,10 +153,10 @@ def run_export(args: argparse.Namespace) -> int:
     import sys
     from pathlib import Path
 
+    from backup.app.workspace import open_inventory
     from backup.errors import UsageError
-    from backup.fsutil import atomic_write_text
     from backup.profile.load import load
-    from backup.workspace import open_inventory
+    from inventory.atomic import atomic_write_text
     from inventory.export import to_csv, to_json
 
     fmt = "json" if args.json else args.format

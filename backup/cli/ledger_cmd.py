@@ -40,9 +40,9 @@ def register(sub: Any) -> None:
 
 
 def run_verify(args: argparse.Namespace) -> int:
+    from backup.app.workspace import open_inventory
     from backup.profile.load import load
     from backup.proof.store import ProofStore
-    from backup.workspace import open_inventory
 
     profile = load(args.profile)
     with open_inventory(profile, create=False) as inv:
@@ -81,10 +81,10 @@ def run_verify(args: argparse.Namespace) -> int:
 
 
 def run_checkpoint(args: argparse.Namespace) -> int:
+    from backup.app.workspace import open_inventory
     from backup.errors import NothingFound
     from backup.profile.load import load
     from backup.proof.store import ProofStore
-    from backup.workspace import open_inventory
 
     profile = load(args.profile)
     with open_inventory(profile, create=False) as inv:

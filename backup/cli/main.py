@@ -3,7 +3,9 @@ own module (``*_cmd.py``) and imports what it needs only when it runs."""
 
 from __future__ import annotations
 
+import os
 import sys
+import traceback
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
@@ -28,7 +30,7 @@ from backup.cli import (
     watch_cmd,
 )
 from backup.cli.common import EPILOG, Formatter, Parser, emit_json, warn
-from backup.errors import EXIT_CANNOT_START, EXIT_FAILED, KeepmarkError, ProfileError, StateError
+from backup.errors import DEBUG_ENV, EXIT_CANNOT_START, EXIT_FAILED, KeepmarkError, ProfileError
 
 DESCRIPTION = """\
 Keepmark protects a creator's photos and videos: a hashed, tamper-evident inventory of every
@@ -124,27 +126,21 @@ def run(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         warn("interrupted")
         return 130
-    except Exception as exc:
+    except BrokenPipeError:
+        return quiet_broken_pipe()
+    except KeepmarkError as exc:
         return report_error(exc, as_json)
+    except Exception as exc:
+        return report_crash(exc, words, as_json)
 
 
-def report_error(exc: BaseException, as_json: bool) -> int:
-    """One line per problem on stderr (and a JSON document with --json); the exit code."""
-    from inventory.errors import Ambiguous, InventoryError, NotFound
-
-    if isinstance(exc, NotFound):
-        code = EXIT_FAILED
-    elif isinstance(exc, Ambiguous):
-        code = EXIT_CANNOT_START
-    elif isinstance(exc, InventoryError):
-        exc, code = StateError(str(exc)), EXIT_CANNOT_START
-    elif isinstance(exc, KeepmarkError):
-        code = exc.exit_code
-    else:
-        raise exc
+def report_error(exc: KeepmarkError, as_json: bool) -> int:
+    """One line per problem on stderr (and a JSON document with --json); the exit code the
+    error carries."""
+    code = exc.exit_code
     problems = exc.problems if isinstance(exc, ProfileError) else []
     for p in problems:
-        warn(f"profile error: {p.line(exc.file)}")  # type: ignore[union-attr]
+        warn(f"profile error: {p.line(exc.file)}")  # type: ignore[attr-defined]
     if not problems:
         warn(f"error: {exc}")
     if as_json:
@@ -154,6 +150,35 @@ def report_error(exc: BaseException, as_json: bool) -> int:
             doc["problems"] = [p.as_dict() for p in problems]
         emit_json(doc)
     return code
+
+
+def report_crash(exc: BaseException, words: Sequence[str], as_json: bool) -> int:
+    """Something Keepmark did not expect: the traceback goes to the error log (and to stderr
+    with ``KEEPMARK_DEBUG=1``); stderr gets one line naming the log."""
+    from backup.crashlog import record
+
+    where = record(exc, ["backup", *words])
+    if os.environ.get(DEBUG_ENV, "").strip() not in ("", "0"):
+        traceback.print_exception(exc, file=sys.stderr)
+    line = f"internal error: {type(exc).__name__}: {exc}"
+    hint = f"details in {where}" if where is not None else "run again with KEEPMARK_DEBUG=1 for details"
+    warn(f"{line} ({hint})")
+    if as_json:
+        emit_json(
+            {"ok": False, "error": line, "log": str(where) if where else None, "exit_code": EXIT_FAILED}
+        )
+    return EXIT_FAILED
+
+
+def quiet_broken_pipe() -> int:
+    """The reader of our output went away (``backup ... | head``): end quietly, as a Unix
+    tool does, without a second error when Python flushes stdout on exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return EXIT_FAILED
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:

@@ -70,8 +70,8 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
+    from backup.app.workspace import state_summary
     from backup.profile.load import load
-    from backup.workspace import state_summary
 
     profile = load(args.profile)
     doc = {

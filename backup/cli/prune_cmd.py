@@ -26,11 +26,11 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from backup.app.backups import targets_for
     from backup.home import state_dir
     from backup.profile.load import load
     from backup.runs.lock import run_lock
     from backup.runs.prune import PruneResult, prune_target
-    from backup.runs.run import targets_for
 
     profile = load(args.profile)
     keep = profile.retention

@@ -31,10 +31,10 @@ def register(sub: Any) -> None:
 
 
 def run_add(args: argparse.Namespace) -> int:
+    from backup.app.workspace import checkpoint_now, open_inventory
     from backup.errors import UsageError
     from backup.profile.load import load
-    from backup.workspace import checkpoint_now, open_inventory
-    from inventory import publications
+    from inventory.ledger import publications
 
     profile = load(args.profile)
     with open_inventory(profile, create=False) as inv:

@@ -40,10 +40,10 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from backup.app.backups import targets_for
+    from backup.cli.bars import run_bar
     from backup.profile.load import load
-    from backup.progress import run_bar
     from backup.runs.restore import restore
-    from backup.runs.run import targets_for
 
     profile = load(args.profile)
     [(cfg, target)] = targets_for(profile, [args.target])

@@ -47,9 +47,9 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from backup.app.backups import run_backup
+    from backup.cli.bars import run_bar, scan_bar
     from backup.profile.load import load
-    from backup.progress import run_bar, scan_bar
-    from backup.runs.run import run_backup
 
     profile = load(args.profile)
     report = run_backup(

@@ -23,8 +23,8 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from backup.app.backups import targets_for
     from backup.profile.load import load
-    from backup.runs.run import targets_for
     from backup.runs.snapshot import BadManifest, load_all
 
     profile = load(args.profile)

@@ -27,9 +27,9 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from backup.app.stamp import stamp_profile
+    from backup.cli.bars import stamp_bar
     from backup.profile.load import load
-    from backup.progress import stamp_bar
-    from backup.stamping import stamp_profile
 
     profile = load(args.profile)
     report = stamp_profile(

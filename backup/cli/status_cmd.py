@@ -37,7 +37,7 @@ def _age(seconds: int | None) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from backup.daemon.status import profile_status
+    from backup.app.status import profile_status
     from backup.profile.load import load
 
     profile = load(args.profile)

@@ -30,9 +30,9 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from backup.app.backups import verify_profile
+    from backup.cli.bars import run_bar
     from backup.profile.load import load
-    from backup.progress import run_bar
-    from backup.runs.run import verify_profile
 
     if args.sample is not None and not 0 < args.sample <= 100:
         raise UsageError(f"--sample {args.sample:g}: give a percentage above 0 and at most 100")

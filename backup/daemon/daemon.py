@@ -319,7 +319,7 @@ class Daemon:
         return None
 
     def run_scheduled(self, kind: str, reason: str) -> None:
-        from backup.runs.run import run_backup
+        from backup.app.backups import run_backup
 
         assert self.store is not None
         store = self.store
@@ -371,7 +371,7 @@ class Daemon:
 
     def after_run(self) -> None:
         """A health check after each run: a worse grade than last time is announced."""
-        from backup.daemon.check import GRADES, check_profile
+        from backup.app.check import GRADES, check_profile
 
         assert self.store is not None
         try:

@@ -8,14 +8,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from backup.app.workspace import open_inventory
 from backup.daemon.schedule import GOOD
 from backup.home import inventory_path, state_dir
 from backup.profile.model import Profile
 from backup.runs.catalog import Catalog, catalog_path
 from backup.runs.engine import wanted_files
 from backup.runs.snapshot import parse_time as snapshot_time
-from backup.workspace import open_inventory
-from inventory.store import FileRow
+from inventory.store.inventory import FileRow
 
 
 def parse_time(stamp: str | None) -> datetime | None:

@@ -7,9 +7,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from backup.app.workspace import excluded_folders, ignore_globs
 from backup.profile.model import Profile
-from backup.workspace import excluded_folders, ignore_globs
-from inventory.walk import Ignore
+from inventory.record.walk import Ignore
 
 
 def _under(path: str, folder: str) -> bool:

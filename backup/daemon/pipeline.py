@@ -15,7 +15,7 @@ from typing import Any
 
 from backup.profile.model import Profile
 from backup.runs.lock import Busy
-from inventory.store import FileRow
+from inventory.store.inventory import FileRow
 
 
 class Stopped(BaseException):
@@ -64,7 +64,7 @@ class BatchResult:
 def important_rows(profile: Profile, paths: Sequence[str] | None = None) -> list[FileRow]:
     """The recorded files under the profile's important folders (those of ``paths`` only, if
     given), as backup runs take them."""
-    from backup.workspace import open_inventory
+    from backup.app.workspace import open_inventory
 
     folders = [os.path.abspath(f) for f in profile.sources.important]
     if not folders:
@@ -87,9 +87,9 @@ def process(
     which may still be being written: they are returned in ``unsettled``."""
     import time
 
-    from backup.stamping import stamp_profile
-    from backup.workspace import scan_profile
-    from inventory.scanner import STILL_WRITTEN
+    from backup.app.stamp import stamp_profile
+    from backup.app.workspace import scan_profile
+    from inventory.record.scan import STILL_WRITTEN
 
     result = BatchResult()
     targets = paths if paths is None else [p for p in paths if os.path.lexists(p)]
@@ -114,7 +114,7 @@ def process(
             rows = not_on_every_target(profile, rows)
         if rows:
             result.waiting = [r[2] for r in rows]
-            from backup.runs.run import back_up_files
+            from backup.app.backups import back_up_files
 
             try:
                 results = back_up_files(profile, rows)

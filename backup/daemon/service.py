@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from backup.errors import KeepmarkError, UsageError
-from backup.fsutil import atomic_write_text
 from backup.home import HOME_ENV
 from backup.profile.model import Profile
+from inventory.atomic import atomic_write_text
 
 PLATFORMS = ("linux", "macos", "windows")
 

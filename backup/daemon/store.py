@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from backup.runs.catalog import connect_state
-from inventory.db import Database
+from inventory.store.db import Database
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS queue (

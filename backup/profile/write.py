@@ -10,8 +10,8 @@ from pathlib import Path
 import tomli_w
 
 from backup.errors import UsageError
-from backup.fsutil import atomic_write_text
 from backup.profile.model import DEFAULT_FULL, DEFAULT_INCREMENTAL, DEFAULT_TEXT
+from inventory.atomic import atomic_write_text
 
 
 def _v(value: object) -> str:

@@ -27,12 +27,12 @@ from typing import TYPE_CHECKING, Any
 from backup.errors import UsageError
 from backup.proof import evidence, notice, report
 from backup.proof.store import ProofStore
-from inventory.checkpoint import sign_document
-from watermark.atomic import TMP_SUFFIX, fsync_dir, fsync_file
+from inventory.atomic import TMP_SUFFIX, fsync_dir, fsync_file
+from inventory.ledger.checkpoint import sign_document
 
 if TYPE_CHECKING:
     from backup.profile.model import Profile
-    from inventory.match import Match, Suspect
+    from inventory.match.find import Match, Suspect
 
 
 @dataclass
@@ -53,9 +53,9 @@ class ProveResult:
 def prove(profile: Profile, file: str, *, out: Path | None = None, url: str | None = None) -> ProveResult:
     """Match ``file`` against the profile's inventory; with ``out``, write the evidence bundle
     there (only when there is a match)."""
-    from backup.workspace import open_inventory
-    from inventory.match import find_original
-    from inventory.publications import BadPublication, check_url
+    from backup.app.workspace import open_inventory
+    from inventory.ledger.publications import BadPublication, check_url
+    from inventory.match.find import find_original
 
     if url is not None:
         try:

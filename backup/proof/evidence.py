@@ -12,13 +12,14 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from backup.proof.store import PUBLIC_FILE, ProofStore, Stored
-from inventory import ledger, publications
+from inventory.ledger import chain as ledger
+from inventory.ledger import publications
 from inventory.timeutil import utc_now
 
 if TYPE_CHECKING:
     from backup.profile.model import Profile
-    from inventory.match import Match, Suspect
-    from inventory.store import Inventory
+    from inventory.match.find import Match, Suspect
+    from inventory.store.inventory import Inventory
 
 FORMAT = "keepmark-evidence"
 VERSION = 1
@@ -75,7 +76,7 @@ def _checkpoint_doc(s: Stored) -> dict[str, Any]:
     doc: dict[str, Any] = {"checkpoint": s.checkpoint.as_dict(), "file": f"proof/{s.json.name}"}
     token, authority = s.token, s.authority
     if token is not None and authority is not None:
-        from inventory import timestamp
+        from inventory.ledger import timestamp
 
         info = timestamp.verify(token.read_bytes(), s.checkpoint.file_bytes(), authority.read_bytes())
         doc["timestamp"] = {
@@ -118,7 +119,7 @@ def backups_of(profile: Profile, sha256: str, chain: list[dict[str, Any]]) -> li
 
 
 def _current_id(public: Any) -> list[str]:
-    from inventory.checkpoint import key_id, load_public
+    from inventory.ledger.checkpoint import key_id, load_public
 
     return [key_id(load_public(public.read_bytes()))] if public.exists() else []
 

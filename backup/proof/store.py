@@ -25,17 +25,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from backup.errors import KeepmarkError
-from backup.fsutil import atomic_write_bytes
-from inventory import checkpoint as cpmod
-from inventory import timestamp as tsmod
+from inventory.atomic import atomic_write_bytes, fsync_dir, write_atomic
+from inventory.ledger import checkpoint as cpmod
+from inventory.ledger import timestamp as tsmod
 from inventory.timeutil import utc_now
-from watermark.atomic import fsync_dir, write_atomic
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
     from backup.profile.model import Profile
-    from inventory.store import Inventory
+    from inventory.store.inventory import Inventory
 
 PROOF_DIR = "proof"
 KEY_FILE = "ledger-key.pem"

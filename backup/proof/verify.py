@@ -14,9 +14,9 @@ from typing import Any
 
 from backup.errors import UsageError
 from backup.proof.evidence import FORMAT, VERSION
-from inventory import checkpoint as cpmod
-from inventory import ledger
-from inventory import timestamp as tsmod
+from inventory.ledger import chain as ledger
+from inventory.ledger import checkpoint as cpmod
+from inventory.ledger import timestamp as tsmod
 
 EVIDENCE = "evidence.json"
 

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 from backup.errors import StateError
 from backup.runs.layout import ORIGINALS
-from inventory.db import Database
+from inventory.store.db import Database
 from inventory.timeutil import utc_now
 
 SCHEMA = """

@@ -41,7 +41,7 @@ from backup.runs.snapshot import (
     render,
 )
 from backup.targets.base import CHUNK, ObjectError, ObjectInfo, Target, TargetError
-from inventory.store import FileRow
+from inventory.store.inventory import FileRow
 
 if TYPE_CHECKING:  # imported when needed: a no-change run starts no thread pool
     from concurrent.futures import Future, ThreadPoolExecutor

@@ -19,7 +19,7 @@ from backup.runs.engine import RunProgress
 from backup.runs.snapshot import Entry, parse_time, resolve
 from backup.runs.verify import Locator
 from backup.targets.base import CHUNK, ObjectError, Target, TargetError, file_hash
-from watermark.atomic import atomic_path
+from inventory.atomic import atomic_path
 
 
 @dataclass

@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, NamedTuple, Protocol, runtime_checkable
 
+from inventory.errors import EXIT_FAILED, KeepmarkError
+
 CHUNK = 1024 * 1024
 
 # hashlib names for the hashes remotes offer, so a remote's hash can be checked against a local
@@ -34,8 +36,10 @@ class ObjectInfo(NamedTuple):
     mtime: float | None = None
 
 
-class TargetError(Exception):
+class TargetError(KeepmarkError):
     """The target as a whole cannot be used now; the message says why and what to do."""
+
+    exit_code = EXIT_FAILED
 
 
 class Unavailable(TargetError):
@@ -46,8 +50,10 @@ class TargetFull(TargetError):
     """The target has no room left."""
 
 
-class ObjectError(Exception):
+class ObjectError(KeepmarkError):
     """One object could not be stored, read or removed; the others may still be fine."""
+
+    exit_code = EXIT_FAILED
 
 
 class ObjectMissing(ObjectError):

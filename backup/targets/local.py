@@ -36,7 +36,7 @@ from backup.targets.base import (
     check_key,
     file_hash,
 )
-from watermark.atomic import TMP_SUFFIX, fsync_dir
+from inventory.atomic import TMP_SUFFIX, fsync_dir
 
 MARKER = ".keepmark-target"
 _FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}

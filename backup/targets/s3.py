@@ -73,7 +73,7 @@ from backup.targets.base import (
     check_key,
     file_hash,
 )
-from watermark.atomic import fsync_dir
+from inventory.atomic import fsync_dir
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -16,7 +16,7 @@ a full scan returns.
 
 A query whose buckets would cost about as much as a scan of its windows (a small inventory, a
 far k-th nearest, codes bunched in a few substring values) is handed back to the scan
-(``inventory.match_index``) with the limit found so far.
+(``inventory.match.index``) with the limit found so far.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The hashes matching is built on: pHashes of crop windows of a photo (enrolled at scan time)
 and of the variants of a suspect (as it is, border-trimmed, mirrored).
 
-Every hash here is a 64-bit imagehash pHash with the parameters of ``inventory.phash``, made
+Every hash here is a 64-bit imagehash pHash with the parameters of ``inventory.match.phash``, made
 from the same small, upright greyscale picture the scan hashes, so the ``full`` window hash is
 the record's ``phash``. Windows are fractions of that picture: ``(left, top, right, bottom)``.
 """
@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from inventory.phash import HASH_SIZE, HIGHFREQ_FACTOR
+from inventory.match.phash import HASH_SIZE, HIGHFREQ_FACTOR
 
 # The windows enrolled for every photo. A crop of the original that keeps one of them (a
 # crop of 10% to about 60% of the area) hashes close to that window's hash.
@@ -44,7 +44,7 @@ def variant_phash(image: Any, mirror: bool = False) -> str:
     it, mirrored left to right first if asked."""
     from PIL import Image
 
-    from inventory.imaging import hash_source
+    from inventory.media.image import hash_source
 
     if mirror:
         image = image.transpose(Image.Transpose.FLIP_LEFT_RIGHT)

@@ -12,8 +12,8 @@ import subprocess
 from functools import lru_cache
 from typing import Any
 
-from inventory.facts import MediaFacts
-from inventory.phash import hash_params_for, perceptual_hashes
+from inventory.match.phash import hash_params_for, perceptual_hashes
+from inventory.record.facts import MediaFacts
 
 FRAME_POINTS = 8
 FRAME_SIDE = 64

@@ -15,16 +15,16 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from inventory.errors import ChangedWhileReading
-from inventory.store import FileRow, Inventory
+from inventory.record.walk import Found, Ignore, WalkResult, walk
+from inventory.record.walk_memo import walk_digest
+from inventory.store.inventory import FileRow, Inventory
 from inventory.timeutil import utc_now
-from inventory.walk import Found, Ignore, WalkResult, walk
-from inventory.walk_memo import walk_digest
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
-    from inventory.examine import Observed
-    from inventory.facts import FileFacts
+    from inventory.record.examine import Observed
+    from inventory.record.facts import FileFacts
 
 STILL_WRITTEN = "still being written"
 BATCH_FILES = 64
@@ -112,7 +112,7 @@ def printable(path: str) -> str:
 
 
 def _read(found: Found) -> tuple[Found, FileFacts | None, Observed | None, str | None]:
-    from inventory.examine import examine
+    from inventory.record.examine import examine
 
     if printable(found.path) != found.path:
         return found, None, None, "its name is not valid UTF-8, so it cannot be recorded: rename it"
@@ -180,7 +180,7 @@ def scan(
         complete.append(source)
 
     # A whole scan whose walk found the files exactly as the last one left them: nothing to
-    # check or record (see inventory.walk_memo).
+    # check or record (see inventory.record.walk_memo).
     whole = bool(sources) and len(complete) == len(sources) and all(s.start == s.root for s in sources)
     digest = None
     if whole and not incomplete and not report.errors:

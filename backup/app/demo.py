@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from backup.app.samples import build
+from backup.app.stamp import stamp_profile
+from backup.app.workspace import open_inventory, scan_profile
 from backup.home import HOME_ENV
 from backup.profile.load import load
 from backup.profile.setup import create_profile
-from backup.samples import build
-from backup.stamping import stamp_profile
-from backup.workspace import open_inventory, scan_profile
 from inventory import Progress, ScanReport
 
 
@@ -29,7 +29,7 @@ class DemoResult:
     files: list[dict[str, Any]] = field(default_factory=list)
     ledger_ok: bool = False
     ledger_entries: int = 0
-    stamp: Any = None  # a backup.stamping.StampReport
+    stamp: Any = None  # a backup.app.stamp.StampReport
     backup: Any = None  # a backup.runs.engine.RunReport: the first full backup
     verify: list[Any] = field(default_factory=list)  # backup.runs.verify.VerifyResult per target
     drive: Path | None = None
@@ -72,8 +72,8 @@ def run_demo(workspace: Path, name: str = "demo", progress: Progress | None = No
     back everything up to the sample drive (a full run), read the backup back (verify
     --read-data), check the ledger, and prove that a resized and recompressed copy of one
     sample photo (as a thief would repost it) is the account's, with an evidence bundle."""
+    from backup.app.backups import run_backup, verify_profile
     from backup.proof.bundle import prove
-    from backup.runs.run import run_backup, verify_profile
 
     workspace = workspace.resolve()
     home, sources, drive = workspace / "home", workspace / "Shoots", workspace / "Backup Drive"

@@ -6,6 +6,7 @@ import functools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from backup.app.workspace import open_inventory, scan_profile
 from backup.errors import UsageError
 from backup.home import state_dir
 from backup.profile.model import Profile
@@ -25,8 +26,7 @@ from backup.runs.snapshot import SNAPSHOT_ENTRY
 from backup.targets import identity, make_target
 from backup.targets.base import Target, TargetError
 from backup.targets.local import LocalTarget
-from backup.workspace import open_inventory, scan_profile
-from inventory.store import FileRow
+from inventory.store.inventory import FileRow
 
 if TYPE_CHECKING:
     from backup.runs.verify import VerifyResult

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from inventory.errors import InventoryError
-from inventory.ledger import canonical_json
+from inventory.ledger.chain import canonical_json
 
 if TYPE_CHECKING:  # cryptography is imported when a key is used: a scan with nothing to sign never does
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey

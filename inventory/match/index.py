@@ -1,6 +1,6 @@
 """The perceptual index: every enrolled window pHash of every photo, searched exactly for
 the k nearest to a query code: through a multi-index of 16-bit substrings
-(``inventory.match_mih``) when that reads fewer codes, else by a brute-force Hamming scan (numpy
+(``inventory.match.mih``) when that reads fewer codes, else by a brute-force Hamming scan (numpy
 popcount over 64-bit codes).
 
 It is built from the ``match_hashes`` table and kept as a file next to the inventory database
@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from inventory import match_mih as mih
-from inventory.match_hashes import WINDOW_IDS, WINDOWS
+from inventory.match import mih
+from inventory.match.hashes import WINDOW_IDS, WINDOWS
 
 MAGIC = b"KMINDEX1"
 FORMAT_VERSION = 2
@@ -101,7 +101,7 @@ class MatchIndex:
     """Window codes grouped by window name: ``codes[name]`` (uint64) and ``rows[name]``
     (int64, the ``match_hashes`` ids, ascending), in the same order; views of one array each,
     the windows one after the other in the order of ``WINDOWS``. ``perms``, ``offsets`` and
-    ``ordered`` are the multi-index tables over them (``inventory.match_mih.build``)."""
+    ``ordered`` are the multi-index tables over them (``inventory.match.mih.build``)."""
 
     def __init__(
         self,
@@ -142,7 +142,7 @@ class MatchIndex:
         ``k`` nearest enrolled codes within ``max_distance`` bits (ties at the k-th distance
         kept), in the order of its windows, then of the rows.
 
-        A query over enough codes is searched through the multi-index (``inventory.match_mih``)
+        A query over enough codes is searched through the multi-index (``inventory.match.mih``)
         as long as its buckets are expected to cost less than a scan of its windows; the other
         queries, and those it hands back with the limit it reached, are scanned, each window
         once for all the query codes that search it. Both give the same hits."""

@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from backup.app.workspace import open_inventory, scan_profile, sources_for
 from backup.errors import KeepmarkError, Problem, ProfileError, UsageError
 from backup.home import keepmark_home
 from backup.profile.model import Profile
-from backup.workspace import open_inventory, scan_profile, sources_for
+from inventory.atomic import fsync_dir
 from inventory.errors import InventoryError
-from watermark.atomic import fsync_dir
 from watermark.errors import WatermarkError
 
 PHOTO_FORMATS = {"jpeg", "png", "webp", "tiff", "heic", "heif", "gif"}
@@ -209,7 +209,7 @@ def stamp_profile(
     The inventory is brought up to date first, unless ``scan`` is False (the caller did)."""
     from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
-    from inventory.scanner import default_workers
+    from inventory.record.scan import default_workers
     from watermark.image import stamp_image
     from watermark.style import style_hash
 

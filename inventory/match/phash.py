@@ -39,13 +39,13 @@ def hash_params_for(kind: str) -> str:
         "pillow": PIL.__version__,
     }
     if kind == "video":
-        from inventory.video import FRAME_SIDE, SEQUENCE_RATE
+        from inventory.media.video import FRAME_SIDE, SEQUENCE_RATE
 
         params["source"] = "frames at evenly spaced points, each scaled to 64x64 greyscale by ffmpeg"
         params["ffmpeg"] = _ffmpeg_version()
         params["sequence"] = {"rate": SEQUENCE_RATE, "side": FRAME_SIDE}
     else:
-        from inventory.match_hashes import WINDOWS
+        from inventory.match.hashes import WINDOWS
 
         params["source"] = "greyscale, EXIF orientation applied, short side reduced to 64-127 px"
         params["windows"] = {name: list(box) for name, box in WINDOWS.items()}

@@ -12,15 +12,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from inventory.store import Inventory
+    from inventory.store.inventory import Inventory
 
 DONE_KEY = "match_enrolled"
 
 
 def enrol_missing(inv: Inventory) -> int:
     """Enrol the originals recorded without matching hashes; return how many were enrolled."""
-    from inventory.examine import examine
-    from inventory.store import add_match_hashes
+    from inventory.record.examine import examine
+    from inventory.store.inventory import add_match_hashes
 
     conn = inv.conn
     if conn.execute("SELECT 1 FROM meta WHERE key = ?", (DONE_KEY,)).fetchone():

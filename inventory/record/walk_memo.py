@@ -17,7 +17,7 @@ import json
 from array import array
 from collections.abc import Sequence
 
-from inventory.walk import WalkResult
+from inventory.record.walk import WalkResult
 
 
 def walk_digest(setup: object, walks: Sequence[WalkResult]) -> str | None:

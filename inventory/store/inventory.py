@@ -11,16 +11,16 @@ from collections.abc import Iterable, Sequence
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from inventory import ledger
-from inventory.db import SCHEMA_VERSION, Database, connect
 from inventory.errors import Ambiguous, NotFound
-from inventory.phash import to_signed
+from inventory.ledger import chain as ledger
+from inventory.match.phash import to_signed
+from inventory.record.walk import Found
+from inventory.store.db import SCHEMA_VERSION, Database, connect
 from inventory.timeutil import utc_now
-from inventory.walk import Found
 
 if TYPE_CHECKING:
-    from inventory.examine import Observed
-    from inventory.facts import FileFacts, MediaFacts
+    from inventory.record.examine import Observed
+    from inventory.record.facts import FileFacts, MediaFacts
 
 LIST_FIELDS = (
     "sha256",
@@ -54,7 +54,7 @@ FileRow = tuple[str, str, str, str, int, int]
 
 PATHS_GENERATION = "paths_generation"
 # The digest of the last whole walk that the ``paths`` table was brought to match, and the
-# generation it matches (see ``inventory.walk_memo``).
+# generation it matches (see ``inventory.record.walk_memo``).
 WALK_MEMO = "walk_memo"
 
 
@@ -95,7 +95,7 @@ def add_match_hashes(conn: sqlite3.Connection, sha256: str, m: MediaFacts) -> No
             [(sha256, name, to_signed(int(h, 16))) for name, h in m.window_hashes.items()],
         )
     if m.frame_sequence:
-        from inventory.video import SEQUENCE_RATE  # ffmpeg's module: only when a video is read
+        from inventory.media.video import SEQUENCE_RATE  # ffmpeg's module: only when a video is read
 
         conn.execute(
             "INSERT OR IGNORE INTO frame_sequences (sha256, rate, hashes) VALUES (?, ?, ?)",
@@ -474,7 +474,7 @@ class Inventory(Database):
         if row:
             return str(row[0])
         if os.path.isfile(path):
-            from inventory.examine import examine
+            from inventory.record.examine import examine
 
             facts, _ = examine(path)
             if self.conn.execute("SELECT 1 FROM content WHERE sha256 = ?", (facts.sha256,)).fetchone():

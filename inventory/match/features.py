@@ -53,7 +53,7 @@ def upright_grey(source: str | bytes | os.PathLike[str], side: int = FEATURE_SID
     Raises ``UnreadableSuspect`` naming the file for a picture that does not decode."""
     from PIL import Image, ImageOps
 
-    from inventory.imaging import register_heif
+    from inventory.media.image import register_heif
 
     register_heif()
     name = "<bytes>" if isinstance(source, bytes) else os.fspath(source)

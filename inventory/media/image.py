@@ -11,9 +11,9 @@ import io
 import threading
 from typing import Any
 
-from inventory.facts import MediaFacts
-from inventory.match_hashes import window_hashes
-from inventory.phash import hash_params_for, perceptual_hashes
+from inventory.match.hashes import window_hashes
+from inventory.match.phash import hash_params_for, perceptual_hashes
+from inventory.record.facts import MediaFacts
 
 # The smallest side the hashed picture may have; a JPEG is drafted down to this.
 HASH_SOURCE_PIXELS = 64

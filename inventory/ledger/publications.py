@@ -14,11 +14,11 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from inventory import ledger
 from inventory.errors import InventoryError, NotFound
+from inventory.ledger import chain as ledger
 
 if TYPE_CHECKING:
-    from inventory.store import Inventory
+    from inventory.store.inventory import Inventory
 
 ENTRY = "publication"
 
@@ -78,7 +78,7 @@ def of(inv: Inventory, sha256: str) -> list[dict[str, Any]]:
 
 
 def _file_sha(path: str) -> str:
-    from inventory.store import _hash_file
+    from inventory.store.inventory import _hash_file
 
     if not os.path.isfile(path):
         raise NotFound(f"{path}: no such file")

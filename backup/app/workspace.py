@@ -10,7 +10,7 @@ from backup.errors import StateError, UsageError
 from backup.home import inventory_path, keepmark_home
 from backup.profile.model import Profile
 from inventory import DatabaseError, Inventory, Progress, ScanReport, Source, scan
-from inventory.store import FileRow
+from inventory.store.inventory import FileRow
 
 
 def open_inventory(profile: Profile, *, create: bool = True) -> Inventory:

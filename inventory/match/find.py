@@ -6,13 +6,13 @@ close enough. In order:
 
 1. exact: the suspect's SHA-256 is an original's;
 2. photos: the suspect's pHash, and those of its mirror image and of its border-trimmed
-   picture, against every enrolled window of every photo (``inventory.match_index``). A window
+   picture, against every enrolled window of every photo (``inventory.match.index``). A window
    within ``PHASH_ACCEPT`` bits is a perceptual match;
 3. otherwise the nearest candidates (within ``CANDIDATE_MAX`` bits) are read from their files
-   and compared by ORB features and a RANSAC homography (``inventory.match_features``); one
+   and compared by ORB features and a RANSAC homography (``inventory.match.features``); one
    with ``INLIERS_ACCEPT`` inliers or more is a features match;
 4. videos: the clip's frame pHashes aligned against every enrolled video's
-   (``inventory.match_video``).
+   (``inventory.match.video``).
 
 The thresholds, their measured basis and the confidence values are in docs/design.md,
 section "Matching".
@@ -28,9 +28,9 @@ from typing import TYPE_CHECKING, Any
 from inventory.errors import UnreadableSuspect
 
 if TYPE_CHECKING:
-    from inventory.match_features import Geometry, Picture
-    from inventory.match_index import Hit, MatchIndex
-    from inventory.store import Inventory
+    from inventory.match.features import Geometry, Picture
+    from inventory.match.index import Hit, MatchIndex
+    from inventory.store.inventory import Inventory
 
 # A window pHash within this many bits of one of the suspect's is a match on its own; any
 # further needs the feature check.
@@ -88,7 +88,7 @@ class Match:
 def find_original(inv: Inventory, path: str | os.PathLike[str]) -> tuple[Suspect, Match | None]:
     """Best match for the suspect file in the inventory, or None when nothing is close enough.
     Raises ``UnreadableSuspect`` (naming the file and the reason) for unreadable input."""
-    from inventory.examine import examine
+    from inventory.record.examine import examine
 
     name = os.fspath(path)
     try:
@@ -103,7 +103,7 @@ def find_original(inv: Inventory, path: str | os.PathLike[str]) -> tuple[Suspect
         hashes["params"] = json.loads(m.hash_params)
     exact = inv.conn.execute("SELECT 1 FROM content WHERE sha256 = ?", (facts.sha256,)).fetchone()
     if not exact:
-        from inventory.match_enrol import enrol_missing
+        from inventory.match.enrol import enrol_missing
 
         enrol_missing(inv)
     if facts.kind == "image" and m.phash:
@@ -138,8 +138,8 @@ def _image_variants(name: str, phash: str) -> tuple[Picture, dict[str, Any]]:
     trimmed variant kept."""
     from PIL import Image
 
-    from inventory.match_features import upright_grey
-    from inventory.match_hashes import trim_box, variant_phash
+    from inventory.match.features import upright_grey
+    from inventory.match.hashes import trim_box, variant_phash
 
     picture = upright_grey(name)
     im = Image.fromarray(picture.grey)
@@ -185,7 +185,7 @@ def candidates(
 ) -> list[dict[str, Any]]:
     """Enrolled photos with a window among the ``k`` nearest (within ``max_distance`` bits) to
     a variant of the suspect: for each, its nearest (distance, variant, window), nearest first."""
-    from inventory.match_index import open_index
+    from inventory.match.index import open_index
 
     index = open_index(inv.conn, inv.path)
     hits = [(h.row, h.distance, v) for h, v in nearest_windows(index, variants, max_distance, k)]
@@ -252,7 +252,7 @@ def _features_with(inv: Inventory, picture: Picture, sha256: str) -> Geometry | 
     the original can be read as it was recorded."""
     import hashlib
 
-    from inventory.match_features import compare, upright_grey
+    from inventory.match.features import compare, upright_grey
 
     for candidate in original_paths(inv, sha256):
         try:
@@ -290,14 +290,14 @@ def features_confidence(inliers: int) -> float:
 
 
 def _suspect_rate() -> float:
-    from inventory.match_video import SUSPECT_RATE
+    from inventory.match.video import SUSPECT_RATE
 
     return SUSPECT_RATE
 
 
 def _clip_sequence(name: str) -> list[str]:
-    from inventory.match_video import SUSPECT_RATE
-    from inventory.video import frame_sequence
+    from inventory.match.video import SUSPECT_RATE
+    from inventory.media.video import frame_sequence
 
     hashes, error = frame_sequence(name, SUSPECT_RATE)
     if not hashes:
@@ -306,7 +306,7 @@ def _clip_sequence(name: str) -> list[str]:
 
 
 def _match_video(inv: Inventory, sequence: list[str], seconds: float) -> Match | None:
-    from inventory.match_video import ALIGNED_RATIO, best_alignment
+    from inventory.match.video import ALIGNED_RATIO, best_alignment
 
     found = best_alignment(inv.conn, sequence, seconds)
     if found is None:

@@ -7,8 +7,8 @@ import os
 from typing import NamedTuple
 
 from inventory.errors import ChangedWhileReading
-from inventory.facts import FileFacts, MediaFacts
-from inventory.sniff import HEAD_BYTES, RAW_EXTENSIONS, sniff
+from inventory.media.sniff import HEAD_BYTES, RAW_EXTENSIONS, sniff
+from inventory.record.facts import FileFacts, MediaFacts
 
 # Files up to this size are read into memory once and decoded from there; larger ones are
 # hashed in chunks and decoded from the path.
@@ -79,11 +79,11 @@ def examine(path: str, name: str | None = None) -> tuple[FileFacts, Observed]:
         if kind.format in _NO_DECODER:
             facts.media = MediaFacts(details={"note": "RAW photo: recorded by SHA-256 only"})
         else:
-            from inventory.imaging import probe_image
+            from inventory.media.image import probe_image
 
             facts.media = probe_image(data, path, kind.format)
     else:
-        from inventory.video import probe_video
+        from inventory.media.video import probe_video
 
         facts.media = probe_video(path, kind.format)
     return facts, observed

@@ -1,0 +1,1 @@
+"""The one place that decodes and probes media: ffmpeg, photos (HEIF, EXIF orientation), sniffing."""

@@ -1,0 +1,1 @@
+"""The inventory's storage: SQLite schemas and the typed methods that are the only SQL in Keepmark."""
