@@ -17,15 +17,16 @@ from typing import TYPE_CHECKING, Any
 from inventory.errors import Ambiguous, ChangedWhileReading, DatabaseError, InventoryError, NotFound
 
 if TYPE_CHECKING:
+    from inventory.progress import Progress
     from inventory.record.facts import FileFacts, MediaFacts
-    from inventory.record.scan import Progress, ScanReport, Source, scan
+    from inventory.record.scan import ScanReport, Source, scan
     from inventory.store.inventory import Inventory
 
 # Imported on first use: a quick command should not pay for what it does not touch.
 _LAZY = {
     "FileFacts": "inventory.record.facts",
     "MediaFacts": "inventory.record.facts",
-    "Progress": "inventory.record.scan",
+    "Progress": "inventory.progress",
     "ScanReport": "inventory.record.scan",
     "Source": "inventory.record.scan",
     "scan": "inventory.record.scan",

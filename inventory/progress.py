@@ -4,8 +4,13 @@ A job (a scan, a stamp, a backup run, a verify, a restore) is given a ``Progress
 it does as events, each a small frozen value:
 
 - ``Started(stage, files, total, unit)``: a stage begins, with how many files and how much work
-  (``unit`` says in what: ``"bytes"``, ``"seconds"`` of video, or ``"files"``);
+  (``unit`` says in what: ``"bytes"``, ``"seconds"`` of video, or ``"files"``); ``target`` names
+  the backup target a stage works on, ``path`` the one file a stage is about (a video's encode);
 - ``Advanced(stage, amount, path)``: that much more of the total is done;
+
+The stages are named by what they do: ``scan``, ``stamp``, ``video`` (one video's encode),
+``upload``, ``verify``, ``restore``, ``prune``. People see labels made from them, in their
+language, by whoever draws the events.
 - ``FileDone(stage, path)``: one file is through the stage;
 - ``Failed(stage, path, error)``: one file failed (the batch goes on);
 - ``Finished(stage)``: the stage ended (also after a failure or a cancel).
@@ -35,7 +40,8 @@ class Started:
     files: int
     total: float = 0.0
     unit: str = "bytes"
-    path: str | None = None  # for a stage about one file (a video's encode)
+    target: str | None = None  # the backup target the stage works on
+    path: str | None = None  # the one file a stage is about (a video's encode)
 
 
 @dataclass(frozen=True)
@@ -120,9 +126,16 @@ class Progress:
         self.cancel.check()
 
     def started(
-        self, stage: str, files: int, total: float = 0.0, unit: str = "bytes", path: str | None = None
+        self,
+        stage: str,
+        files: int,
+        total: float = 0.0,
+        unit: str = "bytes",
+        *,
+        target: str | None = None,
+        path: str | None = None,
     ) -> None:
-        self.emit(Started(stage, files, total, unit, path))
+        self.emit(Started(stage, files, total, unit, target, path))
 
     def advanced(self, stage: str, amount: float, path: str | None = None) -> None:
         self.emit(Advanced(stage, amount, path))
@@ -137,6 +150,11 @@ class Progress:
         """The stage ended. Not cancellable: a stage that ends always says so."""
         for listener in self.listeners:
             listener(Finished(stage))
+
+    def stage(self, stage: str) -> Callable[[int], None]:
+        """A callable that reports ``n`` more bytes (or seconds) of ``stage`` done: for code
+        that takes a plain progress callback (a target's upload, an ffmpeg pass)."""
+        return lambda amount: self.advanced(stage, amount)
 
     def with_listener(self, *more: Listener) -> Progress:
         """The same token, with more listeners."""

@@ -342,24 +342,19 @@ def test_missing_source_folder_is_reported_and_the_others_scanned(
 
 def test_file_vanishing_mid_scan_is_reported_and_the_scan_goes_on(tmp_path: Path) -> None:
     from inventory import Inventory, Source, scan
+    from inventory.progress import Event, Progress, Started
 
     src = tmp_path / "src"
     src.mkdir()
     for i in range(5):
         (src / f"f{i}.txt").write_text(f"file {i}")
 
-    class DeleteOneOnStart:
-        def begin(self, files: int, total_bytes: int) -> None:
+    def delete_one_on_start(event: Event) -> None:
+        if isinstance(event, Started):
             (src / "f2.txt").unlink()  # between the walk and the read
 
-        def advance(self, path: str, nbytes: int) -> None:
-            pass
-
-        def end(self) -> None:
-            pass
-
     with Inventory.open(tmp_path / "inv.sqlite") as inv:
-        report = scan(inv, [Source(str(src), str(src))], progress=DeleteOneOnStart())
+        report = scan(inv, [Source(str(src), str(src))], progress=Progress(delete_one_on_start))
         assert report.new == 4
         assert report.errors == [{"path": str(src / "f2.txt"), "error": "vanished during the scan"}]
         assert len(inv.list_files()) == 4

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from inventory import Inventory, Source, scan
+from inventory.progress import Event, Finished, Progress, Started
 from inventory.record.scan import STILL_WRITTEN, ScanReport
 from tests.conftest import run_backup
 
@@ -120,22 +121,15 @@ def test_a_write_during_the_scan_is_not_remembered_as_matching(
         scan_all(inv, folder)
     (folder / "caption.txt").write_text("a new caption, being recorded")
 
-    class WriteMeanwhile:
+    def write_meanwhile(event: Event) -> None:
         """Another writer marks a file missing while this scan reads."""
-
-        def begin(self, files: int, total_bytes: int) -> None:
+        if isinstance(event, Started):
             with Inventory.open(db) as second:
                 second.mark_missing([str(folder / "2026-05 Beach" / "IMG_0003.txt")])
 
-        def advance(self, path: str, nbytes: int) -> None:
-            pass
-
-        def end(self) -> None:
-            pass
-
     seen = Counting(monkeypatch)
     with Inventory.open(db) as inv:
-        assert scan_all(inv, folder, progress=WriteMeanwhile()).changed == 1
+        assert scan_all(inv, folder, progress=Progress(write_meanwhile)).changed == 1
         scan_all(inv, folder)
         assert seen.reads == 2, "a scan raced by another writer was remembered"
 
@@ -170,18 +164,14 @@ def test_scans_that_did_not_see_everything_are_not_remembered(
         flaky = folder / "flaky.txt"
         aside = folder.parent / "aside.txt"
 
-        class AwayWhileRead:
-            def begin(self, files: int, total_bytes: int) -> None:
+        def away_while_read(event: Event) -> None:
+            if isinstance(event, Started):
                 flaky.rename(aside)
-
-            def advance(self, path: str, nbytes: int) -> None:
-                pass
-
-            def end(self) -> None:
+            elif isinstance(event, Finished):
                 aside.rename(flaky)
 
         flaky.write_text("read me")
-        r = scan_all(inv, folder, progress=AwayWhileRead())
+        r = scan_all(inv, folder, progress=Progress(away_while_read))
         assert [e["path"] for e in r.errors] == [str(flaky)] and seen.reads == 6
         assert scan_all(inv, folder).new == 1 and seen.reads == 7
         scan_all(inv, folder)

@@ -14,7 +14,6 @@ from backup.profile.model import Target as TargetConfig
 from backup.runs.catalog import Catalog, catalog_path
 from backup.runs.engine import (
     InventorySource,
-    RunProgress,
     RunReport,
     TargetResult,
     TargetRun,
@@ -26,6 +25,7 @@ from backup.runs.snapshot import SNAPSHOT_ENTRY
 from backup.targets import identity, make_target
 from backup.targets.base import Target, TargetError
 from backup.targets.local import LocalTarget
+from inventory.progress import Progress
 from inventory.store.inventory import FileRow
 
 if TYPE_CHECKING:
@@ -53,8 +53,7 @@ def run_backup(
     kind: str,
     *,
     only: Sequence[str] = (),
-    progress: RunProgress | None = None,
-    scan_progress: Any = None,
+    progress: Progress | None = None,
 ) -> RunReport:
     """Scan the profile's sources, then back the originals up to each chosen target.
 
@@ -85,7 +84,7 @@ def run_backup(
                 first.offer(wanted_files(rows))
 
         try:
-            report.scan = scan_profile(profile, progress=scan_progress, on_recorded=stream).as_dict()
+            report.scan = scan_profile(profile, progress=progress, on_recorded=stream).as_dict()
             streaming = first is not None and first.wait_started()
         except BaseException:
             if first is not None:
@@ -172,7 +171,7 @@ def verify_profile(
     snapshot: str | None = None,
     read_data: bool = False,
     sample: float | None = None,
-    progress: RunProgress | None = None,
+    progress: Progress | None = None,
 ) -> list[VerifyResult]:
     """Verify the chosen targets' snapshot (``backup verify``), and log each verify in the
     catalog (the health check asks when data was last read back)."""

@@ -14,7 +14,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from backup.app.workspace import open_inventory, scan_profile, sources_for
 from backup.errors import KeepmarkError, Problem, ProfileError, UsageError
@@ -22,6 +22,7 @@ from backup.home import keepmark_home
 from backup.profile.model import Profile
 from inventory.atomic import fsync_dir
 from inventory.errors import InventoryError
+from inventory.progress import Progress
 from watermark.errors import WatermarkError
 
 PHOTO_FORMATS = {"jpeg", "png", "webp", "tiff", "heic", "heif", "gif"}
@@ -56,18 +57,6 @@ class StampReport:
             "failed": self.failed,
             "ok": self.ok,
         }
-
-
-class StampProgress(Protocol):
-    """Told about the work as it goes (the CLI draws a bar from it)."""
-
-    def begin(self, files: int) -> None: ...
-
-    def file_done(self, path: Path) -> None: ...
-
-    def video(self, path: Path, done: float, total: float) -> None: ...
-
-    def end(self) -> None: ...
 
 
 def style_of(profile: Profile) -> Any:
@@ -201,7 +190,7 @@ def stamp_profile(
     *,
     out: str | None = None,
     force: bool = False,
-    progress: StampProgress | None = None,
+    progress: Progress | None = None,
     workers: int | None = None,
     scan: bool = True,
 ) -> StampReport:
@@ -213,6 +202,7 @@ def stamp_profile(
     from watermark.image import stamp_image
     from watermark.style import style_hash
 
+    progress = progress or Progress()
     root = output_root(profile, out)
     check_output(profile, root)
     style = style_of(profile)
@@ -226,7 +216,7 @@ def stamp_profile(
             report.failed.append({"source": str(style.logo), "error": str(exc)})
             return report
     if scan:
-        scan_profile(profile, paths)
+        scan_profile(profile, paths, progress=progress)
     jobs = plan(profile, paths, root)
     image_options, video = image_options_of(profile), video_settings_of(profile)
     extra = {"image": repr(image_options), "video": repr(video), "format": "same as source"}
@@ -242,8 +232,7 @@ def stamp_profile(
                 report.skipped.append({"source": str(job.source), "output": str(job.output)})
             else:
                 todo.append((job, h))
-        if progress is not None:
-            progress.begin(len(todo))
+        progress.started("stamp", len(todo), len(todo), "files")
 
         batch: list[tuple[Job, str, str | None, int | None]] = []
         last = time.monotonic()
@@ -274,8 +263,7 @@ def stamp_profile(
                 batch.append((job, h, *result))
                 if len(batch) >= 32 or time.monotonic() - last > 0.5:
                     flush()
-            if progress is not None:
-                progress.file_done(job.source)
+            progress.file_done("stamp", str(job.source))
 
         def one_image(job: Job) -> tuple[str | None, int | None] | str:
             try:
@@ -308,19 +296,24 @@ def stamp_profile(
                 done(job, h, error if error is not None else (None, None))
             flush()
         finally:
-            if progress is not None:
-                progress.end()
+            progress.finished("stamp")
     for listing in (report.stamped, report.skipped, report.failed):
         listing.sort(key=lambda item: item["source"])  # not in the order the work ended
     return report
 
 
-def _one_video(job: Job, style: Any, settings: Any, progress: StampProgress | None) -> str | None:
+def _one_video(job: Job, style: Any, settings: Any, progress: Progress) -> str | None:
     from watermark.video import stamp_video
 
+    shown = 0.0
+
     def tick(done: float, total: float) -> None:
-        if progress is not None:
-            progress.video(job.source, done, total)
+        nonlocal shown
+        if shown == 0.0 and done > 0:
+            progress.started("video", 1, total, "seconds", path=str(job.source))
+        if done > shown:
+            progress.advanced("video", done - shown, str(job.source))
+            shown = done
 
     try:
         stamp_video(job.source, job.output, style, job.fields, settings, progress=tick)
@@ -330,6 +323,9 @@ def _one_video(job: Job, style: Any, settings: Any, progress: StampProgress | No
         return message[len(prefix) :] if message.startswith(prefix) else message  # named once, by the CLI
     except OSError as exc:
         return f"cannot read or write: {exc.strerror or exc}"
+    finally:
+        if shown > 0:
+            progress.finished("video")
     return None
 
 

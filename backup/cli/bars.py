@@ -1,17 +1,43 @@
-"""Progress bars (rich) on a terminal; nothing at all otherwise."""
+"""Progress bars (rich) on a terminal, drawn from the progress events every job emits
+(``inventory.progress``); nothing at all when stderr is not a terminal."""
 
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+from inventory.progress import Advanced, Event, FileDone, Finished, Progress, Started
+
+LABELS = {
+    "scan": "Scanning",
+    "stamp": "Stamping",
+    "upload": "{target}: backing up",
+    "verify": "{target}: verifying",
+    "restore": "{target}: restoring",
+}
+
+
+def progress(enabled: bool) -> Progress:
+    """A ``Progress`` that draws bars when asked for and stderr is a terminal; otherwise one
+    that draws nothing."""
+    return Progress(Bars()) if enabled and sys.stderr.isatty() else Progress()
+
+
+def label(event: Started) -> str:
+    if event.stage == "video" and event.path:
+        return f"  {Path(event.path).name}"
+    return LABELS.get(event.stage, event.stage).format(target=event.target or "")
 
 
 def _started(*middle: Any) -> Any:
     """A started rich bar on stderr: description, bar, ``middle`` columns, time left."""
     from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import BarColumn, TextColumn, TimeRemainingColumn
+    from rich.progress import Progress as RichProgress
 
-    bar = Progress(
+    bar = RichProgress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         *middle,
@@ -23,108 +49,75 @@ def _started(*middle: Any) -> Any:
     return bar
 
 
-def scan_bar(enabled: bool) -> ScanBar | None:
-    """A bar when asked for and stderr is a terminal."""
-    return ScanBar() if enabled and sys.stderr.isatty() else None
+@dataclass
+class _Bar:
+    rich: Any  # a started rich Progress
+    task: Any
+    counts_files: bool = False  # the bar's total is a number of files
+    nested: bool = False  # a line inside another stage's bar (a video being encoded)
+    done: int = 0
 
 
-class StampBar:
-    """Files done and, for a video, its own bar with the time remaining."""
-
-    def __init__(self) -> None:
-        self._progress: Any = None
-        self._files: Any = None
-        self._video: Any = None
-        self._video_path: Any = None
-
-    def begin(self, files: int) -> None:
-        if files == 0:
-            return
-        from rich.progress import MofNCompleteColumn
-
-        self._progress = _started(MofNCompleteColumn())
-        self._files = self._progress.add_task("Stamping", total=files)
-
-    def file_done(self, path: Any) -> None:
-        if self._progress is not None:
-            self._progress.update(self._files, advance=1)
-            if self._video is not None:
-                self._progress.remove_task(self._video)
-                self._video = None
-
-    def video(self, path: Any, done: float, total: float) -> None:
-        if self._progress is None:
-            return
-        if self._video is None or path != self._video_path:
-            self._video = self._progress.add_task(f"  {getattr(path, 'name', path)}", total=max(total, 0.001))
-            self._video_path = path
-        self._progress.update(self._video, completed=done, total=max(total, 0.001))
-
-    def end(self) -> None:
-        if self._progress is not None:
-            self._progress.stop()
-            self._progress = None
-
-
-def stamp_bar(enabled: bool) -> StampBar | None:
-    return StampBar() if enabled and sys.stderr.isatty() else None
-
-
-class RunBar:
-    """A ``RunProgress`` for backup runs, verify and restore: one bar per phase with files,
-    bytes, rate and time left, on stderr."""
+class Bars:
+    """A listener: one bar per running stage (files, bytes, rate and time left; or files done,
+    for stamping), and under the stamping bar one line for the video being encoded."""
 
     def __init__(self) -> None:
-        self._progress: Any = None
-        self._task: Any = None
-        self._done = 0
+        self._bars: dict[str, _Bar] = {}
 
-    def begin(self, label: str, files: int, total_bytes: int) -> None:
-        self.end()
-        if files == 0:
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, Started):
+            self._start(event)
             return
-        from rich.progress import DownloadColumn, TextColumn, TransferSpeedColumn
+        bar = self._bars.get(event.stage)
+        if bar is None:
+            return
+        if isinstance(event, Advanced):
+            bar.rich.update(bar.task, advance=event.amount)
+        elif isinstance(event, FileDone):
+            bar.done += 1
+            if bar.counts_files:
+                bar.rich.update(bar.task, advance=1)
+            elif not bar.nested:
+                bar.rich.update(bar.task, done=bar.done)
+        elif isinstance(event, Finished):
+            self._stop(event.stage)
 
-        self._progress = _started(
-            TextColumn("{task.fields[done]}/{task.fields[files]} files"),
-            DownloadColumn(),
-            TransferSpeedColumn(),
-        )
-        self._done = 0
-        self._task = self._progress.add_task(label, total=max(total_bytes, 1), files=files, done=0)
+    def _start(self, event: Started) -> None:
+        self._stop(event.stage)
+        outer = self._bars.get("stamp")
+        if event.stage == "video" and outer is not None:
+            task = outer.rich.add_task(label(event), total=max(event.total, 0.001))
+            self._bars["video"] = _Bar(outer.rich, task, nested=True)
+            return
+        if event.files == 0:
+            return
+        if event.unit == "files":
+            from rich.progress import MofNCompleteColumn
 
-    def advance(self, nbytes: int) -> None:
-        if self._progress is not None:
-            self._progress.update(self._task, advance=nbytes)
+            rich = _started(MofNCompleteColumn())
+            task = rich.add_task(label(event), total=max(event.files, 1))
+        elif event.unit == "seconds":
+            rich = _started()
+            task = rich.add_task(label(event), total=max(event.total, 0.001))
+        else:
+            from rich.progress import DownloadColumn, TextColumn, TransferSpeedColumn
 
-    def file_done(self) -> None:
-        if self._progress is not None:
-            self._done += 1
-            self._progress.update(self._task, done=self._done)
+            rich = _started(
+                TextColumn("{task.fields[done]}/{task.fields[files]} files"),
+                DownloadColumn(),
+                TransferSpeedColumn(),
+            )
+            task = rich.add_task(label(event), total=max(event.total, 1), files=event.files, done=0)
+        self._bars[event.stage] = _Bar(rich, task, counts_files=event.unit == "files")
 
-    def end(self) -> None:
-        if self._progress is not None:
-            self._progress.stop()
-            self._progress = None
-
-
-class ScanBar:
-    """A ``inventory.Progress`` that draws files, bytes, rate and time left on stderr."""
-
-    def __init__(self, label: str = "Scanning") -> None:
-        self.label = label
-        self._bar = RunBar()
-
-    def begin(self, files: int, total_bytes: int) -> None:
-        self._bar.begin(self.label, files, total_bytes)
-
-    def advance(self, path: str, nbytes: int) -> None:
-        self._bar.advance(nbytes)
-        self._bar.file_done()
-
-    def end(self) -> None:
-        self._bar.end()
-
-
-def run_bar(enabled: bool) -> RunBar | None:
-    return RunBar() if enabled and sys.stderr.isatty() else None
+    def _stop(self, stage: str) -> None:
+        bar = self._bars.pop(stage, None)
+        if bar is None:
+            return
+        if bar.nested:
+            bar.rich.remove_task(bar.task)
+        else:
+            if stage == "stamp":
+                self._bars.pop("video", None)
+            bar.rich.stop()

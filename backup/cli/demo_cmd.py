@@ -36,14 +36,14 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from backup.app.demo import new_workspace, run_demo
-    from backup.cli.bars import scan_bar
+    from backup.cli.bars import progress
     from backup.errors import UsageError
     from backup.humanize import size
 
     folder = Path(args.folder) if args.folder else None
     if folder is not None and folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise UsageError(f"{folder} is not an empty folder: give a new or empty one")
-    result = run_demo(folder or new_workspace(), args.profile, progress=scan_bar(not args.json))
+    result = run_demo(folder or new_workspace(), args.profile, progress=progress(not args.json))
     if args.json:
         emit_json(
             {

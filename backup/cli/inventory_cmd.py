@@ -62,12 +62,12 @@ def register(sub: Any) -> None:
 
 def run_scan(args: argparse.Namespace) -> int:
     from backup.app.workspace import scan_profile
-    from backup.cli.bars import scan_bar
+    from backup.cli.bars import progress
     from backup.humanize import count, size
     from backup.profile.load import load
 
     profile = load(args.profile)
-    report = scan_profile(profile, args.paths, progress=scan_bar(not args.json))
+    report = scan_profile(profile, args.paths, progress=progress(not args.json))
     if args.json:
         emit_json({"profile": profile.name, **report.as_dict()})
     else:

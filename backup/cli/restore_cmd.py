@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from backup.app.backups import targets_for
-    from backup.cli.bars import run_bar
+    from backup.cli.bars import progress
     from backup.profile.load import load
     from backup.runs.restore import restore
 
@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         snapshot_id=args.snapshot,
         include=args.include,
         overwrite=args.overwrite,
-        progress=run_bar(not args.json),
+        progress=progress(not args.json),
     )
     if args.json:
         emit_json({"profile": profile.name, **result.as_dict()})

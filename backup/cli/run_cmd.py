@@ -48,7 +48,7 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from backup.app.backups import run_backup
-    from backup.cli.bars import run_bar, scan_bar
+    from backup.cli.bars import progress
     from backup.profile.load import load
 
     profile = load(args.profile)
@@ -56,8 +56,7 @@ def run(args: argparse.Namespace) -> int:
         profile,
         args.kind,
         only=args.target,
-        progress=run_bar(not args.json),
-        scan_progress=scan_bar(not args.json),
+        progress=progress(not args.json),
     )
     if args.json:
         emit_json({"profile": profile.name, **report.as_dict()})

@@ -28,12 +28,12 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from backup.app.stamp import stamp_profile
-    from backup.cli.bars import stamp_bar
+    from backup.cli.bars import progress
     from backup.profile.load import load
 
     profile = load(args.profile)
     report = stamp_profile(
-        profile, args.paths, out=args.out, force=args.force, progress=stamp_bar(not args.json)
+        profile, args.paths, out=args.out, force=args.force, progress=progress(not args.json)
     )
     if args.json:
         emit_json({"profile": profile.name, **report.as_dict()})

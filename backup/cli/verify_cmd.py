@@ -31,7 +31,7 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from backup.app.backups import verify_profile
-    from backup.cli.bars import run_bar
+    from backup.cli.bars import progress
     from backup.profile.load import load
 
     if args.sample is not None and not 0 < args.sample <= 100:
@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
         snapshot=args.snapshot,
         read_data=args.read_data,
         sample=args.sample,
-        progress=run_bar(not args.json),
+        progress=progress(not args.json),
     )
     results = [(r, mode) for r in verified]
     ok = all(r.status == "ok" for r, _ in results)

@@ -23,7 +23,7 @@ from typing import Any
 from backup.daemon.clock import Clock
 from backup.daemon.filters import PathFilter
 from backup.daemon.notify import notify
-from backup.daemon.pipeline import StopCheck, Stopped, process
+from backup.daemon.pipeline import process
 from backup.daemon.power import on_battery
 from backup.daemon.schedule import due_runs
 from backup.daemon.settle import Settler
@@ -33,6 +33,7 @@ from backup.errors import KeepmarkError, UsageError
 from backup.home import state_dir
 from backup.profile.model import Profile
 from backup.runs.lock import Busy, hold_lock
+from inventory.progress import Cancelled, CancelToken, Progress
 
 log = logging.getLogger("keepmark.daemon")
 
@@ -68,7 +69,8 @@ class Daemon:
         self.schedule_tick = schedule_tick
         self.rewatch = rewatch
         self.stopping = threading.Event()
-        self.stop_check = StopCheck(self.stopping)
+        self.cancel = CancelToken()  # long work in hand ends at the next file once stopping
+        self.stop_check = Progress(cancel=self.cancel)
         self._wake = threading.Event()
         self._reconciled = threading.Event()  # scheduled runs wait for it: no file is read twice
         self.folder = state_dir(profile.name)
@@ -95,6 +97,7 @@ class Daemon:
 
     def stop(self) -> None:
         """Ask the daemon to stop (safe from a signal handler)."""
+        self.cancel.cancel()
         self.stopping.set()
         self._wake.set()
 
@@ -181,7 +184,7 @@ class Daemon:
     def _guarded(self, target: Any) -> None:
         try:
             target()
-        except Stopped:
+        except Cancelled:
             pass
         except BaseException as exc:
             log.exception("internal error; the daemon stops")
@@ -248,7 +251,7 @@ class Daemon:
             result = process(
                 self.profile, paths, self.stop_check, settle_ns=int(self.profile.watch.settle_seconds * 1e9)
             )
-        except Stopped:
+        except Cancelled:
             raise
         except Exception as exc:  # the daemon goes on: the files stay queued, an attempt counted
             if isinstance(exc, (KeepmarkError, OSError)):
@@ -326,13 +329,13 @@ class Daemon:
         run_id = store.run_started(kind, reason, self.clock.now())
         log.info("%s run starts (%s)", kind, reason)
         try:
-            report = run_backup(self.profile, kind, progress=self.stop_check, scan_progress=self.stop_check)
+            report = run_backup(self.profile, kind, progress=self.stop_check)
         except Busy as exc:
             store.run_finished(run_id, "busy", self.clock.now(), {"error": str(exc)})
             log.info("%s run postponed: %s", kind, exc)
             self.stopping.wait(60)
             return
-        except Stopped:
+        except Cancelled:
             log.info("%s run interrupted by shutdown: it runs again on the next start", kind)
             raise
         except Exception as exc:  # a failed run is reported and tried again later

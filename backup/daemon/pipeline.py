@@ -7,49 +7,14 @@ it again), so running a file through twice, after a kill, changes nothing."""
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from backup.profile.model import Profile
 from backup.runs.lock import Busy
+from inventory.progress import Progress
 from inventory.store.inventory import FileRow
-
-
-class Stopped(BaseException):
-    """The daemon is stopping: the work in hand is left for the next start (raised from
-    progress callbacks, so that long work ends within a moment; a BaseException so that no
-    library ``except Exception`` takes it for a file's failure)."""
-
-
-class StopCheck:
-    """A progress object for the stamper, the scanner and the backup runs that raises
-    ``Stopped`` once ``stopping`` is set."""
-
-    def __init__(self, stopping: threading.Event) -> None:
-        self.stopping = stopping
-
-    def check(self) -> None:
-        if self.stopping.is_set():
-            raise Stopped
-
-    # StampProgress, scanner Progress and RunProgress, all in one
-    def begin(self, *args: Any) -> None:
-        self.check()
-
-    def file_done(self, *args: Any) -> None:
-        self.check()
-
-    def video(self, path: Path, done: float, total: float) -> None:
-        self.check()
-
-    def advance(self, *args: Any) -> None:
-        self.check()
-
-    def end(self) -> None:
-        pass
 
 
 @dataclass
@@ -80,7 +45,7 @@ def important_rows(profile: Profile, paths: Sequence[str] | None = None) -> list
 
 
 def process(
-    profile: Profile, paths: Sequence[str] | None, stop: StopCheck, *, settle_ns: int = 0
+    profile: Profile, paths: Sequence[str] | None, stop: Progress, *, settle_ns: int = 0
 ) -> BatchResult:
     """Run settled files through the pipeline; ``None``: everything in the source folders (the
     reconciliation on start), except files modified in the last ``settle_ns`` nanoseconds,

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from backup.errors import UsageError
 from backup.profile.model import Profile
@@ -41,6 +41,7 @@ from backup.runs.snapshot import (
     render,
 )
 from backup.targets.base import CHUNK, ObjectError, ObjectInfo, Target, TargetError
+from inventory.progress import Progress
 from inventory.store.inventory import FileRow
 
 if TYPE_CHECKING:  # imported when needed: a no-change run starts no thread pool
@@ -49,6 +50,9 @@ if TYPE_CHECKING:  # imported when needed: a no-change run starts no thread pool
 KINDS = ("incremental", "full")
 RECORD_EVERY = 1.0  # seconds between catalog commits while uploading
 BATCH = 200  # originals per put_files call (targets that take batches)
+
+
+BytesRead = Callable[[int], None]
 
 
 class Want(NamedTuple):
@@ -60,16 +64,6 @@ class Want(NamedTuple):
     sha256: str
     size: int
     mtime_ns: int
-
-
-class RunProgress(Protocol):
-    def begin(self, label: str, files: int, total_bytes: int) -> None: ...
-
-    def advance(self, nbytes: int) -> None: ...
-
-    def file_done(self) -> None: ...
-
-    def end(self) -> None: ...
 
 
 @dataclass
@@ -133,7 +127,7 @@ def wanted_files(rows: Iterable[FileRow]) -> list[Want]:
     return out
 
 
-def object_sha256(target: Target, key: str, progress: RunProgress | None = None) -> tuple[str, int]:
+def object_sha256(target: Target, key: str, progress: BytesRead | None = None) -> tuple[str, int]:
     """The SHA-256 and size of an object, read back from the target."""
     digest = hashlib.sha256()
     n = 0
@@ -142,7 +136,7 @@ def object_sha256(target: Target, key: str, progress: RunProgress | None = None)
             digest.update(chunk)
             n += len(chunk)
             if progress is not None:
-                progress.advance(len(chunk))
+                progress(len(chunk))
     return digest.hexdigest(), n
 
 
@@ -179,14 +173,14 @@ class TargetRun:
         identity: str,
         profile: Profile,
         catalog: Catalog,
-        progress: RunProgress | None = None,
+        progress: Progress | None = None,
     ) -> None:
         self.t = target
         self.kind = kind
         self.identity = identity
         self.profile = profile
         self.catalog = catalog
-        self.progress = progress
+        self.progress = progress or Progress()
         self.result = TargetResult(target.name)
         self.started = datetime.now(timezone.utc)
         self.compare_all = True
@@ -329,16 +323,14 @@ class TargetRun:
                 self._write_snapshot(last, inventory, remember=False)
             elif self.ready:
                 wants = all_wants()
-                if self.progress is not None:
-                    rest = [w for w in wants if w.key not in self.offered]
-                    self.progress.begin(
-                        f"{self.t.name}: backing up", len(rest) + len(self.pending), sum(w.size for w in rest)
-                    )
+                rest = [w for w in wants if w.key not in self.offered]
+                self.progress.started(
+                    "upload", len(rest) + len(self.pending), sum(w.size for w in rest), target=self.t.name
+                )
                 try:
                     self._send(wants)
                 finally:
-                    if self.progress is not None:
-                        self.progress.end()
+                    self.progress.finished("upload")
                 self._write_snapshot(self._listing(wants), inventory)
         return self.result
 
@@ -439,8 +431,7 @@ class TargetRun:
         return want.size
 
     def _bytes(self, n: int) -> None:
-        if self.progress is not None:
-            self.progress.advance(n)
+        self.progress.advanced("upload", n)
 
     # -- bookkeeping (in the calling thread) ------------------------------------------------
 
@@ -489,8 +480,7 @@ class TargetRun:
             self.result.bytes += sent
         else:
             self.result.unchanged += 1
-        if self.progress is not None:
-            self.progress.file_done()
+        self.progress.file_done("upload", want.path)
 
     def _fail(self, want: Want, exc: BaseException) -> None:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
@@ -499,8 +489,7 @@ class TargetRun:
         self.failed_paths.add(want.path)
         # in path order, not in the order uploads end
         bisect.insort(self.result.failed, {"path": want.path, "error": reason}, key=lambda item: item["path"])
-        if self.progress is not None:
-            self.progress.file_done()
+        self.progress.file_done("upload", want.path)
 
     def _shutdown(self) -> None:
         self.ready = False
@@ -630,7 +619,7 @@ def back_up_to(
     profile: Profile,
     catalog: Catalog,
     inventory: InventorySource,
-    progress: RunProgress | None = None,
+    progress: Progress | None = None,
 ) -> TargetResult:
     """One target's part of a run, all at once (the originals are known)."""
     run = TargetRun(target, kind=kind, identity=identity, profile=profile, catalog=catalog, progress=progress)

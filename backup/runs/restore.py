@@ -15,11 +15,11 @@ from typing import Any
 
 from backup.errors import KeepmarkError, UsageError
 from backup.runs import layout
-from backup.runs.engine import RunProgress
 from backup.runs.snapshot import Entry, parse_time, resolve
 from backup.runs.verify import Locator
 from backup.targets.base import CHUNK, ObjectError, Target, TargetError, file_hash
 from inventory.atomic import atomic_path
+from inventory.progress import Progress
 
 
 @dataclass
@@ -74,8 +74,9 @@ def restore(
     snapshot_id: str | None = None,
     include: Sequence[str] = (),
     overwrite: bool = False,
-    progress: RunProgress | None = None,
+    progress: Progress | None = None,
 ) -> RestoreResult:
+    progress = progress or Progress()
     to = Path(os.path.abspath(os.path.expanduser(to)))
     result = RestoreResult(target.name, to=str(to))
     try:
@@ -87,18 +88,17 @@ def restore(
             raise UsageError(f"nothing in snapshot {snap.id} matches {' '.join(include)}")
         to.mkdir(parents=True, exist_ok=True)
         where = Locator(target)
-        if progress is not None:
-            progress.begin(f"{target.name}: restoring", len(chosen), sum(e.size for e in chosen))
-        for entry in chosen:
-            try:
-                _one(target, where, entry, to, overwrite, result, progress)
-            except (ObjectError, OSError) as exc:
-                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-                result.failed.append({"path": entry.path, "error": reason})
-            if progress is not None:
-                progress.file_done()
-        if progress is not None:
-            progress.end()
+        progress.started("restore", len(chosen), sum(e.size for e in chosen), target=target.name)
+        try:
+            for entry in chosen:
+                try:
+                    _one(target, where, entry, to, overwrite, result, progress)
+                except (ObjectError, OSError) as exc:
+                    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+                    result.failed.append({"path": entry.path, "error": reason})
+                progress.file_done("restore", entry.path)
+        finally:
+            progress.finished("restore")
     except (TargetError, KeepmarkError) as exc:
         if isinstance(exc, UsageError):
             raise
@@ -115,7 +115,7 @@ def _one(
     to: Path,
     overwrite: bool,
     result: RestoreResult,
-    progress: RunProgress | None,
+    progress: Progress,
 ) -> None:
     why = layout.unsafe_path(entry.path)
     if why is not None:
@@ -147,8 +147,7 @@ def _one(
                     while chunk := src.read(CHUNK):
                         digest.update(chunk)
                         out.write(chunk)
-                        if progress is not None:
-                            progress.advance(len(chunk))
+                        progress.advanced("restore", len(chunk))
                     out.flush()
                     if digest.hexdigest() != entry.sha256:
                         raise _Mismatch(digest.hexdigest())

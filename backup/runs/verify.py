@@ -15,9 +15,10 @@ from typing import Any
 
 from backup.errors import KeepmarkError
 from backup.runs import layout
-from backup.runs.engine import RunProgress, object_sha256
+from backup.runs.engine import object_sha256
 from backup.runs.snapshot import Entry, Snapshot, resolve
 from backup.targets.base import ObjectError, ObjectInfo, Target, TargetError
+from inventory.progress import Progress
 
 
 @dataclass
@@ -73,8 +74,12 @@ def verify_target(
     *,
     read_data: bool = False,
     sample: float | None = None,
-    progress: RunProgress | None = None,
+    progress: Progress | None = None,
 ) -> VerifyResult:
+    """Check ``target``'s snapshot (the newest, or ``snapshot_id``): every original is there at
+    its size; with ``read_data`` every one (with ``sample`` that percentage) is read back and
+    its SHA-256 compared. Reports through ``progress`` (stage ``verify``)."""
+    progress = progress or Progress()
     result = VerifyResult(target.name)
     try:
         target.open_session()
@@ -88,10 +93,9 @@ def verify_target(
         elif sample:
             k = max(1, round(len(entries) * sample / 100)) if entries else 0
             to_read = {e.path for e in random.sample(list(entries), min(k, len(entries)))}
-        if progress is not None:
-            progress.begin(
-                f"{target.name}: verifying", len(entries), sum(e.size for e in entries if e.path in to_read)
-            )
+        progress.started(
+            "verify", len(entries), sum(e.size for e in entries if e.path in to_read), target=target.name
+        )
         for entry in entries:
             result.checked += 1
             found = where.candidates(entry)
@@ -102,7 +106,7 @@ def verify_target(
             elif entry.path in to_read:
                 seen = []
                 for info in found:
-                    sha, n = object_sha256(target, info.key, progress)
+                    sha, n = object_sha256(target, info.key, progress.stage("verify"))
                     result.read += 1
                     result.bytes_read += n
                     if sha == entry.sha256:
@@ -115,12 +119,10 @@ def verify_target(
                             "problem": f"content differs: SHA-256 {seen[0]}, expected {entry.sha256}",
                         }
                     )
-            if progress is not None:
-                progress.file_done()
+            progress.file_done("verify", entry.path)
         if snap.inventory and target.stat(str(snap.inventory["key"])) is None:
             result.problems.append({"path": str(snap.inventory["key"]), "problem": "missing"})
-        if progress is not None:
-            progress.end()
+        progress.finished("verify")
         result.status = "damaged" if result.problems else "ok"
     except (TargetError, ObjectError, OSError, KeepmarkError) as exc:
         result.status = "failed"

@@ -12,9 +12,10 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from inventory.errors import ChangedWhileReading
+from inventory.progress import Progress
 from inventory.record.walk import Found, Ignore, WalkResult, walk
 from inventory.record.walk_memo import walk_digest
 from inventory.store.inventory import FileRow, Inventory
@@ -29,16 +30,6 @@ if TYPE_CHECKING:
 STILL_WRITTEN = "still being written"
 BATCH_FILES = 64
 BATCH_SECONDS = 0.5
-
-
-class Progress(Protocol):
-    """Told about the work as it goes; the CLI draws a progress bar from it."""
-
-    def begin(self, files: int, total_bytes: int) -> None: ...
-
-    def advance(self, path: str, nbytes: int) -> None: ...
-
-    def end(self) -> None: ...
 
 
 class Source(NamedTuple):
@@ -154,6 +145,7 @@ def scan(
     the next stage can start on them while the scan goes on. ``skip_newer``: files modified
     after this time (nanoseconds since the epoch) may still be being written; they are left
     for later (listed in ``skipped``, reason ``still being written``)."""
+    progress = progress or Progress()
     started_at, t0 = utc_now(), time.perf_counter()
     report = ScanReport(roots=sorted({s.root for s in sources}))
     ignore = list(ignore)
@@ -285,14 +277,12 @@ def _read_and_record(
     todo: list[Found],
     report: ScanReport,
     workers: int,
-    progress: Progress | None,
+    progress: Progress,
     on_recorded: Callable[[list[FileRow]], None] | None,
 ) -> None:
-    if progress is not None:
-        progress.begin(len(todo), sum(f.size for f in todo))
+    progress.started("scan", len(todo), sum(f.size for f in todo))
     if not todo:
-        if progress is not None:
-            progress.end()
+        progress.finished("scan")
         return
     batch: list[tuple[Found, FileFacts, Observed]] = []
     last_commit = time.monotonic()
@@ -326,8 +316,8 @@ def _read_and_record(
 
     def take(result: tuple[Found, FileFacts | None, Observed | None, str | None]) -> None:
         item, facts, observed, error = result
-        if progress is not None:
-            progress.advance(item.path, item.size)
+        progress.advanced("scan", item.size, item.path)
+        progress.file_done("scan", item.path)
         if error is not None or facts is None or observed is None:
             report.errors.append({"path": printable(item.path), "error": error or "unknown error"})
             return
@@ -359,5 +349,4 @@ def _read_and_record(
                         take(fut.result())
         flush()
     finally:
-        if progress is not None:
-            progress.end()
+        progress.finished("scan")
