@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from backup.app.workspace import open_inventory, scan_profile
+from backup.app.scan import record
+from backup.app.workspace import open_inventory
 from backup.profile.load import load
 from backup.runs import layout
 from backup.runs.catalog import Catalog
@@ -36,7 +37,7 @@ class Rig:
         self.tmp = tmp
 
     def run(self, target: MemoryTarget, kind: str = "incremental"):  # type: ignore[no-untyped-def]
-        scan_profile(self.profile)
+        record(self.profile)
         with open_inventory(self.profile) as inv:
             wants = wanted_files(inv.current_files())
             source = InventorySource(inv, self.tmp)

@@ -255,8 +255,9 @@ def test_bad_arguments_exit_2(enrolled: dict[str, Any], tmp_path: Path) -> None:
 def test_a_crash_while_writing_leaves_no_bundle(
     enrolled: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from backup.app.prove import prove
     from backup.profile.load import load
-    from backup.proof import bundle, notice
+    from backup.proof import notice
 
     def crash(*args: Any) -> str:
         raise OSError(28, "No space left on device")
@@ -264,7 +265,7 @@ def test_a_crash_while_writing_leaves_no_bundle(
     monkeypatch.setattr(notice, "render", crash)
     out = tmp_path / "evidence"
     with pytest.raises(OSError):
-        bundle.prove(load(enrolled["profile"]), str(enrolled["repost"]), out=out)
+        prove(load(enrolled["profile"]), str(enrolled["repost"]), out=out)
     assert not out.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".evidence")]
 

@@ -6,7 +6,8 @@ import functools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from backup.app.workspace import open_inventory, scan_profile
+from backup.app.scan import record
+from backup.app.workspace import open_inventory
 from backup.errors import UsageError
 from backup.home import state_dir
 from backup.profile.model import Profile
@@ -84,7 +85,7 @@ def run_backup(
                 first.offer(wanted_files(rows))
 
         try:
-            report.scan = scan_profile(profile, progress=progress, on_recorded=stream).as_dict()
+            report.scan = record(profile, progress=progress, on_recorded=stream).as_dict()
             streaming = first is not None and first.wait_started()
         except BaseException:
             if first is not None:

@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from backup.app.samples import build
+from backup.app.scan import record
 from backup.app.stamp import stamp_profile
-from backup.app.workspace import open_inventory, scan_profile
+from backup.app.workspace import open_inventory
 from backup.home import HOME_ENV
 from backup.profile.load import load
 from backup.profile.setup import create_profile
@@ -73,7 +74,7 @@ def run_demo(workspace: Path, name: str = "demo", progress: Progress | None = No
     --read-data), check the ledger, and prove that a resized and recompressed copy of one
     sample photo (as a thief would repost it) is the account's, with an evidence bundle."""
     from backup.app.backups import run_backup, verify_profile
-    from backup.proof.bundle import prove
+    from backup.app.prove import prove
 
     workspace = workspace.resolve()
     home, sources, drive = workspace / "home", workspace / "Shoots", workspace / "Backup Drive"
@@ -91,7 +92,7 @@ def run_demo(workspace: Path, name: str = "demo", progress: Progress | None = No
             overwrite=True,
         )
         profile = load(name)
-        report = scan_profile(profile, progress=progress)
+        report = record(profile, progress=progress)
         stamped = stamp_profile(profile)
         backup = run_backup(profile, "full")
         verified = verify_profile(profile, read_data=True)
@@ -99,7 +100,7 @@ def run_demo(workspace: Path, name: str = "demo", progress: Progress | None = No
             files = inv.list_files()
             verdict = inv.verify_ledger()
         repost = repost_of(files, workspace / "Found online")
-        proof = prove(profile, str(repost), out=workspace / "Evidence") if repost else None
+        proof = prove(profile, str(repost), out=workspace / "Evidence").result if repost else None
     return DemoResult(
         workspace=workspace,
         home=home,

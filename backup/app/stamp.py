@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from backup.app.workspace import open_inventory, scan_profile, sources_for
+from backup.app.scan import record
+from backup.app.workspace import open_inventory, sources_for
 from backup.errors import KeepmarkError, Problem, ProfileError, UsageError
 from backup.home import keepmark_home
 from backup.profile.model import Profile
@@ -216,7 +217,7 @@ def stamp_profile(
             report.failed.append({"source": str(style.logo), "error": str(exc)})
             return report
     if scan:
-        scan_profile(profile, paths, progress=progress)
+        record(profile, paths, progress=progress)
     jobs = plan(profile, paths, root)
     image_options, video = image_options_of(profile), video_settings_of(profile)
     extra = {"image": repr(image_options), "video": repr(video), "format": "same as source"}

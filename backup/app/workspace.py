@@ -1,16 +1,23 @@
-"""A profile's working state: its inventory, and scans of its source folders."""
+"""What a profile means to the layers below ``backup/app``: the narrow arguments each takes.
+
+The inventory, the recorder, the stamper, the backup engine and the proof store never see a
+``Profile``; a use case turns the profile into what they need here: the inventory database, the
+sources to walk (and what to leave out of them), the proof store of the state folder.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from backup.errors import StateError, UsageError
-from backup.home import inventory_path, keepmark_home
+from backup.home import inventory_path, keepmark_home, state_dir
 from backup.profile.model import Profile
-from inventory import DatabaseError, Inventory, Progress, ScanReport, Source, scan
-from inventory.store.inventory import FileRow
+from backup.proof.store import PROOF_DIR, ProofStore
+from inventory.errors import DatabaseError
+from inventory.record.scan import Source
+from inventory.store.inventory import Inventory
 
 
 def open_inventory(profile: Profile, *, create: bool = True) -> Inventory:
@@ -56,45 +63,14 @@ def ignore_globs(profile: Profile) -> list[str]:
     return globs
 
 
-def scan_profile(
-    profile: Profile,
-    paths: Sequence[str] = (),
-    *,
-    progress: Progress | None = None,
-    on_recorded: Callable[[list[FileRow]], None] | None = None,
-    skip_newer: int | None = None,
-) -> ScanReport:
-    """Record new and changed files of the profile's source folders (or of ``paths`` in them);
-    ``skip_newer``: see ``inventory.scan``."""
-    sources = sources_for(profile, paths)
-    with open_inventory(profile) as inv:
-        report = scan(
-            inv,
-            sources,
-            ignore=ignore_globs(profile),
-            follow_symlinks=profile.sources.follow_symlinks,
-            exclude=excluded_folders(profile),
-            progress=progress,
-            on_recorded=on_recorded,
-            skip_newer=skip_newer,
-        )
-        checkpoint_now(profile, inv, after_scan=True)
-        return report
-
-
-def checkpoint_now(profile: Profile, inv: Inventory, *, after_scan: bool = False) -> None:
-    """Sign a checkpoint of what was just recorded and send waiting timestamp requests. After
-    a scan, entries that only note backup snapshots wait for the next checkpoint (so that a
-    scan that found nothing new signs nothing). A checkpoint that cannot be made (the ledger
-    no longer matches an earlier one) does not stop the work that recorded the content:
-    ``backup ledger verify`` names the problem."""
-    from backup.proof.store import ProofError, ProofStore
-    from backup.runs.snapshot import SNAPSHOT_ENTRY
-
-    try:
-        ProofStore.for_profile(profile).checkpoint(inv, unless_only=(SNAPSHOT_ENTRY,) if after_scan else ())
-    except ProofError:
-        pass
+def proof_store(profile: Profile) -> ProofStore:
+    """The profile's signing key and checkpoints, with its timestamp authority."""
+    return ProofStore(
+        state_dir(profile.name) / PROOF_DIR,
+        profile.name,
+        tsa_url=profile.proof.tsa_url,
+        tsa_certificate=profile.proof.tsa_certificate,
+    )
 
 
 def state_summary(profile: Profile) -> dict[str, object]:

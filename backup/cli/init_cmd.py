@@ -6,7 +6,6 @@ import argparse
 from typing import Any
 
 from backup.cli.common import add_json, command, emit_json, out
-from backup.errors import UsageError
 
 DESCRIPTION = """\
 Create a profile for a creator account in $KEEPMARK_HOME/profiles/NAME.toml.
@@ -61,17 +60,10 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from backup.profile.setup import create_profile
+    from backup.app.profiles import init, require_name
 
-    chosen = args.name or args.profile_name
-    if not chosen:
-        raise UsageError(
-            "give the new profile's name: backup init NAME --account ... --handle ... --source DIR"
-        )
-    if args.name and args.profile_name and args.name != args.profile_name:
-        raise UsageError(f"two names given ({args.name} and --profile {args.profile_name}): give one")
-    profile = create_profile(
-        chosen,
+    created = init(
+        require_name(args.name, args.profile_name),
         account=args.account,
         handle=args.handle,
         sources=args.source,
@@ -81,10 +73,9 @@ def run(args: argparse.Namespace) -> int:
         output=args.output,
         overwrite=args.force,
     )
+    profile = created.profile
     if args.json:
-        emit_json(
-            {"ok": True, "profile": profile.name, "file": str(profile.file), "settings": profile.as_dict()}
-        )
+        emit_json(created.as_dict())
     else:
         out(f"Wrote profile {profile.name!r} to {profile.file}")
         out(f"Next: backup profile check -p {profile.name}; backup inventory scan -p {profile.name}")

@@ -61,15 +61,15 @@ def register(sub: Any) -> None:
 
 
 def run_scan(args: argparse.Namespace) -> int:
-    from backup.app.workspace import scan_profile
+    from backup.app.scan import scan
     from backup.cli.bars import progress
     from backup.humanize import count, size
     from backup.profile.load import load
 
-    profile = load(args.profile)
-    report = scan_profile(profile, args.paths, progress=progress(not args.json))
+    result = scan(load(args.profile), args.paths, progress=progress(not args.json))
+    report = result.report
     if args.json:
-        emit_json({"profile": profile.name, **report.as_dict()})
+        emit_json(result.as_dict())
     else:
         out(
             f"Scanned {count(report.files, 'file')} in {count(len(report.roots), 'source folder')}: "
@@ -83,43 +83,40 @@ def run_scan(args: argparse.Namespace) -> int:
         warn(f"error: {e['path']}: {e['error']}")
     for e in report.undecodable:
         warn(f"error: {e['path']}: {e['error']} (recorded by SHA-256 {e['sha256'][:12]})")
-    return 0 if report.ok else EXIT_FAILED
+    return 0 if result.ok else EXIT_FAILED
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from backup.app.workspace import open_inventory
+    from backup.app.inventory import list_files
     from backup.humanize import size, when
     from backup.profile.load import load
 
-    profile = load(args.profile)
-    with open_inventory(profile) as inv:
-        rows = inv.list_files(include_missing=args.all)
+    result = list_files(load(args.profile), include_missing=args.all)
     if args.json:
-        emit_json({"profile": profile.name, "count": len(rows), "files": rows})
+        emit_json(result.as_dict())
         return 0
-    for r in rows:
+    for r in result.files:
         flag = " (missing)" if r["missing_since"] else ""
         bad = " [does not decode]" if r["decode_error"] else ""
         out(
             f"{r['sha256'][:12]}  {r['kind']:<5}  {r['format']:<5}  {size(r['size']):>9}  "
             f"{when(r['first_seen'])}  {r['path']}{flag}{bad}"
         )
-    if not rows:
-        out(f"The inventory is empty: run `backup inventory scan -p {profile.name}`.")
+    if not result.files:
+        out(f"The inventory is empty: run `backup inventory scan -p {result.profile}`.")
     return 0
 
 
 def run_show(args: argparse.Namespace) -> int:
-    from backup.app.workspace import open_inventory
+    from backup.app.inventory import show
     from backup.humanize import size
     from backup.profile.load import load
 
-    profile = load(args.profile)
-    with open_inventory(profile) as inv:
-        record = inv.show(args.ref)
+    shown = show(load(args.profile), args.ref)
     if args.json:
-        emit_json({"profile": profile.name, **record})
+        emit_json(shown.as_dict())
         return 0
+    record = shown.record
     out(f"SHA-256:      {record['sha256']}")
     out(f"Kind:         {record['kind']} ({record['format']}), {size(record['size'])}")
     out(f"First seen:   {record['first_seen']}")
@@ -153,23 +150,13 @@ def run_export(args: argparse.Namespace) -> int:
     import sys
     from pathlib import Path
 
-    from backup.app.workspace import open_inventory
-    from backup.errors import UsageError
+    from backup.app.inventory import export
     from backup.profile.load import load
-    from inventory.atomic import atomic_write_text
-    from inventory.export import to_csv, to_json
 
-    fmt = "json" if args.json else args.format
-    profile = load(args.profile)
-    with open_inventory(profile) as inv:
-        rows = inv.export_rows()
-    text = to_csv(rows) if fmt == "csv" else to_json(rows, profile=profile.name, count=len(rows))
-    if args.output is None:
-        sys.stdout.write(text)
-        return 0
-    target = Path(args.output)
-    if target.is_dir():
-        raise UsageError(f"{target} is a folder; give a file name")
-    atomic_write_text(target, text)
-    print(f"Wrote {len(rows):,} rows to {target}", file=sys.stderr)
+    output = Path(args.output) if args.output is not None else None
+    done = export(load(args.profile), "json" if args.json else args.format, output)
+    if output is None:
+        sys.stdout.write(done.text)
+    else:
+        print(f"Wrote {done.rows:,} rows to {output}", file=sys.stderr)
     return 0

@@ -40,29 +40,17 @@ def register(sub: Any) -> None:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    from backup.app.workspace import open_inventory
+    from backup.app.ledger import verify
     from backup.profile.load import load
-    from backup.proof.store import ProofStore
 
-    profile = load(args.profile)
-    with open_inventory(profile, create=False) as inv:
-        report = inv.verify_ledger()
-        checkpoints, problems = ProofStore.for_profile(profile).verify(inv)
-    ok = report.ok and not problems
+    verdict = verify(load(args.profile))
+    report = verdict.chain
     if args.json:
-        emit_json(
-            {
-                "profile": profile.name,
-                **report.as_dict(),
-                "ok": ok,
-                "checkpoints": checkpoints,
-                "problems": problems,
-            }
-        )
+        emit_json(verdict.as_dict())
     else:
         if report.ok:
             out(f"Ledger intact: {report.entries:,} entries, head {report.head}")
-        good = [c for c in checkpoints if c.get("ok")]
+        good = [c for c in verdict.checkpoints if c.get("ok")]
         if good:
             stamped = [c for c in good if isinstance(c["timestamp"], dict)]
             waiting = sum(1 for c in good if c["timestamp"] == "pending")
@@ -75,26 +63,20 @@ def run_verify(args: argparse.Namespace) -> int:
             out(line)
     if not report.ok:
         warn(f"ledger broken: {report.problem}")
-    for p in problems:
+    for p in verdict.problems:
         warn(f"checkpoint failed: {p}")
-    return 0 if ok else EXIT_FAILED
+    return 0 if verdict.ok else EXIT_FAILED
 
 
 def run_checkpoint(args: argparse.Namespace) -> int:
-    from backup.app.workspace import open_inventory
-    from backup.errors import NothingFound
+    from backup.app.ledger import checkpoint
     from backup.profile.load import load
-    from backup.proof.store import ProofStore
 
-    profile = load(args.profile)
-    with open_inventory(profile, create=False) as inv:
-        result = ProofStore.for_profile(profile).checkpoint(inv)
-    if result.checkpoint is None:
-        raise NothingFound("the ledger is empty: nothing to sign yet (run `backup inventory scan` first)")
-    ts = result.timestamps
+    done = checkpoint(load(args.profile))
+    result, ts = done.result, done.result.timestamps
     if args.json:
-        emit_json({"profile": profile.name, **result.as_dict()})
-    else:
+        emit_json(done.as_dict())
+    elif result.checkpoint is not None:
         cp = result.checkpoint
         what = "Signed checkpoint" if result.new else "Newest checkpoint already covers the head"
         out(f"{what}: {cp.entries:,} entries, head {cp.head}, {cp.time} (key {cp.key_id})")
@@ -104,5 +86,4 @@ def run_checkpoint(args: argparse.Namespace) -> int:
         warn(f"timestamp: {e}")
     if ts.pending:
         warn(f"{len(ts.pending)} timestamp request(s) waiting; they are sent at the next checkpoint or scan")
-        return EXIT_FAILED
-    return 0
+    return 0 if done.ok else EXIT_FAILED

@@ -39,27 +39,13 @@ def register(sub: Any) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from backup.errors import ProfileError, ProfileNotFound
-    from backup.profile.load import available, load, locate
+    from backup.app.profiles import list_profiles
 
-    selected = None
-    try:
-        selected = locate(args.profile)
-    except ProfileNotFound:
-        if args.profile:
-            raise
-    rows = []
-    for path in available():
-        entry: dict[str, object] = {"name": path.stem, "file": str(path), "selected": path == selected}
-        try:
-            p = load(str(path))
-            entry.update(account=p.account.name, handle=p.account.handle, valid=True)
-        except ProfileError as exc:
-            entry.update(valid=False, error=str(exc))
-        rows.append(entry)
+    listed = list_profiles(args.profile)
     if args.json:
-        emit_json({"profiles": rows})
+        emit_json(listed.as_dict())
         return 0
+    rows = listed.profiles
     if not rows:
         out("No profiles yet. Create one with: backup init NAME --account ... --handle ... --source DIR")
     for r in rows:
@@ -70,19 +56,15 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    from backup.app.workspace import state_summary
+    from backup.app.profiles import show
     from backup.profile.load import load
 
-    profile = load(args.profile)
-    doc = {
-        "profile": profile.name,
-        "file": str(profile.file),
-        **state_summary(profile),
-        "settings": profile.as_dict(),
-    }
+    shown = show(load(args.profile))
+    doc = shown.as_dict()
     if args.json:
         emit_json(doc)
         return 0
+    profile = shown.profile
     out(f"Profile {profile.name} ({profile.file})")
     out(f"  account:   {profile.account.name} (@{profile.account.handle})")
     for f in profile.sources.folders:
@@ -102,42 +84,21 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from backup.errors import ProfileError
-    from backup.profile.load import load, locate
-    from backup.profile.validate import check_on_disk
+    from backup.app.profiles import check
 
-    path = locate(args.profile)
-    try:
-        profile = load(str(path))
-    except ProfileError as exc:
-        if args.json:
-            emit_json(
-                {
-                    "ok": False,
-                    "file": exc.file,
-                    "problems": [p.as_dict() for p in exc.problems],
-                    "warnings": [],
-                }
-            )
-        for p in exc.problems:
-            warn(f"profile error: {p.line(exc.file)}")
-        return EXIT_CANNOT_START
-    errors, warnings = check_on_disk(profile)
+    checked = check(args.profile)
     if args.json:
-        emit_json(
-            {
-                "ok": not errors,
-                "file": str(path),
-                "problems": [p.as_dict() for p in errors],
-                "warnings": [p.as_dict() for p in warnings],
-            }
-        )
-    for p in errors:
-        warn(f"profile error: {p.line(str(path))}")
-    for p in warnings:
-        warn(f"warning: {p.line(str(path))}")
-    if errors:
+        emit_json(checked.as_dict())
+    for p in checked.problems:
+        warn(f"profile error: {p.line(str(checked.file))}")
+    for p in checked.warnings:
+        warn(f"warning: {p.line(str(checked.file))}")
+    if not checked.ok:
         return EXIT_CANNOT_START
-    if not args.json:
-        out(f"{path}: OK ({len(profile.sources.folders)} source folders, {len(profile.targets)} targets)")
+    if not args.json and checked.profile is not None:
+        profile = checked.profile
+        out(
+            f"{checked.file}: OK ({len(profile.sources.folders)} source folders, "
+            f"{len(profile.targets)} targets)"
+        )
     return 0

@@ -48,16 +48,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_prove(args: argparse.Namespace) -> int:
+    from backup.app.prove import prove
     from backup.profile.load import load
-    from backup.proof.bundle import prove
 
-    profile = load(args.profile)
-    result = prove(profile, args.file, out=args.out, url=args.url)
-    m = result.match
+    proved = prove(load(args.profile), args.file, out=args.out, url=args.url)
+    result, m = proved.result, proved.result.match
     if args.json:
-        emit_json({"profile": profile.name, **result.as_dict()})
+        emit_json(proved.as_dict())
     elif m is None:
-        out(f"No match: nothing in {profile.name}'s inventory is close enough to {args.file}")
+        out(f"No match: nothing in {proved.profile}'s inventory is close enough to {args.file}")
     else:
         score = f"distance {m.distance}" if m.distance is not None else f"score {m.score:g}"
         out(f"Match ({m.method}, {score}, confidence {m.confidence:.0%}): {m.path}")
@@ -73,7 +72,7 @@ def run_prove(args: argparse.Namespace) -> int:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    from backup.proof.verify import verify_bundle
+    from backup.app.prove import verify_bundle
 
     report = verify_bundle(args.verify)
     if args.json:

@@ -26,34 +26,15 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from backup.app.backups import targets_for
-    from backup.home import state_dir
+    from backup.app.maintenance import prune
     from backup.profile.load import load
-    from backup.runs.lock import run_lock
-    from backup.runs.prune import PruneResult, prune_target
 
-    profile = load(args.profile)
-    keep = profile.retention
-    results = []
-    with run_lock(state_dir(profile.name), "backup prune"):
-        for cfg, target in targets_for(profile, args.target):
-            if isinstance(target, Exception):
-                results.append(PruneResult(cfg.name, status="failed", error=str(target)))
-            else:
-                results.append(prune_target(target, keep.weekly, keep.monthly, dry_run=args.dry_run))
-    ok = all(r.status == "ok" for r in results)
+    pruned = prune(load(args.profile), args.target, dry_run=args.dry_run)
     if args.json:
-        emit_json(
-            {
-                "profile": profile.name,
-                "dry_run": args.dry_run,
-                "ok": ok,
-                "targets": [r.as_dict() for r in results],
-            }
-        )
+        emit_json(pruned.as_dict())
     else:
         verb = "would remove" if args.dry_run else "removed"
-        for r in results:
+        for r in pruned.targets:
             if r.status == "failed":
                 out(f"{r.name}: FAILED: {r.error}")
                 continue
@@ -63,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
             )
             for item in r.locked:
                 out(f"  locked until {item['until']}: {item['key']}")
-    for r in results:
+    for r in pruned.targets:
         if r.error:
             warn(f"error: {r.name}: {r.error}")
-    return 0 if ok else EXIT_FAILED
+    return 0 if pruned.ok else EXIT_FAILED

@@ -31,24 +31,14 @@ def register(sub: Any) -> None:
 
 
 def run_add(args: argparse.Namespace) -> int:
-    from backup.app.workspace import checkpoint_now, open_inventory
-    from backup.errors import UsageError
+    from backup.app.publish import add
     from backup.profile.load import load
-    from inventory.ledger import publications
 
-    profile = load(args.profile)
-    with open_inventory(profile, create=False) as inv:
-        try:
-            entry = publications.record(inv, args.file, platform=args.platform, url=args.url, when=args.date)
-        except publications.BadPublication as exc:
-            raise UsageError(str(exc)) from exc
-        checkpoint_now(profile, inv)
+    done = add(load(args.profile), args.file, platform=args.platform, url=args.url, when=args.date)
     if args.json:
-        emit_json({"profile": profile.name, "entry": entry.as_dict()})
+        emit_json(done.as_dict())
     else:
-        d = entry.data
-        out(
-            f"Recorded: {d['sha256'][:12]}... published on {d['platform']} {d['date']} at {d['url']} "
-            f"(entry {entry.seq})"
-        )
+        d, seq = done.entry.data, done.entry.seq
+        where = f"{d['platform']} {d['date']} at {d['url']}"
+        out(f"Recorded: {d['sha256'][:12]}... published on {where} (entry {seq})")
     return 0

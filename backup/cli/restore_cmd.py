@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from backup.cli.common import emit_json, leaf, out, warn
-from backup.errors import EXIT_FAILED, TargetFailed
+from backup.errors import EXIT_FAILED
 from backup.humanize import size as human_size
 
 DESCRIPTION = """\
@@ -40,25 +40,22 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from backup.app.backups import targets_for
+    from backup.app.maintenance import restore
     from backup.cli.bars import progress
     from backup.profile.load import load
-    from backup.runs.restore import restore
 
-    profile = load(args.profile)
-    [(cfg, target)] = targets_for(profile, [args.target])
-    if isinstance(target, Exception):
-        raise TargetFailed(f"{cfg.name}: {target}")
-    result = restore(
-        target,
+    done = restore(
+        load(args.profile),
+        args.target,
         Path(args.to),
-        snapshot_id=args.snapshot,
+        snapshot=args.snapshot,
         include=args.include,
         overwrite=args.overwrite,
         progress=progress(not args.json),
     )
+    result = done.result
     if args.json:
-        emit_json({"profile": profile.name, **result.as_dict()})
+        emit_json(done.as_dict())
     elif result.error is None:
         out(
             f"restored {result.restored} files ({human_size(result.bytes)}) from snapshot {result.snapshot} "
@@ -69,4 +66,4 @@ def run(args: argparse.Namespace) -> int:
         warn(f"error: {item['path']}: {item['error']}")
     if result.error:
         warn(f"error: {result.target}: {result.error}")
-    return 0 if result.ok else EXIT_FAILED
+    return 0 if done.ok else EXIT_FAILED

@@ -23,50 +23,23 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from backup.app.backups import targets_for
+    from backup.app.snapshots import list_snapshots
     from backup.profile.load import load
-    from backup.runs.snapshot import BadManifest, load_all
 
-    profile = load(args.profile)
-    doc: list[dict[str, Any]] = []
-    failed = False
-    for cfg, target in targets_for(profile, args.target):
-        entry: dict[str, Any] = {"name": cfg.name, "snapshots": [], "error": None}
-        doc.append(entry)
-        if isinstance(target, Exception):
-            entry["error"] = str(target)
-            failed = True
-            continue
-        try:
-            target.open_session()
-            for snap in load_all(target):
-                if isinstance(snap, BadManifest):
-                    entry.setdefault("damaged", []).append(str(snap))
-                    failed = True
-                else:
-                    entry["snapshots"].append(snap.summary())
-        except Exception as exc:  # a target error: report it, go on with the others
-            from backup.targets.base import ObjectError, TargetError
-
-            if not isinstance(exc, (TargetError, ObjectError, OSError)):
-                raise
-            entry["error"] = str(exc)
-            failed = True
-        finally:
-            target.close()
+    listed = list_snapshots(load(args.profile), args.target)
     if args.json:
-        emit_json({"profile": profile.name, "targets": doc})
+        emit_json(listed.as_dict())
     else:
-        for entry in doc:
-            out(f"{entry['name']}:" + ("" if entry["snapshots"] or entry["error"] else " no snapshots yet"))
-            for s in entry["snapshots"]:
+        for entry in listed.targets:
+            out(f"{entry.name}:" + ("" if entry.snapshots or entry.error else " no snapshots yet"))
+            for s in entry.snapshots:
                 out(
                     f"  {s['id']}  {s['kind']:<11}  {s['time'][:19]}Z  {s['files']:>7} files  "
                     f"{human_size(s['bytes'])}"
                 )
-    for entry in doc:
-        for d in entry.get("damaged", []):
-            warn(f"error: {entry['name']}: {d}")
-        if entry["error"]:
-            warn(f"error: {entry['name']}: {entry['error']}")
-    return EXIT_FAILED if failed else 0
+    for entry in listed.targets:
+        for d in entry.damaged:
+            warn(f"error: {entry.name}: {d}")
+        if entry.error:
+            warn(f"error: {entry.name}: {entry.error}")
+    return 0 if listed.ok else EXIT_FAILED

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from backup.cli.common import emit_json, leaf, out, warn
-from backup.errors import EXIT_FAILED, UsageError
+from backup.errors import EXIT_FAILED
 
 DESCRIPTION = """\
 Check the latest snapshot (or --snapshot ID) against each target: every file present with the
@@ -30,38 +30,32 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from backup.app.backups import verify_profile
+    from backup.app.maintenance import verify
     from backup.cli.bars import progress
     from backup.profile.load import load
 
-    if args.sample is not None and not 0 < args.sample <= 100:
-        raise UsageError(f"--sample {args.sample:g}: give a percentage above 0 and at most 100")
-    profile = load(args.profile)
-    mode = "read-data" if args.read_data else (f"sample {args.sample:g}%" if args.sample else "sizes")
-    verified = verify_profile(
-        profile,
+    verified = verify(
+        load(args.profile),
         args.target,
         snapshot=args.snapshot,
         read_data=args.read_data,
         sample=args.sample,
         progress=progress(not args.json),
     )
-    results = [(r, mode) for r in verified]
-    ok = all(r.status == "ok" for r, _ in results)
     if args.json:
-        emit_json({"profile": profile.name, "ok": ok, "targets": [r.as_dict() for r, _ in results]})
+        emit_json(verified.as_dict())
     else:
-        for r, mode in results:
+        for r in verified.targets:
             if r.status == "failed":
                 out(f"{r.name}: FAILED: {r.error}")
             else:
                 out(
-                    f"{r.name}: snapshot {r.snapshot}: {r.checked} files checked ({mode}), "
+                    f"{r.name}: snapshot {r.snapshot}: {r.checked} files checked ({verified.mode}), "
                     f"{r.read} read back, {len(r.problems)} problems"
                 )
-    for r, _ in results:
+    for r in verified.targets:
         for p in r.problems:
             warn(f"error: {r.name}: {p['path']}: {p['problem']}")
         if r.error:
             warn(f"error: {r.name}: {r.error}")
-    return 0 if ok else EXIT_FAILED
+    return 0 if verified.ok else EXIT_FAILED

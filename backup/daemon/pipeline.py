@@ -52,15 +52,15 @@ def process(
     which may still be being written: they are returned in ``unsettled``."""
     import time
 
+    from backup.app.scan import record
     from backup.app.stamp import stamp_profile
-    from backup.app.workspace import scan_profile
     from inventory.record.scan import STILL_WRITTEN
 
     result = BatchResult()
     targets = paths if paths is None else [p for p in paths if os.path.lexists(p)]
     if targets is not None and not targets:
         return result
-    scan = scan_profile(
+    scan = record(
         profile,
         targets or (),
         progress=stop,

@@ -1,5 +1,4 @@
-"""``backup prove``: find the original behind a suspect file and, if asked, write the evidence
-bundle (docs/design.md, "The evidence bundle")::
+"""The evidence bundle that ``backup prove`` writes (docs/design.md, "The evidence bundle")::
 
     DIR/
       evidence.json            every fact, the ledger entries, checkpoints, timestamp tokens;
@@ -25,13 +24,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from backup.errors import UsageError
-from backup.proof import evidence, notice, report
+from backup.proof import notice, report
 from backup.proof.store import ProofStore
 from inventory.atomic import TMP_SUFFIX, fsync_dir, fsync_file
 from inventory.ledger.checkpoint import sign_document
 
 if TYPE_CHECKING:
-    from backup.profile.model import Profile
     from inventory.match.find import Match, Suspect
 
 
@@ -50,42 +48,7 @@ class ProveResult:
         }
 
 
-def prove(profile: Profile, file: str, *, out: Path | None = None, url: str | None = None) -> ProveResult:
-    """Match ``file`` against the profile's inventory; with ``out``, write the evidence bundle
-    there (only when there is a match)."""
-    from backup.app.workspace import open_inventory
-    from inventory.ledger.publications import BadPublication, check_url
-    from inventory.match.find import find_original
-
-    if url is not None:
-        try:
-            url = check_url(url)
-        except BadPublication as exc:
-            raise UsageError(str(exc)) from exc
-    if out is not None:
-        _check_out(out)
-    with open_inventory(profile, create=False) as inv:
-        suspect, match = find_original(inv, file)
-        result = ProveResult(suspect, match)
-        if match is None or out is None:
-            return result
-        store = ProofStore.for_profile(profile)
-        store.checkpoint(inv)  # the newest checkpoint covers everything the bundle states
-        ext = Path(file).suffix.lower()[:12]
-        doc = evidence.gather(
-            profile, inv, suspect, match, url=url, store=store, suspect_copy=f"suspect{ext}"
-        )
-        original_file = next((p for p in doc["original"]["paths"] if os.path.isfile(p)), None)
-    contact = {
-        "email": profile.proof.contact_email,
-        "phone": profile.proof.contact_phone,
-        "address": profile.proof.contact_address,
-    }
-    result.bundle, result.evidence = write_bundle(out, doc, store, suspect.path, original_file, contact)
-    return result
-
-
-def _check_out(out: Path) -> None:
+def check_out(out: Path) -> None:
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise UsageError(
             f"{out}: already exists and is not an empty folder; choose a new folder for the bundle"
@@ -102,7 +65,7 @@ def write_bundle(
     original_file: str | None,
     contact: dict[str, str],
 ) -> tuple[Path, dict[str, Any]]:
-    _check_out(out)
+    check_out(out)
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=TMP_SUFFIX))
     umask = os.umask(0)
     os.umask(umask)

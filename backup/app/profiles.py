@@ -1,0 +1,140 @@
+"""``backup init`` and ``backup profile list|show|check``: the creator's accounts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from backup.app.workspace import state_summary
+from backup.errors import Problem, ProfileError, ProfileNotFound, UsageError
+from backup.profile.load import available, load, locate
+from backup.profile.model import Profile
+from backup.profile.setup import create_profile
+from backup.profile.validate import check_on_disk
+
+
+@dataclass
+class Created:
+    profile: Profile
+
+    def as_dict(self) -> dict[str, Any]:
+        p = self.profile
+        return {"ok": True, "profile": p.name, "file": str(p.file), "settings": p.as_dict()}
+
+
+def init(
+    name: str,
+    *,
+    account: str,
+    handle: str,
+    sources: Sequence[str],
+    targets: Sequence[str] = (),
+    important: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+    output: str | None = None,
+    overwrite: bool = False,
+) -> Created:
+    """Write ``<home>/profiles/NAME.toml`` from these answers, checked before it is written."""
+    return Created(
+        create_profile(
+            name,
+            account=account,
+            handle=handle,
+            sources=sources,
+            targets=targets,
+            important=important,
+            ignore=ignore,
+            output=output,
+            overwrite=overwrite,
+        )
+    )
+
+
+@dataclass
+class ProfileList:
+    """Every profile in the Keepmark home, each valid or not, and which one is selected."""
+
+    profiles: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"profiles": self.profiles}
+
+
+def list_profiles(selected: str | None = None) -> ProfileList:
+    chosen = None
+    try:
+        chosen = locate(selected)
+    except ProfileNotFound:
+        if selected:
+            raise
+    rows = []
+    for path in available():
+        entry: dict[str, Any] = {"name": path.stem, "file": str(path), "selected": path == chosen}
+        try:
+            p = load(str(path))
+            entry.update(account=p.account.name, handle=p.account.handle, valid=True)
+        except ProfileError as exc:
+            entry.update(valid=False, error=str(exc))
+        rows.append(entry)
+    return ProfileList(rows)
+
+
+@dataclass
+class ProfileShown:
+    profile: Profile
+
+    def as_dict(self) -> dict[str, Any]:
+        p = self.profile
+        return {"profile": p.name, "file": str(p.file), **state_summary(p), "settings": p.as_dict()}
+
+
+def show(profile: Profile) -> ProfileShown:
+    return ProfileShown(profile)
+
+
+@dataclass
+class ProfileCheck:
+    """A profile checked as ``backup profile check`` checks it: parsed (each problem naming its
+    key), then against the disk (source folders, logo, font, the targets' places)."""
+
+    file: Path
+    profile: Profile | None
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.profile is not None and not self.problems
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "file": str(self.file),
+            "problems": [p.as_dict() for p in self.problems],
+            "warnings": [p.as_dict() for p in self.warnings],
+        }
+
+
+def check(ref: str | None) -> ProfileCheck:
+    """Check the profile ``ref`` names (a name or a path; ``ProfileNotFound`` if none)."""
+    path = locate(ref)
+    try:
+        profile = load(str(path))
+    except ProfileError as exc:
+        return ProfileCheck(Path(exc.file), None, exc.problems)
+    errors, warnings = check_on_disk(profile)
+    return ProfileCheck(path, profile, errors, warnings)
+
+
+def require_name(positional: str | None, option: str | None) -> str:
+    """The new profile's name, given once (as NAME or as --profile)."""
+    chosen = positional or option
+    if not chosen:
+        raise UsageError(
+            "give the new profile's name: backup init NAME --account ... --handle ... --source DIR"
+        )
+    if positional and option and positional != option:
+        raise UsageError(f"two names given ({positional} and --profile {option}): give one")
+    return chosen

@@ -1,0 +1,69 @@
+"""``backup prove``: find the original behind a suspect copy and, if asked, write the evidence
+bundle; ``backup prove --verify``: re-check a bundle offline."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from backup.app.workspace import open_inventory, proof_store
+from backup.errors import UsageError
+from backup.profile.model import Profile
+from backup.proof import evidence
+from backup.proof.bundle import ProveResult, check_out, write_bundle
+from backup.proof.verify import BundleReport
+from backup.proof.verify import verify_bundle as check_bundle
+from inventory.ledger.publications import BadPublication, check_url
+from inventory.match.find import find_original
+
+
+@dataclass
+class Proved:
+    profile: str
+    result: ProveResult
+
+    @property
+    def ok(self) -> bool:
+        return self.result.match is not None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"profile": self.profile, **self.result.as_dict()}
+
+
+def prove(profile: Profile, file: str, *, out: Path | None = None, url: str | None = None) -> Proved:
+    """Match ``file`` against the profile's inventory; with ``out``, write the evidence bundle
+    there (only when there is a match), after signing a checkpoint that covers what it states."""
+    if url is not None:
+        try:
+            url = check_url(url)
+        except BadPublication as exc:
+            raise UsageError(str(exc)) from exc
+    if out is not None:
+        check_out(out)
+    with open_inventory(profile, create=False) as inv:
+        suspect, match = find_original(inv, file)
+        result = ProveResult(suspect, match)
+        if match is None or out is None:
+            return Proved(profile.name, result)
+        store = proof_store(profile)
+        store.checkpoint(inv)  # the newest checkpoint covers everything the bundle states
+        ext = Path(file).suffix.lower()[:12]
+        doc = evidence.gather(
+            profile, inv, suspect, match, url=url, store=store, suspect_copy=f"suspect{ext}"
+        )
+        original_file = next((p for p in doc["original"]["paths"] if os.path.isfile(p)), None)
+    contact = {
+        "email": profile.proof.contact_email,
+        "phone": profile.proof.contact_phone,
+        "address": profile.proof.contact_address,
+    }
+    result.bundle, result.evidence = write_bundle(out, doc, store, suspect.path, original_file, contact)
+    return Proved(profile.name, result)
+
+
+def verify_bundle(path: Path) -> BundleReport:
+    """Re-check an evidence bundle offline: every file's SHA-256, the signatures, the ledger
+    entries against the signed checkpoints, the timestamp tokens."""
+    return check_bundle(path)
