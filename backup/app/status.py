@@ -4,6 +4,7 @@ target's newest snapshot and its age, and the originals not yet on every target.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +19,21 @@ from backup.profile.schedule import parse_slot
 from backup.runs.lock import holder
 
 SHOWN = 20  # unprotected files listed by name (all are counted)
+
+
+@dataclass
+class Status:
+    """Where the creator stands (see the module's docstring); ``doc`` is the ``backup status
+    --json`` document."""
+
+    doc: dict[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.doc
+
+
+def status(profile: Profile, now: datetime | None = None) -> Status:
+    return Status(profile_status(profile, now))
 
 
 def profile_status(profile: Profile, now: datetime | None = None) -> dict[str, Any]:

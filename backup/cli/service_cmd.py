@@ -52,31 +52,13 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from backup.daemon.service import install, plan_for, service_status, uninstall
+    from backup.app.service import service
     from backup.profile.load import load
 
-    profile = load(args.profile)
-    plan = plan_for(profile, args.platform)
-    doc: dict[str, Any] = {
-        "profile": profile.name,
-        "action": args.action,
-        "platform": plan.platform,
-        "file": str(plan.path) if plan.path else None,
-    }
-    if args.action == "status":
-        doc.update(service_status(plan))
-    elif args.dry_run or plan.path is None:
-        doc.update(
-            {
-                "dry_run": True,
-                "text": plan.text,
-                "commands": [" ".join(c) for c in (plan.load if args.action == "install" else plan.unload)],
-            }
-        )
-    elif args.action == "install":
-        doc["commands"] = install(plan)
-    else:
-        doc["commands"] = uninstall(plan)
+    done = service(
+        load(args.profile), args.action, platform=args.platform, dry_run=getattr(args, "dry_run", False)
+    )
+    doc, plan = done.as_dict(), done.plan
     if args.json:
         emit_json(doc)
         return 0

@@ -37,11 +37,10 @@ def _age(seconds: int | None) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from backup.app.status import profile_status
+    from backup.app.status import status
     from backup.profile.load import load
 
-    profile = load(args.profile)
-    doc = profile_status(profile)
+    doc = status(load(args.profile)).as_dict()
     if args.json:
         emit_json(doc)
         return 0
