@@ -154,8 +154,9 @@ class Target(Protocol):
         ...
 
     def local_hash(self, name: str, path: Path) -> str:
-        """The hash ``name`` (one this target lists) of a local file, to compare with
-        ``ObjectInfo.hashes[name]``."""
+        """The hash ``name`` of a local file, to compare with ``ObjectInfo.hashes[name]``:
+        any hash this target lists, and ``sha256`` on every target. ``OSError`` when the file
+        cannot be read, ``ObjectError`` when the hash cannot be computed."""
         ...
 
     def close(self) -> None:
@@ -190,8 +191,8 @@ class BatchUpload(Protocol):
 @runtime_checkable
 class Temporaries(Protocol):
     """A target where an interrupted upload can leave a temporary object behind (a local
-    folder: a killed run leaves its ``.keepmark-tmp`` files). Temporaries are never listed,
-    opened or counted as objects; this removes them."""
+    folder: a killed run leaves its ``.keepmark-tmp`` files). Temporaries are never listed;
+    this removes them."""
 
     def clean_temporaries(self) -> int:
         """Remove the temporaries interrupted runs left under the profile's root; the number
