@@ -31,7 +31,7 @@ class _Item(NamedTuple):
     size: int
 
 
-def put_files(
+def put_batch(
     t: RcloneTarget, items: Sequence[UploadItem], progress: Progress | None = None
 ) -> dict[str, Exception | None]:
     """Upload many files with few rclone processes (see the module docstring)."""

@@ -21,7 +21,7 @@ from backup.targets.base import (
     UploadItem,
     check_key,
 )
-from backup.targets.rclone import batch
+from backup.targets.rclone.batch import put_batch
 from backup.targets.rclone.checks import RcloneChecks
 from backup.targets.rclone.paths import hidden, info_of, join, temp_key
 from backup.targets.rclone.process import reason_of
@@ -293,5 +293,5 @@ class RcloneTarget(RcloneChecks):
     def put_files(
         self, items: Sequence[UploadItem], progress: Progress | None = None
     ) -> dict[str, Exception | None]:
-        """Upload many files with few rclone processes (``batch.put_files``)."""
-        return batch.put_files(self, items, progress)
+        """Upload many files with few rclone processes (see ``batch``)."""
+        return put_batch(self, items, progress)

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from backup.targets.base import ObjectError, Progress, SourceChanged, TargetError
-from backup.targets.s3 import objectlock
 from backup.targets.s3.limits import MAX_PART, MAX_PARTS, MIN_PART, MiB
+from backup.targets.s3.objectlock import retain
 from inventory.atomic import write_atomic
 
 if TYPE_CHECKING:
@@ -89,7 +89,7 @@ def put_multipart(
             abort(t, full, upload_id)
         raise
     _drop_record(record_path)
-    objectlock.retain(t, full, key, done.get("VersionId"))
+    retain(t, full, key, done.get("VersionId"))
 
 
 def _resumable(

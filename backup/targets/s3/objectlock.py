@@ -56,7 +56,7 @@ def retain(
         raise
 
 
-def delete(t: S3Target, key: str) -> None:
+def delete_versions(t: S3Target, key: str) -> None:
     """Remove every version of ``key`` (absent is not an error), the current one last; or
     raise ``Locked`` and remove nothing while any version is retained or under legal hold."""
     full = t._key(key)

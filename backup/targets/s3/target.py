@@ -28,9 +28,10 @@ from backup.targets.base import (
     check_key,
     file_hash,
 )
-from backup.targets.s3 import multipart, objectlock
 from backup.targets.s3.client import S3Connection
 from backup.targets.s3.limits import COPY_LIMIT, MAX_OBJECT, MAX_PART, MIN_PART, MiB
+from backup.targets.s3.multipart import choose_part_size, pending_uploads, put_multipart
+from backup.targets.s3.objectlock import delete_versions, lock_args, retain
 from backup.targets.s3.reading import Download, stored_hashes
 
 if TYPE_CHECKING:
@@ -152,7 +153,7 @@ class S3Target(S3Connection):
         archive = self.storage_class in ("GLACIER", "DEEP_ARCHIVE")
         if self.storage_class and not (archive and not key.startswith(("originals/", "versions/"))):
             args["StorageClass"] = self.storage_class
-        args.update(objectlock.lock_args(self))
+        args.update(lock_args(self))
         return args
 
     # -- uploads ----------------------------------------------------------------------------
@@ -192,7 +193,7 @@ class S3Target(S3Connection):
             if size < self.multipart_threshold:
                 self._put_small(full, key, src, sha256, size, progress, mtime_ns)
             else:
-                multipart.put_multipart(self, full, key, src, sha256, size, progress)
+                put_multipart(self, full, key, src, sha256, size, progress)
         except FileNotFoundError as exc:
             if exc.filename == str(src) or not os.path.exists(src):
                 raise ObjectError(f"{src}: vanished before it could be backed up") from None
@@ -232,7 +233,7 @@ class S3Target(S3Connection):
 
     def pending_uploads(self) -> builtins.list[dict[str, Any]]:
         """The interrupted multipart uploads recorded in ``resume_dir`` for this bucket."""
-        return multipart.pending_uploads(self)
+        return pending_uploads(self)
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -292,7 +293,7 @@ class S3Target(S3Connection):
             raise ObjectMissing(f"{src_key}: not on {self.name}")
         args: dict[str, Any] = {"ChecksumAlgorithm": "SHA256", "CopySourceIfMatch": head["ETag"]}
         args["StorageClass"] = head.get("StorageClass") or "STANDARD"
-        lock = objectlock.lock_args(self)
+        lock = lock_args(self)
         until = head.get("ObjectLockRetainUntilDate")
         if (
             not lock
@@ -309,7 +310,7 @@ class S3Target(S3Connection):
                     Bucket=self.bucket, Key=dst, CopySource=source, MetadataDirective="COPY", **args
                 )
                 if lock:
-                    objectlock.retain(self, dst, dst_key, copied.get("VersionId"), lock)
+                    retain(self, dst, dst_key, copied.get("VersionId"), lock)
                 return
             args["Metadata"] = head.get("Metadata", {})
             if head.get("ContentType"):
@@ -317,17 +318,17 @@ class S3Target(S3Connection):
             size = int(head["ContentLength"])
             transfer = TransferConfig(
                 multipart_threshold=self.copy_limit,
-                multipart_chunksize=max(multipart.choose_part_size(self, size), MIN_PART),
+                multipart_chunksize=max(choose_part_size(self, size), MIN_PART),
                 max_concurrency=self.max_concurrency,
                 use_threads=True,
             )
             client.copy(source, self.bucket, dst, ExtraArgs=args, Config=transfer)
         if lock:
-            objectlock.retain(self, dst, dst_key, None, lock)
+            retain(self, dst, dst_key, None, lock)
 
     def delete(self, key: str) -> None:
-        """Every version of the key, or ``Locked`` (see ``objectlock.delete``)."""
-        objectlock.delete(self, key)
+        """Every version of the key, or ``Locked`` (see ``objectlock.delete_versions``)."""
+        delete_versions(self, key)
 
     def local_hash(self, name: str, path: Path) -> str:
         return file_hash(name, path)
