@@ -79,3 +79,26 @@ def test_a_dead_target_fails_and_the_others_go_on(
     assert local["status"] == "ok" and local["files"] == 3 and local["snapshot"], local
     assert tree(drive / "K" / "lily" / "originals" / "Shoots") == files
     assert not (tmp_path / "NoDrive").exists()  # a missing drive is never made on the laptop
+
+
+def test_prune_removes_what_killed_runs_left_on_a_folder(home: Path, tmp_path: Path) -> None:
+    # a folder is the one target that cleans up a killed upload's temporary (base.Temporaries):
+    # S3 never shows an upload before it is complete, and rclone's partial files are only
+    # hidden from listings
+    src = tmp_path / "Shoots"
+    files = make_files(src, 2)
+    drive = tmp_path / "drive"
+    drive.mkdir()
+    write_profile(home, [src], [{"name": "drive", "type": "local", "path": str(drive / "K")}])
+    assert run_backup("full").code == 0
+    root = drive / "K" / "lily"
+    left = [root / "originals" / "Shoots" / ".km-0badf00d.keepmark-tmp", root / ".km-12345678.keepmark-tmp"]
+    for p in left:
+        p.write_bytes(b"half an upload")
+    r = run_backup("prune", "--dry-run", "--json")
+    assert r.code == 0 and r.json()["targets"][0]["temporaries"] == 0, r
+    assert all(p.exists() for p in left)  # a dry run removes nothing
+    r = run_backup("prune", "--json")
+    assert r.code == 0 and r.json()["targets"][0]["temporaries"] == 2, r
+    assert not any(p.exists() for p in left)
+    assert tree(root / "originals" / "Shoots") == files
