@@ -61,28 +61,6 @@ def test_full_incremental_verify_restore(
     assert not list(tmp_path.rglob("pwned*"))
 
 
-def test_dead_remote_fails_and_the_drive_goes_on(home: Path, tmp_path: Path, rclone_remotes: object) -> None:
-    src = tmp_path / "Shoots"
-    files = make_files(src, 3)
-    drive = tmp_path / "drive"
-    drive.mkdir()
-    write_profile(
-        home,
-        [src],
-        [
-            {"name": "gone", "type": "rclone", "remote": "dead:Keepmark"},
-            {"name": "nowhere", "type": "rclone", "remote": "not-in-rclone-conf:Keepmark"},
-            {"name": "drive", "type": "local", "path": str(drive / "K")},
-        ],
-    )
-    r = run_backup("full", "--json", timeout=600)
-    assert r.code == 1, r
-    gone, nowhere, local = r.json()["targets"]
-    assert gone["status"] == "failed" and gone["snapshot"] is None
-    assert nowhere["status"] == "failed" and "rclone config" in nowhere["error"]
-    assert local["status"] == "ok" and tree(drive / "K" / "lily" / "originals" / "Shoots") == files
-
-
 @pytest.mark.slow
 @pytest.mark.skipif(os.name == "nt", reason="SIGKILL")
 def test_kill_9_mid_run_to_sftp_then_rerun(home: Path, tmp_path: Path, rclone_remotes: object) -> None:

@@ -73,28 +73,6 @@ def test_full_verify_restore_on_s3(
     assert tree(out / "Shoots") == {k: v for k, v in files.items() if k.startswith("2024/")}
 
 
-def test_missing_bucket_fails_and_the_drive_goes_on(home: Path, tmp_path: Path, s3_server: S3Server) -> None:
-    src = tmp_path / "Shoots"
-    files = make_files(src, 3)
-    drive = tmp_path / "drive"
-    drive.mkdir()
-    write_profile(
-        home,
-        [src],
-        [
-            s3_server.target_entry("no-such-bucket-here", name="cloud"),
-            {"name": "drive", "type": "local", "path": str(drive / "K")},
-        ],
-    )
-    r = run_backup("full", "--json")
-    assert r.code == 1, r
-    cloud, local = r.json()["targets"]
-    assert (
-        cloud["status"] == "failed" and "no-such-bucket-here" in cloud["error"] and cloud["snapshot"] is None
-    )
-    assert local["status"] == "ok" and tree(drive / "K" / "lily" / "originals" / "Shoots") == files
-
-
 def test_retries_through_503_and_dropped_connections(home: Path, tmp_path: Path, s3_server: S3Server) -> None:
     src = tmp_path / "Shoots"
     files = make_files(src, 5)

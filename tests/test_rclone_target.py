@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 
-from backup.targets import rclone as rclone_mod
 from backup.targets.base import (
     ObjectError,
     ObjectMissing,
@@ -27,7 +26,9 @@ from backup.targets.base import (
     TargetFull,
     Unavailable,
 )
-from backup.targets.rclone import RcloneTarget, _log_lines, _Ran, bundled_rclone, find_rclone
+from backup.targets.rclone import RcloneTarget, bundled_rclone, find_rclone
+from backup.targets.rclone import binary as rclone_binary
+from backup.targets.rclone.process import Ran, log_lines
 from tests.faultproxy import FaultProxy
 from tests.kit_rclone import FAST, PROFILE, RcloneRemotes, obscure, serve
 
@@ -141,7 +142,7 @@ def test_find_rclone_picks_the_newer(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 @pytest.mark.skipif(os.name == "nt", reason="shell-script fake")
 def test_no_rclone_anywhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(rclone_mod, "bundled_rclone", lambda: None)
+    monkeypatch.setattr(rclone_binary, "bundled_rclone", lambda: None)
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(TargetError, match=r"rclone not found.*install"):
         find_rclone()
@@ -151,14 +152,23 @@ def test_no_rclone_anywhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_never_a_shell() -> None:
-    tree = ast.parse(Path(rclone_mod.__file__).read_text())
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            assert not any(k.arg == "shell" for k in node.keywords), ast.unparse(node)
-            assert ast.unparse(node.func) not in ("os.system", "os.popen"), ast.unparse(node)
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            names = [a.name for a in node.names] + [getattr(node, "module", None) or ""]
-            assert not any(n.startswith("rclone_python") for n in names)
+    package = Path(rclone_binary.__file__).parent
+    modules = sorted(package.glob("*.py"))
+    assert {m.name for m in modules} >= {"__init__.py", "binary.py", "process.py", "target.py"}
+    calls = 0
+    for module in modules:
+        for node in ast.walk(ast.parse(module.read_text())):
+            if isinstance(node, ast.Call):
+                calls += 1
+                assert not any(k.arg == "shell" for k in node.keywords), (module.name, ast.unparse(node))
+                assert ast.unparse(node.func) not in ("os.system", "os.popen"), (
+                    module.name,
+                    ast.unparse(node),
+                )
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                names = [a.name for a in node.names] + [getattr(node, "module", None) or ""]
+                assert not any(n.startswith("rclone_python") for n in names), module.name
+    assert calls > 100  # the whole package was read
 
 
 # -- names a shell would run ----------------------------------------------------------------
@@ -579,15 +589,15 @@ def test_server_going_away_mid_run(
             call()
 
 
-def _ran(code: int, *msgs: str) -> _Ran:
+def _ran(code: int, *msgs: str) -> Ran:
     lines = "\n".join(json.dumps({"level": "error", "msg": m}) for m in msgs)
-    return _Ran(code, b"", _log_lines(lines))
+    return Ran(code, b"", log_lines(lines))
 
 
 def test_error_mapping(rclone_remotes: RcloneRemotes) -> None:
     t = RcloneTarget("drive", remote="gdrive:Keepmark", profile="lily", rclone=rclone_remotes.rclone)
     key = "originals/a.jpg"
-    cases: list[tuple[_Ran, type[Exception], str]] = [
+    cases: list[tuple[Ran, type[Exception], str]] = [
         (
             _ran(1, 'Failed to create file system for "gdrive:": didn\'t find section in config file'),
             TargetError,

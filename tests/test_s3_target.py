@@ -17,7 +17,7 @@ from typing import IO, Any
 
 import pytest
 
-import backup.targets.s3 as s3mod
+import backup.targets.s3.multipart as s3_multipart
 from backup.profile import model
 from backup.targets.base import (
     Locked,
@@ -240,7 +240,7 @@ def test_multipart_upload_reads_once_sends_parts_in_parallel(
         f = real_open(path, mode, *args, **kw)
         return Counting(f) if Path(path) == src else f
 
-    monkeypatch.setattr(s3mod, "open", spy_open, raising=False)
+    monkeypatch.setattr(s3_multipart, "open", spy_open, raising=False)  # where the parts are read
     t = multipart(s3_server, endpoint_url=proxy.url, max_concurrency=4)
     proxy.slow_next(4, 2.0, match=is_part)  # long enough for the parts to overlap visibly
     seen: list[int] = []

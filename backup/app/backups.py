@@ -25,7 +25,6 @@ from backup.runs.lock import run_lock
 from backup.runs.snapshot import SNAPSHOT_ENTRY
 from backup.targets import identity, make_target
 from backup.targets.base import Target, TargetError
-from backup.targets.local import LocalTarget
 from inventory.progress import Progress
 from inventory.store.inventory import FileRow
 
@@ -75,8 +74,8 @@ def run_backup(
         ]
         first = next((r for r in runs if isinstance(r, TargetRun)), None)
         if first is not None:
-            if isinstance(first.t, LocalTarget):
-                first.start()  # quick: a thread would only slow the scan down
+            if first.t.opens_quickly:
+                first.start()  # a thread would only slow the scan down
             else:
                 first.start_in_background()  # connecting to a service overlaps the scan
 

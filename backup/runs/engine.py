@@ -40,7 +40,15 @@ from backup.runs.snapshot import (
     new_id,
     render,
 )
-from backup.targets.base import CHUNK, ObjectError, ObjectInfo, Target, TargetError
+from backup.targets.base import (
+    CHUNK,
+    BatchUpload,
+    ObjectError,
+    ObjectInfo,
+    Target,
+    TargetError,
+    Temporaries,
+)
 from inventory.progress import Progress
 from inventory.store.inventory import FileRow
 
@@ -49,7 +57,7 @@ if TYPE_CHECKING:  # imported when needed: a no-change run starts no thread pool
 
 KINDS = ("incremental", "full")
 RECORD_EVERY = 1.0  # seconds between catalog commits while uploading
-BATCH = 200  # originals per put_files call (targets that take batches)
+BATCH = 200  # originals per put_files call (targets that take batches: base.BatchUpload)
 
 
 BytesRead = Callable[[int], None]
@@ -207,8 +215,6 @@ class TargetRun:
         t, catalog = self.t, self.catalog
         try:
             t.open_session()
-            if getattr(t, "fresh", False):
-                catalog.forget(t.name)
             self.compare_all = (
                 self.kind == "full"
                 or not catalog.known_target(t.name, self.identity)
@@ -216,9 +222,8 @@ class TargetRun:
             )
             catalog.remember_target(t.name, self.identity)
             if self.compare_all:
-                cleaner = getattr(t, "clean_temporaries", None)
-                if cleaner is not None:  # leftovers of a killed run (this run holds the lock)
-                    cleaner()
+                if isinstance(t, Temporaries):  # leftovers of a killed run (this run holds the lock)
+                    t.clean_temporaries()
                 self.listing = {i.key: i for i in t.list(layout.ORIGINALS, hashes=True)}
         except (TargetError, ObjectError, OSError) as exc:
             self._target_failed(exc)
@@ -275,7 +280,7 @@ class TargetRun:
             self.wait_started()
         if not self.ready or self.error is not None:
             return
-        batchable = getattr(self.t, "put_files", None) is not None
+        batchable = isinstance(self.t, BatchUpload)
         for w in wants:
             if w.key in self.offered:
                 continue
@@ -296,7 +301,7 @@ class TargetRun:
         self._collect(block=False)
 
     def _batch(self, want: Want) -> None:
-        """Originals new to a target that takes batches (``put_files``: one rclone process for
+        """Originals new to a target that takes batches (``BatchUpload``: one rclone process for
         many files) are sent BATCH at a time."""
         self._batched.append(want)
         if len(self._batched) >= BATCH:
@@ -307,10 +312,9 @@ class TargetRun:
             batch, self._batched = self._batched, []
             self._submit(self._put_batch, batch)
 
-    def _put_batch(self, batch: list[Want]) -> dict[str, BaseException | None]:
-        put_files = self.t.put_files  # type: ignore[attr-defined]
-        items = [(w.key, Path(w.src), w.sha256, w.size) for w in batch]
-        return put_files(items, self._bytes)  # type: ignore[no-any-return]
+    def _put_batch(self, batch: list[Want]) -> dict[str, Exception | None]:
+        assert isinstance(self.t, BatchUpload)  # only batched when it is (see offer)
+        return self.t.put_files([(w.key, Path(w.src), w.sha256, w.size) for w in batch], self._bytes)
 
     def finish(self, all_wants: Callable[[], Sequence[Want]], inventory: InventorySource) -> TargetResult:
         """Offer the rest, wait for every upload, copy the inventory, write the snapshot.

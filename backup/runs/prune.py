@@ -16,7 +16,7 @@ from typing import Any
 from backup.errors import KeepmarkError
 from backup.runs import layout
 from backup.runs.snapshot import BadManifest, Snapshot, load_all
-from backup.targets.base import Locked, ObjectError, Target, TargetError
+from backup.targets.base import Locked, ObjectError, Target, TargetError, Temporaries
 
 
 @dataclass
@@ -92,9 +92,8 @@ def prune_target(target: Target, weekly: int, monthly: int, *, dry_run: bool = F
                 continue
             if _remove(target, info.key, result, dry_run):
                 result.removed_versions.append(info.key)
-        cleaner = getattr(target, "clean_temporaries", None)
-        if cleaner is not None and not dry_run:
-            result.temporaries = int(cleaner())
+        if isinstance(target, Temporaries) and not dry_run:
+            result.temporaries = target.clean_temporaries()
     except (TargetError, ObjectError, OSError, KeepmarkError) as exc:
         result.status = "failed"
         result.error = str(exc)

@@ -1,4 +1,8 @@
-"""Backup targets behind one protocol (``base.Target``), made from a profile's [[targets]]."""
+"""Backup targets behind one protocol (``base.Target``), made from a profile's [[targets]].
+
+``base`` holds the protocol, the small optional protocols (``BatchUpload``, ``Temporaries``)
+and the errors; ``local`` (a folder), ``memory`` (for tests), and the packages ``s3`` and
+``rclone`` are the implementations."""
 
 from __future__ import annotations
 
@@ -6,13 +10,14 @@ from pathlib import Path
 
 from backup.profile import model
 from backup.targets.base import Target, TargetError
+from backup.targets.local import LocalTarget
 
 
 def make_target(cfg: model.Target, profile: str, *, state_dir: Path, used_before: bool = False) -> Target:
     """The target a profile's [[targets]] entry describes (not opened yet)."""
+    # s3 and rclone are imported only when a profile has such a target: boto3 alone takes a
+    # good part of a second to import, and most commands never need it.
     if cfg.type == "local":
-        from backup.targets.local import LocalTarget
-
         assert cfg.path is not None
         return LocalTarget(cfg.name, cfg.path, profile, used_before=used_before)
     if cfg.type == "s3":

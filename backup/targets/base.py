@@ -7,12 +7,16 @@ Errors: a problem with the whole target (not mounted, bad credentials, bucket mi
 full) raises ``TargetError`` and the run stops using that target; a problem with one object
 raises ``ObjectError`` (``ObjectMissing`` when it is not there, ``Locked`` when Object Lock
 refuses a delete) and the run goes on with the next one. Every verb is safe to retry.
+
+Operations only some targets have are small protocols of their own (``BatchUpload``,
+``Temporaries``); callers ask ``isinstance(target, BatchUpload)``, never ``getattr``. Which
+target has which is pinned by the conformance suite (``tests/test_target_conformance.py``).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, NamedTuple, Protocol, runtime_checkable
 
@@ -85,6 +89,13 @@ class Target(Protocol):
 
     name: str
 
+    @property
+    def opens_quickly(self) -> bool:
+        """Whether ``open_session`` and a first listing are quick work on this machine's own
+        disks (a folder, memory): no network, no helper process. A run opens such a target
+        directly, before its scan; any other on a thread of its own while the scan goes on."""
+        ...
+
     def describe(self) -> str:
         """Where the target is, for people: ``folder /Volumes/Backup/Keepmark/lily``."""
         ...
@@ -143,12 +154,51 @@ class Target(Protocol):
         ...
 
     def local_hash(self, name: str, path: Path) -> str:
-        """The hash ``name`` (one this target lists) of a local file, to compare with
-        ``ObjectInfo.hashes[name]``."""
+        """The hash ``name`` of a local file, to compare with ``ObjectInfo.hashes[name]``:
+        any hash this target lists, and ``sha256`` on every target. ``OSError`` when the file
+        cannot be read, ``ObjectError`` when the hash cannot be computed."""
         ...
 
     def close(self) -> None:
         """Release connections and helper processes."""
+        ...
+
+
+UploadItem = tuple[str, Path, str, int]
+"""One file for ``BatchUpload.put_files``: (key, source file, its SHA-256, its size)."""
+
+
+@runtime_checkable
+class BatchUpload(Protocol):
+    """A target that stores many files with one call more cheaply than with one call each
+    (rclone: one process for a whole folder layout instead of one per file). A run sends the
+    originals new to such a target through ``put_files``, a batch at a time; replacements of
+    changed files still go through ``put_file`` (their earlier content is kept first)."""
+
+    def put_files(
+        self, items: Sequence[UploadItem], progress: Progress | None = None
+    ) -> dict[str, Exception | None]:
+        """Store each ``(key, src, sha256, size)`` as ``put_file`` would: whole under its key
+        or not at all, the bytes checked against ``sha256``. Returns an entry for every key:
+        None when it was stored, the ``ObjectError`` saying why not otherwise (``SourceChanged``
+        when the file changed since it was hashed; nothing is left under that key). A problem
+        with the whole target raises ``TargetError``: some keys may then be stored and others
+        not, each whole or absent. Safe to retry: a retry stores every key again, replacing
+        what is there. ``progress`` gets byte counts as for ``put_file``."""
+        ...
+
+
+@runtime_checkable
+class Temporaries(Protocol):
+    """A target where an interrupted upload can leave a temporary object behind (a local
+    folder: a killed run leaves its ``.keepmark-tmp`` files). Temporaries are never listed;
+    this removes them."""
+
+    def clean_temporaries(self) -> int:
+        """Remove the temporaries interrupted runs left under the profile's root; the number
+        removed (0 when there were none). Call it only while holding the profile's run lock,
+        so that no upload of this profile is writing one. One that cannot be removed is left
+        for the next time, silently. Safe to retry."""
         ...
 
 

@@ -63,6 +63,10 @@ def mount_point_needed(path: Path) -> Path | None:
 
 
 class LocalTarget:
+    """A folder; it also has ``clean_temporaries`` (``base.Temporaries``)."""
+
+    opens_quickly = True
+
     def __init__(self, name: str, path: Path, profile: str, *, used_before: bool = False) -> None:
         self.name = name
         self.base = Path(os.path.abspath(os.path.expanduser(path)))

@@ -13,6 +13,7 @@ from typing import IO
 
 from backup.targets.base import (
     CHUNK,
+    Locked,
     ObjectInfo,
     ObjectMissing,
     Progress,
@@ -25,6 +26,8 @@ from backup.targets.base import (
 
 
 class MemoryTarget:
+    opens_quickly = True
+
     def __init__(self, name: str = "memory", *, available: bool = True) -> None:
         self.name = name
         self.available = available
@@ -93,8 +96,6 @@ class MemoryTarget:
             self._store(dst_key, f.read())
 
     def delete(self, key: str) -> None:
-        from backup.targets.base import Locked
-
         if key in self.locked:
             raise Locked(key, self.locked[key])
         with self._lock:
