@@ -11,13 +11,15 @@ from pathlib import Path
 import pytest
 
 from backup.app.scan import record
-from backup.app.workspace import open_inventory
+from backup.app.workspace import open_inventory, sidecar
 from backup.profile.load import load
 from backup.runs import layout
 from backup.runs.catalog import Catalog
-from backup.runs.engine import InventorySource, back_up_to, wanted_files
+from backup.runs.engine import back_up_to
+from backup.runs.plan import wanted_files
 from backup.runs.prune import keep, prune_target
 from backup.runs.restore import matches, restore
+from backup.runs.sidecar import InventorySource
 from backup.runs.snapshot import Entry, Snapshot, iso, list_ids
 from backup.runs.snapshot import load as load_snapshot
 from backup.runs.verify import verify_target
@@ -47,7 +49,7 @@ class Rig:
                     wants,
                     kind=kind,
                     identity=target.describe(),
-                    profile=self.profile,
+                    sidecar=sidecar(self.profile),
                     catalog=self.catalog,
                     inventory=source,
                 )

@@ -7,45 +7,23 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from backup.app.scan import record
-from backup.app.workspace import open_inventory
-from backup.errors import UsageError
+from backup.app.workspace import chosen_targets, made_targets, open_inventory, sidecar, targets_for
 from backup.home import state_dir
 from backup.profile.model import Profile
-from backup.profile.model import Target as TargetConfig
 from backup.runs.catalog import Catalog, catalog_path
-from backup.runs.engine import (
-    InventorySource,
-    RunReport,
-    TargetResult,
-    TargetRun,
-    check_kind,
-    wanted_files,
-)
+from backup.runs.engine import TargetRun
 from backup.runs.lock import run_lock
+from backup.runs.plan import check_kind, wanted_files
+from backup.runs.results import RunReport, TargetResult
+from backup.runs.sidecar import InventorySource
 from backup.runs.snapshot import SNAPSHOT_ENTRY
-from backup.targets import identity, make_target
-from backup.targets.base import Target, TargetError
+from backup.targets import identity
+from backup.targets.base import TargetError
 from inventory.progress import Progress
 from inventory.store.inventory import FileRow
 
 if TYPE_CHECKING:
     from backup.runs.verify import VerifyResult
-
-
-def chosen_targets(profile: Profile, only: Sequence[str] = ()) -> list[TargetConfig]:
-    """The profile's targets, or those named (``--target NAME``, repeatable)."""
-    if not profile.targets:
-        raise UsageError(
-            f"profile {profile.name!r} has no backup targets; add a [[targets]] section to {profile.file} "
-            "(see profiles/example.toml)"
-        )
-    names = [t.name for t in profile.targets]
-    for wanted in only:
-        if wanted not in names:
-            raise UsageError(
-                f"no target named {wanted!r} in profile {profile.name!r}; its targets: {', '.join(names)}"
-            )
-    return [t for t in profile.targets if not only or t.name in only]
 
 
 def run_backup(
@@ -68,9 +46,14 @@ def run_backup(
             TargetResult(cfg.name, status="failed", error=str(target))
             if isinstance(target, TargetError)
             else TargetRun(
-                target, kind=kind, identity=identity(cfg), profile=profile, catalog=catalog, progress=progress
+                target,
+                kind=kind,
+                identity=identity(cfg),
+                sidecar=sidecar(profile),
+                catalog=catalog,
+                progress=progress,
             )
-            for cfg, target in _made(profile, configs, catalog)
+            for cfg, target in made_targets(profile, configs, catalog)
         ]
         first = next((r for r in runs if isinstance(r, TargetRun)), None)
         if first is not None:
@@ -132,36 +115,15 @@ def back_up_files(profile: Profile, rows: Sequence[FileRow]) -> list[TargetResul
     wants = wanted_files(rows)
     results: list[TargetResult] = []
     with run_lock(folder, "real-time backup"), Catalog(catalog_path(folder)) as catalog:
-        for cfg, target in _made(profile, chosen_targets(profile), catalog):
+        for cfg, target in made_targets(profile, chosen_targets(profile), catalog):
             if isinstance(target, TargetError):
                 results.append(TargetResult(cfg.name, status="failed", error=str(target)))
                 continue
-            run = TargetRun(target, kind=REALTIME, identity=identity(cfg), profile=profile, catalog=catalog)
+            run = TargetRun(
+                target, kind=REALTIME, identity=identity(cfg), sidecar=sidecar(profile), catalog=catalog
+            )
             results.append(run.send(wants) if run.start() else run.abandon())
     return results
-
-
-def targets_for(
-    profile: Profile, only: Sequence[str] = ()
-) -> list[tuple[TargetConfig, Target | TargetError]]:
-    """The chosen targets, made and ready to open (or the error that made one impossible)."""
-    with Catalog(catalog_path(state_dir(profile.name))) as catalog:
-        return _made(profile, chosen_targets(profile, only), catalog)
-
-
-def _made(
-    profile: Profile, configs: Sequence[TargetConfig], catalog: Catalog
-) -> list[tuple[TargetConfig, Target | TargetError]]:
-    out: list[tuple[TargetConfig, Target | TargetError]] = []
-    for cfg in configs:
-        used = catalog.known_target(cfg.name, identity(cfg))
-        try:
-            out.append(
-                (cfg, make_target(cfg, profile.name, state_dir=state_dir(profile.name), used_before=used))
-            )
-        except TargetError as exc:
-            out.append((cfg, exc))
-    return out
 
 
 def verify_profile(

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from backup.app.backups import targets_for, verify_profile
+from backup.app.backups import verify_profile
+from backup.app.workspace import targets_for
 from backup.errors import TargetFailed, UsageError
 from backup.home import state_dir
 from backup.profile.model import Profile

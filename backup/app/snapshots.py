@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from backup.app.backups import targets_for
+from backup.app.workspace import targets_for
 from backup.profile.model import Profile
 from backup.runs.snapshot import BadManifest, load_all
 from backup.targets.base import ObjectError, TargetError

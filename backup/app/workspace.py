@@ -14,7 +14,12 @@ from pathlib import Path
 from backup.errors import StateError, UsageError
 from backup.home import inventory_path, keepmark_home, state_dir
 from backup.profile.model import Profile
+from backup.profile.model import Target as TargetConfig
 from backup.proof.store import PROOF_DIR, ProofStore
+from backup.runs.catalog import Catalog, catalog_path
+from backup.runs.sidecar import Sidecar
+from backup.targets import identity, make_target
+from backup.targets.base import Target, TargetError
 from inventory.errors import DatabaseError
 from inventory.record.scan import Source
 from inventory.store.inventory import Inventory
@@ -76,3 +81,47 @@ def proof_store(profile: Profile) -> ProofStore:
 def state_summary(profile: Profile) -> dict[str, object]:
     db = inventory_path(profile.name)
     return {"state_dir": str(Path(db).parent), "inventory": str(db), "inventory_exists": db.exists()}
+
+
+def chosen_targets(profile: Profile, only: Sequence[str] = ()) -> list[TargetConfig]:
+    """The profile's targets, or those named (``--target NAME``, repeatable)."""
+    if not profile.targets:
+        raise UsageError(
+            f"profile {profile.name!r} has no backup targets; add a [[targets]] section to {profile.file} "
+            "(see profiles/example.toml)"
+        )
+    names = [t.name for t in profile.targets]
+    for wanted in only:
+        if wanted not in names:
+            raise UsageError(
+                f"no target named {wanted!r} in profile {profile.name!r}; its targets: {', '.join(names)}"
+            )
+    return [t for t in profile.targets if not only or t.name in only]
+
+
+def targets_for(
+    profile: Profile, only: Sequence[str] = ()
+) -> list[tuple[TargetConfig, Target | TargetError]]:
+    """The chosen targets, made and ready to open (or the error that made one impossible)."""
+    with Catalog(catalog_path(state_dir(profile.name))) as catalog:
+        return made_targets(profile, chosen_targets(profile, only), catalog)
+
+
+def made_targets(
+    profile: Profile, configs: Sequence[TargetConfig], catalog: Catalog
+) -> list[tuple[TargetConfig, Target | TargetError]]:
+    out: list[tuple[TargetConfig, Target | TargetError]] = []
+    for cfg in configs:
+        used = catalog.known_target(cfg.name, identity(cfg))
+        try:
+            out.append(
+                (cfg, make_target(cfg, profile.name, state_dir=state_dir(profile.name), used_before=used))
+            )
+        except TargetError as exc:
+            out.append((cfg, exc))
+    return out
+
+
+def sidecar(profile: Profile) -> Sidecar:
+    """What every target gets with the profile's originals (see ``backup.runs.sidecar``)."""
+    return Sidecar(profile.name, Path(profile.file), lambda: proof_store(profile).files())

@@ -13,7 +13,7 @@ from backup.daemon.schedule import GOOD
 from backup.home import inventory_path, state_dir
 from backup.profile.model import Profile
 from backup.runs.catalog import Catalog, catalog_path
-from backup.runs.engine import wanted_files
+from backup.runs.plan import wanted_files
 from backup.runs.snapshot import parse_time as snapshot_time
 from inventory.store.inventory import FileRow
 

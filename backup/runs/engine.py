@@ -1,4 +1,5 @@
-"""``backup incremental`` and ``backup full``: the profile's originals onto every target.
+"""The backup engine: one target's part of a run (``backup incremental``, ``backup full``, and a
+real-time backup of important files).
 
 One run: scan (the inventory must know every file; unchanged files are not re-read), then for
 each target in turn: open it, decide what it lacks, keep the earlier content of changed files
@@ -21,17 +22,16 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
-from backup.errors import UsageError
-from backup.profile.model import Profile
 from backup.runs import layout
 from backup.runs.catalog import Catalog, Listing, StoredRow
+from backup.runs.plan import Want, compare_content, object_sha256
+from backup.runs.results import TargetResult
+from backup.runs.sidecar import InventorySource, Sidecar
 from backup.runs.snapshot import (
-    SNAPSHOT_ENTRY,
     Entry,
     Snapshot,
     files_section,
@@ -41,7 +41,6 @@ from backup.runs.snapshot import (
     render,
 )
 from backup.targets.base import (
-    CHUNK,
     BatchUpload,
     ObjectError,
     ObjectInfo,
@@ -50,7 +49,6 @@ from backup.targets.base import (
     Temporaries,
 )
 from inventory.progress import Progress
-from inventory.store.inventory import FileRow
 
 if TYPE_CHECKING:  # imported when needed: a no-change run starts no thread pool
     from concurrent.futures import Future, ThreadPoolExecutor
@@ -58,112 +56,6 @@ if TYPE_CHECKING:  # imported when needed: a no-change run starts no thread pool
 KINDS = ("incremental", "full")
 RECORD_EVERY = 1.0  # seconds between catalog commits while uploading
 BATCH = 200  # originals per put_files call (targets that take batches: base.BatchUpload)
-
-
-BytesRead = Callable[[int], None]
-
-
-class Want(NamedTuple):
-    """One original that a target must hold."""
-
-    path: str  # <source folder name>/<relpath>
-    key: str
-    src: str
-    sha256: str
-    size: int
-    mtime_ns: int
-
-
-@dataclass
-class TargetResult:
-    name: str
-    status: str = "ok"  # ok | partial | failed (| interrupted, in the catalog only)
-    files: int = 0  # uploaded by this run
-    bytes: int = 0
-    snapshot: str | None = None
-    error: str | None = None
-    total_files: int = 0  # in the snapshot
-    total_bytes: int = 0
-    unchanged: int = 0
-    versions: int = 0
-    failed: list[dict[str, str]] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "status": self.status,
-            "files": self.files,
-            "bytes": self.bytes,
-            "snapshot": self.snapshot,
-            "error": self.error,
-            "total_files": self.total_files,
-            "total_bytes": self.total_bytes,
-            "unchanged": self.unchanged,
-            "versions": self.versions,
-            "failed": self.failed,
-        }
-
-
-@dataclass
-class RunReport:
-    kind: str
-    scan: dict[str, Any] = field(default_factory=dict)
-    targets: list[TargetResult] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.scan.get("errors") and all(t.status == "ok" for t in self.targets)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "ok": self.ok,
-            "scan": self.scan,
-            "targets": [t.as_dict() for t in self.targets],
-        }
-
-
-def wanted_files(rows: Iterable[FileRow]) -> list[Want]:
-    out = []
-    labels: dict[str, str] = {}
-    for root, relpath, path, sha, size, mtime_ns in rows:
-        label = labels.get(root)
-        if label is None:
-            label = labels[root] = layout.source_label(root) + "/"
-        p = label + relpath
-        out.append(Want(p, layout.ORIGINALS + p, path, sha, size, mtime_ns))
-    return out
-
-
-def object_sha256(target: Target, key: str, progress: BytesRead | None = None) -> tuple[str, int]:
-    """The SHA-256 and size of an object, read back from the target."""
-    digest = hashlib.sha256()
-    n = 0
-    with target.open(key) as f:
-        while chunk := f.read(CHUNK):
-            digest.update(chunk)
-            n += len(chunk)
-            if progress is not None:
-                progress(len(chunk))
-    return digest.hexdigest(), n
-
-
-def compare_content(target: Target, info: ObjectInfo, want: Want) -> tuple[bool, str | None]:
-    """Whether the object holds exactly the original's bytes, by the cheapest honest means: the
-    SHA-256 the target stores, another hash it stores against the same hash of the local file,
-    or reading the object. Also the object's SHA-256, when that came out on the way."""
-    known = info.hashes.get("sha256")
-    if info.size != want.size:
-        return False, known
-    if known is not None:
-        return known.lower() == want.sha256, known.lower()
-    for name, value in sorted(info.hashes.items()):
-        try:
-            return target.local_hash(name, Path(want.src)).lower() == value.lower(), None
-        except (OSError, ValueError, ObjectError):
-            break
-    sha = object_sha256(target, info.key)[0]
-    return sha == want.sha256, sha
 
 
 class TargetRun:
@@ -179,14 +71,14 @@ class TargetRun:
         *,
         kind: str,
         identity: str,
-        profile: Profile,
+        sidecar: Sidecar,
         catalog: Catalog,
         progress: Progress | None = None,
     ) -> None:
         self.t = target
         self.kind = kind
         self.identity = identity
-        self.profile = profile
+        self.sidecar = sidecar
         self.catalog = catalog
         self.progress = progress or Progress()
         self.result = TargetResult(target.name)
@@ -524,10 +416,8 @@ class TargetRun:
         """The ledger's public key and its signed checkpoints with their timestamps, under
         ``inventory/``. They never change once written: an incremental run trusts the catalog,
         a full run checks the target's listing."""
-        from backup.proof.store import ProofStore
-
         t = self.t
-        files = list(ProofStore.for_profile(self.profile).files())
+        files = list(self.sidecar.proof_files())
         if not files:
             return
         listed = {o.key: o.size for o in t.list(layout.INVENTORY)} if self.kind == "full" else None
@@ -579,7 +469,7 @@ class TargetRun:
             t.put_file(layout.INVENTORY_DB, db.path, db.sha256, db.size, mtime_ns=db.mtime_ns)
             self.catalog.remember_inventory_copy(t.name, inventory.fingerprint, db.sha256, db.size)
             db_sha, db_size = db.sha256, db.size
-        profile_bytes = Path(self.profile.file).read_bytes()
+        profile_bytes = Path(self.sidecar.profile_file).read_bytes()
         profile_sha = hashlib.sha256(profile_bytes).hexdigest()
         if not self._holds(layout.INVENTORY_PROFILE, profile_sha, len(profile_bytes)):
             t.put_bytes(layout.INVENTORY_PROFILE, profile_bytes)
@@ -589,7 +479,7 @@ class TargetRun:
         snap = Snapshot(
             id=new_id(self.kind, finished),
             kind=self.kind,
-            profile=self.profile.name,
+            profile=self.sidecar.profile,
             target=t.name,
             started=iso(self.started),
             finished=iso(finished),
@@ -620,58 +510,11 @@ def back_up_to(
     *,
     kind: str,
     identity: str,
-    profile: Profile,
+    sidecar: Sidecar,
     catalog: Catalog,
     inventory: InventorySource,
     progress: Progress | None = None,
 ) -> TargetResult:
     """One target's part of a run, all at once (the originals are known)."""
-    run = TargetRun(target, kind=kind, identity=identity, profile=profile, catalog=catalog, progress=progress)
+    run = TargetRun(target, kind=kind, identity=identity, sidecar=sidecar, catalog=catalog, progress=progress)
     return run.finish(lambda: wants, inventory) if run.start() else run.abandon()
-
-
-class InventoryCopy(NamedTuple):
-    path: Path
-    sha256: str
-    size: int
-    mtime_ns: int
-
-
-class InventorySource:
-    """The inventory as a run sends it to its targets: a consistent copy (SQLite's backup API),
-    made at most once per run and only if some target does not hold a copy of the inventory as
-    it is now (same fingerprint: the same records and ledger, the run's own ``snapshot``
-    entries aside)."""
-
-    def __init__(self, inv: Any, folder: Path) -> None:
-        self.inv = inv
-        self.folder = folder
-        self.fingerprint: str = inv.fingerprint(ignore_types=(SNAPSHOT_ENTRY,))
-        self._copy: InventoryCopy | None = None
-
-    def copy(self) -> InventoryCopy:
-        if self._copy is None:
-            import tempfile
-
-            fd, name = tempfile.mkstemp(dir=self.folder, prefix=".inventory-copy.", suffix=".sqlite")
-            os.close(fd)
-            path = Path(name)
-            path.unlink()
-            self.inv.copy_to(path, sync=False)  # a temporary file: the targets' copies are synced
-            digest = hashlib.sha256()
-            with open(path, "rb", buffering=0) as f:
-                while chunk := f.read(4 * CHUNK):
-                    digest.update(chunk)
-                st = os.fstat(f.fileno())
-            self._copy = InventoryCopy(path, digest.hexdigest(), st.st_size, st.st_mtime_ns)
-        return self._copy
-
-    def close(self) -> None:
-        if self._copy is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(self._copy.path)
-
-
-def check_kind(kind: str) -> None:
-    if kind not in KINDS:
-        raise UsageError(f"unknown kind of run {kind!r}; use one of {', '.join(KINDS)}")

@@ -15,7 +15,7 @@ from typing import Any
 
 from backup.errors import KeepmarkError
 from backup.runs import layout
-from backup.runs.engine import object_sha256
+from backup.runs.plan import object_sha256
 from backup.runs.snapshot import Entry, Snapshot, resolve
 from backup.targets.base import ObjectError, ObjectInfo, Target, TargetError
 from inventory.progress import Progress
