@@ -14,7 +14,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterable, Sequence
-from operator import attrgetter
+from operator import itemgetter
 from typing import Any
 
 from inventory.errors import Ambiguous, NotFound
@@ -118,16 +118,15 @@ class Inventory(RecordingStore, DerivativeStore, MatchingStore, LedgerStore):
         """Every file present at the last scan (or those of ``paths``), ordered by path."""
         sql = f"SELECT {_FILE_ROW} FROM paths WHERE missing_since IS NULL"
         if paths is None:
-            rows = self.conn.execute(sql).fetchall()
+            rows = list(map(FileRow._make, self.conn.execute(sql)))
         else:
             wanted, rows = sorted(set(paths)), []
             for start in range(0, len(wanted), 500):
                 part = wanted[start : start + 500]
                 marks = ", ".join("?" for _ in part)
-                rows += self.conn.execute(f"{sql} AND path IN ({marks})", part).fetchall()
-        out = list(map(FileRow._make, rows))
-        out.sort(key=attrgetter("path"))  # in Python: SQLite would look up every row through an index
-        return out
+                rows += map(FileRow._make, self.conn.execute(f"{sql} AND path IN ({marks})", part))
+        rows.sort(key=itemgetter(2))  # in Python: SQLite would look up every row through an index
+        return rows
 
     def current_files_dated(self) -> list[DatedFile]:
         """Every file present at the last scan, with when its path was first recorded,
