@@ -47,22 +47,18 @@ from inventory.match.index import MatchIndex, index_path, open_index  # noqa: E4
 def fill(db: Path, photos: int) -> None:
     """An inventory whose match_hashes table holds ``photos`` x 7 random window codes."""
     rng = np.random.default_rng(7)
+
+    def rows() -> Iterator[tuple[str, str, int]]:
+        step = 50_000
+        for start in range(0, photos, step):
+            n = min(step, photos - start)
+            codes = rng.integers(-(2**63), 2**63 - 1, size=(n, len(WINDOWS)), dtype=np.int64).tolist()
+            for i, row in enumerate(codes):
+                for w, name in enumerate(WINDOWS):
+                    yield f"{start + i:064x}", name, row[w]
+
     with Inventory.open(db) as inv:
-        inv.conn.execute("PRAGMA foreign_keys = OFF")
-        inv.conn.execute("PRAGMA synchronous = OFF")
-        with inv.transaction() as conn:
-            step = 50_000
-            for start in range(0, photos, step):
-                n = min(step, photos - start)
-                codes = rng.integers(-(2**63), 2**63 - 1, size=(n, len(WINDOWS)), dtype=np.int64).tolist()
-                conn.executemany(
-                    "INSERT INTO match_hashes (sha256, name, phash) VALUES (?, ?, ?)",
-                    (
-                        (f"{start + i:064x}", name, row[w])
-                        for i, row in enumerate(codes)
-                        for w, name in enumerate(WINDOWS)
-                    ),
-                )
+        inv.load_match_hashes(rows())
 
 
 def reference(index: MatchIndex, queries: list[tuple[int, tuple[str, ...]]], k: int) -> None:

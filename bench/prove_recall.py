@@ -50,8 +50,9 @@ def enrol(work: Path) -> tuple[Inventory, dict[str, str], dict[str, str]]:
         photo(name).save(originals / f"{Path(name).stem}.jpg", quality=95)
     inv = Inventory.open(work / "inventory.sqlite")
     scan(inv, [Source(str(originals), str(originals))], workers=1)
-    by_name = {Path(p).stem: sha for sha, p in inv.conn.execute("SELECT sha256, path FROM paths")}
-    phashes = dict(inv.conn.execute("SELECT sha256, phash FROM content"))
+    files = inv.list_files(include_missing=True)
+    by_name = {Path(f["path"]).stem: f["sha256"] for f in files}
+    phashes = {f["sha256"]: f["phash"] for f in files}
     return inv, by_name, phashes
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import backup_cmd, timed
-from watchkit import Watch, count, fresh_profile, wait_for
+from watchkit import State, Watch, fresh_profile, wait_for
 
 
 def make_photos(folder: Path, n: int, size: tuple[int, int]) -> None:
@@ -51,8 +51,7 @@ def main() -> int:
     # the daemon: everything dropped at once
     home, src = work / "home-watch", work / "Shoots"
     env = fresh_profile(cli, home, src)
-    inv = home / "state" / "bench" / "inventory.sqlite"
-    queue = home / "state" / "bench" / "daemon.sqlite"
+    state = State(home / "state" / "bench")
     daemon = Watch(cli, env, work / "watch.log")
     try:
         t0 = time.perf_counter()
@@ -60,8 +59,11 @@ def main() -> int:
             shutil.copyfile(photos / name, src / name)
         wait_for(
             lambda: (
-                count(inv, "SELECT count(*) FROM derivatives") >= len(names)
-                and count(queue, "SELECT count(*) FROM queue") == 0
+                state.inventory() is not None
+                and state.queue() is not None
+                and state.inventory().derivative_count() >= len(names)
+                and state.queue().queue_length() == 0
+                and not state.queue().stuck()
             ),
             3600,
             "every file stamped",
@@ -71,9 +73,10 @@ def main() -> int:
         time.sleep(2.0)  # anything done twice would show now
     finally:
         daemon.stop()
-    originals = count(inv, "SELECT count(*) FROM ledger WHERE type = 'original'")
-    derivatives = count(inv, "SELECT count(*) FROM ledger WHERE type = 'derivative'")
-    recorded = count(inv, "SELECT count(*) FROM paths")
+    entries = state.inventory().ledger_type_counts()
+    originals, derivatives = entries.get("original", 0), entries.get("derivative", 0)
+    recorded = len(state.inventory().list_files(include_missing=True))
+    state.close()
     copies = sum(1 for p in (home / "stamped" / "bench").rglob("*.jpg"))
     once = originals == derivatives == recorded == copies == len(names)
 

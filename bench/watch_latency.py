@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import backup_cmd, timed
 from first_scan_vs_reference import make_photos
-from watchkit import Watch, count, fresh_profile, query, wait_for
+from watchkit import State, Watch, fresh_profile, wait_for
 
 
 def main() -> int:
@@ -41,8 +41,7 @@ def main() -> int:
     # the daemon: one photo at a time, written into the watched folder
     home, src = work / "home-watch", work / "Shoots"
     env = fresh_profile(cli, home, src)
-    inventory = home / "state" / "bench" / "inventory.sqlite"
-    queue = home / "state" / "bench" / "daemon.sqlite"
+    state = State(home / "state" / "bench")
     stamped = home / "stamped" / "bench" / src.name
     latencies, settles, works = [], [], []
     daemon = Watch(cli, env, work / "watch.log")
@@ -56,12 +55,15 @@ def main() -> int:
             added: list[float] = []
 
             def done(name: str = name, added: list[float] = added) -> bool:
-                if not added:
-                    rows = query(queue, f"SELECT added FROM queue WHERE path LIKE '%/{name}'")
-                    if rows:
-                        added.append(datetime.fromisoformat(rows[0][0]).timestamp())
-                recorded = count(inventory, f"SELECT count(*) FROM paths WHERE path LIKE '%/{name}'")
-                copied = count(inventory, f"SELECT count(*) FROM derivatives WHERE path LIKE '%/{name}'")
+                queue, inv = state.queue(), state.inventory()
+                if not added and queue is not None:
+                    when = queue.queued_at(str(src / name))
+                    if when:
+                        added.append(datetime.fromisoformat(when).timestamp())
+                if inv is None:
+                    return False
+                recorded = inv.current_files([str(src / name)])
+                copied = inv.derivatives_at(str(stamped / name))
                 return bool(recorded and copied and (stamped / name).is_file())
 
             wait_for(done, 120, f"{name} stamped and recorded", poll=0.01)
@@ -73,6 +75,7 @@ def main() -> int:
             time.sleep(0.5)
     finally:
         daemon.stop()
+        state.close()
 
     # the reference: `backup stamp FILE` on the other photos, a new file each time
     env2 = fresh_profile(cli, work / "home-stamp", work / "Shoots2")

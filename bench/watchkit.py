@@ -1,12 +1,11 @@
 """Shared by the daemon benchmarks: a profile in a private Keepmark home, ``backup watch`` as a
-subprocess, and questions put to the inventory and the daemon's queue."""
+subprocess, and questions put to the inventory and the daemon's queue (through their stores)."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import signal
-import sqlite3
 import subprocess
 import time
 from collections.abc import Callable
@@ -14,21 +13,38 @@ from pathlib import Path
 from typing import Any
 
 
-def query(db: Path, sql: str) -> list[tuple[Any, ...]]:
-    if not db.exists():
-        return []
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
-    try:
-        return conn.execute(sql).fetchall()
-    except sqlite3.OperationalError:
-        return []
-    finally:
-        conn.close()
+class State:
+    """A profile's inventory and daemon queue as the daemon writes them, through their stores:
+    each opened once its file exists, then asked as often as a benchmark polls."""
 
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._inventory: Any = None
+        self._queue: Any = None
 
-def count(db: Path, sql: str) -> int:
-    rows = query(db, sql)
-    return int(rows[0][0]) if rows else 0
+    def inventory(self) -> Any:
+        """The ``Inventory``, or None while the daemon has not created it."""
+        from inventory import Inventory
+
+        db = self.folder / "inventory.sqlite"
+        if self._inventory is None and db.exists():
+            self._inventory = Inventory.open(db, create=False)
+        return self._inventory
+
+    def queue(self) -> Any:
+        """The daemon's ``DaemonStore``, or None while the daemon has not created it."""
+        from backup.daemon.store import DaemonStore, daemon_db_path
+
+        db = daemon_db_path(self.folder)
+        if self._queue is None and db.exists():
+            self._queue = DaemonStore(db)
+        return self._queue
+
+    def close(self) -> None:
+        for store in (self._inventory, self._queue):
+            if store is not None:
+                store.close()
+        self._inventory = self._queue = None
 
 
 def wait_for(what: Callable[[], Any], timeout: float, message: str, poll: float = 0.02) -> Any:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import tomli_w
 
+from inventory import Inventory
 from inventory.ledger.chain import GENESIS, canonical_json, entry_hash
 from inventory.ledger.checkpoint import CheckpointError, load_public, parse
 from tests.conftest import run_backup
@@ -61,8 +62,8 @@ def test_first_scan_creates_an_owner_only_key_and_a_signed_checkpoint(home: Path
     assert path.name == "checkpoint-00000003.json"
     cp = parse(json.loads(path.read_bytes()))
     assert path.read_bytes() == cp.file_bytes()  # the file is canonical: what a timestamp covers
-    db = sqlite3.connect(home / "state" / scanned / "inventory.sqlite")
-    assert (cp.entries, cp.head) == db.execute("SELECT seq, hash FROM ledger ORDER BY seq DESC").fetchone()
+    with Inventory.open(home / "state" / scanned / "inventory.sqlite", create=False) as inv:
+        assert (cp.entries, cp.head) == inv.ledger_head()
     cp.verify(load_public((folder / "ledger-key.pub.pem").read_bytes()))
 
     # Same head: `ledger checkpoint` signs nothing new; the key is the same one.

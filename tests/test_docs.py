@@ -11,11 +11,56 @@ import pytest
 from backup.cli.main import build_parser
 from backup.errors import EXIT_CODES
 from backup.profile.validate import SECTIONS, TARGET_KEYS
+from inventory.store import catalog, queue
 from inventory.store.db import SCHEMA
 from tests.conftest import REPO
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 DESIGN = (REPO / "docs" / "design.md").read_text(encoding="utf-8")
+
+
+def schema_columns(schema: str) -> dict[str, dict[str, str]]:
+    """{table: {column: its declaration after the name}}, in the schema's order."""
+    tables: dict[str, dict[str, str]] = {}
+    for table, body in re.findall(r"CREATE TABLE IF NOT EXISTS (\w+) \((.*?)\n\)", schema, re.S):
+        columns = {}
+        for line in body.splitlines():
+            found = re.match(r"\s*(\w+)\s+((?:TEXT|INTEGER|REAL|BLOB)\b.*?),?$", line)
+            if found:
+                columns[found[1]] = found[2]
+        tables[table] = columns
+    return tables
+
+
+def section(text: str, heading: str) -> str:
+    """The part of ``text`` from the heading line that starts with ``heading`` to the next
+    heading of the same or a higher level."""
+    level = heading.split(" ", 1)[0]
+    start = next(m.start() for m in re.finditer(rf"^{re.escape(heading)}", text, re.M))
+    rest = text[start:].split("\n", 1)[1]
+    stop = re.search(rf"^#{{1,{len(level)}}} ", rest, re.M)
+    return rest[: stop.start()] if stop else rest
+
+
+def table_rows(text: str) -> dict[str, str]:
+    """{column: the row's type cell} of the Markdown table rows of ``text`` whose first cell
+    names columns (`` `a` `` or `` `a`, `b` ``)."""
+    rows = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("| `") and len(cells) >= 2:
+            for name in re.findall(r"`(\w+)`", cells[0]):
+                assert name not in rows, f"{name} described twice"
+                rows[name] = cells[1]
+    return rows
+
+
+def listed_columns(text: str) -> dict[str, list[str]]:
+    """{table: its columns in order} from list items ``- `table` (`col`, `col` TYPE, ...)``."""
+    return {
+        table: re.findall(r"`(\w+)`", columns)
+        for table, columns in re.findall(r"^- `(\w+)` \(([^)]*)\)", text, re.M)
+    }
 
 
 def sh_blocks(text: str) -> list[str]:
@@ -57,27 +102,43 @@ def test_readme_exit_code_table_is_the_codes() -> None:
         assert f"| {code} | {meaning} |" in README
 
 
-def test_design_describes_every_table_and_profile_key() -> None:
-    for table in re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", SCHEMA):
-        assert f"`{table}`" in DESIGN, table
-    for column in re.findall(r"^\s+(\w+)\s+(?:TEXT|INTEGER)", SCHEMA, re.M):
-        assert column in DESIGN, column
-    for section, keys in SECTIONS.items():
-        assert f"[{section}]" in DESIGN, section
+def test_design_describes_every_inventory_column_in_its_table() -> None:
+    """Each table of the inventory schema has its section under "### Tables", and that
+    section's rows describe exactly its columns, in order, each with its declared type and
+    whether it is NOT NULL and the PRIMARY KEY. (A column named anywhere else does not count.)"""
+    tables = section(DESIGN, "### Tables")
+    documented = re.findall(r"^#### `(\w+)`", tables, re.M)
+    schema = schema_columns(SCHEMA)
+    assert documented == list(schema), "the sections under '### Tables' are not the schema's tables"
+    for table, columns in schema.items():
+        rows = table_rows(section(tables, f"#### `{table}`"))
+        assert list(rows) == list(columns), f"{table}: rows {list(rows)}, columns {list(columns)}"
+        for column, declared in columns.items():
+            described = rows[column]
+            assert described.split()[0] == declared.split()[0], f"{table}.{column}: type"
+            for constraint in ("NOT NULL", "PRIMARY KEY"):
+                assert (constraint in described) == (constraint in declared), (
+                    f"{table}.{column}: {constraint}"
+                )
+
+
+def test_design_describes_every_profile_key() -> None:
+    for name, keys in SECTIONS.items():
+        assert f"[{name}]" in DESIGN, name
         for key in keys:
-            assert key in DESIGN, f"{section}.{key}"
+            assert key in DESIGN, f"{name}.{key}"
     for keys in TARGET_KEYS.values():
         for key in keys:
             assert key in DESIGN, key
 
 
 def test_design_describes_the_backup_formats() -> None:
-    from backup.runs import catalog, layout, snapshot
+    from backup.runs import layout, snapshot
 
-    for table in re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", catalog.SCHEMA):
-        assert f"`{table}`" in DESIGN, table
-    for column in re.findall(r"^\s+(\w+)\s+(?:TEXT|INTEGER)", catalog.SCHEMA, re.M):
-        assert f"`{column}`" in DESIGN, column
+    described = listed_columns(section(DESIGN, "### The backup catalog"))
+    for table, columns in schema_columns(catalog.SCHEMA).items():
+        assert described.get(table) == list(columns), f"backups.sqlite {table}: {described.get(table)}"
+    assert list(described) == list(schema_columns(catalog.SCHEMA))
     for part in (layout.ORIGINALS, layout.VERSIONS, layout.SNAPSHOTS, "inventory.sqlite", "profile.toml"):
         assert part.rstrip("/") in DESIGN, part
     assert snapshot.FORMAT in DESIGN and f"version {snapshot.VERSION}" in DESIGN
@@ -147,11 +208,9 @@ def test_design_describes_matching_as_the_code_does() -> None:
 
 
 def test_design_describes_the_daemon_state() -> None:
-    from backup.daemon import store
-
-    for table in re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", store.SCHEMA):
-        assert f"`{table}`" in DESIGN, table
-    for column in re.findall(r"^\s+(\w+)\s+(?:TEXT|INTEGER)", store.SCHEMA, re.M):
-        assert f"`{column}`" in DESIGN, column
+    described = listed_columns(section(DESIGN, "### `daemon.sqlite`"))
+    for table, columns in schema_columns(queue.SCHEMA).items():
+        assert described.get(table) == list(columns), f"daemon.sqlite {table}: {described.get(table)}"
+    assert list(described) == list(schema_columns(queue.SCHEMA))
     for name in ("daemon.sqlite", "daemon.lock", "daemon.log", "KEEPMARK_CLOCK", "keepmark-<name>.service"):
         assert name in DESIGN, name

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from inventory import Inventory
 from inventory.ledger.chain import GENESIS, canonical_json, entry_hash
 from tests.conftest import run_backup
 
@@ -55,6 +56,7 @@ def test_verify_passes_on_an_honest_ledger(scanned: Path, profile: str) -> None:
 
 
 def test_chain_rule_is_the_documented_one(scanned: Path) -> None:
+    # Read with sqlite3 alone, as an independent verifier would (docs/design.md).
     conn = sqlite3.connect(scanned)
     prev = GENESIS
     rows = conn.execute("SELECT seq, time, type, data, prev, hash FROM ledger ORDER BY seq").fetchall()
@@ -106,22 +108,20 @@ def test_verify_without_an_inventory_says_so(home: Path, profile: str) -> None:
 
 
 def test_ledger_is_only_ever_appended(scanned: Path, sources: Path, profile: str) -> None:
-    conn = sqlite3.connect(scanned)
-    before = conn.execute("SELECT seq, hash FROM ledger ORDER BY seq").fetchall()
-    conn.close()
+    with Inventory.open(scanned, create=False) as inv:
+        before = list(inv.ledger_rows())
     (sources / "caption-1.txt").write_text("changed caption")
     (sources / "new.txt").write_text("new")
     (sources / "caption-2.txt").unlink()
     assert run_backup("inventory", "scan", "-p", profile).code == 0
-    conn = sqlite3.connect(scanned)
-    after = conn.execute("SELECT seq, hash FROM ledger ORDER BY seq").fetchall()
+    with Inventory.open(scanned, create=False) as inv:
+        after = list(inv.ledger_rows())
     assert after[: len(before)] == before and len(after) == len(before) + 2
     assert run_backup("ledger", "verify", "-p", profile).code == 0
 
 
 def test_records_and_ledger_commit_together(tmp_path: Path) -> None:
     """A failure in the middle of a batch leaves neither records nor ledger entries behind."""
-    from inventory import Inventory
     from inventory.record.examine import examine
     from inventory.record.walk import walk
 

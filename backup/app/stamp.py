@@ -157,12 +157,9 @@ def plan(profile: Profile, paths: Sequence[str], root: Path) -> list[Job]:
     suffix = profile.watermark.suffix
     jobs: list[Job] = []
     with open_inventory(profile) as inv:
-        rows = inv.conn.execute(
-            "SELECT p.path, p.root, p.relpath, c.sha256, c.kind, c.format, c.capture_time, c.first_seen "
-            "FROM paths p JOIN content c ON c.sha256 = p.sha256 "
-            "WHERE p.missing_since IS NULL AND c.kind IN ('image', 'video') ORDER BY p.path"
-        ).fetchall()
-    for path, src_root, relpath, sha, kind, fmt, capture, first_seen in rows:
+        media = inv.current_media()
+    for m in media:
+        path = m.path
         if path not in exact and not any(
             path == s or path.startswith(s.rstrip(os.sep) + os.sep) for s in folders
         ):
@@ -171,15 +168,17 @@ def plan(profile: Profile, paths: Sequence[str], root: Path) -> list[Job]:
             continue  # a stamped copy written beside its original
         if not suffix and (root == Path(path).parent or root in Path(path).parents):
             continue  # the output folder (scans leave it out too)
-        if (kind == "image" and fmt not in PHOTO_FORMATS) or (kind == "video" and fmt not in VIDEO_FORMATS):
+        if (m.kind == "image" and m.format not in PHOTO_FORMATS) or (
+            m.kind == "video" and m.format not in VIDEO_FORMATS
+        ):
             continue  # RAW photos, other containers: nothing to publish
         jobs.append(
             Job(
                 Path(path),
-                sha,
-                kind,
-                _output_for(profile, root, src_root, relpath),
-                _fields(profile, capture, first_seen),
+                m.sha256,
+                m.kind,
+                _output_for(profile, root, m.root, m.relpath),
+                _fields(profile, m.capture_time, m.first_seen),
             )
         )
     return jobs

@@ -15,7 +15,7 @@ from backup.profile.model import Profile
 from backup.runs.catalog import Catalog, catalog_path
 from backup.runs.plan import wanted_files
 from backup.runs.snapshot import parse_time as snapshot_time
-from inventory.store.inventory import FileRow
+from inventory.store.rows import FileRow
 
 
 def parse_time(stamp: str | None) -> datetime | None:
@@ -28,11 +28,9 @@ def runs_by_target(profile: Profile) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {t.name: [] for t in profile.targets}
     if not path.exists():
         return out
-    cols = ("target", "kind", "started", "finished", "status", "files", "bytes", "snapshot", "error")
     with Catalog(path) as catalog:
-        rows = catalog.conn.execute(f"SELECT {', '.join(cols)} FROM runs ORDER BY id DESC").fetchall()
-    for row in rows:
-        run = dict(zip(cols, row, strict=True))
+        runs = catalog.runs()
+    for run in runs:
         out.setdefault(run["target"], []).append(run)
     return out
 
@@ -70,13 +68,11 @@ def unprotected(profile: Profile) -> list[dict[str, Any]]:
     if not profile.targets or not inventory_path(profile.name).exists():
         return []
     with open_inventory(profile, create=False) as inv:
-        rows = inv.conn.execute(
-            "SELECT root, relpath, path, sha256, size, mtime_ns, first_seen FROM paths "
-            "WHERE missing_since IS NULL ORDER BY path"
-        ).fetchall()
+        dated = inv.current_files_dated()
+    lacking_on = missing_on(profile, [d.file for d in dated])
     return [
-        {"path": row[2], "first_seen": row[6], "missing_on": lacking}
-        for row, lacking in zip(rows, missing_on(profile, [r[:6] for r in rows]), strict=True)
+        {"path": d.file.path, "first_seen": d.first_seen, "missing_on": lacking}
+        for d, lacking in zip(dated, lacking_on, strict=True)
         if lacking
     ]
 

@@ -38,7 +38,7 @@ def important_rows(profile: Profile, paths: Sequence[str] | None = None) -> list
         rows = inv.current_files(paths)
     out = []
     for row in rows:
-        path = row[2]
+        path = row.path
         if any(path == f or path.startswith(f.rstrip(os.sep) + os.sep) for f in folders):
             out.append(row)
     return out
@@ -78,7 +78,7 @@ def process(
         if paths is None:
             rows = not_on_every_target(profile, rows)
         if rows:
-            result.waiting = [r[2] for r in rows]
+            result.waiting = [r.path for r in rows]
             from backup.app.backups import back_up_files
 
             try:

@@ -7,12 +7,10 @@ document (format in docs/design.md, "The evidence bundle"); ``backup.proof.verif
 from __future__ import annotations
 
 import base64
-import json
 import os
 from typing import TYPE_CHECKING, Any
 
 from backup.proof.store import PUBLIC_FILE, ProofStore, Stored
-from inventory.ledger import chain as ledger
 from inventory.ledger import publications
 from inventory.timeutil import utc_now
 
@@ -62,14 +60,7 @@ def original_record(inv: Inventory, sha256: str) -> dict[str, Any]:
 
 
 def _chain(inv: Inventory, first: int, last: int) -> list[dict[str, Any]]:
-    rows = inv.conn.execute(
-        "SELECT seq, time, type, data, prev, hash FROM ledger WHERE seq BETWEEN ? AND ? ORDER BY seq",
-        (first, last),
-    )
-    return [
-        ledger.Entry(seq, time, type_, json.loads(data), prev, digest).as_dict()
-        for seq, time, type_, data, prev, digest in rows
-    ]
+    return [e.as_dict() for e in inv.ledger_entries(first, last)]
 
 
 def _checkpoint_doc(s: Stored) -> dict[str, Any]:
@@ -139,7 +130,7 @@ def gather(
     from backup import __version__
 
     original = original_record(inv, match.sha256)
-    recording = ledger.entries_for(inv.conn, match.sha256)
+    recording = inv.ledger_entries_for(match.sha256)
     first = min((e.seq for e in recording if e.type == "original"), default=recording[0].seq)
     kept = store.stored()
     covering = [s for s in kept if s.checkpoint.entries >= first]

@@ -47,14 +47,6 @@ class ProofError(KeepmarkError):
     """The signing key or a checkpoint cannot be used."""
 
 
-def _news(inv: Inventory, after: int, unless_only: Sequence[str]) -> bool:
-    """Whether the ledger has entries after the first ``after`` of other types than these."""
-    marks = ",".join("?" for _ in unless_only)
-    where = f"AND type NOT IN ({marks})" if unless_only else ""
-    sql = f"SELECT 1 FROM ledger WHERE seq > ? {where} LIMIT 1"
-    return inv.conn.execute(sql, (after, *unless_only)).fetchone() is not None
-
-
 def checkpoint_name(entries: int) -> str:
     return f"{_PREFIX}{entries:08d}"
 
@@ -207,22 +199,23 @@ class ProofStore:
         it lacks are entries of the types ``unless_only``), then send waiting timestamp
         requests. Refuses when the ledger no longer matches the newest checkpoint (it was
         rewritten or cut)."""
-        row = inv.conn.execute("SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1").fetchone()
+        head = inv.ledger_head()
         newest = self.newest()
         if newest is not None:
             try:
-                cpmod.check_against_ledger(inv.conn, newest.checkpoint)
+                cpmod.check_against_ledger(inv, newest.checkpoint)
             except cpmod.CheckpointError as exc:
                 raise ProofError(f"not signing: {exc}") from exc
         covered = newest is not None and (
-            newest.checkpoint.entries == row[0] or not _news(inv, newest.checkpoint.entries, unless_only)
+            (head is not None and newest.checkpoint.entries == head.seq)
+            or not inv.ledger_has_entries_after(newest.checkpoint.entries, except_types=unless_only)
         )
-        if row is None or covered:
+        if head is None or covered:
             if newest is not None and self.tsa_url:
                 self._request_timestamp(newest)
             return CheckpointResult(newest.checkpoint if newest else None, False, self.send_pending())
         key = self.signing_key()
-        cp = cpmod.sign(key, self.profile_name, int(row[0]), str(row[1]), utc_now())
+        cp = cpmod.sign(key, self.profile_name, head.seq, head.hash, utc_now())
         path = self.checkpoint_dir / f"{checkpoint_name(cp.entries)}.json"
         self._private_folder()
         self.checkpoint_dir.mkdir(exist_ok=True)
@@ -305,7 +298,7 @@ class ProofStore:
                         f"profile's keys ({', '.join(keys)})"
                     )
                 cp.verify(trusted)
-                cpmod.check_against_ledger(inv.conn, cp)
+                cpmod.check_against_ledger(inv, cp)
             except cpmod.CheckpointError as exc:
                 problems.append(str(exc))
                 item["ok"] = False

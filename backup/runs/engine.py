@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from backup.runs import layout
-from backup.runs.catalog import Catalog, Listing, StoredRow
+from backup.runs.catalog import Catalog, Listing, StoredObject, StoredRow
 from backup.runs.plan import Want, compare_content, object_sha256
 from backup.runs.results import TargetResult
 from backup.runs.sidecar import InventorySource, Sidecar
@@ -299,7 +299,7 @@ class TargetRun:
         self,
         want: Want,
         prior: ObjectInfo | None,
-        known: tuple[str, int, int] | None = None,
+        known: StoredObject | None = None,
         *,
         compared: bool = False,
         old_sha: str | None = None,
@@ -317,8 +317,8 @@ class TargetRun:
                 same, old_sha = compare_content(t, prior, want)
                 if same:
                     return -1  # already there (an earlier run stopped before recording it)
-            old_sha = old_sha or (known[0] if known else None) or object_sha256(t, want.key)[0]
-            mtime = known[2] / 1e9 if known else (prior.mtime or time.time())
+            old_sha = old_sha or (known.sha256 if known else None) or object_sha256(t, want.key)[0]
+            mtime = known.mtime_ns / 1e9 if known else (prior.mtime or time.time())
             vkey = layout.version_key(want.path, old_sha, mtime)
             if t.stat(vkey) is None:
                 t.copy(want.key, vkey)
@@ -407,7 +407,7 @@ class TargetRun:
         """Whether the catalog says the target holds these bytes under ``key`` and the target
         still has an object of that size there."""
         row = self.catalog.stored_row(self.t.name, key)
-        if row is None or row[0] != sha256 or row[1] != size:
+        if row is None or row.sha256 != sha256 or row.size != size:
             return False
         info = self.t.stat(key)
         return info is not None and info.size == size
@@ -426,14 +426,18 @@ class TargetRun:
             key = layout.INVENTORY + name
             row = known.get(key)
             st = path.stat()
-            if listed is None and row is not None and (row[1], row[2]) == (st.st_size, st.st_mtime_ns):
+            if (
+                listed is None
+                and row is not None
+                and (row.size, row.mtime_ns) == (st.st_size, st.st_mtime_ns)
+            ):
                 continue  # sent as it is now (the quick check of the originals, for a file
                 # that is written once; a rotated key file gets a new time)
             data = path.read_bytes()
             sha = hashlib.sha256(data).hexdigest()
-            held = row is not None and row[0] == sha and row[1] == len(data)
+            held = row is not None and row.sha256 == sha and row.size == len(data)
             there = held and (listed is None or listed.get(key) == len(data))
-            if there and row is not None and row[2] == st.st_mtime_ns:
+            if there and row is not None and row.mtime_ns == st.st_mtime_ns:
                 continue
             if not there:
                 t.put_bytes(key, data)
@@ -461,9 +465,9 @@ class TargetRun:
         write the manifest (and ``remember`` its list, for the next run to take as it is)."""
         t, result = self.t, self.result
         held = self.catalog.inventory_copy(t.name)
-        there = t.stat(layout.INVENTORY_DB) if held and held[0] == inventory.fingerprint else None
-        if held and there is not None and there.size == held[2]:
-            db_sha, db_size = held[1], held[2]  # the target holds the inventory as it is now
+        there = t.stat(layout.INVENTORY_DB) if held and held.fingerprint == inventory.fingerprint else None
+        if held and there is not None and there.size == held.size:
+            db_sha, db_size = held.sha256, held.size  # the target holds the inventory as it is now
         else:
             db = inventory.copy()
             t.put_file(layout.INVENTORY_DB, db.path, db.sha256, db.size, mtime_ns=db.mtime_ns)

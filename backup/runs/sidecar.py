@@ -27,7 +27,7 @@ class Sidecar:
     proof_files: Callable[[], Iterable[tuple[str, Path]]]
 
 
-class InventoryCopy(NamedTuple):
+class LocalCopy(NamedTuple):
     path: Path
     sha256: str
     size: int
@@ -44,9 +44,9 @@ class InventorySource:
         self.inv = inv
         self.folder = folder
         self.fingerprint: str = inv.fingerprint(ignore_types=(SNAPSHOT_ENTRY,))
-        self._copy: InventoryCopy | None = None
+        self._copy: LocalCopy | None = None
 
-    def copy(self) -> InventoryCopy:
+    def copy(self) -> LocalCopy:
         if self._copy is None:
             import tempfile
 
@@ -60,7 +60,7 @@ class InventorySource:
                 while chunk := f.read(4 * CHUNK):
                     digest.update(chunk)
                 st = os.fstat(f.fileno())
-            self._copy = InventoryCopy(path, digest.hexdigest(), st.st_size, st.st_mtime_ns)
+            self._copy = LocalCopy(path, digest.hexdigest(), st.st_size, st.st_mtime_ns)
         return self._copy
 
     def close(self) -> None:

@@ -10,14 +10,14 @@ and ``hash``::
 
 where canonical JSON has sorted keys, no spaces (``","`` and ``":"``), UTF-8 without
 escaping. Changing any row, removing one or reordering them breaks the chain at that entry.
-Nothing ever updates or deletes a ledger row.
+Nothing ever updates or deletes a ledger row. The rows are stored and read by
+``inventory.store.ledger``; this module is the rule alone.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 GENESIS = "0" * 64
@@ -53,18 +53,6 @@ class Entry(NamedTuple):
         }
 
 
-def append(conn: sqlite3.Connection, type_: str, data: dict[str, Any], time: str) -> Entry:
-    """Append one entry. Call inside a write transaction (``BEGIN IMMEDIATE``)."""
-    row = conn.execute("SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1").fetchone()
-    seq, prev = (row[0] + 1, row[1]) if row else (1, GENESIS)
-    digest = entry_hash(prev, seq, time, type_, data)
-    conn.execute(
-        "INSERT INTO ledger (seq, time, type, data, prev, hash) VALUES (?, ?, ?, ?, ?, ?)",
-        (seq, time, type_, canonical_json(data), prev, digest),
-    )
-    return Entry(seq, time, type_, data, prev, digest)
-
-
 class VerifyReport:
     """The outcome of recomputing the chain: ``ok``, how many entries held, and if not, the
     first entry that does not match and why."""
@@ -88,16 +76,14 @@ class VerifyReport:
         }
 
 
-def iter_rows(conn: sqlite3.Connection) -> Iterator[tuple[Any, ...]]:
-    yield from conn.execute("SELECT seq, time, type, data, prev, hash FROM ledger ORDER BY seq")
-
-
-def verify(conn: sqlite3.Connection) -> VerifyReport:
-    """Recompute the chain from the first entry; stop at the first that does not match."""
+def verify_rows(rows: Iterable[tuple[Any, ...]]) -> VerifyReport:
+    """Recompute the chain from the first entry; stop at the first that does not match.
+    ``rows``: the ledger's rows in ``seq`` order, as stored (seq, time, type, data as JSON
+    text, prev, hash)."""
     prev = GENESIS
     expected_seq = 1
     count = 0
-    for seq, time, type_, data_text, stored_prev, stored_hash in iter_rows(conn):
+    for seq, time, type_, data_text, stored_prev, stored_hash in rows:
         if seq != expected_seq:
             missing = (
                 f"entry {expected_seq}" if seq == expected_seq + 1 else f"entries {expected_seq}-{seq - 1}"
@@ -125,13 +111,3 @@ def verify(conn: sqlite3.Connection) -> VerifyReport:
         expected_seq += 1
         count += 1
     return VerifyReport(True, count, prev)
-
-
-def entries_for(conn: sqlite3.Connection, sha256: str) -> list[Entry]:
-    """Every entry whose data names this SHA-256."""
-    rows = conn.execute(
-        "SELECT seq, time, type, data, prev, hash FROM ledger "
-        "WHERE json_extract(data, '$.sha256') = ? OR json_extract(data, '$.source') = ? ORDER BY seq",
-        (sha256, sha256),
-    )
-    return [Entry(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5]) for r in rows]

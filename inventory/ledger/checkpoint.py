@@ -19,7 +19,6 @@ import base64
 import binascii
 import hashlib
 import re
-import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +27,8 @@ from inventory.ledger.chain import canonical_json
 
 if TYPE_CHECKING:  # cryptography is imported when a key is used: a scan with nothing to sign never does
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+    from inventory.store.inventory import Inventory
 
 FORMAT = "keepmark-checkpoint"
 VERSION = 1
@@ -187,20 +188,20 @@ def parse(doc: Any, where: str = "checkpoint") -> Checkpoint:
     return Checkpoint(entries=entries, head=head, **fields)
 
 
-def check_against_ledger(conn: sqlite3.Connection, cp: Checkpoint) -> None:
+def check_against_ledger(inv: Inventory, cp: Checkpoint) -> None:
     """The ledger still holds entry ``cp.entries`` with hash ``cp.head``: nothing up to the
     checkpoint was rewritten or cut since it was signed."""
-    row = conn.execute("SELECT hash FROM ledger WHERE seq = ?", (cp.entries,)).fetchone()
-    if row is None:
-        count = conn.execute("SELECT count(*) FROM ledger").fetchone()[0]
+    stored = inv.ledger_hash(cp.entries)
+    if stored is None:
+        count = inv.ledger_length()
         raise CheckpointError(
             f"checkpoint {cp.entries} (signed {cp.time}) covers {cp.entries} entries but the ledger "
             f"has only {count}: entries were removed"
         )
-    if row[0] != cp.head:
+    if stored != cp.head:
         raise CheckpointError(
             f"checkpoint {cp.entries} (signed {cp.time}): entry {cp.entries} has hash "
-            f"{str(row[0])[:12]}... but the checkpoint signed {cp.head[:12]}...: the ledger was "
+            f"{stored[:12]}... but the checkpoint signed {cp.head[:12]}...: the ledger was "
             "rewritten since"
         )
 

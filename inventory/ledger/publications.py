@@ -7,7 +7,6 @@ Entry data: ``{"sha256": <the original's>, "platform": ..., "url": ..., "date": 
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from datetime import date, datetime
@@ -53,36 +52,31 @@ def record(inv: Inventory, path: str, *, platform: str, url: str, when: str | No
         raise BadPublication("the platform must not be empty")
     data: dict[str, Any] = {"platform": platform.strip(), "url": check_url(url), "date": check_date(when)}
     sha = _file_sha(path)
-    if inv.conn.execute("SELECT 1 FROM content WHERE sha256 = ?", (sha,)).fetchone():
+    if inv.has_content(sha):
         data["sha256"] = sha
     else:
-        row = inv.conn.execute("SELECT source FROM derivatives WHERE sha256 = ? LIMIT 1", (sha,)).fetchone()
-        if row is None:
+        source = inv.derivative_source(sha)
+        if source is None:
             raise NotFound(
                 f"{path}: neither an original in the inventory nor a recorded stamped copy of one "
                 f"(SHA-256 {sha}); scan or stamp it first"
             )
-        data["sha256"], data["copy"] = str(row[0]), sha
+        data["sha256"], data["copy"] = source, sha
     return inv.note(ENTRY, data)
 
 
 def of(inv: Inventory, sha256: str) -> list[dict[str, Any]]:
     """Every publication recorded for an original, oldest first, with its ledger entry's seq
     and time."""
-    rows = inv.conn.execute(
-        "SELECT seq, time, data FROM ledger WHERE type = ? AND json_extract(data, '$.sha256') = ? "
-        "ORDER BY seq",
-        (ENTRY, sha256),
-    )
-    return [{**json.loads(data), "seq": seq, "recorded": time} for seq, time, data in rows]
+    return [{**e.data, "seq": e.seq, "recorded": e.time} for e in inv.ledger_entries_of(ENTRY, sha256)]
 
 
 def _file_sha(path: str) -> str:
-    from inventory.store.inventory import _hash_file
+    from inventory.store.derivatives import hash_file
 
     if not os.path.isfile(path):
         raise NotFound(f"{path}: no such file")
     try:
-        return _hash_file(path)[0]
+        return hash_file(path)[0]
     except OSError as exc:
         raise NotFound(f"{path}: cannot read: {exc.strerror or exc}") from exc

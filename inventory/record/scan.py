@@ -293,7 +293,9 @@ def _read_and_record(
             rows: list[FileRow] = []
             for outcome, (item, facts, seen) in zip(inv.record_many(batch), batch, strict=True):
                 if outcome.status != "failed":
-                    rows.append((item.root, item.relpath, item.path, facts.sha256, seen.size, seen.mtime_ns))
+                    rows.append(
+                        FileRow(item.root, item.relpath, item.path, facts.sha256, seen.size, seen.mtime_ns)
+                    )
                 if outcome.status == "failed":
                     report.errors.append(
                         {"path": printable(outcome.path), "error": outcome.error or "failed"}

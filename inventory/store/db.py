@@ -1,7 +1,9 @@
-"""The inventory database: one SQLite file per profile, in WAL mode.
+"""The inventory database: one SQLite file per profile, in WAL mode; and the connection rules
+of the other state databases (the backup catalog, the daemon's queue).
 
 The schema is described in docs/design.md; ``SCHEMA_VERSION`` names it and is stored in the
-``meta`` table. A database written by a newer Keepmark is refused, not guessed at.
+``meta`` table. A database of an older version is brought up to this one when it is opened (the
+tables it lacks are created); one written by a newer Keepmark is refused, not guessed at.
 """
 
 from __future__ import annotations
@@ -130,6 +132,23 @@ def connect(path: str | os.PathLike[str], *, create: bool = True) -> sqlite3.Con
     return conn
 
 
+def connect_state(path: Path, schema: str, what: str, synchronous: str = "NORMAL") -> sqlite3.Connection:
+    """A SQLite database of the state folder other than the inventory (the backup catalog, the
+    daemon's queue): WAL, autocommit, usable from several threads, with ``schema`` created.
+    ``DatabaseError`` naming ``what`` if it cannot be opened."""
+    if synchronous not in ("OFF", "NORMAL", "FULL", "EXTRA"):
+        raise ValueError(f"synchronous must be OFF, NORMAL, FULL or EXTRA, not {synchronous!r}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(path), isolation_level=None, timeout=30.0, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute(f"PRAGMA synchronous = {synchronous}")
+        conn.executescript(schema)
+    except (sqlite3.DatabaseError, OSError) as exc:
+        raise DatabaseError(f"{path}: cannot open {what} ({exc})") from exc
+    return conn
+
+
 def _migrate(conn: sqlite3.Connection, db_path: Path) -> None:
     has_meta = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone()
     if has_meta:
@@ -155,6 +174,20 @@ def _migrate(conn: sqlite3.Connection, db_path: Path) -> None:
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+
+
+def read_meta(conn: sqlite3.Connection, *keys: str) -> dict[str, str]:
+    """The ``meta`` values of ``keys`` that are set, in one read."""
+    marks = ", ".join("?" for _ in keys)
+    return dict(conn.execute(f"SELECT key, value FROM meta WHERE key IN ({marks})", keys).fetchall())
+
+
+def write_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
+    """Set one ``meta`` value (inside the caller's transaction)."""
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (key, value),
+    )
 
 
 class Database:
