@@ -365,7 +365,7 @@ def test_signing_reads_the_newest_checkpoint_not_all_of_them(
 ) -> None:
     """A daemon that has signed for a year keeps thousands of checkpoints: a scan reads the
     newest, and the requests waiting for a timestamp, not every file."""
-    from backup.app.workspace import open_inventory
+    from backup.app.workspace import open_inventory, proof_store
     from backup.profile.load import load
     from backup.proof import store as store_mod
 
@@ -381,7 +381,7 @@ def test_signing_reads_the_newest_checkpoint_not_all_of_them(
         return real(path)
 
     monkeypatch.setattr(store_mod, "_read", counting)
-    proof = store_mod.ProofStore.for_profile(load(scanned))
+    proof = proof_store(load(scanned))
     with open_inventory(load(scanned)) as inv:
         assert proof.checkpoint(inv).new is False  # nothing new to sign
         assert read == [checkpoints(home)[-1].name]

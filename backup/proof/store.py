@@ -33,7 +33,6 @@ from inventory.timeutil import utc_now
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-    from backup.profile.model import Profile
     from inventory.store.inventory import Inventory
 
 PROOF_DIR = "proof"
@@ -117,17 +116,6 @@ class ProofStore:
         self.profile_name = profile_name
         self.tsa_url = tsa_url
         self.tsa_certificate = tsa_certificate
-
-    @classmethod
-    def for_profile(cls, profile: Profile) -> ProofStore:
-        from backup.home import state_dir
-
-        return cls(
-            state_dir(profile.name) / PROOF_DIR,
-            profile.name,
-            tsa_url=profile.proof.tsa_url,
-            tsa_certificate=profile.proof.tsa_certificate,
-        )
 
     @property
     def checkpoint_dir(self) -> Path:
