@@ -4,7 +4,6 @@ asserts on the files, the inventory and the ledger (the log only tells when to l
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -27,13 +26,11 @@ from tests.daemonkit import (
     state,
     wait_for,
 )
+from tests.kit.hashing import file_sha256 as sha
+from tests.kit.hashing import sha256
 from tests.media import jpeg
 
 pytestmark = pytest.mark.skipif(os.name == "nt", reason="signals and inotify: POSIX")
-
-
-def sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def test_dropped_at_once_recorded_and_stamped_once_junk_left_out(home: Path, tmp_path: Path) -> None:
@@ -97,7 +94,7 @@ def test_slow_write_processed_once_after_it_ends(home: Path, tmp_path: Path, pol
         time.sleep(1.5)
         code, _ = w.terminate()
     assert code == 0, w.text()
-    assert inventory(home, "SELECT sha256 FROM paths") == [(hashlib.sha256(data).hexdigest(),)]
+    assert inventory(home, "SELECT sha256 FROM paths") == [(sha256(data),)]
     assert inventory(home, "SELECT count(*) FROM sightings") == [(1,)]  # never a partial content
     types = ledger_types(home)
     assert types["original"] == 1 and types["derivative"] == 1 and "path" not in types

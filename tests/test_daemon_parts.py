@@ -4,7 +4,6 @@ service files, notifications, and `backup check` / `backup status` on real backu
 from __future__ import annotations
 
 import os
-import stat
 import sys
 import threading
 import time
@@ -18,6 +17,7 @@ from backup.daemon.schedule import due, last_slot, next_slot
 from backup.daemon.settle import Settler
 from backup.profile.schedule import parse_slot
 from tests.backupkit import write_profile
+from tests.kit.tools import fake_tool
 
 UTC = timezone.utc
 
@@ -239,16 +239,6 @@ def test_path_filter(home: Path, tmp_path: Path) -> None:
         assert not f.wanted(f"{s}/{junk}"), junk
     assert not f.wanted(str(tmp_path / "elsewhere.jpg"))
     assert not f.wanted(str(home / "state" / "lily" / "x.jpg"))
-
-
-def fake_tool(folder: Path, name: str, code: int = 0) -> Path:
-    """A stand-in for a system tool (systemctl, notify-send) that records how it was called."""
-    folder.mkdir(parents=True, exist_ok=True)
-    tool = folder / name
-    log = folder / f"{name}.calls"
-    tool.write_text(f'#!/bin/sh\necho "$@" >> "{log}"\nexit {code}\n', encoding="utf-8")
-    tool.chmod(tool.stat().st_mode | stat.S_IXUSR)
-    return log
 
 
 @pytest.mark.skipif(os.name == "nt", reason="shell stand-ins")
