@@ -153,6 +153,31 @@ def queue_length(home: Path) -> int:
     return int(rows[0][0]) if rows else 0
 
 
+def daemon_state(home: Path) -> tuple[str | None, int]:
+    """What the running daemon says of itself: ("idle" or "busy", passes through the pipeline
+    counted when it last became idle)."""
+    meta = dict(
+        query(state(home) / "daemon.sqlite", "SELECT key, value FROM meta WHERE key IN ('state', 'batches')")
+    )
+    return meta.get("state"), int(meta.get("batches") or 0)
+
+
+def wait_idle(home: Path, after: int = -1, timeout: float = 60) -> int:
+    """Wait until the daemon is idle (nothing held by the settler, an empty queue, the worker
+    waiting, no scheduled run due) with more than ``after`` passes made; its passes.
+
+    The daemon says "busy" from its start, and before each pass, each scheduled run, and each
+    file it holds; so "idle" read after an effect of the last pass (a stamped copy, a snapshot)
+    is the state after that pass, and nothing more is under way or about to start."""
+
+    def idle() -> tuple[int] | None:
+        said, passes = daemon_state(home)
+        return (passes,) if said == "idle" and passes > after else None
+
+    (passes,) = wait_for(idle, timeout, "the daemon to be idle")
+    return int(passes)
+
+
 def daemon_runs(home: Path) -> list[tuple[Any, ...]]:
     return query(state(home) / "daemon.sqlite", "SELECT kind, reason, result FROM runs ORDER BY id")
 

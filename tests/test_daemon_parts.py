@@ -207,6 +207,73 @@ def test_settler_thread_hands_ready_files_on(tmp_path: Path) -> None:
     assert not any(t.name == "keepmark-settle" for t in threading.enumerate())
 
 
+def test_settler_holds_a_file_until_it_is_handed_on(tmp_path: Path) -> None:
+    """The daemon's idle state reads ``holding()``: true from the first notice until
+    ``on_ready`` has returned, also while the file is neither pending nor handed on yet."""
+    from tests.daemonkit import wait_for
+
+    handing, release = threading.Event(), threading.Event()
+
+    def on_ready(paths: list[str]) -> None:
+        handing.set()
+        release.wait(30)
+
+    settler = Settler(0.1, on_ready)
+    assert not settler.holding()
+    settler.start()
+    try:
+        path = tmp_path / "photo.jpg"
+        path.write_bytes(b"x")
+        before = settler.last_news
+        settler.touch(str(path), closed=True)
+        assert settler.holding() and settler.last_news > before
+        assert handing.wait(30)
+        assert len(settler) == 0 and settler.holding()  # taken, still on its way
+        release.set()
+        wait_for(lambda: not settler.holding(), 10, "the hand-over to end")
+    finally:
+        release.set()
+        settler.stop()
+
+
+def test_the_daemon_says_when_it_is_idle(home: Path, tmp_path: Path) -> None:
+    """meta state: busy from the start, idle once reconciled and quiet; busy again while a new
+    file settles, idle once it went through, with one more pass counted. The daemon runs in
+    this process; its threads are joined by the end."""
+    from backup.daemon.daemon import Daemon
+    from backup.profile.load import load
+    from tests.daemonkit import daemon_state, derivative_count, recorded_paths, wait_for, wait_idle
+    from tests.media import jpeg
+
+    src = tmp_path / "Shoots"
+    src.mkdir()
+    write_profile(
+        home, [src], [], schedule={"incremental": "off", "full": "off"}, watch={"settle_seconds": 1.5}
+    )
+    d = Daemon(load("lily"))
+    t = threading.Thread(target=d.run, name="test-daemon")
+    t.start()
+    try:
+        assert wait_idle(home) == 1  # the reconciliation
+        with open(src / "notes.txt", "w", encoding="utf-8") as f:  # a write still going on
+            f.write("being written")
+            f.flush()
+            wait_for(
+                lambda: d.settler.holding() and daemon_state(home)[0] == "busy",
+                10,
+                "busy while the settler holds a file",
+            )
+        assert recorded_paths(home) == set()
+        photo = jpeg(src / "IMG_1.jpg", seed=1)
+        assert wait_idle(home, after=1) >= 2
+        assert recorded_paths(home) == {str(src / "notes.txt"), str(photo)}
+        assert derivative_count(home) == 1
+    finally:
+        d.stop()
+        t.join(30)
+    assert not t.is_alive() and d.error is None
+
+
 def test_path_filter(home: Path, tmp_path: Path) -> None:
     from backup.daemon.filters import PathFilter
     from backup.profile.load import load
