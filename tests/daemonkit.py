@@ -71,14 +71,21 @@ def scheduled_profile(home: Path, src: Path, drive: Path) -> Path:
 class Watch:
     """``backup watch`` in a subprocess; its log and exit code."""
 
-    def __init__(self, home: Path, env: dict[str, str] | None = None, args: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        home: Path,
+        env: dict[str, str] | None = None,
+        args: tuple[str, ...] = (),
+        argv: list[str] | None = None,
+    ) -> None:
+        """``backup watch -p lily ARGS...``, or ``backup ARGV...`` when given."""
         self.home = home
         stem = home.parent / f"watch-{time.monotonic_ns()}"
         self.log, self.stdout = stem.with_suffix(".log"), stem.with_suffix(".out")
         self._err = open(self.log, "wb")  # noqa: SIM115 - closed when the process has ended
         self._out = open(self.stdout, "wb")  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "backup", "watch", "-p", "lily", *args],
+            [sys.executable, "-m", "backup", *(argv or ["watch", "-p", "lily", *args])],
             stdout=self._out,
             stderr=self._err,
             env={**os.environ, "KEEPMARK_HOME": str(home), **(env or {})},
