@@ -17,6 +17,7 @@ from backup.daemon.schedule import due, last_slot, next_slot
 from backup.daemon.settle import Settler
 from backup.profile.schedule import parse_slot
 from tests.backupkit import write_profile
+from tests.daemonkit import wait_for
 from tests.kit.tools import fake_tool
 
 UTC = timezone.utc
@@ -198,9 +199,7 @@ def test_settler_thread_hands_ready_files_on(tmp_path: Path) -> None:
         path = tmp_path / "photo.jpg"
         path.write_bytes(b"x" * 1000)
         settler.touch(str(path))
-        deadline = time.monotonic() + 30
-        while not ready and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_for(lambda: ready, 30, "the file handed on")
         assert ready == [str(path)] and len(settler) == 0
     finally:
         settler.stop()
@@ -210,8 +209,6 @@ def test_settler_thread_hands_ready_files_on(tmp_path: Path) -> None:
 def test_settler_holds_a_file_until_it_is_handed_on(tmp_path: Path) -> None:
     """The daemon's idle state reads ``holding()``: true from the first notice until
     ``on_ready`` has returned, also while the file is neither pending nor handed on yet."""
-    from tests.daemonkit import wait_for
-
     handing, release = threading.Event(), threading.Event()
 
     def on_ready(paths: list[str]) -> None:
@@ -242,7 +239,7 @@ def test_the_daemon_says_when_it_is_idle(home: Path, tmp_path: Path) -> None:
     this process; its threads are joined by the end."""
     from backup.daemon.daemon import Daemon
     from backup.profile.load import load
-    from tests.daemonkit import daemon_state, derivative_count, recorded_paths, wait_for, wait_idle
+    from tests.daemonkit import daemon_state, derivative_count, recorded_paths, wait_idle
     from tests.media import jpeg
 
     src = tmp_path / "Shoots"
@@ -482,22 +479,20 @@ def test_on_battery_false_waits_for_mains_power(
     t.start()
     try:
         state = home / "state" / "lily"
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if daemon_db_path(state).exists():
-                with DaemonStore(daemon_db_path(state)) as store:
-                    if store.meta("waiting"):
-                        break
-            time.sleep(0.1)
+
+        def waiting() -> str | None:
+            if not daemon_db_path(state).exists():
+                return None
+            with DaemonStore(daemon_db_path(state)) as store:
+                return store.meta("waiting")
+
+        wait_for(waiting, 20, "the full run to wait for mains power")
         with DaemonStore(daemon_db_path(state)) as store:
             assert store.meta("waiting") == "full run waits for mains power"
             assert store.last_run("full") is None
         assert not (drive / "lily" / "snapshots").exists()
         plugged.set()  # mains power: the full backup runs
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not list((drive / "lily" / "snapshots").glob("*-full-*.json")):
-            time.sleep(0.1)
-        assert list((drive / "lily" / "snapshots").glob("*-full-*.json"))
+        wait_for(lambda: list((drive / "lily" / "snapshots").glob("*-full-*.json")), 30, "the full backup")
     finally:
         d.stop()
         t.join(30)
@@ -536,7 +531,7 @@ def test_a_source_folder_that_appears_later_is_watched(home: Path, tmp_path: Pat
     are joined by the end."""
     from backup.daemon.daemon import Daemon
     from backup.profile.load import load
-    from tests.daemonkit import derivative_count, recorded_paths, wait_for
+    from tests.daemonkit import derivative_count, recorded_paths
     from tests.media import jpeg
 
     here, drive = tmp_path / "Shoots", tmp_path / "Card" / "DCIM"
