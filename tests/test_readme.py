@@ -385,7 +385,7 @@ def check_backup(w: World, argv: list[str]) -> None:
 
 
 def check_verify(w: World, argv: list[str]) -> None:
-    """"Read the backups back and check every byte": a changed byte is found."""
+    """The README promises every byte read back and checked: a changed byte is found."""
     copy = w.drive / PROFILE / "originals" / w.rel(w.originals[0])
     good = copy.read_bytes()
     copy.write_bytes(good[:-1] + bytes([good[-1] ^ 1]))  # one changed byte on the drive

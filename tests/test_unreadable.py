@@ -31,18 +31,15 @@ CANNOT_DROP = 97  # the launcher's exit code when this system does not let it dr
 
 # Run as ``python -c LAUNCHER ARGS...``: drops root's file-access capabilities from the bounding
 # set (so the process that follows never gets them), then becomes ``python -m backup ARGS...``.
-LAUNCHER = (
-    """\
+LAUNCHER = """\
 import ctypes, os, sys
 libc = ctypes.CDLL(None, use_errno=True)
 for cap in (1, 2):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
     if libc.prctl(24, cap, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
         print(f"cannot drop capability {cap}: {os.strerror(ctypes.get_errno())}", file=sys.stderr)
-        os._exit(%d)
+        os._exit(CANNOT_DROP)
 os.execv(sys.executable, [sys.executable, "-m", "backup", *sys.argv[1:]])
-"""
-    % CANNOT_DROP
-)
+""".replace("CANNOT_DROP", str(CANNOT_DROP))
 
 
 @pytest.fixture
