@@ -6,7 +6,7 @@ no feature check) as the baseline in the same run.
 
 The photos are the real ones scikit-image and matplotlib ship (tests/photos.py), split into an
 enrolled and a never-enrolled side; each query is a fresh random instance of a transformation
-(tests/transforms.py). Besides the table, it prints what the thresholds are chosen from: the
+(tests/kit/transforms.py). Besides the table, it prints what the thresholds are chosen from: the
 nearest window pHash and the most RANSAC inliers any never-enrolled query reached against any
 enrolled photo, and the same figures for true pairs.
 
@@ -35,8 +35,8 @@ sys.path.insert(0, str(ROOT))
 from inventory import Inventory, Source, scan  # noqa: E402
 from inventory.match.find import _features_with, _image_variants, candidates, find_original  # noqa: E402
 from inventory.match.phash import hamming  # noqa: E402
+from tests.kit.transforms import TARGETS, TRANSFORMS, apply  # noqa: E402
 from tests.photos import ENROLLED, NEVER_ENROLLED, photo  # noqa: E402
-from tests.transforms import TARGETS, TRANSFORMS, apply  # noqa: E402
 
 # pHash alone: the full picture's pHash within this many bits (a common choice; the nearest
 # never-enrolled photo measured here is 16 bits away).

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import signal
 import subprocess
@@ -48,10 +47,6 @@ def make_files(folder: Path, count: int, size: int = 20_000, seed: int = 0) -> d
         p.write_bytes(data)
         out[rel] = data
     return out
-
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def tree(folder: Path) -> dict[str, bytes]:

@@ -71,14 +71,21 @@ def scheduled_profile(home: Path, src: Path, drive: Path) -> Path:
 class Watch:
     """``backup watch`` in a subprocess; its log and exit code."""
 
-    def __init__(self, home: Path, env: dict[str, str] | None = None, args: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        home: Path,
+        env: dict[str, str] | None = None,
+        args: tuple[str, ...] = (),
+        argv: list[str] | None = None,
+    ) -> None:
+        """``backup watch -p lily ARGS...``, or ``backup ARGV...`` when given."""
         self.home = home
         stem = home.parent / f"watch-{time.monotonic_ns()}"
         self.log, self.stdout = stem.with_suffix(".log"), stem.with_suffix(".out")
         self._err = open(self.log, "wb")  # noqa: SIM115 - closed when the process has ended
         self._out = open(self.stdout, "wb")  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "backup", "watch", "-p", "lily", *args],
+            [sys.executable, "-m", "backup", *(argv or ["watch", "-p", "lily", *args])],
             stdout=self._out,
             stderr=self._err,
             env={**os.environ, "KEEPMARK_HOME": str(home), **(env or {})},
@@ -151,6 +158,31 @@ def ledger_types(home: Path) -> dict[str, int]:
 def queue_length(home: Path) -> int:
     rows = query(state(home) / "daemon.sqlite", "SELECT count(*) FROM queue")
     return int(rows[0][0]) if rows else 0
+
+
+def daemon_state(home: Path) -> tuple[str | None, int]:
+    """What the running daemon says of itself: ("idle" or "busy", passes through the pipeline
+    counted when it last became idle)."""
+    meta = dict(
+        query(state(home) / "daemon.sqlite", "SELECT key, value FROM meta WHERE key IN ('state', 'batches')")
+    )
+    return meta.get("state"), int(meta.get("batches") or 0)
+
+
+def wait_idle(home: Path, after: int = -1, timeout: float = 60) -> int:
+    """Wait until the daemon is idle (nothing held by the settler, an empty queue, the worker
+    waiting, no scheduled run due) with more than ``after`` passes made; its passes.
+
+    The daemon says "busy" from its start, and before each pass, each scheduled run, and each
+    file it holds; so "idle" read after an effect of the last pass (a stamped copy, a snapshot)
+    is the state after that pass, and nothing more is under way or about to start."""
+
+    def idle() -> tuple[int] | None:
+        said, passes = daemon_state(home)
+        return (passes,) if said == "idle" and passes > after else None
+
+    (passes,) = wait_for(idle, timeout, "the daemon to be idle")
+    return int(passes)
 
 
 def daemon_runs(home: Path) -> list[tuple[Any, ...]]:

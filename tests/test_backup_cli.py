@@ -13,6 +13,7 @@ import pytest
 
 from tests.backupkit import make_files, tree, write_profile
 from tests.conftest import run_backup
+from tests.kit.names import HOSTILE
 
 
 @pytest.fixture
@@ -268,7 +269,7 @@ def test_no_targets_and_unknown_target(home: Path, tmp_path: Path) -> None:
 def test_odd_names_and_symlinks(home: Path, tmp_path: Path) -> None:
     src = tmp_path / "Shoots"
     src.mkdir()
-    names = ['$(touch pwned) "x".jpg', "it's a `test`.mov", "百合 🌸.heic", "n" * 200 + ".jpg", "a b  c.txt"]
+    names = HOSTILE
     for i, n in enumerate(names):
         (src / n).write_bytes(f"data {i}".encode())
     elsewhere = tmp_path / "Elsewhere"

@@ -24,7 +24,8 @@ from backup.runs.snapshot import Entry, Snapshot, iso, list_ids
 from backup.runs.snapshot import load as load_snapshot
 from backup.runs.verify import verify_target
 from backup.targets.memory import MemoryTarget
-from tests.backupkit import make_files, sha256, write_profile
+from tests.backupkit import make_files, write_profile
+from tests.kit.hashing import sha256
 
 
 class Rig:

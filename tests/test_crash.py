@@ -4,17 +4,14 @@ and the ledger still verifies."""
 from __future__ import annotations
 
 import os
-import signal
 import sqlite3
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 from PIL import ImageDraw
 
 from backup.app.samples import scene
+from tests.backupkit import kill_when
 from tests.conftest import run_backup
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(os.name == "nt", reason="SIGKILL")]
@@ -51,19 +48,7 @@ def test_kill_9_mid_scan_then_rescan_finishes(home: Path, sources: Path, profile
     db = home / "state" / profile / "inventory.sqlite"
     kills = 0
     for threshold in (1, total // 3, (2 * total) // 3):
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "backup", "inventory", "scan", "-p", profile],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 120
-        while proc.poll() is None and time.monotonic() < deadline:
-            if contents(db) >= threshold:
-                os.kill(proc.pid, signal.SIGKILL)
-                break
-            time.sleep(0.005)
-        proc.wait()
-        if proc.returncode == -signal.SIGKILL:
+        if kill_when(["inventory", "scan", "-p", profile], lambda t=threshold: contents(db) >= t):  # type: ignore[misc]
             kills += 1
     assert kills >= 1, "the scan always finished before it could be killed: make the data set bigger"
     assert contents(db) < total or kills < 3
@@ -108,19 +93,8 @@ def test_kill_9_mid_stamp_leaves_only_whole_copies(home: Path, tmp_path: Path) -
         == 0
     )
     assert run_backup("inventory", "scan", "-p", "lily").code == 0
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "backup", "stamp", "-p", "lily"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 120
-    while proc.poll() is None and time.monotonic() < deadline:
-        if out.exists() and len(list(out.rglob("*.jpg"))) >= 5:
-            os.kill(proc.pid, signal.SIGKILL)
-            break
-        time.sleep(0.01)
-    proc.wait()
-    assert proc.returncode == -signal.SIGKILL, "stamping finished before it could be killed"
+    killed = kill_when(["stamp", "-p", "lily"], lambda: out.exists() and len(list(out.rglob("*.jpg"))) >= 5)
+    assert killed, "stamping finished before it could be killed"
     for copy in out.rglob("*.jpg"):
         with Image.open(copy) as im:
             im.load()  # every file under a final name is whole

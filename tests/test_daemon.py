@@ -4,7 +4,6 @@ asserts on the files, the inventory and the ledger (the log only tells when to l
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -26,14 +25,13 @@ from tests.daemonkit import (
     scheduled_profile,
     state,
     wait_for,
+    wait_idle,
 )
+from tests.kit.hashing import file_sha256 as sha
+from tests.kit.hashing import sha256
 from tests.media import jpeg
 
 pytestmark = pytest.mark.skipif(os.name == "nt", reason="signals and inotify: POSIX")
-
-
-def sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def test_dropped_at_once_recorded_and_stamped_once_junk_left_out(home: Path, tmp_path: Path) -> None:
@@ -58,7 +56,7 @@ def test_dropped_at_once_recorded_and_stamped_once_junk_left_out(home: Path, tmp
             (src / "2026" / name).write_bytes(b"not content")
         wait_for(lambda: derivative_count(home) >= 12, 60, "12 stamped copies")
         wait_for(lambda: queue_length(home) == 0, 10, "an empty queue")
-        time.sleep(1.0)  # anything more would come now
+        wait_idle(home)  # anything more would be under way now
         code, took = w.terminate()
     assert code == 0, w.text()
     assert took < 10  # within seconds, even on a loaded machine
@@ -94,10 +92,10 @@ def test_slow_write_processed_once_after_it_ends(home: Path, tmp_path: Path, pol
                 time.sleep(0.3)
                 assert str(target) not in recorded_paths(home), "recorded while still being written"
         wait_for(lambda: derivative_count(home) >= 1, 60, "the stamped copy")
-        time.sleep(1.5)
+        wait_idle(home)  # a second look at the file would be under way now
         code, _ = w.terminate()
     assert code == 0, w.text()
-    assert inventory(home, "SELECT sha256 FROM paths") == [(hashlib.sha256(data).hexdigest(),)]
+    assert inventory(home, "SELECT sha256 FROM paths") == [(sha256(data),)]
     assert inventory(home, "SELECT count(*) FROM sightings") == [(1,)]  # never a partial content
     types = ledger_types(home)
     assert types["original"] == 1 and types["derivative"] == 1 and "path" not in types
@@ -121,7 +119,7 @@ def test_moved_and_renamed_in(home: Path, tmp_path: Path) -> None:
         jpeg(tmp, seed=20)
         os.rename(tmp, src / "edit.jpg")
         wait_for(lambda: derivative_count(home) >= 5, 60, "5 stamped copies")
-        time.sleep(0.8)
+        wait_idle(home)
         code, _ = w.terminate()
     assert code == 0, w.text()
     assert recorded_paths(home) == {
@@ -167,7 +165,7 @@ def test_kill_9_mid_burst_then_restart_handles_every_file_exactly_once(home: Pat
     assert queue_length(home) > 0 or len(recorded_paths(home)) < len(names)
     with Watch(home) as w:
         wait_for(lambda: derivative_count(home) >= len(names) and queue_length(home) == 0, 180, "all 60")
-        time.sleep(1.0)
+        wait_idle(home)
         assert w.terminate()[0] == 0
     assert recorded_paths(home) == {str(src / n) for n in names}
     types = ledger_types(home)
@@ -229,7 +227,7 @@ def test_important_folder_is_backed_up_at_once(home: Path, tmp_path: Path) -> No
         for name in ("release.pdf", "contract-shoot.jpg"):
             wait_for(lambda n=name: (originals / "Client Work" / n).exists(), 60, "the real-time backup")  # type: ignore[misc]
         wait_for(lambda: derivative_count(home) >= 2, 60, "both stamped")
-        time.sleep(1.0)
+        wait_idle(home)
         assert w.terminate()[0] == 0
     assert (originals / "Client Work" / "contract-shoot.jpg").read_bytes() == urgent.read_bytes()
     assert not (originals / "holiday.jpg").exists()  # waits for the next scheduled run
@@ -279,7 +277,7 @@ def test_missed_weekly_slot_runs_once_after_start(home: Path, tmp_path: Path, cl
     with Watch(home, {**utc, "KEEPMARK_CLOCK": "2026-11-25T10:00:00"}) as w:
         wait_for(lambda: kinds() == ["full", "incremental"], 60, "the missed incremental")
         wait_for(lambda: _last_result(home) == "ok", 60, "the run recorded as done")
-        time.sleep(1.0)  # a second run, if the daemon wrongly made one, would start now
+        wait_idle(home)  # the schedule looked at again after the run: nothing more is due
         status = cli("status", "--json", env={**utc, "KEEPMARK_CLOCK": "2026-11-25T10:05:00"})
         assert w.terminate()[0] == 0
     assert kinds() == ["full", "incremental"]  # once, not once per missed slot
@@ -294,7 +292,7 @@ def test_missed_weekly_slot_runs_once_after_start(home: Path, tmp_path: Path, cl
     assert doc["not_on_every_target"] == 0
     # Started again the same day: nothing is due.
     with Watch(home, {**utc, "KEEPMARK_CLOCK": "2026-11-25T11:00:00"}) as w:
-        time.sleep(2.0)
+        assert wait_idle(home) == 1  # the reconciliation only: no file was new
         assert w.terminate()[0] == 0
     assert kinds() == ["full", "incremental"]
     manifest = json.loads(sorted(snapshots.glob("*incremental*.json"))[0].read_text(encoding="utf-8"))
@@ -306,8 +304,7 @@ def test_a_full_backup_made_by_hand_is_not_repeated_by_the_daemon(home: Path, tm
     assert cli("full").code == 0
     assert len(list(snapshots.glob("*.json"))) == 1
     with Watch(home) as w:
-        wait_for(lambda: (state(home) / "daemon.sqlite").exists(), 30, "the daemon's state")
-        time.sleep(3.0)
+        wait_idle(home)  # reconciled, and the schedule looked at: nothing is due
         assert w.terminate()[0] == 0
     assert daemon_runs(home) == [] and len(list(snapshots.glob("*.json"))) == 1
 
@@ -356,7 +353,7 @@ def test_stamped_copies_beside_the_originals_are_never_taken_for_new_files(
     with Watch(home) as w:
         photos = [jpeg(src / f"IMG_{i}.jpg", seed=i) for i in range(2)]
         wait_for(lambda: derivative_count(home) >= 2, 60, "2 stamped copies")
-        time.sleep(1.5)  # a copy taken for a new file would be recorded and stamped by now
+        wait_idle(home)  # a copy taken for a new file would be held, queued or in hand: not idle
         assert w.terminate()[0] == 0
     assert recorded_paths(home) == {str(p) for p in photos}
     assert outputs(src / "Published") == ["Shoots/IMG_0-wm.jpg", "Shoots/IMG_1-wm.jpg"]

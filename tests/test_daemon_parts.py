@@ -4,7 +4,6 @@ service files, notifications, and `backup check` / `backup status` on real backu
 from __future__ import annotations
 
 import os
-import stat
 import sys
 import threading
 import time
@@ -18,6 +17,8 @@ from backup.daemon.schedule import due, last_slot, next_slot
 from backup.daemon.settle import Settler
 from backup.profile.schedule import parse_slot
 from tests.backupkit import write_profile
+from tests.daemonkit import wait_for
+from tests.kit.tools import fake_tool
 
 UTC = timezone.utc
 
@@ -198,13 +199,76 @@ def test_settler_thread_hands_ready_files_on(tmp_path: Path) -> None:
         path = tmp_path / "photo.jpg"
         path.write_bytes(b"x" * 1000)
         settler.touch(str(path))
-        deadline = time.monotonic() + 30
-        while not ready and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_for(lambda: ready, 30, "the file handed on")
         assert ready == [str(path)] and len(settler) == 0
     finally:
         settler.stop()
     assert not any(t.name == "keepmark-settle" for t in threading.enumerate())
+
+
+def test_settler_holds_a_file_until_it_is_handed_on(tmp_path: Path) -> None:
+    """The daemon's idle state reads ``holding()``: true from the first notice until
+    ``on_ready`` has returned, also while the file is neither pending nor handed on yet."""
+    handing, release = threading.Event(), threading.Event()
+
+    def on_ready(paths: list[str]) -> None:
+        handing.set()
+        release.wait(30)
+
+    settler = Settler(0.1, on_ready)
+    assert not settler.holding()
+    settler.start()
+    try:
+        path = tmp_path / "photo.jpg"
+        path.write_bytes(b"x")
+        before = settler.last_news
+        settler.touch(str(path), closed=True)
+        assert settler.holding() and settler.last_news > before
+        assert handing.wait(30)
+        assert len(settler) == 0 and settler.holding()  # taken, still on its way
+        release.set()
+        wait_for(lambda: not settler.holding(), 10, "the hand-over to end")
+    finally:
+        release.set()
+        settler.stop()
+
+
+def test_the_daemon_says_when_it_is_idle(home: Path, tmp_path: Path) -> None:
+    """meta state: busy from the start, idle once reconciled and quiet; busy again while a new
+    file settles, idle once it went through, with one more pass counted. The daemon runs in
+    this process; its threads are joined by the end."""
+    from backup.daemon.daemon import Daemon
+    from backup.profile.load import load
+    from tests.daemonkit import daemon_state, derivative_count, recorded_paths, wait_idle
+    from tests.media import jpeg
+
+    src = tmp_path / "Shoots"
+    src.mkdir()
+    write_profile(
+        home, [src], [], schedule={"incremental": "off", "full": "off"}, watch={"settle_seconds": 1.5}
+    )
+    d = Daemon(load("lily"))
+    t = threading.Thread(target=d.run, name="test-daemon")
+    t.start()
+    try:
+        assert wait_idle(home) == 1  # the reconciliation
+        with open(src / "notes.txt", "w", encoding="utf-8") as f:  # a write still going on
+            f.write("being written")
+            f.flush()
+            wait_for(
+                lambda: d.settler.holding() and daemon_state(home)[0] == "busy",
+                10,
+                "busy while the settler holds a file",
+            )
+        assert recorded_paths(home) == set()
+        photo = jpeg(src / "IMG_1.jpg", seed=1)
+        assert wait_idle(home, after=1) >= 2
+        assert recorded_paths(home) == {str(src / "notes.txt"), str(photo)}
+        assert derivative_count(home) == 1
+    finally:
+        d.stop()
+        t.join(30)
+    assert not t.is_alive() and d.error is None
 
 
 def test_path_filter(home: Path, tmp_path: Path) -> None:
@@ -239,16 +303,6 @@ def test_path_filter(home: Path, tmp_path: Path) -> None:
         assert not f.wanted(f"{s}/{junk}"), junk
     assert not f.wanted(str(tmp_path / "elsewhere.jpg"))
     assert not f.wanted(str(home / "state" / "lily" / "x.jpg"))
-
-
-def fake_tool(folder: Path, name: str, code: int = 0) -> Path:
-    """A stand-in for a system tool (systemctl, notify-send) that records how it was called."""
-    folder.mkdir(parents=True, exist_ok=True)
-    tool = folder / name
-    log = folder / f"{name}.calls"
-    tool.write_text(f'#!/bin/sh\necho "$@" >> "{log}"\nexit {code}\n', encoding="utf-8")
-    tool.chmod(tool.stat().st_mode | stat.S_IXUSR)
-    return log
 
 
 @pytest.mark.skipif(os.name == "nt", reason="shell stand-ins")
@@ -425,22 +479,20 @@ def test_on_battery_false_waits_for_mains_power(
     t.start()
     try:
         state = home / "state" / "lily"
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if daemon_db_path(state).exists():
-                with DaemonStore(daemon_db_path(state)) as store:
-                    if store.meta("waiting"):
-                        break
-            time.sleep(0.1)
+
+        def waiting() -> str | None:
+            if not daemon_db_path(state).exists():
+                return None
+            with DaemonStore(daemon_db_path(state)) as store:
+                return store.meta("waiting")
+
+        wait_for(waiting, 20, "the full run to wait for mains power")
         with DaemonStore(daemon_db_path(state)) as store:
             assert store.meta("waiting") == "full run waits for mains power"
             assert store.last_run("full") is None
         assert not (drive / "lily" / "snapshots").exists()
         plugged.set()  # mains power: the full backup runs
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not list((drive / "lily" / "snapshots").glob("*-full-*.json")):
-            time.sleep(0.1)
-        assert list((drive / "lily" / "snapshots").glob("*-full-*.json"))
+        wait_for(lambda: list((drive / "lily" / "snapshots").glob("*-full-*.json")), 30, "the full backup")
     finally:
         d.stop()
         t.join(30)
@@ -479,7 +531,7 @@ def test_a_source_folder_that_appears_later_is_watched(home: Path, tmp_path: Pat
     are joined by the end."""
     from backup.daemon.daemon import Daemon
     from backup.profile.load import load
-    from tests.daemonkit import derivative_count, recorded_paths, wait_for
+    from tests.daemonkit import derivative_count, recorded_paths
     from tests.media import jpeg
 
     here, drive = tmp_path / "Shoots", tmp_path / "Card" / "DCIM"

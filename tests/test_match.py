@@ -24,8 +24,8 @@ from inventory.match.find import PHASH_ACCEPT, find_original
 from inventory.match.index import MatchIndex, index_path
 from inventory.media.video import ffmpeg_exe
 from tests import media
+from tests.kit.transforms import TARGETS, TRANSFORMS, apply
 from tests.photos import ENROLLED, NEVER_ENROLLED, photo
-from tests.transforms import TARGETS, TRANSFORMS, apply
 from tests.videos import cut_clip, pan_video
 
 # A small share of the enrolled side, for the fast tests.

@@ -3,7 +3,6 @@ the inventory and the ledger, skipped when already made, and bad input reported 
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 from pathlib import Path
 
@@ -12,10 +11,7 @@ from PIL import Image, ImageStat
 
 from tests import media
 from tests.conftest import run_backup
-
-
-def sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+from tests.kit.hashing import file_sha256 as sha
 
 
 @pytest.fixture

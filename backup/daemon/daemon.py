@@ -41,6 +41,9 @@ BATCH = 500  # files per pass through the pipeline
 SCHEDULE_TICK = 15.0  # seconds between looks at the schedule (a wake from sleep is seen then)
 BUSY_RETRY = 5.0  # seconds before work that found the run lock taken is tried again
 REWATCH = 30.0  # seconds between looks for source folders that were missing (drive not connected)
+# The daemon counts as idle once nothing has come in or been done for this long (plus the poll
+# interval when polling): the events its own writes cause have reached the settler by then.
+IDLE_QUIET = 0.5
 DAEMON_LOCK = "daemon.lock"
 
 
@@ -88,6 +91,15 @@ class Daemon:
         self.counts = {"files": 0, "stamped": 0, "failed": 0, "backed_up": 0}
         self.runs: list[dict[str, Any]] = []
         self.queue_left = 0
+        # An observable idle state (tests wait for it instead of sleeping): daemon.sqlite's meta
+        # says state = "idle" while the settler holds nothing, the queue is empty, the worker
+        # waits and no scheduled run is due, "busy" otherwise; batches = the worker's passes
+        # through the pipeline since the daemon started.
+        self._busy = {"worker": True, "schedule": True}
+        self._state: str | None = None
+        self._state_lock = threading.Lock()
+        self.batches = 0
+        self._last_work = 0.0  # monotonic time the worker's last pass ended
 
     def summary(self) -> dict[str, Any]:
         """What this daemon did while it ran."""
@@ -113,6 +125,7 @@ class Daemon:
             self.store = store
             now = self.clock.now()
             store.created(now)
+            self._mark("worker", busy=True)  # busy until the reconciliation is through
             for kind in store.interrupted(now):
                 log.info("the last %s run was interrupted: it runs again now", kind)
             roots = [str(f) for f in self.profile.sources.folders if os.path.isdir(f)]
@@ -217,9 +230,12 @@ class Daemon:
             if self.unwatched and self.clock.monotonic() - last_look >= self.rewatch:
                 last_look = self.clock.monotonic()
                 self._rewatch()
+            held = self.settler.holding()  # before the queue: a file handed on between is queued
             paths = store.take(BATCH)
             if not paths:
-                self._wake.wait(1.0)
+                quiet_in = 0.0 if held else self._quiet_in()
+                self._mark("worker", busy=held or quiet_in > 0)
+                self._wake.wait(quiet_in or 1.0)  # a file handed on wakes the worker at once
                 self._wake.clear()
                 continue
             keep = self._run_pipeline(paths)
@@ -247,6 +263,7 @@ class Daemon:
         """One pass; the paths that stay in the queue: all of them when the pass failed (an
         attempt is counted), or those whose real-time backup must wait for the run lock."""
         assert self.store is not None
+        self._mark("worker", busy=True)
         try:
             result = process(
                 self.profile, paths, self.stop_check, settle_ns=int(self.profile.watch.settle_seconds * 1e9)
@@ -261,6 +278,9 @@ class Daemon:
             for p in paths or ():
                 self.store.failed(p, str(exc))
             return set(paths or ())
+        finally:  # for the idle state: one more pass, and work was done just now
+            self.batches += 1
+            self._last_work = self.clock.monotonic()
         self.counts["files"] += len(paths or ())
         self.counts["stamped"] += len(result.stamped)
         self.counts["failed"] += len(result.failed)
@@ -282,11 +302,33 @@ class Daemon:
             log.info("real-time backup of %d files waits for the run in progress", len(result.waiting))
         return set(result.waiting)
 
+    # -- the idle state ---------------------------------------------------------------------
+
+    def _quiet_in(self) -> float:
+        """Seconds until nothing will have come in or been done for IDLE_QUIET (plus a poll
+        interval when polling); 0 once that is so."""
+        polling = self.watcher is not None and self.watcher.polling
+        quiet = IDLE_QUIET + (self.profile.watch.poll_interval if polling else 0.0)
+        since = self.clock.monotonic() - max(self.settler.last_news, self._last_work)
+        return max(0.0, quiet - since)
+
+    def _mark(self, part: str, *, busy: bool) -> None:
+        """Note that the worker or the scheduler is busy or waiting; the meta follows changes."""
+        with self._state_lock:
+            self._busy[part] = busy
+            state = "busy" if any(self._busy.values()) else "idle"
+            if state != self._state and self.store is not None:
+                if state == "idle":
+                    self.store.set_meta("batches", str(self.batches))
+                self.store.set_meta("state", state)
+                self._state = state
+
     # -- the scheduler ----------------------------------------------------------------------
 
     def _schedule(self) -> None:
         if not self.profile.targets:
             log.warning("profile %s has no targets: no scheduled backups", self.profile.name)
+            self._mark("schedule", busy=False)
             return
         power_noted = False
         while not self._reconciled.wait(0.5):
@@ -303,8 +345,10 @@ class Daemon:
                 if power_noted:
                     self._set_meta("waiting", "")
                     power_noted = False
+                self._mark("schedule", busy=True)
                 self.run_scheduled(*todo)
                 continue
+            self._mark("schedule", busy=False)  # nothing due now (or it waits for mains power)
             self.stopping.wait(self.schedule_tick)
 
     def _set_meta(self, key: str, value: str) -> None:

@@ -43,7 +43,9 @@ class Settler:
         self.clock = clock
         self._pending: dict[str, _Pending] = {}
         self._folders: list[str] = []
+        self.last_news = clock()  # when the last notice came in (the daemon's idle state reads it)
         self._lock = threading.Lock()
+        self._handing = False  # ready files taken from _pending and not yet handed on
         self._news = threading.Event()  # set by every notice: an idle settler sleeps until then
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -59,12 +61,14 @@ class Settler:
             else:
                 entry.last_event = now
                 entry.closed = closed
+            self.last_news = now
         self._news.set()
 
     def touch_folder(self, path: str) -> None:
         """A folder arrived (moved or copied in): its files are looked at by the settler."""
         with self._lock:
             self._folders.append(path)
+            self.last_news = self.clock()
         self._news.set()
 
     def forget(self, path: str) -> None:
@@ -74,6 +78,12 @@ class Settler:
     def __len__(self) -> int:
         with self._lock:
             return len(self._pending) + len(self._folders)
+
+    def holding(self) -> bool:
+        """Whether any file is pending here or on its way to ``on_ready`` (the daemon's idle
+        state reads this before it looks at the queue, so no file is between the two unseen)."""
+        with self._lock:
+            return bool(self._pending or self._folders or self._handing)
 
     # -- the settler's thread ---------------------------------------------------------------
 
@@ -130,9 +140,15 @@ class Settler:
                 self._news.wait()  # nothing pending: no polling until a notice comes in
                 self._news.clear()
                 continue
-            ready = self.check()
-            if ready:
-                self.on_ready(sorted(ready))
+            with self._lock:
+                self._handing = True
+            try:
+                ready = self.check()
+                if ready:
+                    self.on_ready(sorted(ready))
+            finally:
+                with self._lock:
+                    self._handing = False
 
     def stop(self) -> None:
         self._stop.set()
