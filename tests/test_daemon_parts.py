@@ -237,7 +237,7 @@ def test_the_daemon_says_when_it_is_idle(home: Path, tmp_path: Path) -> None:
     """meta state: busy from the start, idle once reconciled and quiet; busy again while a new
     file settles, idle once it went through, with one more pass counted. The daemon runs in
     this process; its threads are joined by the end."""
-    from backup.daemon.daemon import Daemon
+    from backup.app.watch import daemon_for
     from backup.profile.load import load
     from tests.daemonkit import daemon_state, derivative_count, recorded_paths, wait_idle
     from tests.media import jpeg
@@ -247,7 +247,7 @@ def test_the_daemon_says_when_it_is_idle(home: Path, tmp_path: Path) -> None:
     write_profile(
         home, [src], [], schedule={"incremental": "off", "full": "off"}, watch={"settle_seconds": 1.5}
     )
-    d = Daemon(load("lily"))
+    d = daemon_for(load("lily"))
     t = threading.Thread(target=d.run, name="test-daemon")
     t.start()
     try:
@@ -272,7 +272,7 @@ def test_the_daemon_says_when_it_is_idle(home: Path, tmp_path: Path) -> None:
 
 
 def test_path_filter(home: Path, tmp_path: Path) -> None:
-    from backup.daemon.filters import PathFilter
+    from backup.app.watch import settings_for
     from backup.profile.load import load
 
     src = tmp_path / "Shoots"
@@ -284,7 +284,7 @@ def test_path_filter(home: Path, tmp_path: Path) -> None:
         ),
         encoding="utf-8",
     )
-    f = PathFilter(load("lily"))
+    f = settings_for(load("lily")).filter
     s = str(src)
     assert f.wanted(f"{s}/2026/IMG_1.HEIC") and f.wanted(f"{s}/notes.txt")
     for junk in (
@@ -457,8 +457,8 @@ def test_on_battery_false_waits_for_mains_power(
 ) -> None:
     """The daemon in this process (its threads joined by the end, as the fixture checks), with
     psutil's answer replaced: on battery, the due full backup waits and says so."""
+    from backup.app.watch import daemon_for
     from backup.daemon import daemon as daemon_module
-    from backup.daemon.daemon import Daemon
     from backup.daemon.store import DaemonStore, daemon_db_path
     from backup.profile.load import load
 
@@ -474,7 +474,7 @@ def test_on_battery_false_waits_for_mains_power(
     )
     plugged = threading.Event()
     monkeypatch.setattr(daemon_module, "on_battery", lambda: not plugged.is_set())
-    d = Daemon(load("lily"), schedule_tick=0.2)
+    d = daemon_for(load("lily"), schedule_tick=0.2)
     t = threading.Thread(target=d.run, name="test-daemon")
     t.start()
     try:
@@ -529,7 +529,7 @@ def test_a_source_folder_that_appears_later_is_watched(home: Path, tmp_path: Pat
     """A source on a drive that was not connected when the daemon started: watched (and its
     files recorded and stamped) once it appears. The daemon runs in this process; its threads
     are joined by the end."""
-    from backup.daemon.daemon import Daemon
+    from backup.app.watch import daemon_for
     from backup.profile.load import load
     from tests.daemonkit import derivative_count, recorded_paths
     from tests.media import jpeg
@@ -543,7 +543,7 @@ def test_a_source_folder_that_appears_later_is_watched(home: Path, tmp_path: Pat
         schedule={"incremental": "off", "full": "off"},
         watch={"settle_seconds": 0.2},
     )
-    d = Daemon(load("lily"), rewatch=0.3)
+    d = daemon_for(load("lily"), rewatch=0.3)
     t = threading.Thread(target=d.run, name="test-daemon")
     t.start()
     try:
@@ -565,7 +565,7 @@ def test_a_source_folder_that_appears_later_is_watched(home: Path, tmp_path: Pat
 def test_a_worse_health_grade_is_announced(
     home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from backup.daemon.daemon import Daemon
+    from backup.app.watch import daemon_for
     from backup.daemon.store import DaemonStore
     from backup.profile.load import load
 
@@ -575,7 +575,7 @@ def test_a_worse_health_grade_is_announced(
     bin_dir = tmp_path / "bin"
     calls = fake_tool(bin_dir, "notify-send")
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    d = Daemon(load("lily"))
+    d = daemon_for(load("lily"))
     with DaemonStore(tmp_path / "daemon.sqlite") as store:
         d.store = store
         store.set_meta("grade", "high-risk")

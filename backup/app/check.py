@@ -15,13 +15,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from backup.app.facts import newest, parse_time, runs_by_target, unprotected
 from backup.app.workspace import open_inventory
 from backup.daemon.clock import Clock
-from backup.daemon.facts import newest, parse_time, runs_by_target, unprotected
 from backup.profile.load import read_toml
 from backup.profile.model import Profile
 
-GRADES = ("excellent", "pass", "high-risk")
 INCREMENTAL_DAYS = 8
 FULL_DAYS = 32
 VERIFY_DAYS = 32

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from backup.app.facts import newest_snapshot, parse_time, runs_by_target, served, unprotected
 from backup.daemon.clock import Clock
 from backup.daemon.daemon import daemon_lock_path
-from backup.daemon.facts import newest_snapshot, parse_time, runs_by_target, served, unprotected
 from backup.daemon.schedule import KINDS, due_runs, next_slot
 from backup.daemon.store import DaemonStore, daemon_db_path
 from backup.home import state_dir
@@ -42,7 +42,7 @@ def profile_status(profile: Profile, now: datetime | None = None) -> dict[str, A
     done = served(profile) if now is None and clock.real else {}
     now = now or clock.now()
     folder = state_dir(profile.name)
-    pid = holder(daemon_lock_path(profile))
+    pid = holder(daemon_lock_path(folder))
     doc: dict[str, Any] = {
         "profile": profile.name,
         "daemon": {"running": pid is not None, "pid": pid if pid and pid > 0 else None},

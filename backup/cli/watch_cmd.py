@@ -39,17 +39,14 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     import signal
 
+    from backup.app.watch import daemon_for, watch
     from backup.daemon import logs
-    from backup.daemon.clock import Clock
-    from backup.daemon.daemon import Daemon
     from backup.home import state_dir
     from backup.profile.load import load
 
     profile = load(args.profile)
-    if args.polling:
-        profile = profile._replace(watch=profile.watch._replace(polling=True))
     logs.setup(state_dir(profile.name), foreground=True)
-    daemon = Daemon(profile, clock=Clock.from_env())
+    daemon = daemon_for(profile, polling=True if args.polling else None)
 
     def stop(signum: int, frame: Any) -> None:
         daemon.stop()
@@ -57,12 +54,12 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     try:
-        daemon.run()
+        watched = watch(daemon)
     finally:
         logs.close()
     if args.json:
-        emit_json({"profile": profile.name, **daemon.summary()})
-    if daemon.error is not None:  # a service manager restarts it (Restart=on-failure, KeepAlive)
-        warn(f"error: the daemon stopped: {daemon.error}")
+        emit_json(watched.as_dict())
+    if watched.error is not None:  # a service manager restarts it (Restart=on-failure, KeepAlive)
+        warn(f"error: the daemon stopped: {watched.error}")
         return EXIT_FAILED
     return 0

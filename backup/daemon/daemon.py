@@ -21,17 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from backup.daemon.clock import Clock
-from backup.daemon.filters import PathFilter
+from backup.daemon.jobs import GRADES, DaemonSettings, Jobs
 from backup.daemon.notify import notify
-from backup.daemon.pipeline import process
 from backup.daemon.power import on_battery
 from backup.daemon.schedule import due_runs
 from backup.daemon.settle import Settler
 from backup.daemon.store import DaemonStore, daemon_db_path
 from backup.daemon.watcher import Watcher
 from backup.errors import KeepmarkError, UsageError
-from backup.home import state_dir
-from backup.profile.model import Profile
 from backup.runs.lock import Busy, hold_lock
 from inventory.progress import Cancelled, CancelToken, Progress
 
@@ -47,8 +44,8 @@ IDLE_QUIET = 0.5
 DAEMON_LOCK = "daemon.lock"
 
 
-def daemon_lock_path(profile: Profile) -> Path:
-    return state_dir(profile.name) / DAEMON_LOCK
+def daemon_lock_path(state_dir: Path) -> Path:
+    return state_dir / DAEMON_LOCK
 
 
 def _walk_files(folder: str) -> list[str]:
@@ -61,13 +58,15 @@ def _walk_files(folder: str) -> list[str]:
 class Daemon:
     def __init__(
         self,
-        profile: Profile,
+        settings: DaemonSettings,
+        jobs: Jobs,
         *,
         clock: Clock | None = None,
         schedule_tick: float = SCHEDULE_TICK,
         rewatch: float = REWATCH,
     ) -> None:
-        self.profile = profile
+        self.settings = settings
+        self.jobs = jobs
         self.clock = clock or Clock()
         self.schedule_tick = schedule_tick
         self.rewatch = rewatch
@@ -76,11 +75,11 @@ class Daemon:
         self.stop_check = Progress(cancel=self.cancel)
         self._wake = threading.Event()
         self._reconciled = threading.Event()  # scheduled runs wait for it: no file is read twice
-        self.folder = state_dir(profile.name)
+        self.folder = settings.state_dir
         self.store: DaemonStore | None = None
-        self.filter = PathFilter(profile)
+        self.filter = settings.filter
         self.settler = Settler(
-            profile.watch.settle_seconds,
+            settings.watch.settle_seconds,
             self._settled,
             expand=lambda d: [p for p in _walk_files(d) if self.filter.wanted(p)],
         )
@@ -118,7 +117,7 @@ class Daemon:
         with (
             hold_lock(
                 self.folder / DAEMON_LOCK,
-                f"a daemon (backup watch) already runs for profile {self.profile.name!r}",
+                f"a daemon (backup watch) already runs for profile {self.settings.name!r}",
             ),
             DaemonStore(daemon_db_path(self.folder)) as store,
         ):
@@ -128,13 +127,13 @@ class Daemon:
             self._mark("worker", busy=True)  # busy until the reconciliation is through
             for kind in store.interrupted(now):
                 log.info("the last %s run was interrupted: it runs again now", kind)
-            roots = [str(f) for f in self.profile.sources.folders if os.path.isdir(f)]
-            self.unwatched = [str(f) for f in self.profile.sources.folders if str(f) not in roots]
+            roots = [f for f in self.settings.folders if os.path.isdir(f)]
+            self.unwatched = [f for f in self.settings.folders if f not in roots]
             for f in self.unwatched:
                 log.warning("%s: source folder not found (is its drive connected?); watched once it is", f)
             watcher = self.watcher = self._watcher(roots)
             mode = (
-                f"polling every {self.profile.watch.poll_interval:g} s"
+                f"polling every {self.settings.watch.poll_interval:g} s"
                 if watcher.polling
                 else "native events"
             )
@@ -144,9 +143,9 @@ class Daemon:
             log.info(
                 "watching %s for profile %s (%s, settle %.1f s); pid %d",
                 ", ".join(roots) or "nothing",
-                self.profile.name,
+                self.settings.name,
                 mode,
-                self.profile.watch.settle_seconds,
+                self.settings.watch.settle_seconds,
                 os.getpid(),
             )
             try:
@@ -166,7 +165,7 @@ class Daemon:
     def _watcher(self, roots: list[str]) -> Watcher:
         """Native events, or polling when asked or when native events cannot be had (the
         system's limit of inotify watches reached, say)."""
-        watch = self.profile.watch
+        watch = self.settings.watch
         for polling in (watch.polling, True):
             try:
                 watcher = Watcher(
@@ -175,7 +174,7 @@ class Daemon:
                     self.settler,
                     polling=polling,
                     interval=watch.poll_interval,
-                    follow_symlinks=self.profile.sources.follow_symlinks,
+                    follow_symlinks=self.settings.follow_symlinks,
                 )
                 watcher.start()
                 return watcher
@@ -265,8 +264,8 @@ class Daemon:
         assert self.store is not None
         self._mark("worker", busy=True)
         try:
-            result = process(
-                self.profile, paths, self.stop_check, settle_ns=int(self.profile.watch.settle_seconds * 1e9)
+            result = self.jobs.process(
+                paths, self.stop_check, settle_ns=int(self.settings.watch.settle_seconds * 1e9)
             )
         except Cancelled:
             raise
@@ -308,7 +307,7 @@ class Daemon:
         """Seconds until nothing will have come in or been done for IDLE_QUIET (plus a poll
         interval when polling); 0 once that is so."""
         polling = self.watcher is not None and self.watcher.polling
-        quiet = IDLE_QUIET + (self.profile.watch.poll_interval if polling else 0.0)
+        quiet = IDLE_QUIET + (self.settings.watch.poll_interval if polling else 0.0)
         since = self.clock.monotonic() - max(self.settler.last_news, self._last_work)
         return max(0.0, quiet - since)
 
@@ -326,8 +325,8 @@ class Daemon:
     # -- the scheduler ----------------------------------------------------------------------
 
     def _schedule(self) -> None:
-        if not self.profile.targets:
-            log.warning("profile %s has no targets: no scheduled backups", self.profile.name)
+        if not self.settings.has_targets:
+            log.warning("profile %s has no targets: no scheduled backups", self.settings.name)
             self._mark("schedule", busy=False)
             return
         power_noted = False
@@ -336,7 +335,7 @@ class Daemon:
                 return
         while not self.stopping.is_set():
             todo = self.due_now()
-            if todo is not None and not self.profile.schedule.on_battery and on_battery():
+            if todo is not None and not self.settings.schedule.on_battery and on_battery():
                 if not power_noted:
                     log.info("the %s run waits for mains power ([schedule] on_battery = false)", todo[0])
                     self._set_meta("waiting", f"{todo[0]} run waits for mains power")
@@ -357,23 +356,19 @@ class Daemon:
 
     def due_now(self) -> tuple[str, str] | None:
         assert self.store is not None
-        from backup.daemon.facts import served
-
-        done = served(self.profile) if self.clock.real else None
-        for d in due_runs(self.profile.schedule, self.store, self.clock.now(), done).values():
+        done = self.jobs.served() if self.clock.real else None
+        for d in due_runs(self.settings.schedule, self.store, self.clock.now(), done).values():
             if d is not None:
                 return d.kind, d.reason
         return None
 
     def run_scheduled(self, kind: str, reason: str) -> None:
-        from backup.app.backups import run_backup
-
         assert self.store is not None
         store = self.store
         run_id = store.run_started(kind, reason, self.clock.now())
         log.info("%s run starts (%s)", kind, reason)
         try:
-            report = run_backup(self.profile, kind, progress=self.stop_check)
+            report = self.jobs.backup(kind, self.stop_check)
         except Busy as exc:
             store.run_finished(run_id, "busy", self.clock.now(), {"error": str(exc)})
             log.info("%s run postponed: %s", kind, exc)
@@ -387,7 +382,7 @@ class Daemon:
                 log.exception("unexpected error in the %s run", kind)
             store.run_finished(run_id, "failed", self.clock.now(), {"error": str(exc)})
             self.runs.append({"kind": kind, "reason": reason, "result": "failed"})
-            self._notify("Keepmark: backup failed", f"{self.profile.name}: the {kind} run failed: {exc}")
+            self._notify("Keepmark: backup failed", f"{self.settings.name}: the {kind} run failed: {exc}")
             return
         statuses = [t.status for t in report.targets]
         if report.ok:
@@ -406,28 +401,25 @@ class Daemon:
             bad = ", ".join(f"{t.name} ({t.error or t.status})" for t in report.targets if t.status != "ok")
             self._notify(
                 "Keepmark: backup failed",
-                f"{self.profile.name}: the {kind} run did not finish on {bad or 'every target'}",
+                f"{self.settings.name}: the {kind} run did not finish on {bad or 'every target'}",
             )
         self.after_run()
 
     def _notify(self, title: str, message: str) -> None:
-        if self.profile.watch.notify:
+        if self.settings.watch.notify:
             notify(title, message)
         else:
             log.warning("%s: %s", title, message)
 
     def after_run(self) -> None:
         """A health check after each run: a worse grade than last time is announced."""
-        from backup.app.check import GRADES, check_profile
-
         assert self.store is not None
         try:
-            report = check_profile(self.profile)
+            grade, first = self.jobs.health()
         except (KeepmarkError, OSError) as exc:
             log.error("health check failed: %s", exc)
             return
         before = self.store.meta("grade")
-        self.store.set_meta("grade", report.grade)
-        if before in GRADES and GRADES.index(report.grade) > GRADES.index(before):
-            first = report.findings[0]["problem"] if report.findings else ""
-            self._notify("Keepmark: health check", f"{self.profile.name} is now {report.grade}: {first}")
+        self.store.set_meta("grade", grade)
+        if before in GRADES and grade in GRADES and GRADES.index(grade) > GRADES.index(before):
+            self._notify("Keepmark: health check", f"{self.settings.name} is now {grade}: {first}")

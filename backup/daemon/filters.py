@@ -5,10 +5,8 @@ the stamped output folder or Keepmark's own state."""
 from __future__ import annotations
 
 import os
-from pathlib import Path
+from collections.abc import Iterable
 
-from backup.app.workspace import excluded_folders, ignore_globs
-from backup.profile.model import Profile
 from inventory.record.walk import Ignore
 
 
@@ -19,10 +17,12 @@ def _under(path: str, folder: str) -> bool:
 class PathFilter:
     """``wanted(path)``: whether a file event at ``path`` can be new content for the profile."""
 
-    def __init__(self, profile: Profile) -> None:
-        self.roots = [os.path.abspath(f) for f in profile.sources.folders]
-        self.excluded = [os.path.abspath(f) for f in excluded_folders(profile)]
-        self.rules = Ignore(ignore_globs(profile))
+    def __init__(
+        self, roots: Iterable[str], *, excluded: Iterable[str] = (), ignore: Iterable[str] = ()
+    ) -> None:
+        self.roots = [os.path.abspath(f) for f in roots]
+        self.excluded = [os.path.abspath(f) for f in excluded]
+        self.rules = Ignore(list(ignore))
 
     def root_of(self, path: str) -> str | None:
         return next((r for r in self.roots if _under(path, r)), None)
@@ -40,6 +40,3 @@ class PathFilter:
         if self.rules.file(parts[-1], rel):
             return False
         return not any(self.rules.directory(p, "/".join(parts[: i + 1])) for i, p in enumerate(parts[:-1]))
-
-    def important(self, path: str, folders: tuple[Path, ...]) -> bool:
-        return any(_under(path, os.path.abspath(f)) for f in folders)

@@ -1,0 +1,163 @@
+"""``backup watch``: the daemon for one profile, and the jobs it runs.
+
+The daemon (``backup/daemon``) decides when: a file has settled, a schedule slot has come, a run
+has just ended. What happens then is decided here, by the same use cases the CLI calls:
+
+- settled files (``process``): recorded, stamped, and those under an important folder backed up
+  to every target at once, without a snapshot (the next scheduled run lists them). Each step
+  skips what is done (an unchanged file is not read again, a copy already made with the same
+  style is not made again, a target that holds the file is not sent it again), so a file run
+  through twice, after a kill, changes nothing;
+- a schedule slot (``backup``): ``backup incremental`` or ``backup full``;
+- after a run (``health``): ``backup check``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from backup.app.backups import back_up_files, run_backup
+from backup.app.check import check_profile
+from backup.app.facts import missing_on, served
+from backup.app.scan import record
+from backup.app.stamp import stamp_profile
+from backup.app.workspace import excluded_folders, ignore_globs, open_inventory
+from backup.daemon.clock import Clock
+from backup.daemon.daemon import REWATCH, SCHEDULE_TICK, Daemon
+from backup.daemon.filters import PathFilter
+from backup.daemon.jobs import BatchResult, DaemonSettings
+from backup.home import state_dir
+from backup.profile.model import Profile
+from backup.runs.lock import Busy
+from backup.runs.results import RunReport
+from inventory.progress import Progress
+from inventory.record.scan import STILL_WRITTEN
+from inventory.store.rows import FileRow
+
+
+def settings_for(profile: Profile, *, polling: bool | None = None) -> DaemonSettings:
+    """What the daemon watches and how, from the profile (``polling`` overrides its
+    ``[watch] polling``)."""
+    folders = tuple(os.path.abspath(f) for f in profile.sources.folders)
+    watch = profile.watch if polling is None else profile.watch._replace(polling=polling)
+    return DaemonSettings(
+        name=profile.name,
+        state_dir=state_dir(profile.name),
+        folders=folders,
+        filter=PathFilter(folders, excluded=excluded_folders(profile), ignore=ignore_globs(profile)),
+        watch=watch,
+        schedule=profile.schedule,
+        follow_symlinks=profile.sources.follow_symlinks,
+        has_targets=bool(profile.targets),
+    )
+
+
+class ProfileJobs:
+    """The daemon's jobs for one profile (``backup.daemon.jobs.Jobs``)."""
+
+    def __init__(self, profile: Profile) -> None:
+        self.profile = profile
+
+    def process(self, paths: Sequence[str] | None, progress: Progress, *, settle_ns: int) -> BatchResult:
+        profile = self.profile
+        result = BatchResult()
+        chosen = paths if paths is None else [p for p in paths if os.path.lexists(p)]
+        if chosen is not None and not chosen:
+            return result
+        scan = record(
+            profile,
+            chosen or (),
+            progress=progress,
+            skip_newer=time.time_ns() - settle_ns if paths is None else None,
+        )
+        result.unsettled = [s["path"] for s in scan.skipped if s["reason"] == STILL_WRITTEN]
+        for item in scan.errors:
+            result.failed.append({"source": item["path"], "error": item["error"]})
+        report = stamp_profile(profile, chosen or (), progress=progress, scan=False)
+        result.stamped = report.stamped
+        result.failed.extend(report.failed)
+        progress.check()
+        if profile.targets and profile.sources.important:
+            rows = self.important(chosen)
+            if paths is None:
+                rows = [row for row, lacking in zip(rows, missing_on(profile, rows), strict=True) if lacking]
+            if rows:
+                result.waiting = [r.path for r in rows]
+                try:
+                    results = back_up_files(profile, rows)
+                except Busy:
+                    return result  # another run holds the lock: tried again shortly
+                result.waiting = []
+                result.backed_up = [r.as_dict() for r in results]
+        return result
+
+    def important(self, paths: Sequence[str] | None) -> list[FileRow]:
+        """The recorded files under the profile's important folders (those of ``paths`` only,
+        if given)."""
+        folders = [os.path.abspath(f) for f in self.profile.sources.important]
+        if not folders:
+            return []
+        with open_inventory(self.profile) as inv:
+            rows = inv.current_files(paths)
+        return [
+            row
+            for row in rows
+            if any(row.path == f or row.path.startswith(f.rstrip(os.sep) + os.sep) for f in folders)
+        ]
+
+    def backup(self, kind: str, progress: Progress) -> RunReport:
+        return run_backup(self.profile, kind, progress=progress)
+
+    def health(self) -> tuple[str, str]:
+        report = check_profile(self.profile)
+        return report.grade, report.findings[0]["problem"] if report.findings else ""
+
+    def served(self) -> dict[str, datetime]:
+        return served(self.profile)
+
+
+@dataclass
+class Watched:
+    """What a daemon did while it ran (``backup watch --json`` prints it when it stops)."""
+
+    profile: str
+    summary: dict[str, Any]
+    error: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"profile": self.profile, **self.summary}
+
+
+def daemon_for(
+    profile: Profile,
+    *,
+    polling: bool | None = None,
+    clock: Clock | None = None,
+    schedule_tick: float = SCHEDULE_TICK,
+    rewatch: float = REWATCH,
+) -> Daemon:
+    """The daemon of ``profile``, ready to ``run()`` (and to ``stop()`` from a signal);
+    ``schedule_tick`` and ``rewatch``: how often it looks at the schedule and for source folders
+    that were away (tests make them short)."""
+    return Daemon(
+        settings_for(profile, polling=polling),
+        ProfileJobs(profile),
+        clock=clock or Clock.from_env(),
+        schedule_tick=schedule_tick,
+        rewatch=rewatch,
+    )
+
+
+def watch(daemon: Daemon) -> Watched:
+    """Run ``daemon`` until it is stopped; what it did."""
+    daemon.run()
+    return Watched(daemon.settings.name, daemon.summary(), daemon.error)

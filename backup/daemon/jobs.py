@@ -1,0 +1,73 @@
+"""What the daemon is given: its settings (plain values, not the profile) and its jobs.
+
+The daemon decides *when* (a file has settled, a schedule slot has come, a run just ended); the
+use cases (``backup/app``) decide *what*. ``backup/app/watch.py`` builds both from a profile and
+hands them over, so the daemon never imports the layer above it and never sees a ``Profile``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, NamedTuple, Protocol
+
+from backup.daemon.filters import PathFilter
+from backup.profile.model import Schedule, Watch
+from backup.runs.results import RunReport
+from inventory.progress import Progress
+
+# The health check's grades, best first; the daemon announces a grade worse than the last one.
+GRADES = ("excellent", "pass", "high-risk")
+
+
+class DaemonSettings(NamedTuple):
+    """What the daemon watches and how."""
+
+    name: str  # the profile's name: in the log, the lock's message and notifications
+    state_dir: Path  # where daemon.sqlite, daemon.lock and daemon.log live
+    folders: tuple[str, ...]  # the source folders, absolute
+    filter: PathFilter  # which file events can be new content
+    watch: Watch  # settle time, polling, notifications
+    schedule: Schedule  # the weekly and monthly runs, and the battery rule
+    follow_symlinks: bool = False
+    has_targets: bool = True
+
+
+@dataclass
+class BatchResult:
+    """What one pass of settled files through the pipeline did."""
+
+    stamped: list[dict[str, str]] = field(default_factory=list)
+    failed: list[dict[str, str]] = field(default_factory=list)
+    backed_up: list[dict[str, Any]] = field(default_factory=list)
+    waiting: list[str] = field(default_factory=list)  # important files whose backup must wait
+    unsettled: list[str] = field(default_factory=list)  # found still being written: for the settler
+
+
+class Jobs(Protocol):
+    """The work the daemon starts. Every job reports through ``progress`` and ends within a
+    file of its token being cancelled (raising ``Cancelled``)."""
+
+    def process(self, paths: Sequence[str] | None, progress: Progress, *, settle_ns: int) -> BatchResult:
+        """Record, stamp and (for important folders) back up these settled files; ``None``:
+        everything in the source folders (the reconciliation), leaving files changed in the last
+        ``settle_ns`` nanoseconds for later (``unsettled``). Raises ``Busy`` never: a real-time
+        backup that must wait for another run lists its files in ``waiting``."""
+        ...
+
+    def backup(self, kind: str, progress: Progress) -> RunReport:
+        """A scheduled ``incremental`` or ``full`` run. Raises ``Busy`` while another run of the
+        profile holds the run lock."""
+        ...
+
+    def health(self) -> tuple[str, str]:
+        """The health check's grade (one of ``GRADES``) and its first finding (empty when
+        none)."""
+        ...
+
+    def served(self) -> dict[str, datetime]:
+        """For each kind of run, when the newest one that reached every target started (runs
+        made by hand count too)."""
+        ...
