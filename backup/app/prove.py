@@ -10,11 +10,13 @@ from typing import Any
 
 from backup.app.workspace import open_inventory, proof_store
 from backup.errors import UsageError
+from backup.home import state_dir
 from backup.profile.model import Profile
 from backup.proof import evidence
 from backup.proof.bundle import ProveResult, check_out, write_bundle
 from backup.proof.verify import BundleReport
 from backup.proof.verify import verify_bundle as check_bundle
+from backup.runs.catalog import Catalog, catalog_path
 from inventory.ledger.publications import BadPublication, check_url
 from inventory.match.find import find_original
 
@@ -51,7 +53,7 @@ def prove(profile: Profile, file: str, *, out: Path | None = None, url: str | No
         store.checkpoint(inv)  # the newest checkpoint covers everything the bundle states
         ext = Path(file).suffix.lower()[:12]
         doc = evidence.gather(
-            profile, inv, suspect, match, url=url, store=store, suspect_copy=f"suspect{ext}"
+            owner(profile), inv, suspect, match, url=url, store=store, suspect_copy=f"suspect{ext}"
         )
         original_file = next((p for p in doc["original"]["paths"] if os.path.isfile(p)), None)
     contact = {
@@ -61,6 +63,19 @@ def prove(profile: Profile, file: str, *, out: Path | None = None, url: str | No
     }
     result.bundle, result.evidence = write_bundle(out, doc, store, suspect.path, original_file, contact)
     return Proved(profile.name, result)
+
+
+def owner(profile: Profile) -> evidence.Owner:
+    """The profile's account, and where its backups hold a content (the backup catalog)."""
+
+    def holding(sha256: str) -> dict[str, list[str]]:
+        path = catalog_path(state_dir(profile.name))
+        if not path.exists():
+            return {}
+        with Catalog(path) as catalog:
+            return catalog.holding(sha256)
+
+    return evidence.Owner(profile.name, profile.account.name, profile.account.handle, holding)
 
 
 def verify_bundle(path: Path) -> BundleReport:

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import base64
 import os
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from backup.proof.store import PUBLIC_FILE, ProofStore, Stored
 from inventory.ledger import publications
 from inventory.timeutil import utc_now
 
 if TYPE_CHECKING:
-    from backup.profile.model import Profile
     from inventory.match.find import Match, Suspect
     from inventory.store.inventory import Inventory
 
@@ -82,17 +82,9 @@ def _checkpoint_doc(s: Stored) -> dict[str, Any]:
     return doc
 
 
-def backups_of(profile: Profile, sha256: str, chain: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The targets holding the content (from the backup catalog) and the snapshots the ledger
-    records on each since the content was first recorded."""
-    from backup.home import state_dir
-    from backup.runs.catalog import Catalog, catalog_path
-
-    path = catalog_path(state_dir(profile.name))
-    if not path.exists():
-        return []
-    with Catalog(path) as catalog:
-        held = catalog.holding(sha256)
+def backups_of(held: dict[str, list[str]], chain: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The targets holding the content (``held``: the backup catalog's keys per target) and the
+    snapshots the ledger records on each since the content was first recorded."""
     out = []
     for target, keys in sorted(held.items()):
         snaps = [
@@ -115,8 +107,18 @@ def _current_id(public: Any) -> list[str]:
     return [key_id(load_public(public.read_bytes()))] if public.exists() else []
 
 
+class Owner(NamedTuple):
+    """Whose evidence this is: the profile and its account, and where its backups hold a content
+    (``holding(sha256)``: the catalog's keys per target)."""
+
+    profile: str
+    name: str
+    handle: str
+    holding: Callable[[str], dict[str, list[str]]]
+
+
 def gather(
-    profile: Profile,
+    owner: Owner,
     inv: Inventory,
     suspect: Suspect,
     match: Match,
@@ -146,8 +148,8 @@ def gather(
         "version": VERSION,
         "created": utc_now(),
         "keepmark": __version__,
-        "profile": profile.name,
-        "account": {"name": profile.account.name, "handle": profile.account.handle},
+        "profile": owner.profile,
+        "account": {"name": owner.name, "handle": owner.handle},
         "suspect": {
             "file": os.path.basename(suspect.path),
             "path": suspect.path,
@@ -166,5 +168,5 @@ def gather(
             (store.folder / f"ledger-key.{k}.pub.pem").read_text(encoding="ascii") for k in sorted(earlier)
         ],
         "checkpoints": [_checkpoint_doc(s) for s in chosen],
-        "backups": backups_of(profile, match.sha256, chain),
+        "backups": backups_of(owner.holding(match.sha256), chain),
     }
