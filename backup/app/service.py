@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from backup.daemon.service import ServicePlan, install, plan_for, service_status, uninstall
+from backup.daemon.service import ServicePlan, Watched, install, plan_for, service_status, uninstall
 from backup.errors import UsageError
+from backup.home import state_dir
 from backup.profile.model import Profile
 
 ACTIONS = ("install", "uninstall", "status")
@@ -38,7 +40,7 @@ def service(
     be written and run, and do nothing."""
     if action not in ACTIONS:
         raise UsageError(f"unknown service action {action!r}; use one of {', '.join(ACTIONS)}")
-    plan = plan_for(profile, platform)
+    plan = plan_for(Watched(profile.name, Path(profile.file), state_dir(profile.name)), platform)
     detail: dict[str, Any]
     if action == "status":
         detail = service_status(plan)

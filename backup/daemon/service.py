@@ -20,11 +20,10 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from backup.errors import KeepmarkError, UsageError
 from backup.home import HOME_ENV
-from backup.profile.model import Profile
 from inventory.atomic import atomic_write_text
 
 PLATFORMS = ("linux", "macos", "windows")
@@ -47,6 +46,14 @@ class ServicePlan:
     query: list[str] = field(default_factory=list)
 
 
+class Watched(NamedTuple):
+    """The profile a service runs ``backup watch`` for: its name, its file and its state folder."""
+
+    name: str
+    file: Path
+    state_dir: Path
+
+
 def current_platform() -> str:
     if sys.platform == "darwin":
         return "macos"
@@ -55,8 +62,8 @@ def current_platform() -> str:
     return "linux"
 
 
-def _command(profile: Profile) -> list[str]:
-    return [sys.executable, "-m", "backup", "watch", "-p", str(profile.file)]
+def _command(who: Watched) -> list[str]:
+    return [sys.executable, "-m", "backup", "watch", "-p", str(who.file)]
 
 
 def _environment() -> dict[str, str]:
@@ -70,18 +77,18 @@ def _systemd_quote(arg: str) -> str:
     return '"' + arg.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%") + '"'
 
 
-def systemd_plan(profile: Profile) -> ServicePlan:
-    name = f"keepmark-{profile.name}.service"
+def systemd_plan(who: Watched) -> ServicePlan:
+    name = f"keepmark-{who.name}.service"
     config = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
     env = "".join(f"Environment={_systemd_quote(f'{k}={v}')}\n" for k, v in _environment().items())
     text = (
         "[Unit]\n"
-        f"Description=Keepmark: watch, stamp and back up profile {profile.name}\n"
+        f"Description=Keepmark: watch, stamp and back up profile {who.name}\n"
         "After=default.target\n"
         "\n"
         "[Service]\n"
         "Type=simple\n"
-        f"ExecStart={' '.join(_systemd_quote(a) for a in _command(profile))}\n"
+        f"ExecStart={' '.join(_systemd_quote(a) for a in _command(who))}\n"
         f"{env}"
         "Restart=on-failure\n"
         "RestartSec=30\n"
@@ -102,14 +109,13 @@ def systemd_plan(profile: Profile) -> ServicePlan:
     )
 
 
-def launchd_plan(profile: Profile) -> ServicePlan:
-    from backup.home import state_dir
+def launchd_plan(who: Watched) -> ServicePlan:
 
-    label = f"com.keepmark.{profile.name}"
-    log = str(state_dir(profile.name) / "launchd.log")
+    label = f"com.keepmark.{who.name}"
+    log = str(who.state_dir / "launchd.log")
     doc: dict[str, Any] = {
         "Label": label,
-        "ProgramArguments": _command(profile),
+        "ProgramArguments": _command(who),
         "RunAtLoad": True,
         "KeepAlive": {"SuccessfulExit": False},
         "ProcessType": "Background",
@@ -131,11 +137,11 @@ def launchd_plan(profile: Profile) -> ServicePlan:
     )
 
 
-def windows_plan(profile: Profile) -> ServicePlan:
-    name = f"Keepmark {profile.name}"
+def windows_plan(who: Watched) -> ServicePlan:
+    name = f"Keepmark {who.name}"
     pythonw = Path(sys.executable).with_name("pythonw.exe")
     exe = str(pythonw) if pythonw.exists() else sys.executable
-    action = subprocess.list2cmdline([exe, *_command(profile)[1:]])
+    action = subprocess.list2cmdline([exe, *_command(who)[1:]])
     env = "".join(f'  setx {k} "{v}"\n' for k, v in _environment().items())
     text = (
         f"Windows has no service file for Keepmark: add a Task Scheduler task that runs at log-on.\n"
@@ -146,21 +152,21 @@ def windows_plan(profile: Profile) -> ServicePlan:
         f'  schtasks /Run /TN "{name}"\n'
         "Or in Task Scheduler (taskschd.msc): Create Task..., name it "
         f'"{name}"; Triggers: At log on; Actions: Start a program: {exe}, arguments: '
-        f"{subprocess.list2cmdline(_command(profile)[1:])}; Settings: If the task fails, restart every "
+        f"{subprocess.list2cmdline(_command(who)[1:])}; Settings: If the task fails, restart every "
         "1 minute; uncheck Stop the task if it runs longer than.\n"
         f'To remove it: schtasks /Delete /TN "{name}" /F\n'
     )
     return ServicePlan("windows", name, None, text)
 
 
-def plan_for(profile: Profile, platform: str | None = None) -> ServicePlan:
+def plan_for(who: Watched, platform: str | None = None) -> ServicePlan:
     platform = platform or current_platform()
     if platform == "linux":
-        return systemd_plan(profile)
+        return systemd_plan(who)
     if platform == "macos":
-        return launchd_plan(profile)
+        return launchd_plan(who)
     if platform == "windows":
-        return windows_plan(profile)
+        return windows_plan(who)
     raise UsageError(f"unknown platform {platform!r}; use one of {', '.join(PLATFORMS)}")
 
 
