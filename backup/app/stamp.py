@@ -198,7 +198,7 @@ def stamp_profile(
     The inventory is brought up to date first, unless ``scan`` is False (the caller did)."""
     from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
-    from inventory.record.scan import default_workers
+    from inventory.workers import default_workers
     from watermark.image import stamp_image
     from watermark.style import style_hash
 

@@ -20,10 +20,9 @@ from inventory.record.walk import Found, Ignore, WalkResult, walk
 from inventory.record.walk_memo import walk_digest
 from inventory.store.inventory import FileRow, Inventory
 from inventory.timeutil import utc_now
+from inventory.workers import bounded, default_workers
 
 if TYPE_CHECKING:
-    from concurrent.futures import Future
-
     from inventory.record.examine import Observed
     from inventory.record.facts import FileFacts
 
@@ -79,20 +78,6 @@ class ScanReport:
         }
 
 
-WORKERS_ENV = "KEEPMARK_WORKERS"
-
-
-def default_workers() -> int:
-    """One worker per CPU this process may use; ``$KEEPMARK_WORKERS`` overrides it."""
-    env = os.environ.get(WORKERS_ENV, "").strip()
-    if env.isdigit() and int(env) > 0:
-        return int(env)
-    try:
-        return max(1, len(os.sched_getaffinity(0)))  # type: ignore[attr-defined,unused-ignore]
-    except AttributeError:  # macOS, Windows
-        return max(1, os.cpu_count() or 1)
-
-
 def printable(path: str) -> str:
     """A path as text that can be printed and stored: undecodable bytes become U+FFFD."""
     try:
@@ -102,13 +87,23 @@ def printable(path: str) -> str:
     return path
 
 
-def _read(found: Found) -> tuple[Found, FileFacts | None, Observed | None, str | None]:
+Reader = Callable[["Found"], "tuple[FileFacts, Observed]"]
+"""What reads one found file and says what it is: ``examine`` by default; a stage that also
+stamps what it reads gives its own, which decodes each photo once for both. A reader raises
+what ``examine`` raises for a file that cannot be read."""
+
+
+def examine_found(found: Found) -> tuple[FileFacts, Observed]:
     from inventory.record.examine import examine
 
+    return examine(found.path, os.path.basename(found.path))
+
+
+def _read(found: Found, reader: Reader) -> tuple[Found, FileFacts | None, Observed | None, str | None]:
     if printable(found.path) != found.path:
         return found, None, None, "its name is not valid UTF-8, so it cannot be recorded: rename it"
     try:
-        facts, observed = examine(found.path, os.path.basename(found.path))
+        facts, observed = reader(found)
     except FileNotFoundError:
         return found, None, None, "vanished during the scan"
     except PermissionError as exc:
@@ -139,12 +134,14 @@ def scan(
     progress: Progress | None = None,
     on_recorded: Callable[[list[FileRow]], None] | None = None,
     skip_newer: int | None = None,
+    reader: Reader | None = None,
 ) -> ScanReport:
     """Record new and changed files under ``sources``; return what happened. ``on_recorded``
     is called (in the scanning thread) with each committed batch of new and changed files, so
     the next stage can start on them while the scan goes on. ``skip_newer``: files modified
     after this time (nanoseconds since the epoch) may still be being written; they are left
-    for later (listed in ``skipped``, reason ``still being written``)."""
+    for later (listed in ``skipped``, reason ``still being written``). ``reader``: what reads
+    each new or changed file (``examine`` by default; see ``Reader``)."""
     progress = progress or Progress()
     started_at, t0 = utc_now(), time.perf_counter()
     report = ScanReport(roots=sorted({s.root for s in sources}))
@@ -186,7 +183,7 @@ def scan(
     generation, remembered = inv.paths_state()
     if digest is not None and digest == remembered and (skip_newer is None or _settled(walks, skip_newer)):
         report.files = report.unchanged = _count(walks)
-        _read_and_record(inv, [], report, 1, progress, None)
+        _read_and_record(inv, [], report, 1, progress, None, examine_found)
         _finish(inv, report, started_at, t0)
         return report
     writes = inv.paths_writes
@@ -212,7 +209,9 @@ def scan(
             todo.append(item)
     inv.mark_present(reappeared)
 
-    _read_and_record(inv, todo, report, workers or default_workers(), progress, on_recorded)
+    _read_and_record(
+        inv, todo, report, workers or default_workers(), progress, on_recorded, reader or examine_found
+    )
 
     failed = {e["path"] for e in report.errors}
     # Only folders, and files no longer there, can have lost files: a start that is a file the
@@ -279,6 +278,7 @@ def _read_and_record(
     workers: int,
     progress: Progress,
     on_recorded: Callable[[list[FileRow]], None] | None,
+    reader: Reader,
 ) -> None:
     progress.started("scan", len(todo), sum(f.size for f in todo))
     if not todo:
@@ -329,26 +329,10 @@ def _read_and_record(
             flush()
 
     try:
-        if workers <= 1 or len(todo) == 1:
-            for item in todo:
-                take(_read(item))
-        else:
-            from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-
-            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="keepmark-scan") as pool:
-                pending: set[Future[Any]] = set()
-                queue = iter(todo)
-                limit = workers * 2
-                for item in queue:
-                    pending.add(pool.submit(_read, item))
-                    if len(pending) >= limit:
-                        done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                        for fut in done:
-                            take(fut.result())
-                while pending:
-                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    for fut in done:
-                        take(fut.result())
+        for _item, result in bounded(
+            lambda found: _read(found, reader), todo, workers=workers, name="keepmark-scan"
+        ):
+            take(result)
         flush()
     finally:
         progress.finished("scan")
