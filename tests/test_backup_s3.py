@@ -16,8 +16,8 @@ import pytest
 
 from tests.backupkit import make_files, tree, write_profile
 from tests.conftest import run_backup
-from tests.faultproxy import FaultProxy
-from tests.kit_s3 import S3Server
+from tests.kit.faultproxy import FaultProxy
+from tests.kit.s3 import S3Server
 
 
 def objects(s3: S3Server, bucket: str, prefix: str) -> dict[str, bytes]:

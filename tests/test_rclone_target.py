@@ -1,4 +1,4 @@
-"""RcloneTarget against the real rclone binary and real servers on loopback (tests/kit_rclone.py):
+"""RcloneTarget against the real rclone binary and real servers on loopback (tests/kit/rclone.py):
 binary choice, names that a shell would run, atomic uploads, hash types, checks after upload,
 batches, error mapping and rclone's retries through a flaky proxy."""
 
@@ -29,8 +29,8 @@ from backup.targets.base import (
 from backup.targets.rclone import RcloneTarget, bundled_rclone, find_rclone
 from backup.targets.rclone import binary as rclone_binary
 from backup.targets.rclone.process import Ran, log_lines
-from tests.faultproxy import FaultProxy
-from tests.kit_rclone import FAST, PROFILE, RcloneRemotes, obscure, serve
+from tests.kit.faultproxy import FaultProxy
+from tests.kit.rclone import FAST, PROFILE, RcloneRemotes, obscure, serve
 
 KINDS = ["local", "webdav", "sftp"]
 SHELL_NAMES = [

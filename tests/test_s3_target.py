@@ -1,5 +1,5 @@
 """The S3 target against moto's server on 127.0.0.1, over HTTP with boto3, with a fault proxy in
-front of it where a test needs failures (see ``tests/faultproxy.py``)."""
+front of it where a test needs failures (see ``tests/kit/faultproxy.py``)."""
 
 from __future__ import annotations
 
@@ -29,9 +29,9 @@ from backup.targets.base import (
     Unavailable,
 )
 from backup.targets.s3 import MiB, S3Target
-from tests.faultproxy import FaultProxy, Request
-from tests.kit_s3 import AuthServer, AwsFiles, MotoProcess, S3Server
-from tests.ports import refused_port
+from tests.kit.faultproxy import FaultProxy, Request
+from tests.kit.ports import refused_port
+from tests.kit.s3 import AuthServer, AwsFiles, MotoProcess, S3Server
 
 SLOW_DOWN = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code>'
