@@ -79,7 +79,9 @@ RULES = (
     Rule("inventory never imports watermark or backup", ("inventory",), ("watermark", "backup")),
     Rule("watermark never imports backup", ("watermark",), ("backup",)),
     # backup/__main__.py is the entry point of ``python -m backup``: it runs the CLI.
-    Rule("only backup/cli imports backup.cli", ("backup",), ("backup.cli",), ("backup.cli", "backup.__main__")),
+    Rule(
+        "only backup/cli imports backup.cli", ("backup",), ("backup.cli",), ("backup.cli", "backup.__main__")
+    ),
     Rule("nothing below backup/app imports backup.app", BELOW_APP, ("backup.app",)),
 )
 
@@ -116,7 +118,9 @@ def _resolve(name: str, known: dict[str, Path]) -> str | None:
     return None
 
 
-def _imported(module: str, path: Path, node: ast.Import | ast.ImportFrom, known: dict[str, Path]) -> Iterator[str]:
+def _imported(
+    module: str, path: Path, node: ast.Import | ast.ImportFrom, known: dict[str, Path]
+) -> Iterator[str]:
     if isinstance(node, ast.Import):
         for alias in node.names:
             target = _resolve(alias.name, known)
@@ -282,7 +286,9 @@ def main() -> int:
     for rule, e in found:
         known = " [known]" if (e.source, e.target) in KNOWN_VIOLATIONS else ""
         print(f"{e} ({rule.name}){known}")
-    print(f"{len(modules())} modules, {len(graph_edges)} imports, {len(loops)} cycles, {len(found)} against the layers")
+    print(
+        f"{len(modules())} modules, {len(graph_edges)} imports, {len(loops)} cycles, {len(found)} against the layers"
+    )
     return 1 if loops or found else 0
 
 
