@@ -17,7 +17,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 
 # Real servers on 127.0.0.1 for the backup targets: S3 (moto's server) and rclone's remotes.
-pytest_plugins = ["tests.kit_s3", "tests.kit_rclone", "tests.kit_tsa"]
+pytest_plugins = ["tests.kit.s3", "tests.kit.rclone", "tests.kit.tsa"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

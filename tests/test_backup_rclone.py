@@ -11,8 +11,9 @@ import pytest
 
 from tests.backupkit import kill_when, make_files, tree, write_profile
 from tests.conftest import run_backup
+from tests.kit import names
 
-SHELLY = ['$(touch pwned) "x".jpg', "`touch pwned2`;echo hi&.mov", "-rf --dry-run.jpg", "百合 🌸.heic"]
+SHELLY = names.FEW
 
 
 @pytest.mark.parametrize("kind", ["sftp", "webdav"])

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import os
 import signal
 import subprocess
@@ -16,8 +14,9 @@ import pytest
 
 from tests.backupkit import make_files, tree, write_profile
 from tests.conftest import run_backup
-from tests.faultproxy import FaultProxy
-from tests.kit_s3 import S3Server
+from tests.kit.faultproxy import FaultProxy
+from tests.kit.hashing import sha256, sha256_b64
+from tests.kit.s3 import S3Server
 
 
 def objects(s3: S3Server, bucket: str, prefix: str) -> dict[str, bytes]:
@@ -50,7 +49,7 @@ def test_full_verify_restore_on_s3(
     head = s3_server.client.head_object(
         Bucket=bucket, Key=f"keepmark/lily/originals/Shoots/{sorted(files)[0]}", ChecksumMode="ENABLED"
     )
-    assert head["Metadata"]["sha256"] == hashlib.sha256(files[sorted(files)[0]]).hexdigest()
+    assert head["Metadata"]["sha256"] == sha256(files[sorted(files)[0]])
     assert any(k.startswith("keepmark/lily/snapshots/") for k in s3_server.object_keys(bucket))
     assert "keepmark/lily/inventory/inventory.sqlite" in s3_server.object_keys(bucket)
     # no change: nothing uploaded
@@ -169,7 +168,7 @@ def test_kill_9_mid_multipart_upload_resumes(home: Path, tmp_path: Path, s3_serv
         assert again <= 6, f"{again} of 9 parts sent again: the upload restarted instead of resuming"
         assert run_backup("verify", "--read-data").code == 0
     got = s3_server.client.get_object(Bucket=bucket, Key="lily/originals/Reels/clip.mov")["Body"].read()
-    assert hashlib.sha256(got).digest() == hashlib.sha256(video).digest()
+    assert sha256(got) == sha256(video)
     assert not any(uploads.iterdir())
 
 
@@ -188,8 +187,7 @@ def test_uploads_carry_the_inventorys_sha256_for_the_service_to_check(
         puts = {s.target.split("?")[0]: s.headers for s in proxy.seen() if s.method == "PUT"}
     for rel, data in files.items():
         [headers] = [h for t, h in puts.items() if t.endswith(rel.replace(" ", "%20"))]
-        digest = hashlib.sha256(data)
         # the checksum is a signed header the service checks; the body is not hashed again to sign it
-        assert headers["x-amz-checksum-sha256"] == base64.b64encode(digest.digest()).decode()
+        assert headers["x-amz-checksum-sha256"] == sha256_b64(data)
         assert "x-amz-checksum-sha256" in headers["authorization"].split("SignedHeaders=")[1]
         assert headers["x-amz-content-sha256"] == "UNSIGNED-PAYLOAD"

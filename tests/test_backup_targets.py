@@ -13,7 +13,7 @@ import pytest
 
 from tests.backupkit import make_files, tree, write_profile
 from tests.conftest import run_backup
-from tests.kit_s3 import S3Server
+from tests.kit.s3 import S3Server
 
 
 @dataclass

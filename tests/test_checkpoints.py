@@ -19,7 +19,7 @@ from inventory import Inventory
 from inventory.ledger.chain import GENESIS, canonical_json, entry_hash
 from inventory.ledger.checkpoint import CheckpointError, load_public, parse
 from tests.conftest import run_backup
-from tests.kit_tsa import LocalTSA
+from tests.kit.tsa import LocalTSA
 
 
 def proof_dir(home: Path, name: str = "lily") -> Path:
@@ -214,7 +214,7 @@ def test_offline_authority_requests_wait_and_are_sent_when_it_comes_back(
 def test_a_damaged_token_or_a_foreign_authority_fails_verify(
     home: Path, sources: Path, profile: str, tsa: LocalTSA, tmp_path: Path
 ) -> None:
-    from tests.kit_tsa import make_authority
+    from tests.kit.tsa import make_authority
 
     add_proof(home, profile, tsa_url=tsa.url, tsa_certificate=str(tsa.ca_pem))
     (sources / "a.txt").write_text("a")

@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from tests.conftest import run_backup
-from tests.kit_tsa import LocalTSA
+from tests.kit.tsa import LocalTSA
 from tests.media import jpeg
 from tests.test_checkpoints import add_proof
 

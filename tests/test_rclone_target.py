@@ -1,4 +1,4 @@
-"""RcloneTarget against the real rclone binary and real servers on loopback (tests/kit_rclone.py):
+"""RcloneTarget against the real rclone binary and real servers on loopback (tests/kit/rclone.py):
 binary choice, names that a shell would run, atomic uploads, hash types, checks after upload,
 batches, error mapping and rclone's retries through a flaky proxy."""
 
@@ -29,21 +29,14 @@ from backup.targets.base import (
 from backup.targets.rclone import RcloneTarget, bundled_rclone, find_rclone
 from backup.targets.rclone import binary as rclone_binary
 from backup.targets.rclone.process import Ran, log_lines
-from tests.faultproxy import FaultProxy
-from tests.kit_rclone import FAST, PROFILE, RcloneRemotes, obscure, serve
+from tests.kit import names
+from tests.kit.faultproxy import FaultProxy
+from tests.kit.hashing import sha256
+from tests.kit.rclone import FAST, PROFILE, RcloneRemotes, obscure, serve
 
 KINDS = ["local", "webdav", "sftp"]
-SHELL_NAMES = [
-    '$(touch pwned) "x".jpg',
-    "`touch pwned2`;rm -rf nothing&.mp4",
-    "-rf --help.jpg",
-    "--dry-run",
-    "a'b\"c|d>e<f*?.png",
-]
-
-
-def _sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+# Names a shell would run or a command would take for options.
+SHELL_NAMES = [*names.SHELL, *names.OPTION_LIKE]
 
 
 def _write(folder: Path, rel: str, data: bytes) -> Path:
@@ -190,14 +183,14 @@ def test_shell_names_are_only_names(
         data = f"photo {i}".encode()
         src = _write(src_dir, name, data)
         key = f"originals/-x $(id)/{name}"
-        t.put_file(key, src, _sha(data), len(data))
+        t.put_file(key, src, sha256(data), len(data))
         expected[key] = data
     # the same names again, as a batch, in a folder named like a flag
     items = []
     for i, name in enumerate(SHELL_NAMES):
         data = f"batch {i}".encode()
         src = _write(src_dir / "--delete", name, data)
-        items.append((f"originals/--delete/{name}", src, _sha(data), len(data)))
+        items.append((f"originals/--delete/{name}", src, sha256(data), len(data)))
         expected[f"originals/--delete/{name}"] = data
     assert t.put_files(items) == {key: None for key, *_ in items}
     assert _files(_stored(rclone_remotes, t)) == expected
@@ -225,8 +218,8 @@ def test_line_breaks_in_names(
     plain = _write(tmp_path, "plain.jpg", b"plain")
     result = t.put_files(
         [
-            ("originals/two\nlines.jpg", src, _sha(data), len(data)),
-            ("originals/plain.jpg", plain, _sha(b"plain"), 5),
+            ("originals/two\nlines.jpg", src, sha256(data), len(data)),
+            ("originals/plain.jpg", plain, sha256(b"plain"), 5),
         ]
     )
     assert result == {"originals/two\nlines.jpg": None, "originals/plain.jpg": None}
@@ -260,7 +253,7 @@ def test_upload_never_visible_half_written(
     def upload() -> None:
         try:
             if verb == "put_file":
-                t.put_file("Reels/clip.mp4", src, _sha(data), len(data))
+                t.put_file("Reels/clip.mp4", src, sha256(data), len(data))
             else:  # rcat, above its streaming cutoff
                 t.put_bytes("Reels/clip.mp4", data)
         except BaseException as exc:
@@ -303,9 +296,9 @@ def test_hash_types_of_the_served_remotes(target_of: Callable[..., RcloneTarget]
     data = b"hash me" * 1000
     src = _write(tmp_path, "e.jpg", data)
     for t in (local, webdav, sftp):
-        t.put_file("S/e.jpg", src, _sha(data), len(data))
+        t.put_file("S/e.jpg", src, sha256(data), len(data))
     [info] = local.list("S/", hashes=True)
-    assert info.hashes == {"sha256": _sha(data)}
+    assert info.hashes == {"sha256": sha256(data)}
     [info] = sftp.list("S/", hashes=True)
     assert info.hashes == {"sha1": hashlib.sha1(data).hexdigest()}
     [info] = webdav.list("S/", hashes=True)
@@ -320,7 +313,7 @@ def test_hashes_hashlib_lacks(name: str, target_of: Callable[..., RcloneTarget],
     t = target_of("local", hash_type=name)
     data = os.urandom(5 * 1024 * 1024 + 17)
     src = _write(tmp_path, "v.mp4", data)
-    t.put_file("R/v.mp4", src, _sha(data), len(data))
+    t.put_file("R/v.mp4", src, sha256(data), len(data))
     [info] = t.list("R/", hashes=True)
     assert set(info.hashes) == {name}
     assert t.local_hash(name, src) == info.hashes[name]
@@ -359,7 +352,7 @@ def test_source_changing_during_upload_is_caught(
 
     monkeypatch.setattr(t, "_digest_file", then_edit)
     with pytest.raises(SourceChanged, match="changed while it was being backed up"):
-        t.put_file("originals/p.jpg", src, _sha(data), len(data))
+        t.put_file("originals/p.jpg", src, sha256(data), len(data))
     assert _files(_stored(rclone_remotes, t)) == {}
     assert t.stat("originals/p.jpg") is None
 
@@ -391,11 +384,11 @@ def test_corruption_in_transit_is_caught(
 
     monkeypatch.setattr(t, "_transfer", then_corrupt)
     with pytest.raises(ObjectError, match="did not match what was sent") as caught:
-        t.put_file("originals/p.jpg", src, _sha(data), len(data))
+        t.put_file("originals/p.jpg", src, sha256(data), len(data))
     assert not isinstance(caught.value, SourceChanged)
     assert _files(stored) == {}
     monkeypatch.setattr(t, "_transfer", transfer)
-    t.put_file("originals/p.jpg", src, _sha(data), len(data))
+    t.put_file("originals/p.jpg", src, sha256(data), len(data))
     assert _files(stored) == {"originals/p.jpg": data}
 
 
@@ -405,7 +398,7 @@ def test_download_check_can_be_turned_off(
     t = target_of("webdav", download_check=False)
     seen = _calls(t, monkeypatch)
     src = _write(tmp_path, "a.jpg", b"abc")
-    t.put_file("a.jpg", src, _sha(b"abc"), 3)
+    t.put_file("a.jpg", src, sha256(b"abc"), 3)
     assert "hashsum" not in seen and "lsjson" in seen
     assert _read(t, "a.jpg") == b"abc"
 
@@ -430,12 +423,12 @@ def test_put_files_is_one_copy_and_one_check(
         data = os.urandom(1000 + i)
         src = _write(shoots, rel, data)
         key = f"originals/Shoots/{rel}"
-        items.append((key, src, _sha(data), len(data)))
+        items.append((key, src, sha256(data), len(data)))
         expected[key] = data
     changed = _write(shoots, "changed.jpg", b"new bytes")
-    items.append(("originals/Shoots/changed.jpg", changed, _sha(b"old bytes"), 9))
+    items.append(("originals/Shoots/changed.jpg", changed, sha256(b"old bytes"), 9))
     gone = shoots / "gone.jpg"
-    items.append(("originals/Shoots/gone.jpg", gone, _sha(b"x"), 1))
+    items.append(("originals/Shoots/gone.jpg", gone, sha256(b"x"), 1))
     calls = _calls(t, monkeypatch)
     seen: list[int] = []
     result = t.put_files(items, progress=seen.append)
@@ -461,9 +454,9 @@ def test_put_files_groups_and_singles(
     c = _write(tmp_path / "C", "c.jpg", b"c")
     result = t.put_files(
         [
-            ("originals/A/x.jpg", a, _sha(b"a"), 1),
-            ("originals/B/x.jpg", b, _sha(b"b"), 1),
-            ("versions/renamed.jpg", c, _sha(b"c"), 1),
+            ("originals/A/x.jpg", a, sha256(b"a"), 1),
+            ("originals/B/x.jpg", b, sha256(b"b"), 1),
+            ("versions/renamed.jpg", c, sha256(b"c"), 1),
         ]
     )
     assert set(result.values()) == {None}
@@ -481,7 +474,7 @@ def test_put_files_groups_and_singles(
 def test_open_streams_and_reaps(kind: str, target_of: Callable[..., RcloneTarget], tmp_path: Path) -> None:
     t = target_of(kind)
     data = os.urandom(4 * 1024 * 1024)
-    t.put_file("R/big.bin", _write(tmp_path, "big.bin", data), _sha(data), len(data))
+    t.put_file("R/big.bin", _write(tmp_path, "big.bin", data), sha256(data), len(data))
     f = t.open("R/big.bin")
     proc = f.raw.proc  # type: ignore[attr-defined]
     assert f.read(10) == data[:10]
@@ -577,13 +570,13 @@ def test_server_going_away_mid_run(
         server.stop()
     src = _write(tmp_path, "b.jpg", b"b")
     for call in (
-        lambda: t.put_file("b.jpg", src, _sha(b"b"), 1),
+        lambda: t.put_file("b.jpg", src, sha256(b"b"), 1),
         lambda: t.put_bytes("c.json", b"{}"),
         lambda: t.stat("a.json"),
         lambda: list(t.list("")),
         lambda: t.open("a.json"),
         lambda: t.delete("a.json"),
-        lambda: t.put_files([("b.jpg", src, _sha(b"b"), 1)]),
+        lambda: t.put_files([("b.jpg", src, sha256(b"b"), 1)]),
     ):
         with pytest.raises(Unavailable, match=r"^nas \(nas:Backup/lily\): cannot reach the remote"):
             call()
@@ -676,7 +669,7 @@ def test_retries_get_through_a_flaky_server(
         src = _write(tmp_path, "a.jpg", data)
         proxied.fail_next(2, 503, match=lambda r: r.method == "PUT")
         proxied.drop_next(1, match=lambda r: r.method == "PUT")
-        t.put_file("originals/a.jpg", src, _sha(data), len(data))
+        t.put_file("originals/a.jpg", src, sha256(data), len(data))
         assert proxied.failed == 2 and proxied.dropped == 1
         assert (stored / "originals" / "a.jpg").read_bytes() == data
 
@@ -692,7 +685,7 @@ def test_retries_get_through_a_flaky_server(
             (f"originals/b{i}.jpg", _write(tmp_path, f"b{i}.jpg", bytes([i]) * 5000), "", 5000)
             for i in range(6)
         ]
-        batch = [(k, p, _sha(p.read_bytes()), n) for k, p, _, n in batch]
+        batch = [(k, p, sha256(p.read_bytes()), n) for k, p, _, n in batch]
         proxied.fail_next(3, 503, match=lambda r: r.method == "PUT")
         assert set(t.put_files(batch).values()) == {None}
         assert proxied.failed == 7

@@ -43,10 +43,10 @@ from tests.daemonkit import (
     wait_idle,
 )
 from tests.kit.hashing import file_sha256
+from tests.kit.rclone import RcloneRemotes
 from tests.kit.readme import Step, readme_steps
+from tests.kit.s3 import S3Server
 from tests.kit.tools import fake_tool
-from tests.kit_rclone import RcloneRemotes
-from tests.kit_s3 import S3Server
 
 README = REPO / "README.md"
 PROFILE = "lily"

@@ -1,10 +1,8 @@
 """The S3 target against moto's server on 127.0.0.1, over HTTP with boto3, with a fault proxy in
-front of it where a test needs failures (see ``tests/faultproxy.py``)."""
+front of it where a test needs failures (see ``tests/kit/faultproxy.py``)."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import http.client
 import os
 import threading
@@ -29,9 +27,10 @@ from backup.targets.base import (
     Unavailable,
 )
 from backup.targets.s3 import MiB, S3Target
-from tests.faultproxy import FaultProxy, Request
-from tests.kit_s3 import AuthServer, AwsFiles, MotoProcess, S3Server
-from tests.ports import refused_port
+from tests.kit.faultproxy import FaultProxy, Request
+from tests.kit.hashing import sha256, sha256_b64
+from tests.kit.ports import refused_port
+from tests.kit.s3 import AuthServer, AwsFiles, MotoProcess, S3Server
 
 SLOW_DOWN = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code>'
@@ -80,13 +79,9 @@ def parts_sent(proxy: FaultProxy, since: int = 0) -> list[int]:
     )
 
 
-def b64sha(data: bytes) -> str:
-    return base64.b64encode(hashlib.sha256(data).digest()).decode()
-
-
 def write(path: Path, data: bytes) -> tuple[Path, str]:
     path.write_bytes(data)
-    return path, hashlib.sha256(data).hexdigest()
+    return path, sha256(data)
 
 
 def read(t: S3Target, key: str) -> bytes:
@@ -200,17 +195,17 @@ def test_small_upload_carries_sha256(s3_server: S3Server, proxy: FaultProxy, tmp
     src, sha = write(tmp_path / "p.jpg", data)
     t.put_file("originals/p.jpg", src, sha, len(data))
     [put] = proxy.seen("forwarded", is_put_object)
-    assert put.headers["x-amz-checksum-sha256"] == b64sha(data)
+    assert put.headers["x-amz-checksum-sha256"] == sha256_b64(data)
     assert put.headers["x-amz-sdk-checksum-algorithm"] == "SHA256"
     assert put.headers["x-amz-meta-sha256"] == sha
     head = s3_server.client.head_object(Bucket=t.bucket, Key="lily/originals/p.jpg", ChecksumMode="ENABLED")
-    assert head["ChecksumSHA256"] == b64sha(data) and head["Metadata"] == {"sha256": sha}
+    assert head["ChecksumSHA256"] == sha256_b64(data) and head["Metadata"] == {"sha256": sha}
     info = t.stat("originals/p.jpg")
     assert info is not None and info.size == len(data) and info.hashes == {"sha256": sha}
     assert info.mtime is not None and abs(info.mtime - time.time()) < 120
     t.put_bytes("snapshots/m.json", b"{}")
     [put2] = proxy.seen("forwarded", lambda r: is_put_object(r) and r.target.endswith("m.json"))
-    assert put2.headers["x-amz-checksum-sha256"] == b64sha(b"{}")
+    assert put2.headers["x-amz-checksum-sha256"] == sha256_b64(b"{}")
 
 
 def test_multipart_upload_reads_once_sends_parts_in_parallel(
@@ -252,7 +247,7 @@ def test_multipart_upload_reads_once_sends_parts_in_parallel(
     assert sorted(part_number(p.target) for p in parts) == [1, 2, 3, 4]
     for p in parts:
         n = part_number(p.target)
-        assert p.headers["x-amz-checksum-sha256"] == b64sha(data[(n - 1) * 5 * MiB : n * 5 * MiB])
+        assert p.headers["x-amz-checksum-sha256"] == sha256_b64(data[(n - 1) * 5 * MiB : n * 5 * MiB])
     assert proxy.max_in_flight >= 3
     [create] = proxy.seen("forwarded", lambda r: r.method == "POST" and r.target.endswith("?uploads"))
     assert (
@@ -276,10 +271,10 @@ def test_changed_source_leaves_no_upload(s3_server: S3Server, big: tuple[Path, b
     # a file that grew past its scanned size is caught without reading all of it
     small = s3_server.target(t.bucket)
     with pytest.raises(SourceChanged):
-        small.put_file("originals/clip.mp4", src, hashlib.sha256(data[:10]).hexdigest(), 10)
+        small.put_file("originals/clip.mp4", src, sha256(data[:10]), 10)
     scanned = 11 * MiB
     with pytest.raises(SourceChanged, match="grew"):
-        t.put_file("originals/clip.mp4", src, hashlib.sha256(data[:scanned]).hexdigest(), scanned)
+        t.put_file("originals/clip.mp4", src, sha256(data[:scanned]), scanned)
     assert s3_server.object_keys(t.bucket) == [] and uploads(s3_server, t.bucket) == []
 
 
@@ -438,7 +433,7 @@ def test_list_with_hashes_heads_in_parallel(s3_server: S3Server, proxy: FaultPro
     infos = list(t.list("originals/", hashes=True))
     assert [i.key for i in infos] == sorted(blobs)
     for info in infos:
-        assert info.hashes == {"sha256": hashlib.sha256(blobs[info.key]).hexdigest()}
+        assert info.hashes == {"sha256": sha256(blobs[info.key])}
         assert info.size == len(blobs[info.key]) and info.mtime is not None
     assert len(proxy.seen("forwarded", is_head_object)) == 12
     assert proxy.max_in_flight >= 4
@@ -585,7 +580,7 @@ def test_resume_sends_again_a_part_that_differs(
     s3_server: S3Server, proxy: FaultProxy, tmp_path: Path
 ) -> None:
     wanted = os.urandom(16 * MiB)
-    sha = hashlib.sha256(wanted).hexdigest()
+    sha = sha256(wanted)
     # the file changed after it was scanned, and the upload stops before that shows
     src, _ = write(tmp_path / "v.mov", os.urandom(MiB) + wanted[MiB:])  # differs in part 1 only
     bucket = s3_server.make_bucket()
@@ -747,7 +742,7 @@ class _Echo(BaseHTTPRequestHandler):
             self.rfile.readline()
         else:
             body = self.rfile.read(int(self.headers["Content-Length"]))
-        answer = hashlib.sha256(body).hexdigest().encode()
+        answer = sha256(body).encode()
         self.send_response(200)
         self.send_header("Content-Length", str(len(answer)))
         self.end_headers()
@@ -765,9 +760,9 @@ def test_fault_proxy_keeps_alive_relays_chunked_and_counts() -> None:
         with FaultProxy("127.0.0.1", backend.server_address[1]) as p:
             conn = http.client.HTTPConnection("127.0.0.1", p.port, timeout=10)
             conn.request("POST", "/a", body=b"hello", headers={"Content-Length": "5"})
-            assert conn.getresponse().read() == hashlib.sha256(b"hello").hexdigest().encode()
+            assert conn.getresponse().read() == sha256(b"hello").encode()
             conn.request("POST", "/b", body=iter([b"hel", b"lo"]), encode_chunked=True)
-            assert conn.getresponse().read() == hashlib.sha256(b"hello").hexdigest().encode()
+            assert conn.getresponse().read() == sha256(b"hello").encode()
             assert p.forwarded == 2 and p.max_in_flight == 1
             p.fail_next(1, 500, body=b"no", match=lambda r: r.target == "/c")
             conn.request("POST", "/c", body=b"x")

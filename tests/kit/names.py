@@ -9,10 +9,11 @@ from __future__ import annotations
 SHELL = [
     '$(touch pwned) "x".jpg',
     "`touch pwned2`;rm -rf nothing&.mp4",
+    "`touch pwned2`;echo hi&.mov",
     "a'b\"c|d>e<f*?.png",
 ]
 # Taken for an option by a command that gets them as arguments without a "--" before them.
-OPTION_LIKE = ["-rf --help.jpg", "--dry-run"]
+OPTION_LIKE = ["-rf --help.jpg", "--dry-run", "-rf --dry-run.jpg"]
 # Quotes and escapes that URL, TOML or JSON code must leave alone.
 QUOTING = ['quote\'s "double".jpg', "it's a `test`.mov", "percent%20and+plus#hash.png"]
 # Other scripts, combining marks and emoji.
@@ -23,5 +24,7 @@ SPACING = ["with space.jpg", "a b  c.txt", " leading and trailing space .txt"]
 LONG = ["l" * 180 + ".jpg", "n" * 200 + ".jpg"]
 
 HOSTILE = [*SHELL, *OPTION_LIKE, *QUOTING, *SCRIPTS, *SPACING, *LONG]
+# A few of them (a shell command, an option, another script), for slow end-to-end runs.
+FEW = ['$(touch pwned) "x".jpg', "`touch pwned2`;echo hi&.mov", "-rf --dry-run.jpg", "百合 🌸.heic"]
 # The ones Windows accepts as well (no " * ? | < > and no trailing space).
 PORTABLE = [n for n in HOSTILE if not set(n) & set('"*?|<>') and n == n.rstrip(" .")]

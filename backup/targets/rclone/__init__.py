@@ -27,10 +27,13 @@ downloading the object (``rclone hashsum sha256 --download``), unless ``download
 A wrong copy is removed: ``SourceChanged`` if the source no longer matches, ``ObjectError``
 otherwise.
 
-The package, by job: ``binary`` (which rclone to run), ``process`` (running it, its log, its
-errors), ``paths`` (remote strings, temporary names, listing items), ``checks`` (hashes, and
-what was stored compared with what was sent), ``reading`` (``cat`` and downloads), ``batch``
-(``put_files``) and ``target`` (``RcloneTarget``, the verbs).
+The package, by job: ``binary`` (which rclone to run), ``paths`` (remote strings, temporary
+names, listing items), ``process`` (``RcloneProcess``: running it, its log, its errors),
+``checks`` (``RcloneChecks``: hashes, and what was stored compared with what was sent),
+``uploads`` (``RcloneUploads``: ``put_file``, staged or not), ``reading`` (``cat`` and
+downloads), ``batch`` (``put_files``) and ``target`` (``RcloneTarget``, the verbs). Each class
+adds one job to the one before it; the job modules take the narrowest of them, never the
+target.
 """
 
 from backup.targets.rclone.binary import bundled_rclone, find_rclone, rclone_version

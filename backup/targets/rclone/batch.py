@@ -12,16 +12,14 @@ import secrets
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 from backup.targets.base import ObjectError, ObjectInfo, Progress, SourceChanged, UploadItem, check_key
 from backup.targets.rclone.checks import Digest
 from backup.targets.rclone.paths import info_of, join, line_break
 from backup.targets.rclone.process import reason_of
+from backup.targets.rclone.uploads import RcloneUploads
 from inventory.atomic import TMP_SUFFIX
-
-if TYPE_CHECKING:
-    from backup.targets.rclone.target import RcloneTarget
 
 
 class _Item(NamedTuple):
@@ -32,7 +30,7 @@ class _Item(NamedTuple):
 
 
 def put_batch(
-    t: RcloneTarget, items: Sequence[UploadItem], progress: Progress | None = None
+    t: RcloneUploads, items: Sequence[UploadItem], progress: Progress | None = None
 ) -> dict[str, Exception | None]:
     """Upload many files with few rclone processes (see the module docstring)."""
     results: dict[str, Exception | None] = {}
@@ -58,7 +56,7 @@ def put_batch(
 
 
 def _put_group(
-    t: RcloneTarget, prefix: str, root: str, members: list[tuple[str, _Item]], progress: Progress | None
+    t: RcloneUploads, prefix: str, root: str, members: list[tuple[str, _Item]], progress: Progress | None
 ) -> dict[str, Exception | None]:
     results: dict[str, Exception | None] = {}
     digests: dict[str, Digest] = {}
@@ -124,7 +122,7 @@ def _put_group(
 
 
 def _commit_group(
-    t: RcloneTarget, stage: str, dest: str, sizes: dict[str, int], items: dict[str, _Item], tmp: Path
+    t: RcloneUploads, stage: str, dest: str, sizes: dict[str, int], items: dict[str, _Item], tmp: Path
 ) -> dict[str, Exception | None]:
     """Move checked staged files ({relative path: size}) to their keys, on the server."""
     listing = tmp / "good"
@@ -144,7 +142,7 @@ def _commit_group(
     }
 
 
-def _list_files(t: RcloneTarget, folder: str, listing: Path, *, hashes: bool) -> dict[str, ObjectInfo]:
+def _list_files(t: RcloneUploads, folder: str, listing: Path, *, hashes: bool) -> dict[str, ObjectInfo]:
     flags = ["-R", "--files-only", "--no-mimetype", f"--files-from-raw={listing}"]
     if hashes and t.hash_type:
         flags += ["--hash", f"--hash-type={t.hash_type}"]

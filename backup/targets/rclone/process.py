@@ -25,6 +25,7 @@ from backup.targets.base import (
     TargetError,
     TargetFull,
     Unavailable,
+    check_key,
 )
 from backup.targets.rclone.binary import find_rclone
 from backup.targets.rclone.paths import remote_name, root_of
@@ -158,6 +159,14 @@ class RcloneProcess:
         self.extra_flags = tuple(extra_flags)
         self._procs: set[subprocess.Popen[bytes]] = set()
         self._lock = threading.Lock()
+
+    def _path(self, key: str) -> str:
+        """The remote path of ``key``."""
+        return f"{self.root}/{check_key(key)}"
+
+    def _dir(self, rel: str) -> str:
+        """The remote path of the folder ``rel`` (the root for "")."""
+        return f"{self.root}/{rel}" if rel else self.root
 
     def _binary(self) -> Path:
         if self.rclone is None:

@@ -3,29 +3,23 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
 from backup.targets.base import (
-    ObjectError,
     ObjectInfo,
     ObjectMissing,
     Progress,
-    SourceChanged,
     TargetError,
     UploadItem,
     check_key,
 )
 from backup.targets.rclone.batch import put_batch
-from backup.targets.rclone.checks import RcloneChecks
 from backup.targets.rclone.paths import hidden, info_of, join, temp_key
-from backup.targets.rclone.process import reason_of
 from backup.targets.rclone.reading import open_object
+from backup.targets.rclone.uploads import RcloneUploads
 
 # The remote's hash used for checks and listings: the first of these the remote offers.
 HASH_PREFERENCE = (
@@ -47,7 +41,7 @@ HASH_PREFERENCE = (
 STAGED_TYPES = frozenset({"webdav"})
 
 
-class RcloneTarget(RcloneChecks):
+class RcloneTarget(RcloneUploads):
     """An rclone remote, with the profile's objects under ``<remote>/<profile>/``. It also has
     ``put_files`` (``base.BatchUpload``, see ``batch``).
 
@@ -160,70 +154,7 @@ class RcloneTarget(RcloneChecks):
                 types[head] = kind.strip()
         return types
 
-    # -- paths ------------------------------------------------------------------------------
-
-    def _path(self, key: str) -> str:
-        return f"{self.root}/{check_key(key)}"
-
-    def _dir(self, rel: str) -> str:
-        return f"{self.root}/{rel}" if rel else self.root
-
     # -- verbs ------------------------------------------------------------------------------
-
-    def put_file(
-        self,
-        key: str,
-        src: Path,
-        sha256: str,
-        size: int,
-        progress: Progress | None = None,
-        *,
-        mtime_ns: int | None = None,
-    ) -> None:
-        """The upload is checked against the remote's own hash, which needs the file read here
-        anyway, so ``mtime_ns`` is not used."""
-        dst = self._path(key)
-        digest = self._digest_file(src)
-        if digest.hashes["sha256"] != sha256:
-            raise SourceChanged(f"{src}: changed since it was scanned; run again to back it up")
-        source = os.path.abspath(src)
-        if self.staged:
-            tmp = self._path(temp_key(key))
-            self._upload(key, ["copyto"], [source, tmp], progress, digest.size)
-            try:
-                self._check_one(key, tmp, digest, src, sha256)
-                self._commit(key, tmp, dst)
-            except BaseException:
-                self._remove(tmp)
-                raise
-            return
-        self._upload(key, ["copyto"], [source, dst], progress, digest.size)
-        self._check_one(key, dst, digest, src, sha256)
-
-    def _upload(
-        self, key: str, command: list[str], args: list[str], progress: Progress | None, total: int
-    ) -> None:
-        ran = self._transfer(command[0], command[1:], args, progress, total)
-        if ran.code != 0:
-            err = self._error(ran, key)
-            if isinstance(err, ObjectMissing):
-                err = ObjectError(f"{self.name}: {key}: {reason_of(ran.logs)}")
-            raise err
-
-    def _commit(self, key: str, tmp: str, dst: str) -> None:
-        """Move a staged upload to its key, on the server."""
-        ran = self._run("moveto", [], [tmp, dst], transfer=True)
-        if ran.code != 0:
-            raise self._error(ran, key)
-
-    def put_bytes(self, key: str, data: bytes) -> None:
-        # Through a private file and the same path as put_file: ``rclone rcat`` writes straight
-        # to the final name (from memory below its streaming cutoff, streaming above it).
-        check_key(key)
-        with tempfile.TemporaryDirectory(prefix="keepmark-rclone-") as tmp:
-            src = Path(tmp) / "data"
-            src.write_bytes(data)
-            self.put_file(key, src, hashlib.sha256(data).hexdigest(), len(data))
 
     def stat(self, key: str) -> ObjectInfo | None:
         return self._stat_path(self._path(key), key)

@@ -23,9 +23,10 @@ Throttling, server errors and dropped connections are retried by botocore with b
 download that breaks off resumes from where it stopped.
 
 The package, by job: ``limits`` (S3's sizes), ``errors`` (boto3's exceptions as the target's),
-``client`` (the client, credentials, keys, the session), ``multipart`` (multipart uploads and
-resuming them), ``objectlock`` (retention and deleting every version), ``reading``
-(downloads that resume, hashes from headers) and ``target`` (``S3Target``, the verbs).
+``client`` (``S3Connection``: the client, credentials, keys, the settings uploads follow, the
+session), ``multipart`` (multipart uploads and resuming them), ``objectlock`` (retention and
+deleting every version), ``reading`` (downloads that resume, hashes from headers) and
+``target`` (``S3Target``, the verbs). The job modules take the connection, never the target.
 """
 
 from backup.targets.s3.limits import COPY_LIMIT, MAX_KEY_BYTES, MAX_OBJECT, MAX_PART, MAX_PARTS, MIN_PART, MiB

@@ -1,12 +1,16 @@
 """The connection to a bucket: a boto3 client made from the AWS credential chain (environment
 variables, the shared credentials and config files, a named profile, the instance or container
-role; never a secret of Keepmark's own), the keys objects get in the bucket, opening a session,
-and boto3's exceptions translated (``errors``)."""
+role; never a secret of Keepmark's own), the keys objects get in the bucket, the settings every
+upload follows (storage class, Object Lock, multipart), opening a session, and boto3's exceptions
+translated (``errors``). The modules that do one job over a bucket (``multipart``,
+``objectlock``, ``reading``) take this connection, not the target."""
 
 from __future__ import annotations
 
 import threading
 from contextlib import AbstractContextManager
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -24,7 +28,12 @@ if TYPE_CHECKING:
 
 class S3Connection:
     """One bucket, or a prefix in one, reached with one client (made when first needed, shared
-    by every thread). Objects of the profile live under ``root`` (``<prefix>/<profile>/``)."""
+    by every thread). Objects of the profile live under ``root`` (``<prefix>/<profile>/``).
+
+    What every new object gets: ``storage_class``, and with ``object_lock_days`` a retention
+    in ``object_lock_mode``. How uploads go: files from ``multipart_threshold`` bytes up in
+    parts of ``part_size``, ``max_concurrency`` at once, interrupted ones recorded in
+    ``resume_dir`` (None: aborted instead). ``S3Target`` checks these values."""
 
     def __init__(
         self,
@@ -37,6 +46,13 @@ class S3Connection:
         region: str | None,
         aws_profile: str | None,
         config: Config,
+        storage_class: str | None,
+        object_lock_days: int | None,
+        object_lock_mode: str | None,
+        resume_dir: Path | None,
+        multipart_threshold: int,
+        part_size: int,
+        max_concurrency: int,
     ) -> None:
         self.name = name
         self.bucket = bucket
@@ -46,6 +62,13 @@ class S3Connection:
         self.endpoint_url = endpoint_url or None
         self.region = region or None
         self.aws_profile = aws_profile or None
+        self.storage_class = storage_class or None
+        self.object_lock_days = object_lock_days
+        self.object_lock_mode = object_lock_mode if object_lock_days else None
+        self.resume_dir = resume_dir
+        self.multipart_threshold = multipart_threshold
+        self.part_size = part_size
+        self.max_concurrency = max_concurrency
         self._config = config
         self._client: S3Client | None = None
         self._client_lock = threading.Lock()
@@ -117,6 +140,26 @@ class S3Connection:
                 return self._s3().head_object(Bucket=self.bucket, Key=full, ChecksumMode="ENABLED", **args)
         except ObjectMissing:
             return None
+
+    # -- what a new object gets ------------------------------------------------------------
+
+    def _lock_args(self) -> dict[str, Any]:
+        """The Object Lock arguments of a new object (none when the target locks nothing)."""
+        if not self.object_lock_days:
+            return {}
+        until = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=self.object_lock_days)
+        return {"ObjectLockMode": self.object_lock_mode, "ObjectLockRetainUntilDate": until}
+
+    def _upload_args(self, sha256: str, key: str) -> dict[str, Any]:
+        """Metadata, storage class and lock settings for a new object. Manifests and the
+        inventory copy (anything outside originals/ and versions/) never go to an archive class
+        (GLACIER, DEEP_ARCHIVE), whose objects cannot be read without a restore first."""
+        args: dict[str, Any] = {"Metadata": {"sha256": sha256}}
+        archive = self.storage_class in ("GLACIER", "DEEP_ARCHIVE")
+        if self.storage_class and not (archive and not key.startswith(("originals/", "versions/"))):
+            args["StorageClass"] = self.storage_class
+        args.update(self._lock_args())
+        return args
 
     # -- session ----------------------------------------------------------------------------
 

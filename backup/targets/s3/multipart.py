@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from backup.targets.base import ObjectError, Progress, SourceChanged, TargetError
+from backup.targets.s3.client import S3Connection
 from backup.targets.s3.limits import MAX_PART, MAX_PARTS, MIN_PART, MiB
 from backup.targets.s3.objectlock import retain
 from inventory.atomic import write_atomic
@@ -28,15 +29,13 @@ from inventory.atomic import write_atomic
 if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import CompletedPartTypeDef
 
-    from backup.targets.s3.target import S3Target
-
 RECORD_VERSION = 1
 
 
-def choose_part_size(t: S3Target, size: int) -> int:
+def choose_part_size(c: S3Connection, size: int) -> int:
     """The target's part size, or a larger one when the file would need more than 10,000
     parts (rounded up to whole MiB)."""
-    part = t.part_size
+    part = c.part_size
     if -(-size // part) > MAX_PARTS:
         part = -(-size // MAX_PARTS)
         part = -(-part // MiB) * MiB
@@ -44,26 +43,26 @@ def choose_part_size(t: S3Target, size: int) -> int:
 
 
 def put_multipart(
-    t: S3Target, full: str, key: str, src: Path, sha256: str, size: int, progress: Progress | None
+    c: S3Connection, full: str, key: str, src: Path, sha256: str, size: int, progress: Progress | None
 ) -> None:
-    client = t._s3()
+    client = c._s3()
     settings = {
-        "storage_class": t.storage_class,
-        "lock_mode": t.object_lock_mode,
-        "lock_days": t.object_lock_days,
+        "storage_class": c.storage_class,
+        "lock_mode": c.object_lock_mode,
+        "lock_days": c.object_lock_days,
     }
-    record_path = _record_path(t, full)
-    upload_id, part_size, existing = _resumable(t, record_path, full, key, sha256, size, settings)
+    record_path = _record_path(c, full)
+    upload_id, part_size, existing = _resumable(c, record_path, full, key, sha256, size, settings)
     if upload_id is None:
-        part_size = choose_part_size(t, size)
-        with t._errors(key):
+        part_size = choose_part_size(c, size)
+        with c._errors(key):
             upload_id = client.create_multipart_upload(
-                Bucket=t.bucket, Key=full, ChecksumAlgorithm="SHA256", **t._upload_args(sha256, key)
+                Bucket=c.bucket, Key=full, ChecksumAlgorithm="SHA256", **c._upload_args(sha256, key)
             )["UploadId"]
         record = {
             "version": RECORD_VERSION,
-            "endpoint": t.endpoint_url,
-            "bucket": t.bucket,
+            "endpoint": c.endpoint_url,
+            "bucket": c.bucket,
             "key": full,
             "upload_id": upload_id,
             "sha256": sha256,
@@ -75,25 +74,25 @@ def put_multipart(
         if record_path is not None and not _save_record(record_path, record):
             record_path = None
     try:
-        parts = _send_parts(t, full, key, upload_id, src, sha256, size, part_size, existing, progress)
-        with t._errors(key):
+        parts = _send_parts(c, full, key, upload_id, src, sha256, size, part_size, existing, progress)
+        with c._errors(key):
             done = client.complete_multipart_upload(
-                Bucket=t.bucket, Key=full, UploadId=upload_id, MultipartUpload={"Parts": parts}
+                Bucket=c.bucket, Key=full, UploadId=upload_id, MultipartUpload={"Parts": parts}
             )
     except SourceChanged:
-        abort(t, full, upload_id)
+        abort(c, full, upload_id)
         _drop_record(record_path)
         raise
     except BaseException:
         if record_path is None:  # nothing to resume from: leave no parts behind
-            abort(t, full, upload_id)
+            abort(c, full, upload_id)
         raise
     _drop_record(record_path)
-    retain(t, full, key, done.get("VersionId"))
+    retain(c, full, key, done.get("VersionId"))
 
 
 def _resumable(
-    t: S3Target,
+    c: S3Connection,
     record_path: Path | None,
     full: str,
     key: str,
@@ -106,8 +105,8 @@ def _resumable(
     if record is None or record_path is None:
         return None, 0, {}
     same = (
-        record.get("endpoint") == t.endpoint_url
-        and record.get("bucket") == t.bucket
+        record.get("endpoint") == c.endpoint_url
+        and record.get("bucket") == c.bucket
         and record.get("key") == full
     )
     upload_id = str(record.get("upload_id", ""))
@@ -115,14 +114,14 @@ def _resumable(
         _drop_record(record_path)
         return None, 0, {}
     if record.get("sha256") != sha256 or record.get("size") != size or record.get("settings") != settings:
-        abort(t, full, upload_id)
+        abort(c, full, upload_id)
         _drop_record(record_path)
         return None, 0, {}
     parts: dict[int, dict[str, Any]] = {}
     try:
-        with t._errors(key):
-            paginator = t._s3().get_paginator("list_parts")
-            for page in paginator.paginate(Bucket=t.bucket, Key=full, UploadId=upload_id):
+        with c._errors(key):
+            paginator = c._s3().get_paginator("list_parts")
+            for page in paginator.paginate(Bucket=c.bucket, Key=full, UploadId=upload_id):
                 for part in page.get("Parts", []):
                     parts[int(part["PartNumber"])] = dict(part)
     except ObjectError:  # the upload is gone (completed, aborted or expired)
@@ -130,14 +129,14 @@ def _resumable(
         return None, 0, {}
     part_size = record.get("part_size")
     if not isinstance(part_size, int) or not MIN_PART <= part_size <= MAX_PART:
-        abort(t, full, upload_id)
+        abort(c, full, upload_id)
         _drop_record(record_path)
         return None, 0, {}
     return upload_id, part_size, parts
 
 
 def _send_parts(
-    t: S3Target,
+    c: S3Connection,
     full: str,
     key: str,
     upload_id: str,
@@ -162,7 +161,7 @@ def _send_parts(
             if progress is not None:
                 progress(length)
 
-    pool = ThreadPoolExecutor(max_workers=t.max_concurrency, thread_name_prefix="s3-part")
+    pool = ThreadPoolExecutor(max_workers=c.max_concurrency, thread_name_prefix="s3-part")
     try:
         with open(src, "rb") as f:
             number = total = 0
@@ -184,10 +183,10 @@ def _send_parts(
                     if progress is not None:
                         progress(len(data))
                     continue
-                while len(pending) >= t.max_concurrency:
+                while len(pending) >= c.max_concurrency:
                     finished, _ = wait(set(pending), return_when=FIRST_COMPLETED)
                     collect(finished)
-                fut = pool.submit(_upload_part, t, full, key, upload_id, number, data, checksum)
+                fut = pool.submit(_upload_part, c, full, key, upload_id, number, data, checksum)
                 pending[fut] = (number, len(data), checksum)
                 del data
         while pending:
@@ -201,11 +200,11 @@ def _send_parts(
 
 
 def _upload_part(
-    t: S3Target, full: str, key: str, upload_id: str, number: int, data: bytes, checksum: str
+    c: S3Connection, full: str, key: str, upload_id: str, number: int, data: bytes, checksum: str
 ) -> str:
-    with t._errors(key):
-        response = t._s3().upload_part(
-            Bucket=t.bucket,
+    with c._errors(key):
+        response = c._s3().upload_part(
+            Bucket=c.bucket,
             Key=full,
             UploadId=upload_id,
             PartNumber=number,
@@ -216,29 +215,29 @@ def _upload_part(
     return response["ETag"]
 
 
-def abort(t: S3Target, full: str, upload_id: str) -> None:
+def abort(c: S3Connection, full: str, upload_id: str) -> None:
     """Abort a multipart upload, as well as can be: a failure here only leaves parts behind."""
     try:
-        t._s3().abort_multipart_upload(Bucket=t.bucket, Key=full, UploadId=upload_id)
+        c._s3().abort_multipart_upload(Bucket=c.bucket, Key=full, UploadId=upload_id)
     except (BotoCoreError, ClientError, TargetError):
         pass
 
 
-def _record_path(t: S3Target, full: str) -> Path | None:
-    if t.resume_dir is None:
+def _record_path(c: S3Connection, full: str) -> Path | None:
+    if c.resume_dir is None:
         return None
-    where = f"{t.endpoint_url or ''}\0{t.bucket}\0{full}".encode("utf-8", "surrogatepass")
-    return t.resume_dir / f"s3-upload-{hashlib.sha256(where).hexdigest()[:32]}.json"
+    where = f"{c.endpoint_url or ''}\0{c.bucket}\0{full}".encode("utf-8", "surrogatepass")
+    return c.resume_dir / f"s3-upload-{hashlib.sha256(where).hexdigest()[:32]}.json"
 
 
-def pending_uploads(t: S3Target) -> list[dict[str, Any]]:
+def pending_uploads(c: S3Connection) -> list[dict[str, Any]]:
     """The interrupted multipart uploads recorded in ``resume_dir`` for this bucket."""
-    if t.resume_dir is None or not t.resume_dir.is_dir():
+    if c.resume_dir is None or not c.resume_dir.is_dir():
         return []
     found = []
-    for path in sorted(t.resume_dir.glob("s3-upload-*.json")):
+    for path in sorted(c.resume_dir.glob("s3-upload-*.json")):
         record = _load_record(path)
-        if record is not None and record.get("bucket") == t.bucket:
+        if record is not None and record.get("bucket") == c.bucket:
             found.append(record)
     return found
 

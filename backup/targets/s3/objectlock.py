@@ -1,42 +1,34 @@
 """Object Lock. With ``object_lock_days``, every stored object is retained (``GOVERNANCE`` by
-default, or ``COMPLIANCE``) until that many days after it was stored; an object the service
-assembles (a completed multipart upload, a copy) gets its retention set once it exists.
+default, or ``COMPLIANCE``) until that many days after it was stored (uploads ask for it with
+the connection's ``_lock_args``); an object the service assembles (a completed multipart
+upload, a copy) gets its retention set once it exists.
 Deleting removes every version of the key, so that space is really freed on a versioned
 bucket, and refuses with ``Locked`` (removing nothing) while a version is retained or under
 legal hold."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from backup.targets.base import Locked, ObjectError, ObjectMissing, TargetError
+from backup.targets.s3.client import S3Connection
 from backup.targets.s3.errors import code
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import HeadObjectOutputTypeDef, ObjectLockRetentionTypeDef
 
-    from backup.targets.s3.target import S3Target
-
-
-def lock_args(t: S3Target) -> dict[str, Any]:
-    """The Object Lock arguments of a new object (none when the target locks nothing)."""
-    if not t.object_lock_days:
-        return {}
-    until = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=t.object_lock_days)
-    return {"ObjectLockMode": t.object_lock_mode, "ObjectLockRetainUntilDate": until}
-
 
 def retain(
-    t: S3Target, full: str, key: str, version_id: str | None, lock: dict[str, Any] | None = None
+    c: S3Connection, full: str, key: str, version_id: str | None, lock: dict[str, Any] | None = None
 ) -> None:
     """Set the retention of an object the service assembled (a completed multipart upload, a
     copy) to ``lock``, by default the target's own counted from now: a resumed upload was
     started earlier, and some services drop the lock asked for at the start of a
     multipart upload or with a copy. If that fails, the new unlocked version is removed."""
-    lock = lock or lock_args(t)
+    lock = lock or c._lock_args()
     if not lock:
         return
     args: dict[str, Any] = {"VersionId": version_id} if version_id else {}
@@ -45,25 +37,25 @@ def retain(
         "RetainUntilDate": lock["ObjectLockRetainUntilDate"],
     }
     try:
-        with t._errors(key):
-            t._s3().put_object_retention(Bucket=t.bucket, Key=full, Retention=retention, **args)
+        with c._errors(key):
+            c._s3().put_object_retention(Bucket=c.bucket, Key=full, Retention=retention, **args)
     except (ObjectError, TargetError):
         if version_id:
             try:
-                t._s3().delete_object(Bucket=t.bucket, Key=full, VersionId=version_id)
+                c._s3().delete_object(Bucket=c.bucket, Key=full, VersionId=version_id)
             except (BotoCoreError, ClientError):
                 pass
         raise
 
 
-def delete_versions(t: S3Target, key: str) -> None:
+def delete_versions(c: S3Connection, key: str) -> None:
     """Remove every version of ``key`` (absent is not an error), the current one last; or
     raise ``Locked`` and remove nothing while any version is retained or under legal hold."""
-    full = t._key(key)
-    client = t._s3()
+    full = c._key(key)
+    client = c._s3()
     try:
-        with t._errors(key):
-            head = client.head_object(Bucket=t.bucket, Key=full)
+        with c._errors(key):
+            head = client.head_object(Bucket=c.bucket, Key=full)
     except ObjectMissing as exc:
         if not _delete_marker(exc):
             return
@@ -71,17 +63,17 @@ def delete_versions(t: S3Target, key: str) -> None:
     version = head.get("VersionId") if head is not None else None
     if head is not None and version in (None, "null"):
         _raise_if_locked(key, head)
-        with t._errors(key):
-            client.delete_object(Bucket=t.bucket, Key=full)
+        with c._errors(key):
+            client.delete_object(Bucket=c.bucket, Key=full)
         return
-    versions = _versions(t, full, key)
+    versions = _versions(c, full, key)
     if not versions and version:
         versions = [(version, False)]
     held: list[str | None] = []
     for vid, is_marker in versions:
         if is_marker:
             continue
-        vhead = head if head is not None and vid == version else t._head(full, key, vid)
+        vhead = head if head is not None and vid == version else c._head(full, key, vid)
         if vhead is not None:
             kept, until = held_until(vhead)
             if kept:
@@ -94,21 +86,21 @@ def delete_versions(t: S3Target, key: str) -> None:
     # the current version goes last: if this stops halfway, the key still shows it
     for vid, _is_marker in sorted(versions, key=lambda v: v[0] == version):
         try:
-            with t._errors(key):
-                client.delete_object(Bucket=t.bucket, Key=full, VersionId=vid)
+            with c._errors(key):
+                client.delete_object(Bucket=c.bucket, Key=full, VersionId=vid)
         except TargetError as exc:
-            if code(exc) == "AccessDenied" and _retained(t, full, vid):
+            if code(exc) == "AccessDenied" and _retained(c, full, vid):
                 raise Locked(key, None) from exc
             raise
 
 
-def _versions(t: S3Target, full: str, key: str) -> list[tuple[str, bool]]:
+def _versions(c: S3Connection, full: str, key: str) -> list[tuple[str, bool]]:
     """Every version and delete marker of exactly ``full``: (version id, is a marker)."""
     found: list[tuple[str, bool]] = []
     try:
-        with t._errors(key):
-            paginator = t._s3().get_paginator("list_object_versions")
-            for page in paginator.paginate(Bucket=t.bucket, Prefix=full):
+        with c._errors(key):
+            paginator = c._s3().get_paginator("list_object_versions")
+            for page in paginator.paginate(Bucket=c.bucket, Prefix=full):
                 for v in page.get("Versions", []):
                     if v.get("Key") == full and v.get("VersionId"):
                         found.append((v["VersionId"], False))
@@ -122,9 +114,9 @@ def _versions(t: S3Target, full: str, key: str) -> list[tuple[str, bool]]:
     return found
 
 
-def _retained(t: S3Target, full: str, version_id: str) -> bool:
+def _retained(c: S3Connection, full: str, version_id: str) -> bool:
     try:
-        retention = t._s3().get_object_retention(Bucket=t.bucket, Key=full, VersionId=version_id)
+        retention = c._s3().get_object_retention(Bucket=c.bucket, Key=full, VersionId=version_id)
     except (ClientError, BotoCoreError):
         return False
     until = retention.get("Retention", {}).get("RetainUntilDate")

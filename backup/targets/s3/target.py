@@ -31,7 +31,7 @@ from backup.targets.base import (
 from backup.targets.s3.client import S3Connection
 from backup.targets.s3.limits import COPY_LIMIT, MAX_OBJECT, MAX_PART, MIN_PART, MiB
 from backup.targets.s3.multipart import choose_part_size, pending_uploads, put_multipart
-from backup.targets.s3.objectlock import delete_versions, lock_args, retain
+from backup.targets.s3.objectlock import delete_versions, retain
 from backup.targets.s3.reading import Download, stored_hashes
 
 if TYPE_CHECKING:
@@ -110,14 +110,14 @@ class S3Target(S3Connection):
                     else {"payload_signing_enabled": False}
                 ),
             ),
+            storage_class=storage_class,
+            object_lock_days=object_lock_days,
+            object_lock_mode=mode,
+            resume_dir=resume_dir,
+            multipart_threshold=multipart_threshold,
+            part_size=part_size,
+            max_concurrency=max_concurrency,
         )
-        self.storage_class = storage_class or None
-        self.object_lock_days = object_lock_days
-        self.object_lock_mode = mode if object_lock_days else None
-        self.resume_dir = resume_dir
-        self.multipart_threshold = multipart_threshold
-        self.part_size = part_size
-        self.max_concurrency = max_concurrency
 
     @classmethod
     def from_profile(cls, t: model.Target, profile_name: str, resume_dir: Path | None) -> S3Target:
@@ -144,17 +144,6 @@ class S3Target(S3Connection):
     def describe(self) -> str:
         where = f"s3://{self.bucket}/{self.root}"
         return f"{where} at {self.endpoint_url}" if self.endpoint_url else where
-
-    def _upload_args(self, sha256: str, key: str) -> dict[str, Any]:
-        """Metadata, storage class and lock settings for a new object. Manifests and the
-        inventory copy (anything outside originals/ and versions/) never go to an archive class
-        (GLACIER, DEEP_ARCHIVE), whose objects cannot be read without a restore first."""
-        args: dict[str, Any] = {"Metadata": {"sha256": sha256}}
-        archive = self.storage_class in ("GLACIER", "DEEP_ARCHIVE")
-        if self.storage_class and not (archive and not key.startswith(("originals/", "versions/"))):
-            args["StorageClass"] = self.storage_class
-        args.update(lock_args(self))
-        return args
 
     # -- uploads ----------------------------------------------------------------------------
 
@@ -293,7 +282,7 @@ class S3Target(S3Connection):
             raise ObjectMissing(f"{src_key}: not on {self.name}")
         args: dict[str, Any] = {"ChecksumAlgorithm": "SHA256", "CopySourceIfMatch": head["ETag"]}
         args["StorageClass"] = head.get("StorageClass") or "STANDARD"
-        lock = lock_args(self)
+        lock = self._lock_args()
         until = head.get("ObjectLockRetainUntilDate")
         if (
             not lock

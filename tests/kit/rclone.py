@@ -9,11 +9,9 @@ behind a remote string, so tests can look at what was really stored."""
 
 from __future__ import annotations
 
-import http.client
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -25,7 +23,7 @@ import pytest
 
 from backup.targets.base import TargetError
 from backup.targets.rclone import RcloneTarget, find_rclone
-from tests.ports import refused_port, start_on_free_port
+from tests.kit.ports import answers_http, answers_ssh, refused_port, start_on_free_port
 
 PROFILE = "lily"
 # Short timeouts so that a dead server fails a call within seconds.
@@ -116,25 +114,6 @@ class RcloneRemotes:
         return t
 
 
-def _answers_http(port: int) -> bool:
-    try:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-        conn.request("OPTIONS", "/")
-        conn.getresponse().read()
-        conn.close()
-        return True
-    except OSError:
-        return False
-
-
-def _answers_ssh(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
-            return s.recv(64).startswith(b"SSH-")
-    except OSError:
-        return False
-
-
 def _die_with_parent() -> None:
     """On Linux, have the server killed if the test process dies without stopping it."""
     if sys.platform.startswith("linux"):
@@ -147,7 +126,7 @@ def serve(rclone: Path, kind: str, folder: Path, work: Path, flags: list[str]) -
     """Start ``rclone serve KIND`` on a free port and wait until it answers."""
     return start_on_free_port(
         lambda port: _serve(rclone, kind, folder, port, work, flags),
-        _answers_ssh if kind == "sftp" else _answers_http,
+        answers_ssh if kind == "sftp" else answers_http("OPTIONS", "/"),
         f"rclone serve {kind}",
     )
 

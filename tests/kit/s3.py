@@ -35,7 +35,7 @@ from botocore.config import Config
 
 from backup.profile import model
 from backup.targets.s3 import MiB, S3Target
-from tests.ports import start_on_free_port
+from tests.kit.ports import answers_http, start_on_free_port
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -121,17 +121,7 @@ def start_moto(folder: Path, env: dict[str, str] | None = None) -> MotoProcess:
             )
         return MotoProcess(port, proc, log)
 
-    def answers(port: int) -> bool:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            conn.request("GET", "/moto-api/data.json")
-            ok = conn.getresponse().status == 200
-            conn.close()
-            return ok
-        except OSError:
-            return False
-
-    return start_on_free_port(start, answers, "moto server")
+    return start_on_free_port(start, answers_http("GET", "/moto-api/data.json", 200), "moto server")
 
 
 def admin_client(endpoint: str, key: str = FAKE_KEY, secret: str = FAKE_SECRET, service: str = "s3") -> Any:

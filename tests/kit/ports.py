@@ -1,7 +1,9 @@
-"""Loopback ports for the test servers."""
+"""Loopback ports for the test servers, and the one way a test waits for a server it started:
+``start_on_free_port`` with a readiness probe (``answers_http``, ``answers_ssh``)."""
 
 from __future__ import annotations
 
+import http.client
 import socket
 import subprocess
 import time
@@ -51,6 +53,34 @@ class Started(Protocol):
 
 
 S = TypeVar("S", bound=Started)
+
+
+def answers_http(method: str = "GET", path: str = "/", status: int | None = None) -> Callable[[int], bool]:
+    """A readiness probe: whether the server on a port answers ``method path`` over HTTP (with
+    ``status``, when one is given)."""
+
+    def answers(port: int) -> bool:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+        try:
+            conn.request(method, path)
+            response = conn.getresponse()
+            response.read()
+            return status is None or response.status == status
+        except (OSError, http.client.HTTPException):
+            return False
+        finally:
+            conn.close()
+
+    return answers
+
+
+def answers_ssh(port: int) -> bool:
+    """A readiness probe: whether the server on ``port`` greets with an SSH banner."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+            return s.recv(64).startswith(b"SSH-")
+    except OSError:
+        return False
 
 
 def start_on_free_port(
