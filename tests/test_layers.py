@@ -83,6 +83,30 @@ RULES = (
         "only backup/cli imports backup.cli", ("backup",), ("backup.cli",), ("backup.cli", "backup.__main__")
     ),
     Rule("nothing below backup/app imports backup.app", BELOW_APP, ("backup.app",)),
+    # The CLI parses, calls one use case and prints: besides backup/app it may use only what
+    # every layer shares (errors, the progress events, numbers and times for people, where the
+    # home folder is).
+    Rule(
+        "the CLI calls only the use cases",
+        ("backup.cli",),
+        (
+            "backup.daemon",
+            "backup.runs",
+            "backup.targets",
+            "backup.proof",
+            "backup.profile",
+            "backup.stages",
+            "watermark",
+            "inventory.store",
+            "inventory.record",
+            "inventory.ledger",
+            "inventory.match",
+            "inventory.media",
+        ),
+    ),
+    Rule("the daemon gets its jobs from the use cases", ("backup.daemon",), ("backup.app", "backup.stages")),
+    Rule("proof sits below the backup runs", ("backup.proof",), ("backup.runs", "backup.daemon", "backup.stages")),
+    Rule("the engine never starts the daemon", ("backup.runs", "backup.targets"), ("backup.daemon", "backup.stages")),
 )
 
 # Imports that break a rule today, as (importing module, imported module). Cycles are never

@@ -10,6 +10,8 @@ from typing import Any
 from backup.app.workspace import state_summary
 from backup.errors import Problem, ProfileError, ProfileNotFound, UsageError
 from backup.profile.load import available, load, locate
+
+__all__ = ["check", "init", "list_profiles", "load", "require_name", "show"]
 from backup.profile.model import Profile
 from backup.profile.setup import create_profile
 from backup.profile.validate import check_on_disk

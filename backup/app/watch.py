@@ -27,6 +27,7 @@ from backup.app.facts import missing_on, served
 from backup.app.scan import record
 from backup.app.stamp import stamp_profile
 from backup.app.workspace import excluded_folders, ignore_globs, open_inventory
+from backup.daemon import logs
 from backup.daemon.clock import Clock
 from backup.daemon.daemon import REWATCH, SCHEDULE_TICK, Daemon
 from backup.daemon.filters import PathFilter
@@ -157,7 +158,12 @@ def daemon_for(
     )
 
 
-def watch(daemon: Daemon) -> Watched:
-    """Run ``daemon`` until it is stopped; what it did."""
-    daemon.run()
+def watch(daemon: Daemon, *, foreground: bool = False) -> Watched:
+    """Run ``daemon`` until it is stopped, logging to its state folder's ``daemon.log`` (and,
+    ``foreground``, to stderr too); what it did."""
+    logs.setup(daemon.settings.state_dir, foreground=foreground)
+    try:
+        daemon.run()
+    finally:
+        logs.close()
     return Watched(daemon.settings.name, daemon.summary(), daemon.error)

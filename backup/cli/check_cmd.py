@@ -32,7 +32,7 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from backup.app.check import check_profile
-    from backup.profile.load import load
+    from backup.app.profiles import load
 
     profile = load(args.profile)
     report = check_profile(profile)

@@ -61,10 +61,10 @@ def register(sub: Any) -> None:
 
 
 def run_scan(args: argparse.Namespace) -> int:
+    from backup.app.profiles import load
     from backup.app.scan import scan
     from backup.cli.bars import progress
     from backup.humanize import count, size
-    from backup.profile.load import load
 
     result = scan(load(args.profile), args.paths, progress=progress(not args.json))
     report = result.report
@@ -88,8 +88,8 @@ def run_scan(args: argparse.Namespace) -> int:
 
 def run_list(args: argparse.Namespace) -> int:
     from backup.app.inventory import list_files
+    from backup.app.profiles import load
     from backup.humanize import size, when
-    from backup.profile.load import load
 
     result = list_files(load(args.profile), include_missing=args.all)
     if args.json:
@@ -109,8 +109,8 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_show(args: argparse.Namespace) -> int:
     from backup.app.inventory import show
+    from backup.app.profiles import load
     from backup.humanize import size
-    from backup.profile.load import load
 
     shown = show(load(args.profile), args.ref)
     if args.json:
@@ -151,7 +151,7 @@ def run_export(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from backup.app.inventory import export
-    from backup.profile.load import load
+    from backup.app.profiles import load
 
     output = Path(args.output) if args.output is not None else None
     done = export(load(args.profile), "json" if args.json else args.format, output)

@@ -41,7 +41,7 @@ def register(sub: Any) -> None:
 
 def run_verify(args: argparse.Namespace) -> int:
     from backup.app.ledger import verify
-    from backup.profile.load import load
+    from backup.app.profiles import load
 
     verdict = verify(load(args.profile))
     report = verdict.chain
@@ -70,7 +70,7 @@ def run_verify(args: argparse.Namespace) -> int:
 
 def run_checkpoint(args: argparse.Namespace) -> int:
     from backup.app.ledger import checkpoint
-    from backup.profile.load import load
+    from backup.app.profiles import load
 
     done = checkpoint(load(args.profile))
     result, ts = done.result, done.result.timestamps

@@ -155,7 +155,7 @@ def report_error(exc: KeepmarkError, as_json: bool) -> int:
 def report_crash(exc: BaseException, words: Sequence[str], as_json: bool) -> int:
     """Something Keepmark did not expect: the traceback goes to the error log (and to stderr
     with ``KEEPMARK_DEBUG=1``); stderr gets one line naming the log."""
-    from backup.crashlog import record
+    from backup.cli.crashlog import record
 
     where = record(exc, ["backup", *words])
     if os.environ.get(DEBUG_ENV, "").strip() not in ("", "0"):

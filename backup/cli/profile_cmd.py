@@ -56,8 +56,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    from backup.app.profiles import show
-    from backup.profile.load import load
+    from backup.app.profiles import load, show
 
     shown = show(load(args.profile))
     doc = shown.as_dict()

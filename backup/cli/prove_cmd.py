@@ -48,8 +48,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_prove(args: argparse.Namespace) -> int:
+    from backup.app.profiles import load
     from backup.app.prove import prove
-    from backup.profile.load import load
 
     proved = prove(load(args.profile), args.file, out=args.out, url=args.url)
     result, m = proved.result, proved.result.match

@@ -27,7 +27,7 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from backup.app.maintenance import prune
-    from backup.profile.load import load
+    from backup.app.profiles import load
 
     pruned = prune(load(args.profile), args.target, dry_run=args.dry_run)
     if args.json:

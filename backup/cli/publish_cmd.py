@@ -31,8 +31,8 @@ def register(sub: Any) -> None:
 
 
 def run_add(args: argparse.Namespace) -> int:
+    from backup.app.profiles import load
     from backup.app.publish import add
-    from backup.profile.load import load
 
     done = add(load(args.profile), args.file, platform=args.platform, url=args.url, when=args.date)
     if args.json:

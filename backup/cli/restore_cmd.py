@@ -41,8 +41,8 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from backup.app.maintenance import restore
+    from backup.app.profiles import load
     from backup.cli.bars import progress
-    from backup.profile.load import load
 
     done = restore(
         load(args.profile),

@@ -48,8 +48,8 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from backup.app.backups import run_backup
+    from backup.app.profiles import load
     from backup.cli.bars import progress
-    from backup.profile.load import load
 
     profile = load(args.profile)
     report = run_backup(

@@ -52,8 +52,8 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from backup.app.profiles import load
     from backup.app.service import service
-    from backup.profile.load import load
 
     done = service(
         load(args.profile), args.action, platform=args.platform, dry_run=getattr(args, "dry_run", False)

@@ -23,8 +23,8 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from backup.app.profiles import load
     from backup.app.snapshots import list_snapshots
-    from backup.profile.load import load
 
     listed = list_snapshots(load(args.profile), args.target)
     if args.json:

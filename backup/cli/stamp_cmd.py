@@ -27,9 +27,9 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from backup.app.profiles import load
     from backup.app.stamp import stamp_profile
     from backup.cli.bars import progress
-    from backup.profile.load import load
 
     profile = load(args.profile)
     report = stamp_profile(

@@ -37,8 +37,8 @@ def _age(seconds: int | None) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from backup.app.profiles import load
     from backup.app.status import status
-    from backup.profile.load import load
 
     doc = status(load(args.profile)).as_dict()
     if args.json:

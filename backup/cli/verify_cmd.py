@@ -31,8 +31,8 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from backup.app.maintenance import verify
+    from backup.app.profiles import load
     from backup.cli.bars import progress
-    from backup.profile.load import load
 
     verified = verify(
         load(args.profile),

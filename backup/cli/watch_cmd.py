@@ -39,24 +39,17 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     import signal
 
+    from backup.app.profiles import load
     from backup.app.watch import daemon_for, watch
-    from backup.daemon import logs
-    from backup.home import state_dir
-    from backup.profile.load import load
 
-    profile = load(args.profile)
-    logs.setup(state_dir(profile.name), foreground=True)
-    daemon = daemon_for(profile, polling=True if args.polling else None)
+    daemon = daemon_for(load(args.profile), polling=True if args.polling else None)
 
     def stop(signum: int, frame: Any) -> None:
         daemon.stop()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    try:
-        watched = watch(daemon)
-    finally:
-        logs.close()
+    watched = watch(daemon, foreground=True)
     if args.json:
         emit_json(watched.as_dict())
     if watched.error is not None:  # a service manager restarts it (Restart=on-failure, KeepAlive)
