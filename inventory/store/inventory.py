@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from inventory.errors import Ambiguous, NotFound
 from inventory.ledger import chain as ledger
-from inventory.match.phash import to_signed
+from inventory.match.hashes import to_signed
 from inventory.record.walk import Found
 from inventory.store.db import SCHEMA_VERSION, Database, connect
 from inventory.timeutil import utc_now
@@ -95,7 +95,7 @@ def add_match_hashes(conn: sqlite3.Connection, sha256: str, m: MediaFacts) -> No
             [(sha256, name, to_signed(int(h, 16))) for name, h in m.window_hashes.items()],
         )
     if m.frame_sequence:
-        from inventory.media.video import SEQUENCE_RATE  # ffmpeg's module: only when a video is read
+        from inventory.match.params import SEQUENCE_RATE
 
         conn.execute(
             "INSERT OR IGNORE INTO frame_sequences (sha256, rate, hashes) VALUES (?, ?, ?)",
