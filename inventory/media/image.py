@@ -64,13 +64,22 @@ def photo_header(im: Image.Image) -> PhotoHeader:
     if isinstance(frames, int) and frames > 1:
         details["frames"] = frames
     try:
-        sub = exif.get_ifd(_EXIF_IFD)
+        sub = _sub_ifd(exif)
     except Exception:  # a broken EXIF block must not fail the photo
         sub = {}
     taken = capture_time_from_exif(sub.get(_EXIF_DATETIME_ORIGINAL), sub.get(_EXIF_OFFSET_TIME_ORIGINAL))
     if swaps_sides(orientation):
         width, height = height, width
     return PhotoHeader(width, height, orientation, taken, details)
+
+
+def _sub_ifd(exif: Image.Exif) -> dict[int, Any]:
+    """The EXIF sub-IFD (capture time). Asked for only when the block points to one: Pillow's
+    ``get_ifd`` adds an empty sub-IFD to a block without it, which a stamped copy of this very
+    picture would then carry."""
+    if _EXIF_IFD not in exif:
+        return {}
+    return exif.get_ifd(_EXIF_IFD)
 
 
 def capture_time_from_exif(value: object, offset: object = None) -> str | None:
