@@ -40,8 +40,8 @@ sys.path.insert(0, str(ROOT))
 from inventory import Inventory  # noqa: E402
 from inventory.match import mih as match_mih  # noqa: E402
 from inventory.match.find import CANDIDATE_MAX, MAX_CONFIRM, VARIANT_WINDOWS, nearest_windows  # noqa: E402
-from inventory.match.hashes import WINDOWS  # noqa: E402
 from inventory.match.index import MatchIndex, index_path, open_index  # noqa: E402
+from inventory.match.params import WINDOWS  # noqa: E402
 
 
 def fill(db: Path, photos: int) -> None:

@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from inventory import Inventory, Source, scan  # noqa: E402
 from inventory.match.find import _features_with, _image_variants, candidates, find_original  # noqa: E402
-from inventory.match.phash import hamming  # noqa: E402
+from inventory.match.hashes import hamming  # noqa: E402
 from tests.kit.transforms import TARGETS, TRANSFORMS, apply  # noqa: E402
 from tests.photos import ENROLLED, NEVER_ENROLLED, photo  # noqa: E402
 

@@ -9,10 +9,10 @@ from typing import Any
 from PIL import Image
 
 from backup.app.samples import make_video, scene
-from inventory.media.image import register_heif
+from inventory.media.ffmpeg import ffmpeg_exe
+from inventory.media.heif import register_heif
 
 __all__ = ["register_heif"]
-from inventory.media.video import ffmpeg_exe
 
 
 def exif(

@@ -179,8 +179,8 @@ def test_design_describes_matching_as_the_code_does() -> None:
     from inventory.match import find as match
     from inventory.match import index as match_index
     from inventory.match import video as match_video
-    from inventory.match.hashes import WINDOWS
-    from inventory.match.phash import hash_params_for
+    from inventory.match.hashes import hash_params_for
+    from inventory.match.params import WINDOWS
 
     section = DESIGN[DESIGN.index("## Matching") : DESIGN.index("## Format changes")]
     for name in WINDOWS:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from inventory.match.phash import SCHEME
+from inventory.match.params import SCHEME
 from inventory.record.examine import examine
 
 FIXTURES = Path(__file__).parent / "fixtures"

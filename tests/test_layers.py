@@ -105,8 +105,16 @@ RULES = (
         ),
     ),
     Rule("the daemon gets its jobs from the use cases", ("backup.daemon",), ("backup.app", "backup.stages")),
-    Rule("proof sits below the backup runs", ("backup.proof",), ("backup.runs", "backup.daemon", "backup.stages")),
-    Rule("the engine never starts the daemon", ("backup.runs", "backup.targets"), ("backup.daemon", "backup.stages")),
+    Rule(
+        "proof sits below the backup runs",
+        ("backup.proof",),
+        ("backup.runs", "backup.daemon", "backup.stages"),
+    ),
+    Rule(
+        "the engine never starts the daemon",
+        ("backup.runs", "backup.targets"),
+        ("backup.daemon", "backup.stages"),
+    ),
 )
 
 # Imports that break a rule today, as (importing module, imported module). Cycles are never

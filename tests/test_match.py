@@ -22,7 +22,7 @@ from inventory.errors import UnreadableSuspect
 from inventory.match import index as match_index
 from inventory.match.find import PHASH_ACCEPT, find_original
 from inventory.match.index import MatchIndex, index_path
-from inventory.media.video import ffmpeg_exe
+from inventory.media.ffmpeg import ffmpeg_exe
 from tests import media
 from tests.kit.transforms import TARGETS, TRANSFORMS, apply
 from tests.photos import ENROLLED, NEVER_ENROLLED, photo

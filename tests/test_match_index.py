@@ -16,8 +16,8 @@ import pytest
 from inventory import Inventory
 from inventory.match import index as match_index
 from inventory.match import mih
-from inventory.match.hashes import WINDOWS
 from inventory.match.index import Hit, MatchIndex, index_path, open_index
+from inventory.match.params import WINDOWS
 
 NAMES = list(WINDOWS)
 

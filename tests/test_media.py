@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from inventory.match.phash import hamming
+from inventory.match.hashes import hamming
+from inventory.media.ffmpeg import ffmpeg_exe
 from inventory.media.image import capture_time_from_exif
+from inventory.media.probe import parse
 from inventory.media.sniff import sniff
-from inventory.media.video import ffmpeg_exe, parse_header
 from inventory.record.examine import examine
 from tests import media
 
@@ -143,14 +144,11 @@ def test_parse_header_of_a_phone_video() -> None:
       displaymatrix: rotation of -90.00 degrees
   Stream #0:1[0x2](und): Audio: aac (LC) (mp4a / 0x6134706D), 44100 Hz, stereo, fltp, 256 kb/s (default)
 """
-    info = parse_header(text)
-    assert info == {
-        "duration_ms": 62500,
-        "codec": "hevc",
-        "width": 1920,
-        "height": 1080,
-        "fps": "29.97",
-        "rotation": 270,
-        "audio_codec": "aac",
-        "creation_time": "2026-05-01T10:00:00.000000Z",
-    }
+    found = parse(text, "IMG_0001.MOV")
+    video = found.video
+    assert video is not None and found.first_video == video
+    assert found.duration_ms == 62500
+    assert (video.codec, video.width, video.height) == ("hevc", 1920, 1080)
+    assert (video.fps_text, video.fps, video.rotation, video.has_matrix) == ("29.97", 29.97, 270, True)
+    assert [a.codec for a in found.audio] == ["aac"]
+    assert found.creation_time == "2026-05-01T10:00:00.000000Z"

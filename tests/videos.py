@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from inventory.media.video import ffmpeg_exe
+from inventory.media.ffmpeg import ffmpeg_exe
 from tests.photos import photo
 
 

@@ -1,9 +1,13 @@
 """Stamping photos: JPEG, PNG, WebP, TIFF, HEIC/HEIF, and animated GIF/WebP frame by frame.
 
-The camera's orientation is applied first, so the mark lands in the visual corner; the EXIF
-(minus the orientation), ICC profile and XMP are carried over; a JPEG keeps the source's
-quantisation tables (the same quality) unless a quality is set. Only the region an anchored
-mark covers is composited. The original is only ever read.
+The camera's orientation is applied first (``inventory.media.orientation``, the same upright
+picture the inventory hashes), so the mark lands in the visual corner; the EXIF (minus the
+orientation), ICC profile and XMP are carried over; a JPEG keeps the source's quantisation tables
+(the same quality) unless a quality is set. Only the region an anchored mark covers is
+composited. The original is only ever read.
+
+A caller that already opened and decoded the photo (to record it) hands it over (``image``, with
+the bytes it was read from): the photo is then not read or decoded again.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from inventory.atomic import atomic_path
+from inventory.media.heif import looks_like_heif, register_heif
+from inventory.media.orientation import ORIENTATION_TAG, orientation_of, upright
 from watermark.errors import BadInput, WatermarkError
 from watermark.mark import Mark, render_mark
 from watermark.style import Style
@@ -36,7 +42,7 @@ SUPPORTED = {
     "GIF": "GIF",
 }
 ANIMATED = {"GIF", "WEBP", "PNG"}
-EXIF_ORIENTATION = 0x0112
+EXIF_ORIENTATION = ORIENTATION_TAG
 EXIF_ARTIST = 0x013B
 EXIF_COPYRIGHT = 0x8298
 
@@ -63,42 +69,14 @@ class ImageResult:
 
 
 _limit_lock = threading.Lock()
-_heif_lock = threading.Lock()
-_heif_ready = False
 
 
-_HEIF_BRANDS = {
-    b"heic",
-    b"heix",
-    b"heim",
-    b"heis",
-    b"hevc",
-    b"hevx",
-    b"mif1",
-    b"msf1",
-    b"mif2",
-    b"avif",
-    b"avis",
-}
-
-
-def _looks_like_heif(src: Path) -> bool:
+def _head(src: Path, size: int) -> bytes:
     try:
         with open(src, "rb") as f:
-            head = f.read(12)
+            return f.read(size)
     except OSError:
-        return False
-    return head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS
-
-
-def _register_heif() -> None:
-    global _heif_ready
-    with _heif_lock:
-        if not _heif_ready:
-            import pillow_heif
-
-            pillow_heif.register_heif_opener()
-            _heif_ready = True
+        return b""
 
 
 @contextmanager
@@ -125,23 +103,43 @@ def _open(src: Path, options: ImageOptions) -> Image.Image:
             raise BadInput("empty file (0 bytes)")
     except OSError as exc:
         raise BadInput(f"cannot read: {exc.strerror or exc}") from exc
-    if _looks_like_heif(src):
-        _register_heif()  # pillow-heif costs ~0.1 s to import: only for the files that need it
+    if looks_like_heif(_head(src, 12)):
+        register_heif()  # pillow-heif costs ~0.1 s to import: only for the files that need it
     try:
         with _pixel_limit(options.max_pixels):
             im = Image.open(src)
     except Image.DecompressionBombError as exc:
-        raise BadInput(
-            f"refused as a possible decompression bomb ({exc}); raise [watermark] max_image_pixels"
-        ) from exc
+        raise _bomb(exc) from exc
     except UnidentifiedImageError as exc:
         raise BadInput("not a picture Keepmark can stamp (unrecognised or unsupported format)") from exc
     except (OSError, SyntaxError, ValueError) as exc:
         raise BadInput(f"cannot open: {_reason(exc)}") from exc
     if im.format not in SUPPORTED:
         im.close()
-        raise BadInput(f"{im.format} pictures are not supported (JPEG, PNG, WebP, TIFF, HEIC and GIF are)")
+        raise _unsupported(im)
     return im
+
+
+def _bomb(exc: Exception) -> BadInput:
+    return BadInput(f"refused as a possible decompression bomb ({exc}); raise [watermark] max_image_pixels")
+
+
+def _unsupported(im: Image.Image) -> BadInput:
+    return BadInput(f"{im.format} pictures are not supported (JPEG, PNG, WebP, TIFF, HEIC and GIF are)")
+
+
+def _check_given(im: Image.Image, options: ImageOptions) -> None:
+    """What ``_open`` checks, for a picture the caller opened: the format, and the pixel limit
+    (``options.max_pixels``, as Pillow applies it when it opens a file)."""
+    from PIL import Image
+
+    if im.format not in SUPPORTED:
+        raise _unsupported(im)
+    try:
+        with _pixel_limit(options.max_pixels):
+            Image._decompression_bomb_check(im.size)
+    except Image.DecompressionBombError as exc:
+        raise _bomb(exc) from exc
 
 
 def _reason(exc: BaseException) -> str:
@@ -222,14 +220,13 @@ def _xmp(im: Image.Image, options: ImageOptions) -> bytes | None:
     )
 
 
-def _webp_lossless(src: Path) -> bool:
-    with open(src, "rb") as f:
-        head = f.read(4096)
+def _webp_lossless(head: bytes) -> bool:
+    """``head``: the file's first 4096 bytes."""
     return b"VP8L" in head[12:] and b"VP8 " not in head[12:]
 
 
 def _save_args(
-    fmt: str, src_im: Image.Image, src: Path, options: ImageOptions, exif: bytes | None, xmp: bytes | None
+    fmt: str, src_im: Image.Image, head: bytes, options: ImageOptions, exif: bytes | None, xmp: bytes | None
 ) -> dict[str, Any]:
     args: dict[str, Any] = {}
     icc = src_im.info.get("icc_profile")
@@ -254,7 +251,7 @@ def _save_args(
         if xmp:
             args["xmp"] = xmp
     elif fmt == "WEBP":
-        if _webp_lossless(src):
+        if _webp_lossless(head):
             args["lossless"] = True
         else:
             args["quality"] = options.jpeg_quality or 90
@@ -284,11 +281,32 @@ def _save_args(
 
 
 def stamp_image(
-    src: Path, dst: Path, style: Style, fields: Mapping[str, str], options: ImageOptions | None = None
+    src: Path,
+    dst: Path,
+    style: Style,
+    fields: Mapping[str, str],
+    options: ImageOptions | None = None,
+    *,
+    image: Image.Image | None = None,
+    data: bytes | None = None,
 ) -> ImageResult:
-    """Write a stamped copy of the photo ``src`` to ``dst`` (atomically), in the same format."""
+    """Write a stamped copy of the photo ``src`` to ``dst`` (atomically), in the same format.
+
+    ``image``: the photo, already opened by the caller from ``data`` (its whole bytes) or from
+    ``src``, and perhaps decoded (``inventory.record.examine.open_photo`` and ``photo_facts``):
+    it is stamped without reading or decoding ``src`` again. It is the caller's to close, and
+    is marked in place when it is upright (take its hashes first). Do not hand over a picture
+    whose decoding failed: without ``image`` the stamper opens ``src`` and says why it cannot.
+
+    Raises ``BadInput`` (a one-line reason) for a photo that cannot be stamped and
+    ``WatermarkError`` when the copy cannot be written."""
     options = options or ImageOptions()
-    im = _open(src, options)
+    if image is not None:
+        _check_given(image, options)
+        im = image
+    else:
+        im = _open(src, options)
+    head = data[:4096] if data is not None else b""
     try:
         fmt = SUPPORTED[str(im.format)]
         frames = int(getattr(im, "n_frames", 1) or 1)
@@ -297,36 +315,35 @@ def stamp_image(
                 raise BadInput(
                     f'animated {fmt} with {frames} frames: refused ([watermark] animated = "refuse")'
                 )
-            return _stamp_animated(im, src, dst, fmt, style, fields, options)
+            if fmt == "WEBP" and not head:
+                head = _head(src, 4096)
+            return _stamp_animated(im, head, dst, fmt, style, fields, options)
         try:
             with _pixel_limit(options.max_pixels):
                 im.load()
         except (OSError, SyntaxError, ValueError, EOFError) as exc:
             raise BadInput(f"truncated or corrupt: {_reason(exc)}") from exc
-        orientation = im.getexif().get(EXIF_ORIENTATION, 1)
         # Upright first (before the EXIF is edited below). The decoded picture is ours, not the
         # file's, so an upright one is marked in place: no 36 MB copy of a 12 MP photo.
-        if orientation in (1, None):
-            upright = im
-        else:
-            from PIL import ImageOps
-
-            upright = ImageOps.exif_transpose(im)
+        shown = upright(im, orientation_of(im.getexif()))
         exif = _exif_bytes(im, options)
         xmp = _xmp(im, options)
-        args = _save_args(fmt, im, src, options, exif, xmp)
-        out = _composite(upright or im, render_mark(style, (upright or im).size, fields))
+        if fmt == "WEBP" and not head:
+            head = _head(src, 4096)
+        args = _save_args(fmt, im, head, options, exif, xmp)
+        out = _composite(shown, render_mark(style, shown.size, fields))
         if fmt == "JPEG" and out.mode not in ("RGB", "L", "CMYK"):
             out = out.convert("RGB")
         digest, size = _save(out, dst, fmt, args, options.sync_dir)
         return ImageResult(dst, fmt, out.width, out.height, 1, digest, size)
     finally:
-        im.close()
+        if image is None:
+            im.close()
 
 
 def _stamp_animated(
     im: Image.Image,
-    src: Path,
+    head: bytes,
     dst: Path,
     fmt: str,
     style: Style,
@@ -351,7 +368,7 @@ def _stamp_animated(
         args["disposal"] = 2
         args["optimize"] = False
     elif fmt == "WEBP":
-        args.update({"lossless": True} if _webp_lossless(src) else {"quality": options.jpeg_quality or 90})
+        args.update({"lossless": True} if _webp_lossless(head) else {"quality": options.jpeg_quality or 90})
     digest, size = _save(frames[0], dst, fmt, args, options.sync_dir)
     return ImageResult(dst, fmt, im.width, im.height, len(frames), digest, size)
 

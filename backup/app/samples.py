@@ -65,7 +65,7 @@ def _exif(make: str, model: str, taken: str, orientation: int = 1) -> Any:
 
 def make_video(path: Path, seconds: float = 3.0, size: str = "640x360", extra: tuple[str, ...] = ()) -> None:
     """A short H.264 video with an AAC sound track, through the bundled ffmpeg."""
-    from inventory.media.video import ffmpeg_exe
+    from inventory.media.ffmpeg import ffmpeg_exe
 
     path.parent.mkdir(parents=True, exist_ok=True)
     cmd = [
@@ -83,7 +83,7 @@ def make_video(path: Path, seconds: float = 3.0, size: str = "640x360", extra: t
 def build(folder: Path) -> list[Path]:
     """Write the sample files under ``folder``; return their paths."""
 
-    from inventory.media.image import register_heif
+    from inventory.media.heif import register_heif
 
     made: list[Path] = []
 

@@ -49,7 +49,7 @@ def thumbnail(path: str, kind: str, at_seconds: float | None = None) -> Thumb | 
                 return None
             im = Image.open(io.BytesIO(frame))
         else:
-            from inventory.media.image import register_heif
+            from inventory.media.heif import register_heif
 
             register_heif()
             im = Image.open(path)
@@ -67,7 +67,7 @@ def thumbnail(path: str, kind: str, at_seconds: float | None = None) -> Thumb | 
 
 
 def _video_frame(path: str, at: float) -> bytes | None:
-    from inventory.media.video import ffmpeg_exe
+    from inventory.media.ffmpeg import ffmpeg_exe
 
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-ss", f"{max(0.0, at):.3f}"]
     cmd += ["-i", path, "-frames:v", "1", "-f", "image2pipe", "-vcodec", "png", "-"]
@@ -107,7 +107,7 @@ def _points(pairs: list[Any], side: int, thumb: Thumb | None) -> str:
 
 def _region(window: Any, thumb: Thumb | None) -> str:
     """The enrolled window of the original that matched (a crop), outlined."""
-    from inventory.match.hashes import WINDOWS
+    from inventory.match.params import WINDOWS
 
     if thumb is None or window in (None, "full") or window not in WINDOWS:
         return ""

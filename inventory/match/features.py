@@ -51,9 +51,10 @@ class Picture:
 def upright_grey(source: str | bytes | os.PathLike[str], side: int = FEATURE_SIDE) -> Picture:
     """Decode a photo (EXIF orientation applied), greyscale, long side at most ``side``.
     Raises ``UnreadableSuspect`` naming the file for a picture that does not decode."""
-    from PIL import Image, ImageOps
+    from PIL import Image
 
-    from inventory.media.image import register_heif
+    from inventory.media.heif import register_heif
+    from inventory.media.orientation import orientation_of, upright
 
     register_heif()
     name = "<bytes>" if isinstance(source, bytes) else os.fspath(source)
@@ -62,11 +63,12 @@ def upright_grey(source: str | bytes | os.PathLike[str], side: int = FEATURE_SID
             full = max(im.size)
             if im.format == "JPEG":
                 im.draft("L", (side, side))
-            im = ImageOps.exif_transpose(im.convert("L") if im.mode != "L" else im)
-            ow, oh = _upright_size(im, full)
-            if max(im.size) > side:
-                im.thumbnail((side, side), Image.Resampling.LANCZOS)
-            arr = np.asarray(im, dtype=np.uint8)
+            grey = im.convert("L") if im.mode != "L" else im
+            pic = upright(grey, orientation_of(grey.getexif()))
+            ow, oh = _upright_size(pic, full)
+            if max(pic.size) > side:
+                pic.thumbnail((side, side), Image.Resampling.LANCZOS)
+            arr = np.asarray(pic, dtype=np.uint8)
     except (OSError, SyntaxError, ValueError, EOFError, MemoryError) as exc:
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UnreadableSuspect(f"{name}: does not decode as a picture: {text}") from exc

@@ -296,10 +296,13 @@ def _suspect_rate() -> float:
 
 
 def _clip_sequence(name: str) -> list[str]:
+    from inventory.match.hashes import frame_hashes
+    from inventory.match.params import FRAME_SIDE
     from inventory.match.video import SUSPECT_RATE
-    from inventory.media.video import frame_sequence
+    from inventory.media.frames import frame_sequence
 
-    hashes, error = frame_sequence(name, SUSPECT_RATE)
+    frames, error = frame_sequence(name, SUSPECT_RATE, FRAME_SIDE)
+    hashes = frame_hashes(frames)
     if not hashes:
         raise UnreadableSuspect(f"{name}: does not decode as a video: {error}")
     return hashes

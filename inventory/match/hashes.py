@@ -1,61 +1,99 @@
-"""The hashes matching is built on: pHashes of crop windows of a photo (enrolled at scan time)
-and of the variants of a suspect (as it is, border-trimmed, mirrored).
+"""Perceptual hashes: how a photo or a video frame becomes 64-bit codes, and the record of how.
 
-Every hash here is a 64-bit imagehash pHash with the parameters of ``inventory.match.phash``, made
-from the same small, upright greyscale picture the scan hashes, so the ``full`` window hash is
-the record's ``phash``. Windows are fractions of that picture: ``(left, top, right, bottom)``.
+Every hash is an imagehash pHash (photos also get a dHash) with the parameters of
+``inventory.match.params``, made from a small, upright greyscale picture (``hash_source``): a
+JPEG drafted down in the DCT domain (``draft_source``), any other picture reduced to at least
+64 px on its short side, the EXIF orientation applied. Matching adds the pHashes of crop windows
+of that picture (``window_hashes``; the ``full`` window's is the record's ``phash``) and of the
+variants of a suspect (as it is, border-trimmed, mirrored: ``variant_phash``, ``trim_box``).
+A video's hashes are pHashes of ffmpeg's 64x64 grey frames (``frame_hashes``).
+
+imagehash values have drifted across Pillow releases, so every record stores the library
+versions and parameters that produced its hashes (``hash_params_for``), and tests pin the hashes
+of fixture files so an upgrade can never silently change them.
+
+The heavy libraries (Pillow, imagehash, numpy) are imported on first use.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import io
+import json
+from collections.abc import Iterable
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+from inventory.match.params import (
+    FRAME_SIDE,
+    HASH_SIZE,
+    HASH_SOURCE_PIXELS,
+    HIGHFREQ_FACTOR,
+    SCHEME,
+    SEQUENCE_RATE,
+    WINDOWS,
+)
+from inventory.media.orientation import upright
 
-from inventory.match.phash import HASH_SIZE, HIGHFREQ_FACTOR
-
-# The windows enrolled for every photo. A crop of the original that keeps one of them (a
-# crop of 10% to about 60% of the area) hashes close to that window's hash.
-WINDOWS: dict[str, tuple[float, float, float, float]] = {
-    "full": (0.0, 0.0, 1.0, 1.0),
-    "centre90": (0.05, 0.05, 0.95, 0.95),
-    "centre75": (0.125, 0.125, 0.875, 0.875),
-    "topleft75": (0.0, 0.0, 0.75, 0.75),
-    "topright75": (0.25, 0.0, 1.0, 0.75),
-    "bottomleft75": (0.0, 0.25, 0.75, 1.0),
-    "bottomright75": (0.25, 0.25, 1.0, 1.0),
-}
-WINDOW_IDS = {name: i for i, name in enumerate(WINDOWS)}
+if TYPE_CHECKING:
+    from PIL import Image
 
 # Border trimming: a row or column is part of a border when its pixels barely vary.
 TRIM_FLAT_STD = 3.0
 TRIM_MIN_GAIN = 0.02
 
 
-def phash_int(image: Any) -> int:
+# ---------------------------------------------------------------------------------------------
+# The picture that is hashed
+
+
+def hash_source(im: Image.Image, orientation: int) -> Image.Image:
+    """A small greyscale copy of a decoded picture, upright, for hashing. ``im`` is only read."""
+    small = im.convert("L") if im.mode != "L" else im
+    # Bring every picture to the same working size: at least 64 px on the short side, the size
+    # JPEG's DCT scaling gives, so a PNG and a JPEG of one photo hash alike.
+    factor = min(small.size) // HASH_SOURCE_PIXELS
+    if factor >= 2:
+        small = small.reduce(factor)
+    return upright(small, orientation)
+
+
+def draft_source(source: bytes | str, orientation: int) -> Image.Image:
+    """A JPEG's hash source, from its bytes (or its path): greyscale, decoded straight to a
+    reduced scale in the DCT domain (``Image.draft``), upright. A full decode reduced afterwards
+    does not give these pixels bit for bit: every stored JPEG hash was made this way."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as im:
+        im.draft("L", (HASH_SOURCE_PIXELS, HASH_SOURCE_PIXELS))
+        im.load()
+        return hash_source(im, orientation)
+
+
+# ---------------------------------------------------------------------------------------------
+# Hashes
+
+
+def perceptual_hashes(image: Image.Image) -> tuple[str, str]:
+    """(pHash, dHash) of a PIL image, each 64 bits as 16 hex digits."""
+    import imagehash
+
+    p = imagehash.phash(image, hash_size=HASH_SIZE, highfreq_factor=HIGHFREQ_FACTOR)
+    d = imagehash.dhash(image, hash_size=HASH_SIZE)
+    return str(p), str(d)
+
+
+def phash_int(image: Image.Image) -> int:
     """The pHash of a PIL image as an unsigned 64-bit integer."""
     import imagehash
 
     return int(str(imagehash.phash(image, hash_size=HASH_SIZE, highfreq_factor=HIGHFREQ_FACTOR)), 16)
 
 
-def variant_phash(image: Any, mirror: bool = False) -> str:
-    """The pHash (hex) of an upright greyscale picture of any size, reduced as a scan reduces
-    it, mirrored left to right first if asked."""
-    from PIL import Image
-
-    from inventory.media.image import hash_source
-
-    if mirror:
-        image = image.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
-    return to_hex(phash_int(hash_source(image, 1)))
-
-
 def to_hex(code: int) -> str:
     return f"{code:016x}"
 
 
-def window_hashes(small: Any) -> dict[str, str]:
+def window_hashes(small: Image.Image) -> dict[str, str]:
     """The pHash (hex) of every window of ``small`` (the upright greyscale hash source)."""
     width, height = small.size
     out: dict[str, str] = {}
@@ -69,12 +107,67 @@ def window_hashes(small: Any) -> dict[str, str]:
     return out
 
 
-def trim_box(grey: Any) -> tuple[int, int, int, int] | None:
+def frame_hashes(frames: Iterable[bytes], side: int = FRAME_SIDE) -> list[str]:
+    """The pHash (hex) of each raw ``side`` x ``side`` greyscale frame."""
+    from PIL import Image
+
+    return [perceptual_hashes(Image.frombytes("L", (side, side), f))[0] for f in frames]
+
+
+def variant_phash(image: Image.Image, mirror: bool = False) -> str:
+    """The pHash (hex) of an upright greyscale picture of any size, reduced as a scan reduces
+    it, mirrored left to right first if asked."""
+    from PIL import Image
+
+    if mirror:
+        image = image.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    return to_hex(phash_int(hash_source(image, 1)))
+
+
+def hamming(a: str, b: str) -> int:
+    """Hamming distance between two hex hashes of the same length."""
+    if len(a) != len(b):
+        raise ValueError(f"hashes of different sizes: {a!r} and {b!r}")
+    return (int(a, 16) ^ int(b, 16)).bit_count()
+
+
+@cache
+def hash_params_for(kind: str) -> str:
+    """Canonical JSON naming the scheme, the parameters and the library versions."""
+    import imagehash
+    import PIL
+
+    params: dict[str, Any] = {
+        "scheme": SCHEME,
+        "phash": {"hash_size": HASH_SIZE, "highfreq_factor": HIGHFREQ_FACTOR},
+        "dhash": {"hash_size": HASH_SIZE},
+        "imagehash": imagehash.__version__,
+        "pillow": PIL.__version__,
+    }
+    if kind == "video":
+        from inventory.media.ffmpeg import ffmpeg_version
+
+        params["source"] = "frames at evenly spaced points, each scaled to 64x64 greyscale by ffmpeg"
+        params["ffmpeg"] = ffmpeg_version()
+        params["sequence"] = {"rate": SEQUENCE_RATE, "side": FRAME_SIDE}
+    else:
+        params["source"] = "greyscale, EXIF orientation applied, short side reduced to 64-127 px"
+        params["windows"] = {name: list(box) for name, box in WINDOWS.items()}
+    return json.dumps(params, sort_keys=True, separators=(",", ":"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Borders
+
+
+def trim_box(grey: Image.Image) -> tuple[int, int, int, int] | None:
     """The box of a picture inside flat borders (a screenshot's bars, a letterbox, a frame),
     or None when there is no border worth trimming.
 
     The picture is the longest run of rows (then of columns within it) whose pixels vary;
     flat rows and the text lines of a status bar around it are left out."""
+    import numpy as np
+
     a = np.asarray(grey, dtype=np.float32)
     if a.ndim != 2 or min(a.shape) < 16:
         return None

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from inventory.match import mih
-from inventory.match.hashes import WINDOW_IDS, WINDOWS
+from inventory.match.params import WINDOW_IDS, WINDOWS
 
 MAGIC = b"KMINDEX1"
 FORMAT_VERSION = 2

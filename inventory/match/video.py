@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from inventory.media.video import SEQUENCE_RATE
+from inventory.match.params import SEQUENCE_RATE
 
 SUSPECT_RATE = 4 * SEQUENCE_RATE
 # A frame pair within this many bits counts as the same picture.

@@ -17,8 +17,8 @@ class MediaFacts:
     phash: str | None = None
     dhash: str | None = None
     frame_hashes: list[str] | None = None
-    # For matching: pHashes of crop windows of a photo (inventory.match.hashes.WINDOWS), and a
-    # video's frame pHashes sampled at a fixed rate (inventory.match.video.SEQUENCE_RATE).
+    # For matching: pHashes of crop windows of a photo (inventory.match.params.WINDOWS), and a
+    # video's frame pHashes sampled at a fixed rate (inventory.match.params.SEQUENCE_RATE).
     window_hashes: dict[str, str] | None = None
     frame_sequence: list[str] | None = None
     hash_params: str | None = None

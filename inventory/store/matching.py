@@ -33,7 +33,7 @@ def add_match_hashes(conn: sqlite3.Connection, sha256: str, m: MediaFacts) -> No
             [(sha256, name, _signed(int(h, 16))) for name, h in m.window_hashes.items()],
         )
     if m.frame_sequence:
-        from inventory.media.video import SEQUENCE_RATE  # ffmpeg's module: only when a video is read
+        from inventory.match.params import SEQUENCE_RATE
 
         conn.execute(
             "INSERT OR IGNORE INTO frame_sequences (sha256, rate, hashes) VALUES (?, ?, ?)",
