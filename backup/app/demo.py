@@ -11,8 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from backup.app.samples import build
-from backup.app.scan import record
-from backup.app.stamp import stamp_profile
+from backup.app.stamp import record_and_stamp
 from backup.app.workspace import open_inventory
 from backup.home import HOME_ENV
 from backup.profile.load import load
@@ -30,7 +29,7 @@ class DemoResult:
     files: list[dict[str, Any]] = field(default_factory=list)
     ledger_ok: bool = False
     ledger_entries: int = 0
-    stamp: Any = None  # a backup.app.stamp.StampReport
+    stamp: Any = None  # a backup.stages.stamp.StampReport
     backup: Any = None  # a backup.runs.engine.RunReport: the first full backup
     verify: list[Any] = field(default_factory=list)  # backup.runs.verify.VerifyResult per target
     drive: Path | None = None
@@ -92,8 +91,8 @@ def run_demo(workspace: Path, name: str = "demo", progress: Progress | None = No
             overwrite=True,
         )
         profile = load(name)
-        report = record(profile, progress=progress)
-        stamped = stamp_profile(profile)
+        first = record_and_stamp(profile, progress=progress)
+        report, stamped = first.scan, first.stamp
         backup = run_backup(profile, "full")
         verified = verify_profile(profile, read_data=True)
         with open_inventory(profile) as inv:

@@ -24,8 +24,7 @@ from typing import Any
 from backup.app.backups import back_up_files, run_backup
 from backup.app.check import check_profile
 from backup.app.facts import missing_on, served
-from backup.app.scan import record
-from backup.app.stamp import stamp_profile
+from backup.app.stamp import record_and_stamp
 from backup.app.workspace import excluded_folders, ignore_globs, open_inventory
 from backup.daemon import logs
 from backup.daemon.clock import Clock
@@ -70,16 +69,16 @@ class ProfileJobs:
         chosen = paths if paths is None else [p for p in paths if os.path.lexists(p)]
         if chosen is not None and not chosen:
             return result
-        scan = record(
+        done = record_and_stamp(
             profile,
             chosen or (),
             progress=progress,
             skip_newer=time.time_ns() - settle_ns if paths is None else None,
         )
+        scan, report = done.scan, done.stamp
         result.unsettled = [s["path"] for s in scan.skipped if s["reason"] == STILL_WRITTEN]
         for item in scan.errors:
             result.failed.append({"source": item["path"], "error": item["error"]})
-        report = stamp_profile(profile, chosen or (), progress=progress, scan=False)
         result.stamped = report.stamped
         result.failed.extend(report.failed)
         progress.check()

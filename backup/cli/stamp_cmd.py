@@ -28,15 +28,15 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from backup.app.profiles import load
-    from backup.app.stamp import stamp_profile
+    from backup.app.stamp import stamp
     from backup.cli.bars import progress
 
-    profile = load(args.profile)
-    report = stamp_profile(
-        profile, args.paths, out=args.out, force=args.force, progress=progress(not args.json)
+    done = stamp(
+        load(args.profile), args.paths, out=args.out, force=args.force, progress=progress(not args.json)
     )
+    report = done.report
     if args.json:
-        emit_json({"profile": profile.name, **report.as_dict()})
+        emit_json(done.as_dict())
     else:
         for item in report.stamped:
             out(f"stamped {item['source']} -> {item['output']}")
@@ -46,4 +46,4 @@ def run(args: argparse.Namespace) -> int:
         )
     for item in report.failed:
         warn(f"error: {item['source']}: {item['error']}")
-    return 0 if report.ok else EXIT_FAILED
+    return 0 if done.ok else EXIT_FAILED

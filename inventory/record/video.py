@@ -82,6 +82,11 @@ def video_facts(
     return facts
 
 
+def capture_time(found: Probe) -> str | None:
+    """When the video was shot, as its container says (none for the zero dates cameras write)."""
+    return _creation_time(found.creation_time)
+
+
 def _creation_time(value: str | None) -> str | None:
     if not value or value.startswith("1970-01-01") or value.startswith("1904-01-01"):
         return None
