@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from backup.runs import layout
 from backup.runs.catalog import Catalog, Listing, StoredObject, StoredRow
@@ -49,9 +49,7 @@ from backup.targets.base import (
     Temporaries,
 )
 from inventory.progress import Progress
-
-if TYPE_CHECKING:  # imported when needed: a no-change run starts no thread pool
-    from concurrent.futures import Future, ThreadPoolExecutor
+from inventory.workers import Pool
 
 KINDS = ("incremental", "full")
 RECORD_EVERY = 1.0  # seconds between catalog commits while uploading
@@ -89,9 +87,8 @@ class TargetRun:
         self.offered: set[str] = set()
         self.failed_paths: set[str] = set()
         self.done: list[StoredRow] = []
-        self.pending: dict[Future[Any], Want | list[Want]] = {}
+        self.pending: Pool[Want | list[Want]] = Pool(1, f"upload-{target.name}")
         self._batched: list[Want] = []
-        self.pool: ThreadPoolExecutor | None = None
         self.ready = False
         self.error: BaseException | None = None
         self._last = time.monotonic()
@@ -120,7 +117,7 @@ class TargetRun:
         except (TargetError, ObjectError, OSError) as exc:
             self._target_failed(exc)
             return False
-        self.workers = default_workers(t)
+        self.pending = Pool(upload_workers(t), f"upload-{t.name}")
         self.ready = True
         return True
 
@@ -133,11 +130,7 @@ class TargetRun:
         return self._stored
 
     def _submit(self, fn: Any, *args: Any) -> None:
-        if self.pool is None:
-            from concurrent.futures import ThreadPoolExecutor
-
-            self.pool = ThreadPoolExecutor(self.workers, thread_name_prefix=f"upload-{self.t.name}")
-        self.pending[self.pool.submit(fn, *args)] = args[0]
+        self.pending.submit(args[0], fn, *args)
 
     def start_in_background(self) -> None:
         """``start()`` on a thread of its own (connecting to a cloud service takes a while),
@@ -332,14 +325,11 @@ class TargetRun:
     # -- bookkeeping (in the calling thread) ------------------------------------------------
 
     def _collect(self, block: bool) -> None:
-        if self.pending:
-            from concurrent.futures import FIRST_COMPLETED, wait
         while self.pending:
-            finished, _ = wait(self.pending, timeout=None if block else 0, return_when=FIRST_COMPLETED)
+            finished = self.pending.finished(block=block)
             if not finished:
                 break
-            for fut in finished:
-                item = self.pending.pop(fut)
+            for item, fut in finished:
                 wants = item if isinstance(item, list) else [item]
                 try:
                     outcome = fut.result()
@@ -389,15 +379,11 @@ class TargetRun:
 
     def _shutdown(self) -> None:
         self.ready = False
-        if self.pool is not None:
-            # Cancelled futures never count as done for wait(): forget them, and let the ones
-            # already running finish (their uploads are atomic either way).
-            self.pool.shutdown(wait=True, cancel_futures=True)
-            self.pool = None
-            self.pending.clear()
-            if self.done:
-                self.catalog.record(self.t.name, self.done)
-                self.done = []
+        # Uploads not started are dropped; the ones running finish (each is atomic either way).
+        self.pending.close()
+        if self.done:
+            self.catalog.record(self.t.name, self.done)
+            self.done = []
 
     def _target_failed(self, exc: BaseException) -> None:
         self.result.status = "failed"
@@ -501,7 +487,7 @@ class TargetRun:
         result.status = "partial" if result.failed else "ok"
 
 
-def default_workers(target: Target) -> int:
+def upload_workers(target: Target) -> int:
     env = os.environ.get("KEEPMARK_UPLOADS", "").strip()
     if env.isdigit() and int(env) > 0:
         return int(env)
