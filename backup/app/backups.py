@@ -1,9 +1,11 @@
-"""The entry point of a backup run for the CLI and the daemon."""
+"""``backup incremental`` and ``backup full`` (and the daemon's scheduled runs), the daemon's
+real-time backup of important files, and ``backup verify``'s reading of the targets."""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from backup.app.scan import record
@@ -102,6 +104,33 @@ def run_backup(
             finally:
                 copy.close()
     return report
+
+
+@dataclass
+class BackupRun:
+    """What ``backup incremental`` or ``backup full`` did, for one profile."""
+
+    profile: str
+    report: RunReport
+
+    @property
+    def ok(self) -> bool:
+        return self.report.ok
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"profile": self.profile, **self.report.as_dict()}
+
+
+def incremental(profile: Profile, *, only: Sequence[str] = (), progress: Progress | None = None) -> BackupRun:
+    """The weekly job: new and changed originals to every target (or those named), then a
+    snapshot on each."""
+    return BackupRun(profile.name, run_backup(profile, "incremental", only=only, progress=progress))
+
+
+def full(profile: Profile, *, only: Sequence[str] = (), progress: Progress | None = None) -> BackupRun:
+    """The monthly job: every original checked on every target by SHA-256, what is missing or
+    different uploaded, then a snapshot on each."""
+    return BackupRun(profile.name, run_backup(profile, "full", only=only, progress=progress))
 
 
 REALTIME = "realtime"

@@ -47,19 +47,15 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from backup.app.backups import run_backup
+    from backup.app import backups
     from backup.app.profiles import load
     from backup.cli.bars import progress
 
-    profile = load(args.profile)
-    report = run_backup(
-        profile,
-        args.kind,
-        only=args.target,
-        progress=progress(not args.json),
-    )
+    job = backups.full if args.kind == "full" else backups.incremental
+    done = job(load(args.profile), only=args.target, progress=progress(not args.json))
+    report = done.report
     if args.json:
-        emit_json({"profile": profile.name, **report.as_dict()})
+        emit_json(done.as_dict())
     else:
         scan = report.scan
         out(f"scanned {scan['files']} files: {scan['new']} new, {scan['changed']} changed")
