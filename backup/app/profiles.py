@@ -13,8 +13,8 @@ from backup.profile.load import available, load, locate
 
 __all__ = ["check", "init", "list_profiles", "load", "require_name", "show"]
 from backup.profile.model import Profile
+from backup.profile.ondisk import check_on_disk
 from backup.profile.setup import create_profile
-from backup.profile.validate import check_on_disk
 
 
 @dataclass

@@ -1,18 +1,19 @@
 """Turn a profile's TOML into a ``Profile``, or into a list of problems each naming its key.
 
 ``parse`` checks the structure (unknown keys with a did-you-mean, types, ranges, secrets) and is
-what every command runs; ``check`` adds what can be checked on this machine without a network
-(folders that must exist, a logo that must be a file, the stamped output outside the sources).
+what every command runs; ``backup.profile.ondisk.check_on_disk`` adds what can be checked on this
+machine without a network (folders that must exist, a logo that must be a file, the stamped
+output outside the sources).
 """
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any
 
 from backup.errors import Problem
+from backup.profile.fields import Reader, did_you_mean, type_name
 from backup.profile.model import (
     DEFAULT_FULL,
     DEFAULT_INCREMENTAL,
@@ -37,6 +38,7 @@ from backup.profile.model import (
     Watch,
     WatermarkSettings,
 )
+from backup.profile.ondisk import inside
 from backup.profile.schedule import ScheduleSyntaxError, parse_slot
 from watermark.positions import POSITIONS
 
@@ -113,162 +115,7 @@ def _connection_secret(remote: str) -> bool:
     return any(_SECRET_RE.search(p.split("=", 1)[0]) for p in params)
 
 
-def _did_you_mean(key: str, options: tuple[str, ...] | list[str]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(key, list(options), n=1, cutoff=0.6)
-    if close:
-        return f"did you mean {close[0]!r}?"
-    return "known keys here: " + ", ".join(options)
-
-
-def _type_name(value: Any) -> str:
-    return {
-        bool: "true/false",
-        int: "a whole number",
-        float: "a number",
-        str: "text",
-        list: "a list",
-        dict: "a table",
-    }.get(type(value), type(value).__name__)
-
-
-class _Reader:
-    """Collects problems while reading values out of the raw TOML tables."""
-
-    def __init__(self, file: Path) -> None:
-        self.file = file
-        self.base = file.parent
-        self.problems: list[Problem] = []
-
-    def add(self, key: str, message: str, fix: str = "") -> None:
-        self.problems.append(Problem(key, message, fix))
-
-    def string(
-        self, table: dict[str, Any], key: str, where: str, default: Any = None, required: bool = False
-    ) -> Any:
-        if key not in table:
-            if required:
-                self.add(f"{where}.{key}", "missing", f'add {key} = "..." under [{where.split("[")[0]}]')
-            return default
-        value = table[key]
-        if not isinstance(value, str):
-            self.add(
-                f"{where}.{key}",
-                f"must be text, not {_type_name(value)}",
-                f'write it in quotes: {key} = "..."',
-            )
-            return default
-        if required and not value.strip():
-            self.add(f"{where}.{key}", "must not be empty", f'give it a value: {key} = "..."')
-        return value
-
-    def path(self, table: dict[str, Any], key: str, where: str) -> Path | None:
-        value = self.string(table, key, where)
-        return self.resolve(value) if value else None
-
-    def resolve(self, value: str) -> Path:
-        """``~`` expanded; relative to the profile's folder; ``..`` and ``.`` normalised (symlinks
-        are kept as written, so paths read as the creator wrote them)."""
-        p = Path(os.path.expanduser(value))
-        return Path(os.path.abspath(p if p.is_absolute() else self.base / p))
-
-    def str_list(self, table: dict[str, Any], key: str, where: str, required: bool = False) -> list[str]:
-        if key not in table:
-            if required:
-                self.add(f"{where}.{key}", "missing", f'add {key} = ["~/Pictures/Shoots"] under [{where}]')
-            return []
-        value = table[key]
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self.add(f"{where}.{key}", "must be a list of text", f'write it as {key} = ["...", "..."]')
-            return []
-        if required and not value:
-            self.add(
-                f"{where}.{key}",
-                "must name at least one folder",
-                f'write it as {key} = ["~/Pictures/Shoots"]',
-            )
-        return list(value)
-
-    def _typed(
-        self,
-        table: dict[str, Any],
-        key: str,
-        where: str,
-        default: Any,
-        ok: type | tuple[type, ...],
-        what: str,
-        fix: str,
-    ) -> tuple[bool, Any]:
-        """(True, value) if ``key`` is present with a value of type ``ok`` (never a bool posing as
-        a number); else (False, default), with a problem recorded if the type was wrong."""
-        if key not in table:
-            return False, default
-        value = table[key]
-        if isinstance(value, bool) != (ok is bool) or not isinstance(value, ok):
-            self.add(f"{where}.{key}", f"must be {what}, not {_type_name(value)}", fix)
-            return False, default
-        return True, value
-
-    def _ranged(self, key: str, where: str, value: Any, low: float, high: float, advice: str) -> bool:
-        if low <= value <= high:
-            return True
-        self.add(f"{where}.{key}", f"{value} is out of range {low}-{high}", advice)
-        return False
-
-    def number(
-        self,
-        table: dict[str, Any],
-        key: str,
-        where: str,
-        default: float,
-        low: float,
-        high: float,
-        advice: str,
-    ) -> float:
-        found, value = self._typed(
-            table, key, where, default, (int, float), "a number", f"write e.g. {key} = {default}"
-        )
-        if found and self._ranged(key, where, value, low, high, advice):
-            return float(value)
-        return default
-
-    def integer(
-        self, table: dict[str, Any], key: str, where: str, default: int | None, low: int, high: int
-    ) -> Any:
-        example = low if default is None else default
-        found, value = self._typed(
-            table, key, where, default, int, "a whole number", f"write e.g. {key} = {example}"
-        )
-        if found and self._ranged(key, where, value, low, high, f"use a value from {low} to {high}"):
-            return value
-        return default
-
-    def boolean(self, table: dict[str, Any], key: str, where: str, default: bool) -> bool:
-        fix = f"write {key} = true or {key} = false"
-        return bool(self._typed(table, key, where, default, bool, "true or false", fix)[1])
-
-    def choice(
-        self, table: dict[str, Any], key: str, where: str, options: tuple[str, ...], default: Any
-    ) -> Any:
-        value = self.string(table, key, where)
-        if value is None:
-            return default
-        if value not in options:
-            import difflib
-
-            close = difflib.get_close_matches(value, list(options), n=1, cutoff=0.5)
-            hint = f"did you mean {close[0]!r}? " if close else ""
-            self.add(
-                f"{where}.{key}", f"{value!r} is not one of {', '.join(options)}", f"{hint}use one of those"
-            )
-            return default
-        return value
-
-
-def _find_secrets(node: Any, where: str, reader: _Reader) -> None:
+def _find_secrets(node: Any, where: str, reader: Reader) -> None:
     if isinstance(node, dict):
         for key, value in node.items():
             here = f"{where}.{key}" if where else str(key)
@@ -283,7 +130,7 @@ def _find_secrets(node: Any, where: str, reader: _Reader) -> None:
         reader.add(where, "contains a user name and password in the URL", _CREDENTIAL_FIX)
 
 
-def _unknown_keys(table: dict[str, Any], allowed: tuple[str, ...], where: str, reader: _Reader) -> None:
+def _unknown_keys(table: dict[str, Any], allowed: tuple[str, ...], where: str, reader: Reader) -> None:
     for key in table:
         if key in allowed or _SECRET_RE.search(key):
             continue
@@ -291,21 +138,21 @@ def _unknown_keys(table: dict[str, Any], allowed: tuple[str, ...], where: str, r
         if elsewhere:
             fix = f"it belongs under [{elsewhere[0]}]"
         else:
-            fix = _did_you_mean(key, allowed)
+            fix = did_you_mean(key, allowed)
         reader.add(f"{where}.{key}" if where else key, "unknown key", fix)
 
 
-def _table(raw: dict[str, Any], name: str, reader: _Reader) -> dict[str, Any]:
+def _table(raw: dict[str, Any], name: str, reader: Reader) -> dict[str, Any]:
     value = raw.get(name, {})
     if not isinstance(value, dict):
         reader.add(
-            name, f"must be a table ([{name}]), not {_type_name(value)}", f"write it as a [{name}] section"
+            name, f"must be a table ([{name}]), not {type_name(value)}", f"write it as a [{name}] section"
         )
         return {}
     return value
 
 
-def _schedule(table: dict[str, Any], key: str, default: str, reader: _Reader) -> str:
+def _schedule(table: dict[str, Any], key: str, default: str, reader: Reader) -> str:
     value = reader.string(table, key, "schedule", default)
     if value is None:
         return default
@@ -321,11 +168,11 @@ def _schedule(table: dict[str, Any], key: str, default: str, reader: _Reader) ->
     return str(value)
 
 
-def _target(raw: Any, index: int, reader: _Reader) -> Target | None:
+def _target(raw: Any, index: int, reader: Reader) -> Target | None:
     where = f"targets[{index}]"
     if not isinstance(raw, dict):
         reader.add(
-            where, f"must be a table, not {_type_name(raw)}", "write each target as a [[targets]] section"
+            where, f"must be a table, not {type_name(raw)}", "write each target as a [[targets]] section"
         )
         return None
     type_ = reader.choice(raw, "type", where, TARGET_TYPES, None)
@@ -340,7 +187,7 @@ def _target(raw: Any, index: int, reader: _Reader) -> Target | None:
         if key in ("name", "type") or _SECRET_RE.search(key):
             continue
         if key not in ALL_TARGET_KEYS:
-            reader.add(f"{where}.{key}", "unknown key", _did_you_mean(key, list(ALL_TARGET_KEYS)))
+            reader.add(f"{where}.{key}", "unknown key", did_you_mean(key, list(ALL_TARGET_KEYS)))
         elif type_ and key not in TARGET_KEYS[type_]:
             owner = next(t for t, keys in TARGET_KEYS.items() if key in keys)
             reader.add(
@@ -407,7 +254,7 @@ def _target(raw: Any, index: int, reader: _Reader) -> Target | None:
 
 def parse(raw: dict[str, Any], file: Path, name: str) -> tuple[Profile | None, list[Problem]]:
     """Validate the structure of a profile. Returns the profile, or None and its problems."""
-    reader = _Reader(file)
+    reader = Reader(file)
     _find_secrets(raw, "", reader)
     _unknown_keys(raw, (*SECTIONS, "targets"), "", reader)
     for section, keys in SECTIONS.items():
@@ -440,7 +287,7 @@ def parse(raw: dict[str, Any], file: Path, name: str) -> tuple[Profile | None, l
     )
     for i, f in enumerate(folders):
         for g in folders[:i]:
-            if f == g or _inside(f, g) or _inside(g, f):
+            if f == g or inside(f, g) or inside(g, f):
                 reader.add(
                     "sources.folders",
                     f"{f} and {g} overlap",
@@ -454,7 +301,7 @@ def parse(raw: dict[str, Any], file: Path, name: str) -> tuple[Profile | None, l
                     "rename one of the folders or list their common parent instead",
                 )
     for imp in important:
-        if not any(imp == f or _inside(imp, f) for f in folders):
+        if not any(imp == f or inside(imp, f) for f in folders):
             reader.add(
                 "sources.important",
                 f"{imp} is not inside any of sources.folders",
@@ -568,7 +415,7 @@ def parse(raw: dict[str, Any], file: Path, name: str) -> tuple[Profile | None, l
     )
 
 
-def _proof(table: dict[str, Any], reader: _Reader) -> ProofSettings:
+def _proof(table: dict[str, Any], reader: Reader) -> ProofSettings:
     from urllib.parse import urlsplit
 
     url = reader.string(table, "tsa_url", "proof")
@@ -603,7 +450,7 @@ def _proof(table: dict[str, Any], reader: _Reader) -> ProofSettings:
     )
 
 
-def _check_placeholders(text: str, reader: _Reader) -> None:
+def _check_placeholders(text: str, reader: Reader) -> None:
     allowed = {"name", "handle", "year", "date"}
     for found in re.findall(r"\{([^{}]*)\}", text.replace("{{", "").replace("}}", "")):
         if found not in allowed:
@@ -612,87 +459,3 @@ def _check_placeholders(text: str, reader: _Reader) -> None:
                 f"unknown placeholder {{{found}}}",
                 "use {name}, {handle}, {year} or {date} (write {{ and }} for literal braces)",
             )
-
-
-def _inside(child: Path, parent: Path) -> bool:
-    try:
-        child.relative_to(parent)
-    except ValueError:
-        return False
-    return child != parent
-
-
-def check_on_disk(profile: Profile) -> tuple[list[Problem], list[Problem]]:
-    """What can be checked on this machine without a network: (errors, warnings)."""
-    errors: list[Problem] = []
-    warnings: list[Problem] = []
-    for folder in profile.sources.folders:
-        if not folder.exists():
-            errors.append(
-                Problem(
-                    "sources.folders",
-                    f"{folder} does not exist",
-                    "create it, connect its drive, or fix the path",
-                )
-            )
-        elif not folder.is_dir():
-            errors.append(Problem("sources.folders", f"{folder} is not a folder", "list folders, not files"))
-    for folder in profile.sources.important:
-        if not folder.is_dir():
-            errors.append(
-                Problem("sources.important", f"{folder} does not exist", "create it or fix the path")
-            )
-    logo = profile.watermark.logo
-    if logo is not None and not logo.is_file():
-        errors.append(
-            Problem(
-                "watermark.logo", f"{logo} does not exist", "give the path of a PNG logo, or remove the key"
-            )
-        )
-    font = profile.watermark.font
-    if font is not None and not font.is_file():
-        errors.append(
-            Problem("watermark.font", f"{font} does not exist", "give the path of a .ttf/.otf/.ttc font")
-        )
-    out = profile.watermark.output
-    if out is not None and not profile.watermark.suffix:
-        for folder in profile.sources.folders:
-            if out == folder or _inside(out, folder):
-                errors.append(
-                    Problem(
-                        "watermark.output",
-                        f"{out} is inside the source folder {folder}",
-                        'choose a folder outside the sources, or set [watermark] suffix (e.g. "-wm") '
-                        "so stamped copies are never taken for originals",
-                    )
-                )
-    cert = profile.proof.tsa_certificate
-    if cert is not None and not cert.is_file():
-        errors.append(
-            Problem(
-                "proof.tsa_certificate",
-                f"{cert} does not exist",
-                "save the timestamp authority's CA certificate (PEM) there, or fix the path",
-            )
-        )
-    for t in profile.targets:
-        if t.type == "local" and t.path is not None:
-            if any(t.path == f or _inside(t.path, f) or _inside(f, t.path) for f in profile.sources.folders):
-                errors.append(
-                    Problem(
-                        f"target {t.name}.path",
-                        f"{t.path} overlaps a source folder",
-                        "back up to another drive or folder",
-                    )
-                )
-            elif not t.path.exists():
-                parent = t.path.parent
-                hint = (
-                    "connect the drive" if not parent.exists() else "it will be created by the first backup"
-                )
-                warnings.append(Problem(f"target {t.name}.path", f"{t.path} does not exist yet", hint))
-    if not profile.targets:
-        warnings.append(
-            Problem("targets", "no backup targets", "add at least two [[targets]], one of them off-site")
-        )
-    return errors, warnings
