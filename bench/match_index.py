@@ -183,7 +183,7 @@ def main() -> int:
     index_path(db).unlink(missing_ok=True)
     with Inventory.open(db) as inv:
         t = time.perf_counter()
-        index = open_index(inv.conn, db)
+        index = open_index(inv, db)
         build = time.perf_counter() - t
         loads = []
         for _ in range(5):  # what a new process does: read the file (open_index then keeps it)

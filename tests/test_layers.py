@@ -16,6 +16,7 @@ breaks a rule, known exceptions included."""
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -326,3 +327,21 @@ def main() -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+SQL = re.compile(
+    r"""\.(execute|executemany|executescript)\(|\.conn\b|sqlite3\.connect|["'](SELECT|INSERT|UPDATE|DELETE|CREATE TABLE) """
+)
+
+
+def test_no_sql_outside_the_store() -> None:
+    """The inventory's schema is no API: every query lives in inventory/store, behind named
+    methods returning typed rows."""
+    found = []
+    for name, path in modules().items():
+        if under(name, ("inventory.store",)):
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if SQL.search(line):
+                found.append(f"{path.relative_to(REPO)}:{number}: {line.strip()}")
+    assert not found, "SQL outside inventory/store:\n" + "\n".join(found)

@@ -195,25 +195,25 @@ def test_old_format_is_rebuilt_and_extending_keeps_results_exact(tmp_path: Path)
     with Inventory.open(db) as inv:
         inv.conn.execute("PRAGMA foreign_keys = OFF")
         fill(inv, rng, 400, 0)
-        first = open_index(inv.conn, db)
+        first = open_index(inv, db)
         path = index_path(db)
         old_format_file(path, first)
         match_index._LOADED.clear()
         assert MatchIndex.load(path) is None  # another format version
-        rebuilt = open_index(inv.conn, db)
+        rebuilt = open_index(inv, db)
         assert len(rebuilt) == 7 * 400 and MatchIndex.load(path) is not None
         # Rows added by a later scan: appended, the tables rebuilt, the file rewritten.
         fill(inv, rng, 300, 400)
-        extended = open_index(inv.conn, db)
+        extended = open_index(inv, db)
         assert len(extended) == 7 * 700 and extended.last_id == 7 * 700
         fresh = MatchIndex.empty(extended.db_created)
-        fresh.extend(inv.conn)
+        fresh.extend(inv)
         for name in NAMES:
             assert np.array_equal(extended.codes[name], fresh.codes[name])
             assert np.array_equal(extended.rows[name], fresh.rows[name])
         assert np.array_equal(extended.perms, fresh.perms) and np.array_equal(extended.offsets, fresh.offsets)
         match_index._LOADED.clear()
-        again = open_index(inv.conn, db)
+        again = open_index(inv, db)
         assert len(again) == 7 * 700
         pick = random.Random(2)
         for _ in range(20):

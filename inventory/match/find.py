@@ -101,7 +101,7 @@ def find_original(inv: Inventory, path: str | os.PathLike[str]) -> tuple[Suspect
     hashes: dict[str, Any] = {}
     if m.hash_params:
         hashes["params"] = json.loads(m.hash_params)
-    exact = inv.conn.execute("SELECT 1 FROM content WHERE sha256 = ?", (facts.sha256,)).fetchone()
+    exact = inv.has_content(facts.sha256)
     if not exact:
         from inventory.match.enrol import enrol_missing
 
@@ -187,19 +187,11 @@ def candidates(
     a variant of the suspect: for each, its nearest (distance, variant, window), nearest first."""
     from inventory.match.index import open_index
 
-    index = open_index(inv.conn, inv.path)
+    index = open_index(inv, inv.path)
     hits = [(h.row, h.distance, v) for h, v in nearest_windows(index, variants, max_distance, k)]
     if not hits:
         return []
-    rows: dict[int, tuple[str, str]] = {}
-    ids = sorted({row for row, _d, _v in hits})
-    for start in range(0, len(ids), 500):
-        part = ids[start : start + 500]
-        marks = ",".join("?" * len(part))
-        for rid, sha, window in inv.conn.execute(
-            f"SELECT id, sha256, name FROM match_hashes WHERE id IN ({marks})", part
-        ):
-            rows[rid] = (sha, window)
+    rows = inv.match_windows([row for row, _d, _v in hits])
     best: dict[str, dict[str, Any]] = {}
     for row, distance, variant in hits:
         if row not in rows:
@@ -311,7 +303,7 @@ def _clip_sequence(name: str) -> list[str]:
 def _match_video(inv: Inventory, sequence: list[str], seconds: float) -> Match | None:
     from inventory.match.video import ALIGNED_RATIO, best_alignment
 
-    found = best_alignment(inv.conn, sequence, seconds)
+    found = best_alignment(inv, sequence, seconds)
     if found is None:
         return None
     share = (found.ratio - ALIGNED_RATIO) / (1 - ALIGNED_RATIO)
@@ -333,19 +325,9 @@ def _match_video(inv: Inventory, sequence: list[str], seconds: float) -> Match |
 
 def original_paths(inv: Inventory, sha256: str) -> list[str]:
     """Paths that hold (or last held) the content, present ones first, existing files only."""
-    rows = inv.conn.execute(
-        "SELECT path FROM paths WHERE sha256 = ? ORDER BY missing_since IS NOT NULL, path", (sha256,)
-    ).fetchall()
-    return [r[0] for r in rows if os.path.isfile(r[0])]
+    return [p for p in inv.paths_of(sha256) if os.path.isfile(p)]
 
 
 def original_path(inv: Inventory, sha256: str) -> str:
     """A current path of the content, else the last path it was seen at."""
-    row = inv.conn.execute(
-        "SELECT path FROM paths WHERE sha256 = ? ORDER BY missing_since IS NOT NULL, path LIMIT 1", (sha256,)
-    ).fetchone()
-    if row is None:
-        row = inv.conn.execute(
-            "SELECT path FROM sightings WHERE sha256 = ? ORDER BY first_seen DESC LIMIT 1", (sha256,)
-        ).fetchone()
-    return str(row[0]) if row else ""
+    return inv.last_path_of(sha256)

@@ -14,18 +14,20 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import struct
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from inventory.match import mih
 from inventory.match.params import WINDOW_IDS, WINDOWS
+
+if TYPE_CHECKING:
+    from inventory.store.inventory import Inventory
 
 MAGIC = b"KMINDEX1"
 FORMAT_VERSION = 2
@@ -202,25 +204,21 @@ class MatchIndex:
             np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.int64), [0] * len(WINDOWS), 0, db_created
         )
 
-    def extend(self, conn: sqlite3.Connection) -> int:
+    def extend(self, inv: Inventory) -> int:
         """Append the table's rows added since ``last_id`` and rebuild the multi-index
         tables; return how many rows were added."""
         codes = []
         rows = []
         added = 0
         for name in WINDOWS:
-            got = conn.execute(
-                "SELECT id, phash FROM match_hashes WHERE id > ? AND name = ? ORDER BY id",
-                (self.last_id, name),
-            ).fetchall()
+            got = inv.match_codes(name, self.last_id)
             arr = np.array(got, dtype=np.int64).reshape(-1, 2)
             rows.append(np.concatenate([self.rows[name], arr[:, 0]]))
             codes.append(np.concatenate([self.codes[name], arr[:, 1].view(np.uint64)]))
             added += len(got)
         if added:
             self._assign(np.concatenate(codes), np.concatenate(rows), [len(c) for c in codes], None)
-        row = conn.execute("SELECT max(id) FROM match_hashes").fetchone()
-        self.last_id = int(row[0] or 0)
+        self.last_id = inv.last_match_id()
         return added
 
     def save(self, path: Path) -> None:
@@ -316,14 +314,13 @@ class MatchIndex:
 _LOADED: dict[str, MatchIndex] = {}
 
 
-def open_index(conn: sqlite3.Connection, db_path: str | os.PathLike[str]) -> MatchIndex:
+def open_index(inv: Inventory, db_path: str | os.PathLike[str]) -> MatchIndex:
     """The index for this inventory, brought up to date with its ``match_hashes`` table (and
     saved when it changed). A file that belongs to another database is rebuilt."""
-    created_row = conn.execute("SELECT value FROM meta WHERE key = 'created'").fetchone()
-    created = str(created_row[0]) if created_row else ""
+    created = inv.created()
     # Rows are only ever added (with growing ids), so the last id says whether the file is
     # current; it is read from the primary key, without counting millions of rows.
-    (last,) = conn.execute("SELECT coalesce(max(id), 0) FROM match_hashes").fetchone()
+    last = inv.last_match_id()
     path = index_path(db_path)
     cached = _LOADED.get(str(path))
     if cached is not None and cached.db_created == created and cached.last_id == last:
@@ -334,7 +331,7 @@ def open_index(conn: sqlite3.Connection, db_path: str | os.PathLike[str]) -> Mat
         return index
     if index is None or index.db_created != created or index.last_id > last:
         index = MatchIndex.empty(created)
-    index.extend(conn)
+    index.extend(inv)
     try:
         index.save(path)
     except OSError:

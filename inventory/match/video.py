@@ -11,13 +11,15 @@ out of the comparison, so two videos that both fade to black do not match on tha
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from inventory.match.params import SEQUENCE_RATE
+
+if TYPE_CHECKING:
+    from inventory.store.inventory import Inventory
 
 SUSPECT_RATE = 4 * SEQUENCE_RATE
 # A frame pair within this many bits counts as the same picture.
@@ -113,18 +115,14 @@ def align(clip: np.ndarray, original: np.ndarray, clip_seconds: float) -> Aligne
     return best
 
 
-def best_alignment(conn: sqlite3.Connection, clip_hashes: list[str], clip_seconds: float) -> Alignment | None:
+def best_alignment(inv: Inventory, clip_hashes: list[str], clip_seconds: float) -> Alignment | None:
     """The enrolled video the clip aligns with best, or None when none aligns well enough."""
     if len(clip_hashes) < MIN_FRAMES:
         return None
     clip = codes(clip_hashes)
     found: Alignment | None = None
-    rows = conn.execute(
-        "SELECT f.sha256, f.hashes, c.duration_ms FROM frame_sequences f "
-        "JOIN content c ON c.sha256 = f.sha256"
-    )
-    for sha, text, duration_ms in rows:
-        original = codes(json.loads(text))
+    for sha, _rate, hashes, duration_ms in inv.frame_sequences():
+        original = codes(hashes)
         if original.size == 0:
             continue
         got = align(clip, original, clip_seconds)
