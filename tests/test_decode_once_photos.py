@@ -14,7 +14,7 @@ from PIL import Image, ImageOps
 from backup.app.samples import scene
 from inventory.media.orientation import orientation_of, upright
 from inventory.record import examine as examine_module
-from inventory.record.examine import decode, examine, open_photo, photo_facts, read
+from inventory.record.examine import decode, decode_photo, examine, open_photo, photo_facts, read
 from inventory.record.facts import FileFacts
 from tests import media
 from watermark.image import ImageOptions, stamp_image
@@ -31,7 +31,13 @@ def facts_of(facts: FileFacts) -> dict[str, object]:
 def decoded_once(path: Path) -> FileFacts:
     r = read(str(path))
     with open_photo(r) as im:
-        return photo_facts(r, im)
+        facts = photo_facts(r, im)
+    again, picture = decode_photo(r)
+    assert facts_of(again) == facts_of(facts)
+    assert (picture is None) == (facts.media.decode_error is not None)
+    if picture is not None:
+        picture.close()
+    return facts
 
 
 def _jpeg(orientation: int, size: tuple[int, int]) -> Callable[[Path], Path]:
@@ -134,6 +140,19 @@ def test_nothing_to_decode_is_said_without_opening(tmp_path: Path) -> None:
         r = read(str(tmp_path / name))
         assert not r.decodable
         assert r.undecoded() == examine(str(tmp_path / name))[0]
+        assert decode_photo(r) == (r.undecoded(), None)
+
+
+def test_a_photo_pillow_cannot_open_is_worded_as_a_scan_words_it(tmp_path: Path) -> None:
+    path = tmp_path / "odd.jpg"
+    path.write_bytes(b"\xff\xd8\xff" + bytes(200))  # a JPEG's first bytes, then nothing of one
+    r = read(str(path))
+    assert r.decodable
+    facts, picture = decode_photo(r)
+    assert picture is None
+    assert facts == examine(str(path))[0]
+    # the reason is recorded as is, so it names no object of this process (an address)
+    assert facts.media.decode_error == "does not decode as JPEG: cannot identify image file"
 
 
 def test_a_photo_that_does_not_decode_says_so_the_same_way(tmp_path: Path) -> None:

@@ -120,3 +120,40 @@ def test_hashes_of_fixture_files_are_pinned(name: str) -> None:
     assert params["scheme"] == SCHEME
     assert {"imagehash", "pillow", "phash", "dhash"} <= set(params)
     assert ("sequence" if facts.kind == "video" else "windows") in params
+
+
+@pytest.mark.parametrize("name", sorted(PINNED))
+def test_a_file_decoded_once_for_record_and_stamp_keeps_the_pinned_hashes(name: str, tmp_path: Path) -> None:
+    """The way a new file is recorded when it is also stamped (one read; a photo decoded once,
+    a video's sequence taken by the stamper's pass) gives the same pinned hashes."""
+    from PIL import Image
+
+    from inventory.media.probe import probe
+    from inventory.record.examine import decode_photo, read, video_facts
+    from inventory.record.video import sampling_for
+    from watermark.style import Style, VideoSettings
+    from watermark.video import stamp_video
+
+    want = PINNED[name]
+    r = read(str(FIXTURES / name))
+    if r.kind == "image":
+        facts, picture = decode_photo(r)
+        assert picture is not None
+        picture.close()
+    else:
+        logo = tmp_path / "logo.png"
+        Image.new("RGBA", (20, 20), (255, 255, 255, 255)).save(logo)
+        found = probe(r.path)
+        result = stamp_video(
+            FIXTURES / name, tmp_path / name, Style(text="", logo=logo), {}, VideoSettings(preset="ultrafast"),
+            probe=found, sampling=sampling_for(found),
+        )  # fmt: skip
+        assert result.frames is not None
+        facts = video_facts(r, found, result.frames)
+    m = facts.media
+    assert m.decode_error is None and facts.sha256 == want["sha256"]
+    assert (m.width, m.height, m.capture_time) == (*want["size"], want["capture_time"])
+    assert (m.phash, m.dhash) == (want["phash"], want["dhash"])
+    assert m.frame_hashes == want.get("frame_hashes")
+    assert m.window_hashes == want.get("window_hashes")
+    assert m.frame_sequence == want.get("frame_sequence")

@@ -1,1 +1,13 @@
-"""The one place that decodes and probes media: ffmpeg, photos (HEIF, EXIF orientation), sniffing."""
+"""The one place that decodes and probes media, under the rest of the inventory and the watermark.
+
+- ``ffmpeg``: the bundled ffmpeg (found once), running it, its errors on one line;
+- ``probe``: the one ``ffmpeg -i`` probe of a video, parsed one way;
+- ``frames``: small grey frames out of ffmpeg (seeks and the fixed-rate sequence), and the
+  branches that take them from a pass decoding the video for something else;
+- ``image``: opening a photo and what its header says; ``heif``: HEIC/HEIF/AVIF support;
+  ``orientation``: EXIF orientation, the one upright picture;
+- ``sniff``: what a file is, from its first bytes.
+
+It imports no other room of the inventory (hashing is ``inventory.match``, recording
+``inventory.record``), and nothing of ``watermark`` or ``backup``.
+"""

@@ -1,7 +1,7 @@
 """HEIC/HEIF/AVIF support for Pillow (pillow-heif), registered once for the whole process.
 
 pillow-heif costs about 0.1 s to import, so it is registered only when a file needs it:
-``register_heif()`` before opening one, or ``register_for(head)`` with the file's first bytes.
+``register_heif()`` before opening one (``looks_like_heif(head)`` tells from its first bytes).
 """
 
 from __future__ import annotations
@@ -31,9 +31,3 @@ def register_heif() -> None:
 def looks_like_heif(head: bytes) -> bool:
     """True when a file's first 12 bytes are those of a HEIF-family picture."""
     return head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS
-
-
-def register_for(head: bytes) -> None:
-    """Register pillow-heif if a file starting with ``head`` needs it."""
-    if looks_like_heif(head):
-        register_heif()

@@ -7,10 +7,11 @@ Reading and decoding are two steps, so that a file that is also stamped is decod
   ``WHOLE_READ_LIMIT``;
 - ``decode(r)`` decodes what was read and returns the ``FileFacts`` (``examine(path)`` is both,
   what a scan does);
-- or the caller decodes, once, for the facts and for its own use: a photo opened with
-  ``open_photo(r)`` gives its facts with ``photo_facts(r, image)``, then is stamped from the same
-  decoded picture; a video's facts come from ``video_facts(r, probe, taken)`` with the probe and
-  the frames the stamper's pass took (``inventory.record.video.sampling_for``).
+- or the caller decodes once, for the facts and for its own use: ``decode_photo(r)`` gives a
+  photo's facts and the decoded picture they came from, which is then stamped
+  (``open_photo`` and ``photo_facts`` are its two steps); a video's facts come from
+  ``video_facts(r, probe, taken)`` with the probe and the frames the stamper's pass took
+  (``inventory.record.video.sampling_for`` says what to ask it for).
 
 The facts are the same whichever way is taken.
 """
@@ -177,6 +178,25 @@ def photo_facts(r: Read, image: Image.Image) -> FileFacts:
     from inventory.record.photo import picture_facts
 
     return r.with_media(picture_facts(image, r.format, r.source))
+
+
+def decode_photo(r: Read) -> tuple[FileFacts, Image.Image | None]:
+    """For a photo that is also stamped: its facts (identical to ``decode(r)``'s) and the
+    picture they were taken from, ready for ``watermark.image.stamp_image(..., image=picture,
+    data=r.data)``; the picture is None when the photo does not decode (the facts say why, and
+    the stamper, given only the path, says why it cannot stamp it). The caller closes it."""
+    facts = r.undecoded()
+    if facts is not None or r.kind != "image":
+        return facts if facts is not None else decode(r), None
+    try:
+        picture = open_photo(r)
+    except Exception:
+        return decode(r), None  # the same failure, worded as a scan words it (or raised again)
+    facts = photo_facts(r, picture)
+    if facts.decode_error is not None:
+        picture.close()
+        return facts, None
+    return facts, picture
 
 
 def video_facts(r: Read, probe: Probe | None = None, taken: PassFrames | None = None) -> FileFacts:

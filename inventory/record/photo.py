@@ -10,6 +10,7 @@ and the stamper goes on with the same decoded picture.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from inventory.match.hashes import (
@@ -98,6 +99,11 @@ def _decode_error(exc: BaseException, fmt: str) -> str | None:
     return None
 
 
+# Pillow names what it could not read: "cannot identify image file <_io.BytesIO object at 0x...>"
+# (or the file's path). The caller names the file; an object's address must not be recorded.
+_WHAT = re.compile(r"\s*(<_io\.\w+ object at 0x[0-9a-fA-F]+>|'[^']*')$")
+
+
 def _reason(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]
+    text = (str(exc).strip() or type(exc).__name__).splitlines()[0]
+    return _WHAT.sub("", text) or text
