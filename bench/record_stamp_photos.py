@@ -61,7 +61,7 @@ def detail(photos: Path, work: Path, runs: int, reference: Callable[[], float]) 
 
     from PIL import Image
 
-    from backup.app.stamp import _reuse_image_memory
+    from backup.stages.stamp import _reuse_image_memory
     from inventory.match.hashes import hash_params_for, hash_source, perceptual_hashes, window_hashes
     from inventory.media.image import photo_header
     from inventory.record.examine import decode_photo, open_photo, read

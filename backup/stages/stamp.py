@@ -374,10 +374,17 @@ def _stamp_photo(stamp_image: Callable[..., Any], s: Stamping, job: _Job) -> _Ma
 
 
 def _decode_photo(r: Read) -> tuple[FileFacts, Any]:
-    """The photo's facts, and the picture they were taken from (None when it does not decode:
-    the facts say why, and the stamper, given only the path, says why it cannot stamp it)."""
+    """The photo's facts, and the picture they were taken from, decoded in full (None when it
+    does not decode: the facts say why, and the stamper, given only the path, says why it
+    cannot stamp it).
+
+    The full picture is decoded before the facts are taken (a JPEG's hashes come from a reduced
+    decode of its bytes): Pillow keeps freed image memory for the next picture in a stack, and
+    a small picture decoded in between would take and shrink a large block each time, so the
+    next photo's pixels would be new memory to map and zero."""
     try:
         picture = open_photo(r)
+        picture.load()
     except Exception:
         return decode(r), None  # the same failure, worded as a scan words it
     facts = photo_facts(r, picture)
