@@ -121,7 +121,9 @@ def run_demo(workspace: Path, name: str = "demo", progress: Progress | None = No
 def repost_of(files: list[dict[str, Any]], folder: Path) -> Path | None:
     """A copy of the first sample JPEG as reposts usually are: half the size, recompressed at
     JPEG quality 45 (no metadata); None if there is no JPEG among ``files``."""
-    from PIL import Image, ImageOps
+    from PIL import Image
+
+    from inventory.media.orientation import orientation_of, upright
 
     photo = next((f["path"] for f in files if f["kind"] == "image" and f["format"] == "jpeg"), None)
     if photo is None:
@@ -129,7 +131,7 @@ def repost_of(files: list[dict[str, Any]], folder: Path) -> Path | None:
     folder.mkdir(parents=True, exist_ok=True)
     dest = folder / "repost.jpg"
     with Image.open(photo) as im:
-        small = ImageOps.exif_transpose(im).convert("RGB")
+        small = upright(im, orientation_of(im.getexif())).convert("RGB")
         small = small.resize((max(1, small.width // 2), max(1, small.height // 2)), Image.Resampling.LANCZOS)
     small.save(dest, "JPEG", quality=45)
     return dest

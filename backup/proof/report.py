@@ -39,7 +39,7 @@ class Thumb(NamedTuple):
 def thumbnail(path: str, kind: str, at_seconds: float | None = None) -> Thumb | None:
     """A JPEG thumbnail as a data URI (EXIF orientation applied; a video's frame at
     ``at_seconds``), or None when the file cannot be read here."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    from PIL import Image, UnidentifiedImageError
 
     im: Image.Image
     try:
@@ -50,10 +50,11 @@ def thumbnail(path: str, kind: str, at_seconds: float | None = None) -> Thumb | 
             im = Image.open(io.BytesIO(frame))
         else:
             from inventory.media.heif import register_heif
+            from inventory.media.orientation import orientation_of, upright
 
             register_heif()
             im = Image.open(path)
-            im = ImageOps.exif_transpose(im)
+            im = upright(im, orientation_of(im.getexif()))
         im.load()
     except (OSError, UnidentifiedImageError, ValueError):
         return None

@@ -20,6 +20,7 @@ import json
 import os
 import sys
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import IO
 
@@ -36,7 +37,7 @@ from backup.targets.base import (
     check_key,
     file_hash,
 )
-from inventory.atomic import TMP_SUFFIX, fsync_dir
+from inventory.atomic import TMP_SUFFIX, atomic_path
 
 MARKER = ".keepmark-target"
 _FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
@@ -129,8 +130,8 @@ class LocalTarget:
         with self._temp(dst) as (_tmp, f):
             f.write(data)
 
-    def _temp(self, dst: Path) -> _Temp:
-        return _Temp(self, dst)
+    def _temp(self, dst: Path) -> AbstractContextManager[tuple[Path, IO[bytes]]]:
+        return _temp(self, dst)
 
     def put_file(
         self,
@@ -290,44 +291,15 @@ def _hashing_copy(f_in: IO[bytes], f_out: IO[bytes], progress: Progress | None) 
     return digest.hexdigest()
 
 
-class _Temp:
-    """A temporary file beside ``dst``: yields (path, file); on success fsync, rename, fsync the
-    folder; on failure the temporary file is removed and ``dst`` is untouched."""
-
-    def __init__(self, target: LocalTarget, dst: Path) -> None:
-        self.target = target
-        self.dst = dst
-
-    def __enter__(self) -> tuple[Path, IO[bytes]]:
-        folder = self.dst.parent
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            self.tmp = folder / f".km-{os.urandom(4).hex()}{TMP_SUFFIX}"
-            self.f: IO[bytes] = open(self.tmp, "xb")
-        except OSError as exc:
-            raise self.target._error(exc, self.dst) from exc
-        return self.tmp, self.f
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        try:
-            if exc_type is None:
-                self.f.flush()
-                os.fsync(self.f.fileno())
-            self.f.close()
-            if exc_type is None:
-                os.replace(self.tmp, self.dst)
-                fsync_dir(self.dst.parent)
-                return
-        except OSError as err:
-            self._discard()
-            raise self.target._error(err, self.dst) from err
-        self._discard()
-        if isinstance(exc, OSError):
-            raise self.target._error(exc, self.dst) from exc
-
-    def _discard(self) -> None:
-        try:
-            self.f.close()
-            self.tmp.unlink()
-        except OSError:
-            pass
+@contextmanager
+def _temp(target: LocalTarget, dst: Path) -> Iterator[tuple[Path, IO[bytes]]]:
+    """A temporary file beside ``dst`` (``inventory.atomic``, with a short hidden name): yields
+    (path, file); on success it is fsynced and renamed over ``dst``, the folder fsynced; on any
+    failure it is removed and ``dst`` is untouched. OS errors become the target's errors."""
+    try:
+        with atomic_path(dst, synced=True, short=True) as tmp, open(tmp, "wb") as f:
+            yield tmp, f
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as exc:
+        raise target._error(exc, dst) from exc

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import struct
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from inventory.atomic import atomic_path
 from inventory.match import mih
 from inventory.match.params import WINDOW_IDS, WINDOWS
 
@@ -237,27 +237,18 @@ class MatchIndex:
         ).encode()
         head = MAGIC + _HEADER_LEN.pack(len(header)) + header
         head += b"\0" * (-len(head) % 8)
-        fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(head)
-                for part in (
-                    self.all_codes.astype("<u8", copy=False),
-                    self.all_rows.astype("<i8", copy=False),
-                    self.offsets.astype("<i8", copy=False),
-                    self.ordered.astype("<u8", copy=False),
-                    self.perms.astype(self.perms.dtype.newbyteorder("<"), copy=False),
-                ):
-                    np.ascontiguousarray(part).tofile(f)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        with atomic_path(path, synced=True) as tmp, open(tmp, "wb") as f:
+            f.write(head)
+            for part in (
+                self.all_codes.astype("<u8", copy=False),
+                self.all_rows.astype("<i8", copy=False),
+                self.offsets.astype("<i8", copy=False),
+                self.ordered.astype("<u8", copy=False),
+                self.perms.astype(self.perms.dtype.newbyteorder("<"), copy=False),
+            ):
+                np.ascontiguousarray(part).tofile(f)
+            f.flush()
+            os.fsync(f.fileno())
 
     @classmethod
     def load(cls, path: Path) -> MatchIndex | None:
