@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from backup.app.results import ForProfile
 from backup.app.scan import record
 from backup.app.workspace import chosen_targets, made_targets, open_inventory, sidecar, targets_for
 from backup.home import state_dir
@@ -106,19 +106,7 @@ def run_backup(
     return report
 
 
-@dataclass
-class BackupRun:
-    """What ``backup incremental`` or ``backup full`` did, for one profile."""
-
-    profile: str
-    report: RunReport
-
-    @property
-    def ok(self) -> bool:
-        return self.report.ok
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"profile": self.profile, **self.report.as_dict()}
+BackupRun = ForProfile[RunReport]
 
 
 def incremental(profile: Profile, *, only: Sequence[str] = (), progress: Progress | None = None) -> BackupRun:

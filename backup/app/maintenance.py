@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from backup.app.backups import verify_profile
+from backup.app.results import ForProfile
 from backup.app.workspace import targets_for
 from backup.errors import TargetFailed, UsageError
 from backup.home import state_dir
@@ -57,17 +58,7 @@ def verify(
     return Verified(profile.name, mode, results)
 
 
-@dataclass
-class Restored:
-    profile: str
-    result: RestoreResult
-
-    @property
-    def ok(self) -> bool:
-        return self.result.ok
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"profile": self.profile, **self.result.as_dict()}
+Restored = ForProfile[RestoreResult]
 
 
 def restore(

@@ -9,10 +9,9 @@ of ownership is only as good as its newest signed head.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
 
-from backup.app.workspace import excluded_folders, ignore_globs, open_inventory, proof_store, sources_for
+from backup.app.results import ForProfile
+from backup.app.workspace import open_inventory, proof_store, sources_for, walk_rules
 from backup.profile.model import Profile
 from backup.proof.store import ProofError
 from backup.runs.snapshot import SNAPSHOT_ENTRY
@@ -21,20 +20,7 @@ from inventory.record.scan import ScanReport
 from inventory.record.scan import scan as scan_sources
 from inventory.store.inventory import FileRow, Inventory
 
-
-@dataclass
-class ScanResult:
-    """What ``backup inventory scan`` did, for one profile."""
-
-    profile: str
-    report: ScanReport
-
-    @property
-    def ok(self) -> bool:
-        return self.report.ok
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"profile": self.profile, **self.report.as_dict()}
+ScanResult = ForProfile[ScanReport]
 
 
 def scan(profile: Profile, paths: Sequence[str] = (), *, progress: Progress | None = None) -> ScanResult:
@@ -58,9 +44,7 @@ def record(
         report = scan_sources(
             inv,
             sources,
-            ignore=ignore_globs(profile),
-            follow_symlinks=profile.sources.follow_symlinks,
-            exclude=excluded_folders(profile),
+            **walk_rules(profile)._asdict(),
             progress=progress,
             on_recorded=on_recorded,
             skip_newer=skip_newer,

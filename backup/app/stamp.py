@@ -13,10 +13,10 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from backup.app.results import ForProfile
 from backup.app.scan import sign_checkpoint
-from backup.app.workspace import excluded_folders, ignore_globs, open_inventory, sources_for
+from backup.app.workspace import open_inventory, sources_for, walk_rules
 from backup.errors import Problem, ProfileError, UsageError
 from backup.home import keepmark_home
 from backup.profile.model import Profile
@@ -155,9 +155,7 @@ def record_and_stamp(
         report = scan_sources(
             inv,
             sources,
-            ignore=ignore_globs(profile),
-            follow_symlinks=profile.sources.follow_symlinks,
-            exclude=excluded_folders(profile),
+            **walk_rules(profile)._asdict(),
             progress=progress,
             workers=workers,
             skip_newer=skip_newer,
@@ -170,17 +168,7 @@ def record_and_stamp(
         return Pass(report, stamper.report())
 
 
-@dataclass
-class Stamped:
-    profile: str
-    report: StampReport
-
-    @property
-    def ok(self) -> bool:
-        return self.report.ok
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"profile": self.profile, **self.report.as_dict()}
+Stamped = ForProfile[StampReport]
 
 
 def stamp(

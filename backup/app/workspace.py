@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from backup.errors import StateError, UsageError
 from backup.home import inventory_path, keepmark_home, state_dir
@@ -66,6 +67,19 @@ def ignore_globs(profile: Profile) -> list[str]:
     if profile.watermark.suffix:
         globs += [f"*{profile.watermark.suffix}.*"]
     return globs
+
+
+class WalkRules(NamedTuple):
+    """What a scan of the profile leaves out, and whether it follows symbolic links: the scan's
+    keyword arguments (``scan(inv, sources, **walk_rules(profile)._asdict())``)."""
+
+    ignore: list[str]
+    follow_symlinks: bool
+    exclude: list[str]
+
+
+def walk_rules(profile: Profile) -> WalkRules:
+    return WalkRules(ignore_globs(profile), profile.sources.follow_symlinks, excluded_folders(profile))
 
 
 def proof_store(profile: Profile) -> ProofStore:

@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
         progress=progress(not args.json),
     )
-    result = done.result
+    result = done.report
     if args.json:
         emit_json(done.as_dict())
     elif result.error is None:
