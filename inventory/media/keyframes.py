@@ -96,7 +96,7 @@ class Layout:
     sei_types: set[int] = field(default_factory=set)
     reorder_declared: bool = True  # H.264: every SPS has bitstream_restriction_flag = 1
     fields: bool = False  # a slice codes one field of an interlaced frame
-    layers: bool = False  # a NAL unit of a layer above the base one (multi-view HEVC)
+    layers: bool = False  # a NAL unit of another layer or view (scalable or multi-view coding)
     failure: str | None = None  # ffmpeg failed or printed something this parser does not follow
 
 
@@ -136,7 +136,7 @@ def read_layout(path: str, codec: str, timeout: float = LAYOUT_TIMEOUT) -> Layou
             proc = subprocess.Popen(
                 cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.PIPE, **no_window()
             )
-            timer = threading.Timer(timeout, proc.kill)
+            timer = threading.Timer(timeout, proc.kill)  # (stderr is read as it comes: it is long)
             timer.start()
             try:
                 assert proc.stderr is not None
@@ -151,6 +151,7 @@ def read_layout(path: str, codec: str, timeout: float = LAYOUT_TIMEOUT) -> Layou
                     trace.finish()
             finally:
                 timer.cancel()
+                timer.join()
                 if proc.poll() is None:
                     proc.kill()
                     proc.wait()
