@@ -10,15 +10,18 @@ target <= 1.15x.
     python bench/record_stamp_video.py [--runs 5] [--seconds 30] [--work DIR] [--detail]
 
 ``--detail`` also times the library's steps for the same clip, interleaved: stamping alone;
-recording and stamping it decoded once (the probe shared, the 2 fps sequence taken by the
-stamper's pass, the evenly spaced frames by separate seeks); and recording it as a scan does
-(its own probe, seeks and sequence decode) and then stamping it.
+recording and stamping it decoded once (the probe shared, the 2 fps sequence and the evenly
+spaced frames taken by the stamper's pass, a seek only at a point where they are not proved the
+seeks' frames); and recording it as a scan does (its own probe, seeks and sequence decode) and
+then stamping it.
 
 The clip (30 s of 1080p30 H.264 with AAC sound, a moving test pattern with film grain) is made
 once and kept in the work folder (bench/stamp_video_vs_ffmpeg.py makes it). x264 puts a
-keyframe every 250 frames (8.3 s) in it, so the frames hashed at evenly spaced points, each an
-input seek that decodes from the keyframe before it, cost about one more decode of the clip;
-``--keyint 30`` makes a clip with a phone's one-second GOPs instead.
+keyframe every 250 frames (8.3 s) at most in it (a scene cut adds one), every one an IDR
+picture: the frames at evenly spaced points are taken from the stamping pass (the run prints
+which points are still sought, and why). Were they sought, each input seek would decode from the
+keyframe before its point: about one more decode of the clip. ``--keyint 30`` makes a clip with
+a phone's one-second GOPs instead.
 """
 
 from __future__ import annotations
@@ -44,26 +47,39 @@ def reference_command(home: Path, clip: Path, work: Path, out: Path) -> list[str
     import datetime
 
     os.environ["KEEPMARK_HOME"] = str(home)
-    from backup.app.stamp import style_of, video_settings_of
+    from backup.app.stamp import stamping_for
     from backup.profile.load import load
     from watermark.encoders import choose_encoder, encoder_args
     from watermark.video_graph import write_mark
     from watermark.video_info import probe_video
 
-    profile = load("video")
+    stamping = stamping_for(load("video"))
     info = probe_video(clip)
     day = datetime.date.today().isoformat()
-    fields = {"name": profile.account.name, "handle": profile.account.handle, "year": day[:4], "date": day}
+    fields = stamping.fields(day, "")
     mark = work / "mark.png"
-    at = write_mark(style_of(profile), fields, info, mark)
+    at = write_mark(stamping.style, fields, info, mark)
     assert at is not None
-    settings = video_settings_of(profile)
+    settings = stamping.video
     encoder = choose_encoder(settings.codec, info.codec)
     return [
         ffmpeg(), "-hide_banner", "-nostdin", "-v", "error", "-y", "-i", str(clip), "-i", str(mark),
         "-filter_complex", f"[0:v][1:v]overlay={at[0]}:{at[1]}[v]", "-map", "[v]", "-map", "0:a",
         *encoder_args(encoder, settings), "-c:a", "copy", "-movflags", "+faststart", str(out),
     ]  # fmt: skip
+
+
+def sought(clip: Path) -> str:
+    """Which of the clip's evenly spaced points the stamping pass stands for, and why not all."""
+    from inventory.media.keyframes import seeks_match_pass
+    from inventory.media.probe import probe
+    from inventory.record.video import sampling_for
+
+    found = probe(clip)
+    verdict = seeks_match_pass(str(clip), found, sampling_for(found).points)
+    proved = sum(verdict.points) if verdict.turned_alike else 0
+    why = f": {verdict.reason}" if verdict.reason else ""
+    return f"the clip's evenly spaced frames: {proved} of {len(verdict.points)} from the stamping pass{why}"
 
 
 def detail(clip: Path, work: Path, runs: int, by_hand: list[str]) -> None:
@@ -159,6 +175,7 @@ def main() -> int:
         )  # fmt: skip
 
     fresh()
+    print(sought(clip), flush=True)
     by_hand = reference_command(home, clip, work, work / "ffmpeg.mp4")
     stamp = [*cli, "stamp", "-p", "video"]
     print("warming up (page cache, bytecode) ...", flush=True)

@@ -1,12 +1,19 @@
 """A new video decoded once, for its record and its stamped copy: the stamper's pass hands back
-the 2 fps grey frame sequence from the same decode (a ``split`` of its filter graph), and the
-video's facts made with it are those ``examine`` gives, on every kind of clip a phone or an
-editor writes; the frames at evenly spaced points stay separate seeks (an open-GOP stream shows
-why), and they confirm the pass before its sequence is used."""
+the 2 fps grey frame sequence and the frames at evenly spaced points from the same decode (a
+``split`` of its filter graph), and the video's facts made with them are those ``examine`` gives,
+on every kind of clip a phone, a camera or an editor writes.
+
+The pass's frames stand for the separate decodes only where that is proved
+(``inventory.media.keyframes``): each clip kind below says which points are still sought, and
+the frames the pass took at the others are checked byte for byte against the seeks'. An open-GOP
+stream shows why a point may be sought (a seek there lands on another frame); a mirrored display
+matrix and an orientation message inside the bitstream show why the turning must be proved
+(autorotation turns those frames otherwise than the pass does)."""
 
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -16,6 +23,7 @@ from inventory.match.params import FRAME_SIDE, SEQUENCE_RATE
 from inventory.media import frames as frames_module
 from inventory.media.ffmpeg import ffmpeg_exe
 from inventory.media.frames import confirmed, frame_sequence, seek_frames
+from inventory.media.keyframes import seeks_match_pass
 from inventory.media.probe import probe
 from inventory.progress import Advanced, Cancelled, CancelToken, Event, Finished, Progress, Started
 from inventory.record import video as video_facts_module
@@ -40,11 +48,21 @@ def ff(*args: str) -> None:
     assert proc.returncode == 0, proc.stderr.decode()
 
 
-def clip(path: Path, *video: str, seconds: float = 3.0, size: str = "320x240", rate: str = "30") -> Path:
+def clip(
+    path: Path,
+    *video: str,
+    seconds: float = 3.0,
+    size: str = "320x240",
+    rate: str = "30",
+    sound: float | None = None,
+) -> Path:
+    """A moving test pattern with a tone under it (``sound`` seconds of it, default as long as
+    the picture; 0: none)."""
+    sound = seconds if sound is None else sound
+    tone = ["-f", "lavfi", "-i", f"sine=duration={sound}"] if sound else []
     ff(
-        "-f", "lavfi", "-i", f"testsrc2=size={size}:rate={rate}:duration={seconds}",
-        "-f", "lavfi", "-i", f"sine=duration={seconds}",
-        *video, "-c:a", "aac", str(path),
+        "-f", "lavfi", "-i", f"testsrc2=size={size}:rate={rate}:duration={seconds}", *tone,
+        *video, *(["-c:a", "aac"] if sound else []), str(path),
     )  # fmt: skip
     return path
 
@@ -76,6 +94,30 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )  # fmt: skip
     # a display matrix with a mirror in it: printed as "rotation of -180", undone by a flip alone
     turned(base, folder / "mirrored.mp4", "-display_hflip")
+    # an orientation inside the H.264 bitstream (an SEI message), which autorotation also applies
+    ff("-i", str(base), "-c", "copy", "-bsf:v", "h264_metadata=display_orientation=insert:rotate=90",
+       str(folder / "sei-turned.mp4"))  # fmt: skip
+    # every frame its own: ProRes
+    clip(folder / "prores.mov", "-c:v", "prores_ks", "-profile:v", "0")
+    # x264's own GOPs (a keyframe every 250 frames at most, B-frames) over more than one GOP
+    clip(folder / "longgop.mp4", "-c:v", "libx264", "-preset", "veryfast", "-g", "250", seconds=10.0)
+    # x264 --open-gop: the keyframes after the first are I pictures, not IDR pictures
+    clip(
+        folder / "x264opengop.mp4", "-c:v", "libx264", "-preset", "fast",
+        "-x264-params", "keyint=40:open-gop=1", seconds=6.0, size="640x360",
+    )  # fmt: skip
+    # HEVC closed GOPs whose IDRs have leading pictures (RADL), decoded after them, shown before
+    clip(
+        folder / "radl.mp4", "-c:v", "libx265", "-preset", "fast", "-tag:v", "hvc1", "-pix_fmt", "yuv420p",
+        "-x265-params", "log-level=error:keyint=30:min-keyint=30:no-open-gop=1:radl=2:scenecut=0:bframes=3",
+    )  # fmt: skip
+    # with B-frames, a keyframe shown just after the first point (0.1875 s) is decoded before it
+    clip(folder / "keyafterpoint.mp4", "-c:v", "libx264", "-preset", "fast", "-bf", "3",
+         "-force_key_frames", "0.2333", sound=0)  # fmt: skip
+    # 1.6 s at 30 fps: every point (0.1 s, 0.3 s...) falls on a frame's time
+    clip(folder / "onpoints.mp4", "-c:v", "libx264", "-preset", "ultrafast", seconds=1.6, sound=0)
+    # the sound outlasts the picture: the last points lie past the last frame
+    clip(folder / "shortpicture.mp4", "-c:v", "libx264", "-preset", "ultrafast", seconds=2.0, sound=3.0)
     return folder
 
 
@@ -97,35 +139,138 @@ def stamp_and_record(
     return video_facts(r, found, result.frames), result
 
 
-PASS_IS_USED = [
-    "clip.mp4",
-    "rot90.mp4",
-    "rot180.mp4",
-    "rot270.mp4",
-    "phone.mov",
-    "bframes.mp4",
-    "hdr10bit.mp4",
-    "opengop.mp4",
-]
+ALL = None  # every point sought, as a scan seeks them
+# Per clip kind: the points (their numbers) still sought after the stamping pass; the frames the
+# pass took at the others stand for the seeks'.
+SOUGHT: dict[str, list[int] | None] = {
+    "clip.mp4": [],
+    "rot90.mp4": [],
+    "rot180.mp4": [],
+    "rot270.mp4": [],
+    "phone.mov": [],
+    "bframes.mp4": [],
+    "hdr10bit.mp4": [],
+    "prores.mov": [],
+    "longgop.mp4": [],
+    "radl.mp4": [],
+    "shortpicture.mp4": [],
+    "keyafterpoint.mp4": [0],
+    "onpoints.mp4": ALL,
+    "opengop.mp4": ALL,
+    "x264opengop.mp4": ALL,
+    "mirrored.mp4": ALL,
+    "sei-turned.mp4": ALL,
+}
+# ... and those whose 2 fps sequence is decoded apart: the pass turned its frames otherwise
+# than autorotation (not proved, and the seeks do not confirm it)
+SEQUENCE_APART = {"mirrored.mp4", "sei-turned.mp4"}
 
 
-@pytest.mark.parametrize("name", PASS_IS_USED)
-def test_the_stamping_pass_gives_the_frame_sequence_examine_gives(
-    clips: Path, tmp_path: Path, name: str, monkeypatch: pytest.MonkeyPatch
+class Recorded:
+    """A clip stamped and recorded as the stage does it, with what was decoded apart."""
+
+    def __init__(self, facts: FileFacts, result: VideoResult, sought: list[float], apart: bool) -> None:
+        self.facts, self.result, self.sought, self.apart = facts, result, sought, apart
+
+
+@pytest.fixture(scope="module")
+def recorded(clips: Path, tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Recorded]:
+    """Each clip stamped and recorded once for the tests of this module (on first use)."""
+    done: dict[str, Recorded] = {}
+
+    def get(name: str) -> Recorded:
+        if name not in done:
+            sought: list[float] = []
+            apart: list[bool] = []
+            real_each, real_sequence = video_facts_module.seek_each, video_facts_module.frame_sequence
+
+            def seek_each(path: str, at: Sequence[float], side: int) -> tuple[list[bytes | None], str | None]:
+                sought.extend(at)
+                return real_each(path, at, side)
+
+            def sequence(path: str, rate: float, side: int) -> tuple[list[bytes], str | None]:
+                apart.append(True)
+                return real_sequence(path, rate, side)
+
+            with pytest.MonkeyPatch.context() as mp:
+                mp.setattr(video_facts_module, "seek_each", seek_each)
+                mp.setattr(frames_module, "seek_each", seek_each)  # (seek_frames' own seeks)
+                mp.setattr(video_facts_module, "frame_sequence", sequence)
+                facts, result = stamp_and_record(clips, tmp_path_factory.mktemp("stamped"), name)
+            done[name] = Recorded(facts, result, sought, bool(apart))
+        return done[name]
+
+    return get
+
+
+@pytest.mark.parametrize("name", list(SOUGHT))
+def test_the_stamping_pass_gives_the_facts_examine_gives(
+    clips: Path, recorded: Callable[[str], Recorded], name: str
 ) -> None:
     want, _ = examine(str(clips / name))
-    assert want.media.decode_error is None and want.media.frame_sequence
+    assert want.media.decode_error is None and want.media.frame_sequence and want.media.frame_hashes
+    got = recorded(name)
+    assert facts_of(got.facts) == facts_of(want)
+    # which points were sought, and whether the sequence was decoded again
+    points = list(sampling_for(probe(clips / name)).points)
+    expected = SOUGHT[name]
+    assert got.sought == (points if expected is ALL else [points[i] for i in expected])
+    assert got.apart == (name in SEQUENCE_APART)
+    frames = got.result.frames
+    assert frames is not None and frames.clean
+    if name not in SEQUENCE_APART:  # byte for byte the frames of a separate pass, not only their hashes
+        raw, error = frame_sequence(str(clips / name), SEQUENCE_RATE, FRAME_SIDE)
+        assert error is None and list(frames.sequence) == raw
 
-    def no_second_decode(*_args: object) -> None:
-        raise AssertionError("the sequence was decoded again")
 
-    monkeypatch.setattr(video_facts_module, "frame_sequence", no_second_decode)
-    got, result = stamp_and_record(clips, tmp_path, name)
-    assert facts_of(got) == facts_of(want)
-    assert result.frames is not None
-    # byte for byte the frames of a separate pass, not only their hashes
-    raw, error = frame_sequence(str(clips / name), SEQUENCE_RATE, FRAME_SIDE)
-    assert error is None and list(result.frames.sequence) == raw
+@pytest.mark.parametrize("name", list(SOUGHT))
+def test_a_point_is_taken_from_the_pass_only_where_it_is_the_seeks_frame(
+    clips: Path, recorded: Callable[[str], Recorded], name: str
+) -> None:
+    """The proof, checked against the seeks themselves: at every point it proves, the pass's grey
+    frame is byte for byte the seek's (a frame hash equal by chance would not be enough)."""
+    src = str(clips / name)
+    found = probe(src)
+    sampling = sampling_for(found)
+    verdict = seeks_match_pass(src, found, sampling.points)
+    frames = recorded(name).result.frames
+    assert frames is not None
+    seeks, error = seek_frames(src, sampling.points, FRAME_SIDE)
+    assert error is None
+    for i, proved in enumerate(verdict.points):
+        if proved:
+            assert frames.at_points[i] == seeks[i], f"point {i} of {name}: {verdict.reason}"
+    expected = SOUGHT[name]
+    sought = list(range(len(seeks))) if expected is ALL else expected
+    assert [i for i, ok in enumerate(verdict.points) if not ok or not verdict.turned_alike] == sought
+    assert verdict.exact == (not sought) and (verdict.reason == "") == verdict.exact
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("opengop.mp4", "a sync sample is not an IDR picture (an open GOP or a recovery point)"),
+        ("x264opengop.mp4", "a sync sample is not an IDR picture (an open GOP or a recovery point)"),
+        ("keyafterpoint.mp4", "a sync sample shown after 0.188 s may be decoded before it"),
+        ("onpoints.mp4", "a frame lies on the point at 0.100 s"),
+        ("mirrored.mp4", "the display matrix is not a plain rotation"),
+        ("sei-turned.mp4", "a display orientation SEI message turns the pictures"),
+    ],
+)
+def test_why_a_point_is_sought(clips: Path, name: str, reason: str) -> None:
+    src = str(clips / name)
+    found = probe(src)
+    assert seeks_match_pass(src, found, sampling_for(found).points).reason == reason
+
+
+def test_a_picture_shorter_than_its_sound(recorded: Callable[[str], Recorded]) -> None:
+    """The last points lie past the last frame: no frame there, from the pass as from the
+    seeks, and the pass still ends well (each point's output gets its padding frame)."""
+    got = recorded("shortpicture.mp4")
+    frames = got.result.frames
+    assert frames is not None and frames.clean
+    assert all(f is not None for f in frames.at_points[:5]) and frames.at_points[5:] == (None, None, None)
+    assert got.facts.media.frame_hashes is not None and len(got.facts.media.frame_hashes) == 5
 
 
 def test_the_pinned_clip_keeps_its_pinned_hashes(clips: Path, tmp_path: Path) -> None:
@@ -138,14 +283,18 @@ def test_the_pinned_clip_keeps_its_pinned_hashes(clips: Path, tmp_path: Path) ->
     assert got.media.frame_sequence == pinned["frame_sequence"]
 
 
-def test_an_open_gop_seek_can_land_elsewhere_so_the_seeks_stay(clips: Path, tmp_path: Path) -> None:
-    """x265 writes open GOPs: the first frame at or after a point, in a pass from the start, is
-    not always the frame a seek shows. The frame hashes are the seeks'; the pass's sequence is
-    still confirmed by the points where both agree."""
-    src = str(clips / "opengop.mp4")
+@pytest.mark.parametrize("name", ["opengop.mp4", "x264opengop.mp4"])
+def test_an_open_gop_seek_can_land_elsewhere_so_the_seeks_stay(
+    clips: Path, recorded: Callable[[str], Recorded], name: str
+) -> None:
+    """x265's default open GOPs and x264's ``--open-gop``: the first frame at or after a point,
+    in a pass from the start, is not always the frame a seek shows. The frame hashes are the
+    seeks'; the pass's sequence is still used (its turning is proved, and the points where both
+    agree confirm it)."""
+    src = str(clips / name)
     found = probe(src)
     sampling = sampling_for(found)
-    _, result = stamp_and_record(clips, tmp_path, "opengop.mp4")
+    result = recorded(name).result
     assert result.frames is not None
     seeks, _ = seek_frames(src, sampling.points, FRAME_SIDE)
     agree = [a == b for a, b in zip(result.frames.at_points, seeks, strict=True)]
@@ -153,20 +302,30 @@ def test_an_open_gop_seek_can_land_elsewhere_so_the_seeks_stay(clips: Path, tmp_
     assert any(agree) and confirmed(result.frames, seeks)
 
 
-def test_a_mirrored_matrix_is_not_taken_for_a_rotation(clips: Path, tmp_path: Path) -> None:
-    """ffmpeg prints a mirroring display matrix as a rotation: the pass turns its frames the
-    wrong way, the seeks say so, and the sequence is decoded separately. The facts stay right."""
-    want, _ = examine(str(clips / "mirrored.mp4"))
-    got, result = stamp_and_record(clips, tmp_path, "mirrored.mp4")
+@pytest.mark.parametrize("name", sorted(SEQUENCE_APART))
+def test_a_turn_the_pass_does_not_make_is_not_taken_for_one(
+    clips: Path, recorded: Callable[[str], Recorded], name: str
+) -> None:
+    """ffmpeg prints a mirroring display matrix as a rotation, and does not print an orientation
+    carried inside the bitstream at all: autorotation turns such frames otherwise than the pass
+    does. Nothing is proved, the seeks say so, and the sequence is decoded separately. The facts
+    stay right (test_the_stamping_pass_gives_the_facts_examine_gives)."""
+    result = recorded(name).result
     assert result.frames is not None
-    seeks, _ = seek_frames(str(clips / "mirrored.mp4"), result.frames.sampling.points, FRAME_SIDE)
+    seeks, _ = seek_frames(str(clips / name), result.frames.sampling.points, FRAME_SIDE)
+    assert all(a != b for a, b in zip(result.frames.at_points, seeks, strict=True))
     assert not confirmed(result.frames, seeks)
-    assert facts_of(got) == facts_of(want)
 
 
-def test_credits_are_not_in_the_sequence(clips: Path, tmp_path: Path) -> None:
+def test_credits_are_not_in_the_frames(clips: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     settings = VideoSettings(preset="ultrafast", credits=Credits(opening=1.0, closing=1.0, fade=0.3))
     want, _ = examine(str(clips / "rot90.mp4"))
+
+    def no_seek(*_args: object) -> None:
+        raise AssertionError("a point was sought")
+
+    monkeypatch.setattr(video_facts_module, "seek_frames", no_seek)
+    monkeypatch.setattr(frames_module, "run", no_seek)
     got, result = stamp_and_record(clips, tmp_path, "rot90.mp4", settings)
     assert abs(result.duration_ms - 5000) <= 34
     assert facts_of(got) == facts_of(want)

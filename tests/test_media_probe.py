@@ -37,7 +37,9 @@ def test_one_parse_of_every_stream() -> None:
     found = parse(HEADER.format(path="/v/IMG_0001.MOV"), "/v/IMG_0001.MOV")
     assert found.formats == ("mov", "mp4", "m4a", "3gp", "3g2", "mj2") and found.mov_family and found.opened
     assert (found.brand, found.container("/v/IMG_0001.MOV")) == ("qt", "mov")
-    assert found.duration == 10.01 and found.duration_ms == 10010
+    assert found.duration == 10.01 and found.duration_ms == 10010 and found.start == 0.0
+    later = parse(HEADER.replace("start: 0.000000", "start: -0.023220"))
+    assert later.start == -0.02322 and parse("Input #0, mov, from 'x':\n").start is None
     assert found.creation_time == "2026-05-01T10:00:00.000000Z"
     assert found.kinds == ("video", "video", "audio", "audio", "data")
     cover, video = found.videos

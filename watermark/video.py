@@ -92,10 +92,11 @@ class VideoResult:
 # Running ffmpeg
 
 
-def _run(cmd: Sequence[str], total: float, progress: Report | None) -> None:
+def _run(cmd: Sequence[str], total: float, progress: Report | None) -> str:
     """Run ffmpeg (``-progress pipe:1`` in ``cmd``), report progress, raise WatermarkError with
-    its last meaningful error line when it fails. The process is killed if we are interrupted
-    (or cancelled: ``progress`` raises)."""
+    its last meaningful error line when it fails; return what it printed on stderr (nothing,
+    at ``-v error``, when all went well). The process is killed if we are interrupted (or
+    cancelled: ``progress`` raises)."""
     import tempfile
 
     with tempfile.TemporaryFile() as err:
@@ -129,6 +130,7 @@ def _run(cmd: Sequence[str], total: float, progress: Report | None) -> None:
         raise WatermarkError(f"ffmpeg failed: {reason}")
     if "partial file" in stderr:
         raise _Truncated(last_error(stderr))
+    return stderr
 
 
 class _Truncated(Exception):
@@ -263,16 +265,18 @@ def stamp_video(
 
             try:
                 try:
-                    _run(command(encoder_args(encoder, settings)), total, report)
+                    said = _run(command(encoder_args(encoder, settings)), total, report)
                 except WatermarkError:
                     if not encoder.endswith("_videotoolbox"):
                         raise
                     # no constant-quality mode on this Mac: ask for the source's bitrate instead
                     bitrate = info.bitrate_kbps or max(2000, info.width * info.height * 4 // 1000)
-                    _run(command(encoder_args(encoder, settings, bitrate_kbps=bitrate)), total, report)
+                    said = _run(command(encoder_args(encoder, settings, bitrate_kbps=bitrate)), total, report)
             except _Truncated:
                 raise BadInput(f"{src}: truncated or damaged: its data ends before its index says") from None
-            frames = outputs.read() if outputs is not None else None
+            # a pass that printed anything (a decoding error it went past) hands its frames over
+            # as not clean: the inventory then takes the evenly spaced ones from seeks
+            frames = outputs.read(clean=not said.strip()) if outputs is not None else None
             out = _probe_output(tmp)
             if out.rotation != info.rotation:
                 # this ffmpeg did not carry the display matrix through the filter graph (or the

@@ -11,12 +11,16 @@ from the frames as a player shows them (ffmpeg's autorotate applies the display 
 The sequence's filter chain is written once (``sequence_chain``): the stamper's single pass
 (``watermark.video``) takes the same sequence from the frames it decodes for the stamped copy,
 through a ``split`` of its filter graph (``pass_branches``), and with it the first frame at or
-after each point. The seeks are not replaced by those: after a seek an open-GOP stream (x265's
-default) does not show the leading pictures that precede the keyframe, so a point can land on
-another frame than in a pass from the start. Instead they check the pass: its sequence is used
-only when one of its point frames, a frame with an asymmetric picture, is byte for byte the
-frame the seek gave (``confirmed``), which would not be so had the pass turned or converted the
-frames otherwise than ffmpeg's autorotate.
+after each point. Those replace the separate decodes only where they are proved to be the same frames
+(``inventory.media.keyframes``): the sequence when the pass turns its frames as autorotation
+does (the display matrix a plain rotation); a point's frame when, besides, a seek there starts
+at an IDR picture (or the codec is intra-only) and no frame lies on the point. After a seek an
+open-GOP stream (x265's default) does not show the leading pictures that precede the keyframe,
+so a point can land on another frame than in a pass from the start. What is not proved is done
+apart; and when the turning is not proved, the seeks check the pass: its sequence is used only
+when one of its point frames, a frame with an asymmetric picture, is byte for byte the frame the
+seek gave (``confirmed``), which would not be so had the pass turned or converted the frames
+otherwise than ffmpeg's autorotate.
 """
 
 from __future__ import annotations
@@ -88,7 +92,15 @@ def frame_sequence(path: str, rate: float, side: int) -> tuple[list[bytes], str 
 
 def seek_frames(path: str, at: Sequence[float], side: int) -> tuple[list[bytes | None], str | None]:
     """The first frame ffmpeg gives after seeking to each point (None where it gives none),
-    and the last decoding error, if any."""
+    and the last decoding error, if any (``NO_FRAME`` when no seek gave a frame)."""
+    frames, error = seek_each(path, at, side)
+    if error is None and not any(frames):
+        error = NO_FRAME
+    return frames, error
+
+
+def seek_each(path: str, at: Sequence[float], side: int) -> tuple[list[bytes | None], str | None]:
+    """``seek_frames``' frames, and the last error ffmpeg printed (or could not run), if any."""
     frames: list[bytes | None] = []
     error: str | None = None
     size = side * side
@@ -105,8 +117,6 @@ def seek_frames(path: str, at: Sequence[float], side: int) -> tuple[list[bytes |
             frames.append(None)
             continue
         frames.append(proc.stdout[:size])
-    if error is None and not any(frames):
-        error = NO_FRAME
     return frames, error
 
 
@@ -131,6 +141,7 @@ class PassFrames:
     sampling: Sampling
     sequence: tuple[bytes, ...]
     at_points: tuple[bytes | None, ...]  # None: the video ends before that point
+    clean: bool = False  # the pass printed no error (decoded every frame without complaint)
 
 
 @dataclass(frozen=True)
@@ -142,15 +153,20 @@ class PassOutputs:
     at_points: tuple[Path, ...]
     args: tuple[str, ...]  # to append to the pass's ffmpeg command (after its own outputs)
 
-    def read(self) -> PassFrames:
-        """The frames written (call after ffmpeg ended well)."""
+    def read(self, clean: bool = False) -> PassFrames:
+        """The frames written (call after ffmpeg ended well; ``clean``: it printed no error).
+
+        A point's file holds the frame taken there and the padding frame after it, or the
+        padding frame alone when the video ends before the point (see ``pass_branches``);
+        anything else makes the frames not ``clean``."""
         side = self.sampling.side
         sequence = tuple(split_frames(self.sequence.read_bytes(), side))
         at: list[bytes | None] = []
         for path in self.at_points:
-            data = path.read_bytes() if path.exists() else b""
-            at.append(data[: side * side] if len(data) >= side * side else None)
-        return PassFrames(self.sampling, sequence, tuple(at))
+            written = split_frames(path.read_bytes(), side) if path.exists() else []
+            clean = clean and len(written) in (1, 2)
+            at.append(written[0] if len(written) == 2 else None)
+        return PassFrames(self.sampling, sequence, tuple(at), clean)
 
 
 def pass_branches(source: str, rotation: int, sampling: Sampling, folder: Path) -> tuple[str, PassOutputs]:
@@ -160,7 +176,11 @@ def pass_branches(source: str, rotation: int, sampling: Sampling, folder: Path) 
 
     The sequence branch is ``sequence_chain`` after the transpose or flips ffmpeg's autorotate
     would have put first (turning a frame commutes with choosing it, so it is done after
-    ``fps``, on two frames a second instead of every one)."""
+    ``fps``, on two frames a second instead of every one).
+
+    A point's branch ends with one padding frame (``tpad``), so that its output always gets a
+    frame: ffmpeg fails a whole run when one of its outputs gets none, as a point past the
+    video's last frame would (a video stream that ends before the sound does)."""
     turn = _AUTOROTATE.get(rotation % 360)
     turn = f"{turn}," if turn else ""
     n = len(sampling.points)
@@ -172,9 +192,11 @@ def pass_branches(source: str, rotation: int, sampling: Sampling, folder: Path) 
     at_paths: list[Path] = []
     for i, t in enumerate(sampling.points):
         pick = f"select='gte(t\\,{t:.3f})*eq(selected_n\\,0)'"
-        parts.append(f"[km_at{i}]{pick},{turn}{grey_chain(sampling.side)}[km_at{i}_out]")
+        pad = "tpad=stop=1:stop_mode=add:color=black"
+        parts.append(f"[km_at{i}]{pick},{turn}{grey_chain(sampling.side)},{pad}[km_at{i}_out]")
         at_paths.append(folder / f"point-{i}.raw")
-        args += ["-map", f"[km_at{i}_out]", "-frames:v", "1", "-f", "rawvideo", str(at_paths[-1])]
+        args += ["-map", f"[km_at{i}_out]", "-fps_mode", "passthrough", "-frames:v", "2"]
+        args += ["-f", "rawvideo", str(at_paths[-1])]
     return ";".join(parts), PassOutputs(sampling, sequence, tuple(at_paths), tuple(args))
 
 

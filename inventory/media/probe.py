@@ -2,10 +2,10 @@
 
 ``probe(path)`` runs ``ffmpeg -i`` once and returns a ``Probe``: the container, every stream
 (codec, stored size, display rotation, frame rate, sample aspect ratio, bitrate; audio sample
-rate and channel layout), the duration, the creation time, and ffmpeg's own judgements of a file
-it cannot read (a weakly guessed format, a missing index, invalid data). The inventory's video
-facts (``inventory.record.video``) and the stamper (``watermark.video``) both read it; each
-words its own verdict from these fields.
+rate and channel layout), the duration and start time, the creation time, and ffmpeg's own
+judgements of a file it cannot read (a weakly guessed format, a missing index, invalid data).
+The inventory's video facts (``inventory.record.video``) and the stamper (``watermark.video``)
+both read it; each words its own verdict from these fields.
 
 Rotations are counted as ffmpeg's display matrix counts them: degrees counter-clockwise, 0, 90,
 180 or 270 (a portrait iPhone clip, whose display matrix says -90, is 270). ffmpeg before 5
@@ -33,6 +33,7 @@ _HZ = re.compile(r"(\d+) Hz, ([^,]+)")
 _DISPLAY = re.compile(r"(?:Display Matrix|displaymatrix): rotation of (-?\d+(?:\.\d+)?) degrees")
 _OLD_ROTATE = re.compile(r"^\s*rotate\s*:\s*(-?\d+(?:\.\d+)?)", re.M)
 _DURATION = re.compile(r"Duration:\s*(\d+):(\d{2}):(\d{2}(?:\.\d+)?)")
+_START = re.compile(r"Duration:[^\n]*?, start: (-?\d+(?:\.\d+)?)")
 _CREATION = re.compile(r"creation_time\s*:\s*(\S+)")
 _BRAND = re.compile(r"^\s*major_brand\s*:\s*(\S*)", re.M)
 
@@ -83,6 +84,7 @@ class Probe:
     moov_missing: bool  # an MP4/MOV without its index: cut short while being written or copied
     invalid_data: bool  # "Invalid data found when processing input"
     error: str  # why ffmpeg could not open it: its last meaningful line ("" when it did)
+    start: float | None = None  # seconds: the time of the file's first frame or sample, as read
 
     @property
     def opened(self) -> bool:
@@ -143,6 +145,7 @@ def parse(text: str, path: str | None = None) -> Probe:
             audio.append(_audio(index, desc))
     dur = _DURATION.search(text)
     creation = _CREATION.search(text)
+    start = _START.search(text)
     return Probe(
         formats=formats,
         brand=brand.group(1) if brand else None,
@@ -155,6 +158,7 @@ def parse(text: str, path: str | None = None) -> Probe:
         moov_missing="moov atom not found" in text,
         invalid_data="Invalid data found" in text,
         error="" if found else last_error(text, path),
+        start=float(start.group(1)) if start else None,
     )
 
 
