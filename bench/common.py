@@ -48,6 +48,24 @@ def timed(
     return elapsed
 
 
+def fresh_profile(
+    cli: list[str], env: dict[str, str], name: str, source: Path, out: Path
+) -> Callable[[], None]:
+    """A setup that gives the next run an empty Keepmark home (``KEEPMARK_HOME`` in ``env``) with
+    one profile ``name`` reading ``source`` and stamping into ``out``: every file is new again."""
+
+    def setup() -> None:
+        shutil.rmtree(env["KEEPMARK_HOME"], ignore_errors=True)
+        shutil.rmtree(out, ignore_errors=True)
+        subprocess.run(
+            [*cli, "init", name, "--account", "Lily Chen", "--handle", "lily.shoots",
+             "--source", str(source), "--output", str(out)],
+            env=env, check=True, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+
+    return setup
+
+
 def interleave(
     runs: int,
     ours: Callable[[], float],

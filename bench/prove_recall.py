@@ -4,7 +4,7 @@ no feature check) as the baseline in the same run.
 
     python bench/prove_recall.py [--repeats 3] [--clips 10] [--work DIR] [--seed 5]
 
-The photos are the real ones scikit-image and matplotlib ship (tests/photos.py), split into an
+The photos are the real ones scikit-image and matplotlib ship (tests/kit/photos.py), split into an
 enrolled and a never-enrolled side; each query is a fresh random instance of a transformation
 (tests/kit/transforms.py). Besides the table, it prints what the thresholds are chosen from: the
 nearest window pHash and the most RANSAC inliers any never-enrolled query reached against any
@@ -35,8 +35,8 @@ sys.path.insert(0, str(ROOT))
 from inventory import Inventory, Source, scan  # noqa: E402
 from inventory.match.find import _features_with, _image_variants, candidates, find_original  # noqa: E402
 from inventory.match.hashes import hamming  # noqa: E402
+from tests.kit.photos import ENROLLED, NEVER_ENROLLED, photo  # noqa: E402
 from tests.kit.transforms import TARGETS, TRANSFORMS, apply  # noqa: E402
-from tests.photos import ENROLLED, NEVER_ENROLLED, photo  # noqa: E402
 
 # pHash alone: the full picture's pHash within this many bits (a common choice; the nearest
 # never-enrolled photo measured here is 16 bits away).
@@ -182,7 +182,7 @@ def main() -> int:
 def video_recall(work: Path, clips: int, rng: random.Random) -> bool:
     """10 s clips cut at random from a 60 s original (pans and zooms across enrolled photos,
     640x360) and re-encoded at 320 px wide; and as many from a video of never-enrolled photos."""
-    from tests.videos import cut_clip, pan_video
+    from tests.kit.videos import cut_clip, pan_video
 
     originals = work / "originals"
     source = pan_video(originals / "trip.mp4", ENROLLED[:8], seconds=60)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,28 +27,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import backup_cmd, interleave, report, timed
+from common import backup_cmd, fresh_profile, interleave, report, timed
 from first_scan_vs_reference import make_photos
 from stamp_images_vs_pillow import REFERENCE
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def fresh_profile(
-    cli: list[str], env: dict[str, str], home: Path, photos: Path, out: Path
-) -> Callable[[], None]:
-    """A setup that gives the next run an empty Keepmark home and output folder."""
-
-    def setup() -> None:
-        shutil.rmtree(home, ignore_errors=True)
-        shutil.rmtree(out, ignore_errors=True)
-        subprocess.run(
-            [*cli, "init", "photos", "--account", "Lily Chen", "--handle", "lily.shoots",
-             "--source", str(photos), "--output", str(out)],
-            env=env, check=True, stdout=subprocess.DEVNULL,
-        )  # fmt: skip
-
-    return setup
 
 
 def detail(photos: Path, work: Path, runs: int, reference: Callable[[], float]) -> None:
@@ -146,7 +128,7 @@ def main() -> int:
     script = work / "reference_reencode.py"
     script.write_text(REFERENCE)
     ref_out = work / "ref-out"
-    setup = fresh_profile(cli, env, home, photos, out)
+    setup = fresh_profile(cli, env, "photos", photos, out)
     stamp = [*cli, "stamp", "-p", "photos"]
     timed(stamp, env=env, setup=setup)  # warm caches (fonts, page cache, bytecode) once
     ours, ref = interleave(

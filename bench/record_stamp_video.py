@@ -28,14 +28,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import backup_cmd, interleave, report, timed
+from common import backup_cmd, fresh_profile, interleave, report, timed
 from stamp_video_vs_ffmpeg import ffmpeg, make_clip
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -165,15 +164,7 @@ def main() -> int:
     env = {**os.environ, "KEEPMARK_HOME": str(home)}
     cli = backup_cmd()
 
-    def fresh() -> None:
-        shutil.rmtree(home, ignore_errors=True)
-        shutil.rmtree(out, ignore_errors=True)
-        subprocess.run(
-            [*cli, "init", "video", "--account", "Lily Chen", "--handle", "lily.shoots",
-             "--source", str(source), "--output", str(out)],
-            env=env, check=True, stdout=subprocess.DEVNULL,
-        )  # fmt: skip
-
+    fresh = fresh_profile(cli, env, "video", source, out)
     fresh()
     print(sought(clip), flush=True)
     by_hand = reference_command(home, clip, work, work / "ffmpeg.mp4")

@@ -29,7 +29,7 @@ from tests.daemonkit import (
 )
 from tests.kit.hashing import file_sha256 as sha
 from tests.kit.hashing import sha256
-from tests.media import jpeg
+from tests.kit.media import jpeg
 
 pytestmark = pytest.mark.skipif(os.name == "nt", reason="signals and inotify: POSIX")
 

@@ -240,7 +240,7 @@ def test_the_daemon_says_when_it_is_idle(home: Path, tmp_path: Path) -> None:
     from backup.app.watch import daemon_for
     from backup.profile.load import load
     from tests.daemonkit import daemon_state, derivative_count, recorded_paths, wait_idle
-    from tests.media import jpeg
+    from tests.kit.media import jpeg
 
     src = tmp_path / "Shoots"
     src.mkdir()
@@ -532,7 +532,7 @@ def test_a_source_folder_that_appears_later_is_watched(home: Path, tmp_path: Pat
     from backup.app.watch import daemon_for
     from backup.profile.load import load
     from tests.daemonkit import derivative_count, recorded_paths
-    from tests.media import jpeg
+    from tests.kit.media import jpeg
 
     here, drive = tmp_path / "Shoots", tmp_path / "Card" / "DCIM"
     here.mkdir()

@@ -16,7 +16,7 @@ from inventory.media.orientation import orientation_of, upright
 from inventory.record import examine as examine_module
 from inventory.record.examine import decode, decode_photo, examine, open_photo, photo_facts, read
 from inventory.record.facts import FileFacts
-from tests import media
+from tests.kit import media
 from watermark.image import ImageOptions, stamp_image
 from watermark.style import Style
 

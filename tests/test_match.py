@@ -23,10 +23,10 @@ from inventory.match import index as match_index
 from inventory.match.find import PHASH_ACCEPT, find_original
 from inventory.match.index import MatchIndex, index_path
 from inventory.media.ffmpeg import ffmpeg_exe
-from tests import media
+from tests.kit import media
+from tests.kit.photos import ENROLLED, NEVER_ENROLLED, photo
 from tests.kit.transforms import TARGETS, TRANSFORMS, apply
-from tests.photos import ENROLLED, NEVER_ENROLLED, photo
-from tests.videos import cut_clip, pan_video
+from tests.kit.videos import cut_clip, pan_video
 
 # A small share of the enrolled side, for the fast tests.
 FEW = ("astronaut.png", "chelsea.png", "rocket.jpg", "coins.png")

@@ -14,7 +14,7 @@ from inventory.media.image import capture_time_from_exif
 from inventory.media.probe import parse
 from inventory.media.sniff import sniff
 from inventory.record.examine import examine
-from tests import media
+from tests.kit import media
 
 
 @pytest.mark.parametrize(

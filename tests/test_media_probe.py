@@ -13,8 +13,8 @@ import pytest
 from inventory.media.ffmpeg import ffmpeg_exe, last_error
 from inventory.media.probe import parse, probe
 from inventory.record.examine import examine
-from tests import media
 from tests.conftest import REPO
+from tests.kit import media
 from watermark.errors import BadInput
 from watermark.video_info import probe_video, video_info
 

@@ -15,8 +15,8 @@ import pytest
 from PIL import Image
 
 from tests.conftest import run_backup
+from tests.kit.media import jpeg
 from tests.kit.tsa import LocalTSA
-from tests.media import jpeg
 from tests.test_checkpoints import add_proof
 
 INSTAGRAM = "https://www.instagram.com/p/C7xYz12/"

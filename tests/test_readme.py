@@ -30,7 +30,6 @@ from PIL import Image
 
 from backup import __version__  # the version pyproject.toml gives the distribution
 from backup.profile.load import toml_loads
-from tests import media
 from tests.backupkit import tree
 from tests.conftest import REPO, Result, run_backup
 from tests.daemonkit import (
@@ -42,6 +41,7 @@ from tests.daemonkit import (
     wait_for,
     wait_idle,
 )
+from tests.kit import media
 from tests.kit.hashing import file_sha256
 from tests.kit.rclone import RcloneRemotes
 from tests.kit.readme import Step, readme_steps

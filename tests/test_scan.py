@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from inventory import Inventory
-from tests import media
 from tests.conftest import run_backup
+from tests.kit import media
 
 
 def db(home: Path, name: str = "lily") -> sqlite3.Connection:

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageStat
 
-from tests import media
 from tests.conftest import run_backup
+from tests.kit import media
 from tests.kit.hashing import file_sha256 as sha
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageCms, ImageDraw, ImageStat
 
-from tests import media
+from tests.kit import media
 from watermark.errors import BadInput, WatermarkError
 from watermark.image import ImageOptions, stamp_image
 from watermark.style import Style

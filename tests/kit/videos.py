@@ -11,7 +11,7 @@ from pathlib import Path
 from PIL import Image
 
 from inventory.media.ffmpeg import ffmpeg_exe
-from tests.photos import photo
+from tests.kit.photos import photo
 
 
 def pan_video(
