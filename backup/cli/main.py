@@ -182,7 +182,14 @@ def quiet_broken_pipe() -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
-    sys.exit(run(argv))
+    try:
+        code = run(argv)
+        # What is still buffered is written here, where a reader that went away is met
+        # quietly, not by Python's flush at exit ("Exception ignored ... BrokenPipeError").
+        sys.stdout.flush()
+    except BrokenPipeError:
+        code = quiet_broken_pipe()
+    sys.exit(code)
 
 
 __all__ = ["EXIT_CANNOT_START", "build_parser", "main", "run"]
