@@ -43,11 +43,13 @@ def register(sub: Any) -> None:
         inner,
         "show",
         "everything known about one file",
-        "Everything the inventory knows about one file, by SHA-256 (or a prefix of 6+ digits) or\n"
-        "by path: its facts, every path it was seen at, and the ledger entries that record it.",
+        "Everything the inventory knows about one file, by SHA-256 (or a prefix of 6+ digits), by\n"
+        "path, or by its name alone (IMG_0042.HEIC, found in any folder; when files of that name\n"
+        "hold different contents, each path is listed and the command exits 2): its facts, every\n"
+        "path it was seen at, and the ledger entries that record it.",
         run_show,
     )
-    p.add_argument("ref", metavar="SHA256|PATH")
+    p.add_argument("ref", metavar="SHA256|PATH|NAME")
     p = leaf(
         inner,
         "export",
