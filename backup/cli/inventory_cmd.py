@@ -54,12 +54,15 @@ def register(sub: Any) -> None:
         inner,
         "export",
         "export the inventory as CSV or JSON",
-        "Export every recorded path with its content's facts, as CSV (default) or JSON.",
+        "Export every recorded path with its content's facts, as CSV (default) or JSON, in UTF-8.\n"
+        "The CSV begins with a UTF-8 byte order mark, so that Excel shows Chinese, Japanese or\n"
+        "accented names as they are; --no-bom leaves it out (for tools that do not expect one).",
         run_export,
         json_help="same as --format json",
     )
     p.add_argument("--format", choices=("csv", "json"), default="csv", help="output format (default: csv)")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE (atomically) instead of stdout")
+    p.add_argument("--no-bom", dest="bom", action="store_false", help="CSV without the UTF-8 byte order mark")
 
 
 def run_scan(args: argparse.Namespace) -> int:
@@ -156,9 +159,11 @@ def run_export(args: argparse.Namespace) -> int:
     from backup.app.profiles import load
 
     output = Path(args.output) if args.output is not None else None
-    done = export(load(args.profile), "json" if args.json else args.format, output)
+    done = export(load(args.profile), "json" if args.json else args.format, output, bom=args.bom)
     if output is None:
-        sys.stdout.write(done.text)
+        # UTF-8 whatever the terminal's encoding says: the bytes a file would hold.
+        sys.stdout.flush()
+        sys.stdout.buffer.write(done.text.encode("utf-8"))
     else:
         print(f"Wrote {done.rows:,} rows to {output}", file=sys.stderr)
     return 0
