@@ -27,6 +27,8 @@ def when(stamp: str | None, *, seconds: bool = False) -> str:
     (a camera's clock) is shown as written; text that is not a time, unchanged."""
     if not stamp:
         return "-"
+    if len(stamp) == 10:
+        return stamp  # a date alone (2026-05-14)
     try:
         moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
     except ValueError:
