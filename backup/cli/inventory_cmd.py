@@ -46,7 +46,7 @@ def register(sub: Any) -> None:
         "Everything the inventory knows about one file, by SHA-256 (or a prefix of 6+ digits), by\n"
         "path, or by its name alone (IMG_0042.HEIC, found in any folder; when files of that name\n"
         "hold different contents, each path is listed and the command exits 2): its facts, every\n"
-        "path it was seen at, and the ledger entries that record it.",
+        "path it was seen at, and the ledger entries that record it. Times are local (UTC in --json).",
         run_show,
     )
     p.add_argument("ref", metavar="SHA256|PATH|NAME")
@@ -115,7 +115,7 @@ def run_list(args: argparse.Namespace) -> int:
 def run_show(args: argparse.Namespace) -> int:
     from backup.app.inventory import show
     from backup.app.profiles import load
-    from backup.humanize import size
+    from backup.humanize import size, when
 
     shown = show(load(args.profile), args.ref)
     if args.json:
@@ -124,13 +124,13 @@ def run_show(args: argparse.Namespace) -> int:
     record = shown.record
     out(f"SHA-256:      {record['sha256']}")
     out(f"Kind:         {record['kind']} ({record['format']}), {size(record['size'])}")
-    out(f"First seen:   {record['first_seen']}")
+    out(f"First seen:   {when(record['first_seen'], seconds=True)}")
     if record["width"]:
         out(f"Pixels:       {record['width']} x {record['height']}")
     if record["duration_ms"] is not None:
         out(f"Duration:     {record['duration_ms'] / 1000:.2f} s")
     if record["capture_time"]:
-        out(f"Captured:     {record['capture_time']}")
+        out(f"Captured:     {record['capture_time']}")  # the camera's clock, as it wrote it
     details = record.get("details") or {}
     camera = " ".join(str(details[k]) for k in ("camera_make", "camera_model") if k in details)
     if camera:
@@ -144,10 +144,10 @@ def run_show(args: argparse.Namespace) -> int:
     out("Paths:")
     for p in record["paths"]:
         state = "current" if p["current"] else ("missing" if p["missing_since"] else "earlier content")
-        out(f"  {p['path']}  (seen {p['first_seen']}, {state})")
+        out(f"  {p['path']}  (seen {when(p['first_seen'], seconds=True)}, {state})")
     out("Ledger:")
     for e in record["ledger"]:
-        out(f"  #{e['seq']} {e['time']} {e['type']} {e['hash'][:16]}")
+        out(f"  #{e['seq']} {when(e['time'], seconds=True)} {e['type']} {e['hash'][:16]}")
     return 0
 
 
