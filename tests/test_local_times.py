@@ -1,5 +1,5 @@
 """Times in text output are this computer's local time, with its offset; the JSON documents
-keep them as stored, in UTC. One helper formats them all (``backup.humanize.when``)."""
+keep them as stored, in UTC. One function formats them all (``backup.humanize.when``)."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def test_text_output_in_local_time_json_in_utc(home: Path, tmp_path: Path, cli: 
     assert f"last {_local(last['started'], seconds=False)} (ok, by hand)" in cli("status", env=EAST).out
 
 
-def test_one_helper() -> None:
+def test_one_formatter() -> None:
     # In this process's own zone, whatever it is: the same instant, written the local way.
     stamp = "2026-11-24T02:15:37.598092Z"
     local = datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone()
