@@ -385,3 +385,31 @@ def test_a_version_3_inventory_gains_the_damaged_table_and_keeps_its_records(
         assert inv.open_damage() == [] and inv.resolve_damage("drive", [open_.key], "again") == []
         [row] = inv.damage_history("drive")
         assert row["resolution"] == "by hand" and row["resolved"]
+
+
+def test_an_incremental_run_does_not_keep_a_damaged_copy_as_the_earlier_version(
+    home: Path, tmp_path: Path
+) -> None:
+    """A file edited on the laptop whose copy on the drive was damaged meanwhile: what the
+    incremental run replaces is not its earlier content, so it is not kept under versions/."""
+    place = drive_place(tmp_path)
+    src = tmp_path / "Shoots"
+    files = make_files(src, 3)
+    write_profile(home, [src], [place.entry], schedule=NOT_NOW)
+    assert run_backup("full").code == 0
+    rel = sorted(files)[1]
+    place.damage(f"originals/Shoots/{rel}", flipped(files[rel]))
+    (src / rel).write_bytes(b"edited on the laptop")
+    r = run_backup("incremental", "--json")
+    assert r.code == 0, r
+    [t] = r.json()["targets"]
+    assert t["files"] == 1 and t["versions"] == 0, t
+    assert [(i["path"], i["found_by"]) for i in t["repaired"]] == [(f"Shoots/{rel}", "incremental")]
+    assert place.keys("versions/") == [] and place.read(f"originals/Shoots/{rel}") == b"edited on the laptop"
+    assert [e["by"] for e in ledger(home, "repair")] == ["backup incremental"]
+    # an undamaged earlier content is still kept
+    (src / rel).write_bytes(b"edited again")
+    r = run_backup("incremental", "--json")
+    assert r.code == 0 and r.json()["targets"][0]["versions"] == 1, r
+    [version] = place.keys("versions/")
+    assert place.read(version) == b"edited on the laptop"

@@ -149,10 +149,18 @@ def back_up_files(profile: Profile, rows: Sequence[FileRow]) -> list[TargetResul
             if isinstance(target, TargetError):
                 results.append(TargetResult(cfg.name, status="failed", error=str(target)))
                 continue
-            run = TargetRun(
-                target, kind=REALTIME, identity=identity(cfg), sidecar=sidecar(profile), catalog=catalog
-            )
-            results.append(run.send(wants) if run.start() else run.abandon())
+            with open_inventory(profile) as inv:  # a damaged copy is replaced, not kept as a version
+                book = DamageBook(inv)
+                run = TargetRun(
+                    target,
+                    kind=REALTIME,
+                    identity=identity(cfg),
+                    sidecar=sidecar(profile),
+                    catalog=catalog,
+                    recorded=book.recorded,
+                )
+                results.append(run.send(wants) if run.start() else run.abandon())
+                book.settle(results[-1], "real-time backup")
     return results
 
 

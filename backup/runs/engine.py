@@ -321,7 +321,7 @@ class TargetRun(Repairs):
         *,
         compared: bool = False,
         old_sha: str | None = None,
-        found_by: str = "full",
+        found_by: str | None = None,
     ) -> int:
         """Upload one original, keeping what it replaces under versions/ when that is an
         earlier content (a damaged copy is not kept: ``Repairs``); bytes sent, or -1
@@ -337,7 +337,9 @@ class TargetRun(Repairs):
                 same, old_sha = compare_content(t, prior, want)
                 if same:
                     return -1  # already there (an earlier run stopped before recording it)
-            old_sha = old_sha or (known.sha256 if known else None) or object_sha256(t, want.key)[0]
+            # What the object holds, as the target stores it or read back (not what the catalog
+            # says was stored there: a damaged copy must not pass for the earlier content).
+            old_sha = old_sha or object_sha256(t, want.key)[0]
             if self._earlier(old_sha, want):
                 mtime = known.mtime_ns / 1e9 if known else (prior.mtime or time.time())
                 vkey = layout.version_key(want.path, old_sha, mtime)
@@ -350,7 +352,7 @@ class TargetRun(Repairs):
                     if prior.size != want.size
                     else f"content differs: SHA-256 {old_sha}, expected {want.sha256}"
                 )
-                self._note_found(want, why, found_by)
+                self._note_found(want, why, found_by or self.kind)
         t.put_file(want.key, Path(want.src), want.sha256, want.size, self._bytes, mtime_ns=want.mtime_ns)
         return want.size
 

@@ -49,7 +49,7 @@ class Repairs:
         *,
         compared: bool = False,
         old_sha: str | None = None,
-        found_by: str = "full",
+        found_by: str | None = None,
     ) -> int:
         raise NotImplementedError  # TargetRun._put
 
