@@ -413,3 +413,23 @@ def test_an_incremental_run_does_not_keep_a_damaged_copy_as_the_earlier_version(
     assert r.code == 0 and r.json()["targets"][0]["versions"] == 1, r
     [version] = place.keys("versions/")
     assert place.read(version) == b"edited on the laptop"
+
+
+def test_a_finding_read_back_intact_later_is_closed_by_verify(home: Path, tmp_path: Path) -> None:
+    place = drive_place(tmp_path)
+    src = tmp_path / "Shoots"
+    files = make_files(src, 2)
+    write_profile(home, [src], [place.entry], schedule=NOT_NOW)
+    assert run_backup("full").code == 0
+    rel = sorted(files)[0]
+    key = f"originals/Shoots/{rel}"
+    place.damage(key, flipped(files[rel]))
+    assert run_backup("verify", "--read-data").code == 1
+    place.damage(key, files[rel])  # put right by hand (the drive's own copy back)
+    assert run_backup("verify").code == 0  # sizes only: reads nothing, closes nothing
+    assert findings(home) == [("drive", f"Shoots/{rel}", "verify", 0, None)]
+    assert run_backup("verify", "--read-data").code == 0
+    assert findings(home) == [("drive", f"Shoots/{rel}", "verify", 1, "read back intact by verify")]
+    r = run_backup("repair", "--json")
+    assert r.code == 0 and r.json()["targets"][0]["repaired"] == [], r
+    assert ledger(home, "repair") == []

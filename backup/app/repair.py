@@ -60,7 +60,9 @@ class DamageBook:
         with self._lock:
             if result.damaged:
                 self.inv.note_damage(d._replace(found_by="verify") for d in result.damaged)
-            self.inv.resolve_damage(result.name, result.intact, "read back intact by verify")
+            open_keys = {d.key for d in self.inv.open_damage(result.name)}
+            intact = [key for key in result.intact if key in open_keys]
+            self.inv.resolve_damage(result.name, intact, "read back intact by verify")
 
     def settle(self, result: TargetResult, by: str) -> None:
         """After a run on one target: what it replaced closes its findings (found now or
