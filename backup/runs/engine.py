@@ -10,7 +10,9 @@ is reported and the others go on.
   SHA-256 is uploaded. A target the catalog does not know yet gets a full comparison.
 - full: every original is compared with the target by SHA-256 (the hashes the target stores, or
   by reading the object), and whatever is missing or different is uploaded; the catalog is
-  rebuilt from what was found.
+  rebuilt from what was found. It also replaces the copies known to be damaged and reads back
+  its rotating share of the target (``backup.runs.repairs``, ``backup.runs.readback``).
+- repair (``backup repair``): only the copies known to be damaged, without a snapshot.
 """
 
 from __future__ import annotations
