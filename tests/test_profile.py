@@ -128,6 +128,7 @@ def test_profile_list_and_show(home: Path, sources: Path) -> None:
         "incremental": "weekly sun 03:00",
         "full": "monthly 1 04:00",
         "on_battery": True,
+        "read_back_cycle": 12,
     }
     assert show["settings"]["watch"] == {
         "settle_seconds": 1.0,
@@ -153,6 +154,8 @@ CASES = [
     ("[schedule]\nincremental = 'sometimes'", "schedule.incremental", "weekly sun 03:00"),
     ("[schedule]\nfull = 'monthly 31 04:00'", "schedule.full", "1 to 28"),
     ("[schedule]\non_battery = 'no'", "schedule.on_battery", "true or false"),
+    ("[schedule]\nread_back_cycle = -1", "schedule.read_back_cycle", "out of range"),
+    ("[schedule]\nread_back_cycle = 'yearly'", "schedule.read_back_cycle", "whole number"),
     ("[watch]\nsettle_seconds = 0", "watch.settle_seconds", "out of range"),
     ("[watch]\npoling = true", "watch.poling", "did you mean 'polling'"),
     ("[watch]\npoll_interval = 'often'", "watch.poll_interval", "must be a number"),

@@ -3,13 +3,16 @@ real-time backup of important files, and ``backup verify``'s reading of the targ
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from backup.app.repair import DamageBook
 from backup.app.results import ForProfile
 from backup.app.scan import record
 from backup.app.workspace import chosen_targets, made_targets, open_inventory, sidecar, targets_for
+from backup.errors import StateError
 from backup.home import state_dir
 from backup.profile.model import Profile
 from backup.runs.catalog import Catalog, catalog_path
@@ -43,7 +46,13 @@ def run_backup(
     configs = chosen_targets(profile, only)
     folder = state_dir(profile.name)
     report = RunReport(kind)
-    with run_lock(folder, f"backup {kind}"), Catalog(catalog_path(folder)) as catalog:
+    with (
+        run_lock(folder, f"backup {kind}"),
+        Catalog(catalog_path(folder)) as catalog,
+        open_inventory(profile) as record_of_damage,
+    ):
+        # What verify found damaged, and what tells a damaged copy from an earlier version.
+        book = DamageBook(record_of_damage)
         runs: list[TargetRun | TargetResult] = [
             TargetResult(cfg.name, status="failed", error=str(target))
             if isinstance(target, TargetError)
@@ -54,6 +63,9 @@ def run_backup(
                 sidecar=sidecar(profile),
                 catalog=catalog,
                 progress=progress,
+                damaged=book.known(cfg.name) if kind == "full" else None,
+                recorded=book.recorded,
+                read_back=profile.schedule.read_back_cycle,
             )
             for cfg, target in made_targets(profile, configs, catalog)
         ]
@@ -90,6 +102,7 @@ def run_backup(
                     else:
                         result = item.abandon()
                     report.targets.append(result)
+                    book.settle(result, f"backup {kind}")
                     if result.snapshot:
                         inv.note(
                             SNAPSHOT_ENTRY,
@@ -136,10 +149,18 @@ def back_up_files(profile: Profile, rows: Sequence[FileRow]) -> list[TargetResul
             if isinstance(target, TargetError):
                 results.append(TargetResult(cfg.name, status="failed", error=str(target)))
                 continue
-            run = TargetRun(
-                target, kind=REALTIME, identity=identity(cfg), sidecar=sidecar(profile), catalog=catalog
-            )
-            results.append(run.send(wants) if run.start() else run.abandon())
+            with open_inventory(profile) as inv:  # a damaged copy is replaced, not kept as a version
+                book = DamageBook(inv)
+                run = TargetRun(
+                    target,
+                    kind=REALTIME,
+                    identity=identity(cfg),
+                    sidecar=sidecar(profile),
+                    catalog=catalog,
+                    recorded=book.recorded,
+                )
+                results.append(run.send(wants) if run.start() else run.abandon())
+                book.settle(results[-1], "real-time backup")
     return results
 
 
@@ -158,24 +179,33 @@ def verify_profile(
     from backup.runs.verify import VerifyResult, verify_target
 
     results = []
-    for cfg, target in targets_for(profile, only):
-        started = iso(utc_datetime())
-        if isinstance(target, Exception):
-            result = VerifyResult(cfg.name, status="failed", error=str(target))
-        else:
-            result = verify_target(target, snapshot, read_data=read_data, sample=sample, progress=progress)
-        log_verify(
-            profile,
-            cfg.name,
-            started,
-            result.status,
-            kind="verify-read" if (read_data or sample) else "verify",
-            files=result.read,
-            bytes=result.bytes_read,
-            snapshot=result.snapshot,
-            error=result.error or (f"{len(result.problems)} problems" if result.problems else None),
-        )
-        results.append(result)
+    with contextlib.ExitStack() as stack:
+        try:  # where what is found damaged is recorded, when there is an inventory
+            book: DamageBook | None = DamageBook(stack.enter_context(open_inventory(profile, create=False)))
+        except StateError:
+            book = None
+        for cfg, target in targets_for(profile, only):
+            started = iso(utc_datetime())
+            if isinstance(target, Exception):
+                result = VerifyResult(cfg.name, status="failed", error=str(target))
+            else:
+                result = verify_target(
+                    target, snapshot, read_data=read_data, sample=sample, progress=progress
+                )
+                if book is not None and result.status != "failed":
+                    book.verified(result)
+            log_verify(
+                profile,
+                cfg.name,
+                started,
+                result.status,
+                kind="verify-read" if (read_data or sample) else "verify",
+                files=result.read,
+                bytes=result.bytes_read,
+                snapshot=result.snapshot,
+                error=result.error or (f"{len(result.problems)} problems" if result.problems else None),
+            )
+            results.append(result)
     return results
 
 

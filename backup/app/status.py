@@ -99,6 +99,7 @@ def profile_status(profile: Profile, now: datetime | None = None) -> dict[str, A
                 "snapshot": snap["snapshot"] if snap else None,
                 "snapshot_time": snap["finished"] if snap else None,
                 "age_seconds": round((now - finished).total_seconds()) if finished else None,
+                "last_read_back": last_read_back(runs.get(t.name, [])),
             }
         )
     lacking = unprotected(profile)
@@ -159,3 +160,23 @@ def last_run(
     ended = parse_time(mine["finished"])
     begun = parse_time(logged["started"])
     return logged if ended is not None and begun is not None and begun > ended else mine
+
+
+READ_BACKS = {"read-back": "full", "verify-read": "verify"}  # catalog run kinds that read data back
+
+
+def last_read_back(runs: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The newest completed read-back of a target's data (a full run's share, or ``backup
+    verify --read-data``/``--sample``): when it ended, by what, how much it read, and how many
+    copies it found damaged."""
+    run = next((r for r in runs if r["kind"] in READ_BACKS and r["status"] in ("ok", "damaged")), None)
+    if run is None:
+        return None
+    found = str(run["error"] or "0").split()[0]
+    return {
+        "when": run["finished"],
+        "by": READ_BACKS[run["kind"]],
+        "files": run["files"],
+        "bytes": run["bytes"],
+        "damaged": int(found) if found.isdigit() else 0,
+    }

@@ -20,6 +20,7 @@ from backup.cli import (
     prove_cmd,
     prune_cmd,
     publish_cmd,
+    repair_cmd,
     restore_cmd,
     run_cmd,
     service_cmd,
@@ -44,6 +45,7 @@ start here:
   backup full                    back everything up to every target, checked by SHA-256
   backup incremental             back up what is new or changed (the weekly job)
   backup verify --read-data      read the backups back and check every byte
+  backup repair                  upload again what verify found damaged
   backup ledger verify           check that the record has not been altered
   backup watch                   the daemon: record, stamp and back up new files as they come
   backup check                   grade your content safety, with a fix for each finding
@@ -91,6 +93,7 @@ def build_parser(only: str | None = None) -> Parser:
         stamp_cmd,
         run_cmd,
         verify_cmd,
+        repair_cmd,
         snapshots_cmd,
         restore_cmd,
         prune_cmd,

@@ -26,6 +26,11 @@ FULL = """\
 The monthly job, also run by hand: every original is checked against every target by its
 SHA-256 (the hash the target stores, or by reading the copy back) and anything missing or
 different is uploaded; then a full snapshot. Otherwise as `backup incremental`.
+
+It also uploads again what `backup verify` found damaged, and reads back a share of each
+target byte for byte, whatever hash the target stores ([schedule] read_back_cycle: 1/12 by
+default, a different share each run, so every stored byte is read again once in 12 full runs).
+A damaged copy is replaced, never kept as an earlier version, and the repair is recorded.
 """
 
 
@@ -74,6 +79,14 @@ def run(args: argparse.Namespace) -> int:
                 f"there, {t.versions} earlier versions kept; snapshot {t.snapshot} "
                 f"({t.total_files} files, {human_size(t.total_bytes)})"
             )
+            if t.read_back is not None:
+                rb = t.read_back
+                out(
+                    f"{t.name}: read back {rb['share']} (turn {rb['turn']}): {rb['files']} files "
+                    f"({human_size(rb['bytes'])}), {rb['damaged']} damaged"
+                )
+            for item in t.repaired:
+                out(f"{t.name}: repaired {item['path']} ({item['problem']}; found by {item['found_by']})")
     for item in report.scan.get("errors", []):
         warn(f"error: {item.get('path')}: {item.get('error')}")
     for t in report.targets:

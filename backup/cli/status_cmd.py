@@ -58,6 +58,7 @@ def _next(moment: str | None) -> str:
 def run(args: argparse.Namespace) -> int:
     from backup.app.profiles import load
     from backup.app.status import status
+    from backup.humanize import size as human_size
 
     doc = status(load(args.profile)).as_dict()
     if args.json:
@@ -80,6 +81,11 @@ def run(args: argparse.Namespace) -> int:
         out(f"{s['kind']} ({s['schedule']}): last {_last(s['last'], everywhere)}; next {_next(s['next'])}")
     for t in doc["targets"]:
         out(f"target {t['name']}: {t['snapshot'] or '-'} ({_age(t['age_seconds'])})")
+        if rb := t.get("last_read_back"):
+            out(
+                f"  last read back {rb['when']} by {rb['by']}: {rb['files']} files "
+                f"({human_size(rb['bytes'])}), {rb['damaged']} damaged"
+            )
     n = doc["not_on_every_target"]
     out(f"{n} originals not yet on every target" if n else "every original is on every target")
     for path in doc["not_on_every_target_files"]:

@@ -13,6 +13,9 @@ Check the latest snapshot (or --snapshot ID) against each target: every file pre
 right size. With --read-data every byte is read back and its SHA-256 compared with the
 snapshot; with --sample PERCENT a random share of the files is. A missing, cut or altered file
 is reported by its path (exit 1). Reading back costs download traffic on cloud targets.
+
+What it finds missing, cut or altered is recorded in the inventory: the next `backup full`, or
+`backup repair`, uploads it again (a damaged copy is never kept as an earlier version).
 """
 
 

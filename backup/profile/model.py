@@ -25,6 +25,7 @@ DEFAULT_OPACITY = 0.4
 DEFAULT_SIZE = 0.05
 DEFAULT_INCREMENTAL = "weekly sun 03:00"
 DEFAULT_FULL = "monthly 1 04:00"
+DEFAULT_READ_BACK_CYCLE = 12  # each full run reads back 1/12 of every target
 DEFAULT_WEEKLY = 8
 DEFAULT_MONTHLY = 12
 
@@ -90,6 +91,7 @@ class Schedule(NamedTuple):
     incremental: str = DEFAULT_INCREMENTAL
     full: str = DEFAULT_FULL
     on_battery: bool = True
+    read_back_cycle: int = DEFAULT_READ_BACK_CYCLE
 
 
 DEFAULT_SETTLE = 1.0

@@ -22,6 +22,7 @@ from backup.profile.model import (
     DEFAULT_OPACITY,
     DEFAULT_POLL_INTERVAL,
     DEFAULT_POSITION,
+    DEFAULT_READ_BACK_CYCLE,
     DEFAULT_SETTLE,
     DEFAULT_SIZE,
     DEFAULT_TEXT,
@@ -79,7 +80,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
         "credits_opening",
         "credits_closing",
     ),
-    "schedule": ("incremental", "full", "on_battery"),
+    "schedule": ("incremental", "full", "on_battery", "read_back_cycle"),
     "retention": ("weekly", "monthly"),
     "proof": ("tsa_url", "tsa_certificate", "contact_email", "contact_phone", "contact_address"),
     "watch": ("settle_seconds", "polling", "poll_interval", "notify"),
@@ -392,6 +393,7 @@ def parse(raw: dict[str, Any], file: Path, name: str) -> tuple[Profile | None, l
         incremental=_schedule(sched, "incremental", DEFAULT_INCREMENTAL, reader),
         full=_schedule(sched, "full", DEFAULT_FULL, reader),
         on_battery=reader.boolean(sched, "on_battery", "schedule", True),
+        read_back_cycle=reader.integer(sched, "read_back_cycle", "schedule", DEFAULT_READ_BACK_CYCLE, 0, 120),
     )
     ret = _table(raw, "retention", reader)
     retention = Retention(

@@ -10,7 +10,9 @@ is reported and the others go on.
   SHA-256 is uploaded. A target the catalog does not know yet gets a full comparison.
 - full: every original is compared with the target by SHA-256 (the hashes the target stores, or
   by reading the object), and whatever is missing or different is uploaded; the catalog is
-  rebuilt from what was found.
+  rebuilt from what was found. It also replaces the copies known to be damaged and reads back
+  its rotating share of the target (``backup.runs.repairs``, ``backup.runs.readback``).
+- repair (``backup repair``): only the copies known to be damaged, without a snapshot.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import hashlib
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,8 @@ from typing import Any
 from backup.runs import layout
 from backup.runs.catalog import Catalog, Listing, StoredObject, StoredRow
 from backup.runs.plan import Want, compare_content, object_sha256
+from backup.runs.readback import COUNTED, READ_BACK, ReadBack
+from backup.runs.repairs import Repairs
 from backup.runs.results import TargetResult
 from backup.runs.sidecar import InventorySource, Sidecar
 from backup.runs.snapshot import (
@@ -52,11 +56,12 @@ from inventory.progress import Progress
 from inventory.workers import Pool
 
 KINDS = ("incremental", "full")
+REPAIRING = ("full", "repair")  # the kinds of run that replace copies known to be damaged
 RECORD_EVERY = 1.0  # seconds between catalog commits while uploading
 BATCH = 200  # originals per put_files call (targets that take batches: base.BatchUpload)
 
 
-class TargetRun:
+class TargetRun(Repairs):
     """One target's part of a run, as a stream: ``start()`` opens the target and learns what it
     holds; ``offer()`` takes originals as they become known (from the scan, while it goes on)
     and queues what the target lacks on a pool of upload threads; ``finish()`` offers the rest,
@@ -72,7 +77,16 @@ class TargetRun:
         sidecar: Sidecar,
         catalog: Catalog,
         progress: Progress | None = None,
+        damaged: Mapping[str, Mapping[str, str]] | None = None,
+        recorded: Callable[[str], bool] | None = None,
+        read_back: int = 0,
     ) -> None:
+        """``damaged``: {key: the finding (``problem``, ``found_by``)} of the copies on this
+        target known to be damaged, replaced by a ``full`` or ``repair`` run without a look.
+        ``recorded``: whether a SHA-256 is a content the inventory recorded; the object a
+        changed original replaces is kept under versions/ only when it holds one (anything else
+        is a damaged copy, replaced and reported in ``result.repaired``). ``read_back``: a full
+        run reads back ``1/read_back`` of the originals (``backup.runs.readback``; 0: none)."""
         self.t = target
         self.kind = kind
         self.identity = identity
@@ -95,6 +109,12 @@ class TargetRun:
         self._starter: threading.Thread | None = None
         self._backlog: list[Want] = []
         self._start_error: BaseException | None = None
+        self.damaged = dict(damaged or {}) if kind in REPAIRING else {}
+        self.recorded = recorded
+        self.cycle = read_back if kind == "full" else 0
+        self.read_back: ReadBack | None = None
+        self._found: dict[str, dict[str, str]] = {}  # damage found, until its upload ends
+        self._found_lock = threading.Lock()
 
     # -- phases -----------------------------------------------------------------------------
 
@@ -110,6 +130,8 @@ class TargetRun:
                 or not catalog.has_any(t.name)
             )
             catalog.remember_target(t.name, self.identity)
+            if self.cycle > 0:
+                self.read_back = ReadBack(self.cycle, catalog.count_runs(t.name, READ_BACK, COUNTED))
             if self.compare_all:
                 if isinstance(t, Temporaries):  # leftovers of a killed run (this run holds the lock)
                     t.clean_temporaries()
@@ -170,7 +192,9 @@ class TargetRun:
             if w.key in self.offered:
                 continue
             self.offered.add(w.key)
-            if self.compare_all:
+            if w.key in self.damaged:
+                self._submit(self._replace, w)
+            elif self.compare_all:
                 info = self.listing.get(w.key)
                 if info is None and batchable:
                     self._batch(w)
@@ -221,6 +245,7 @@ class TargetRun:
                 finally:
                     self.progress.finished("upload")
                 self._write_snapshot(self._listing(wants), inventory)
+                self._log_read_back()
         return self.result
 
     def send(self, wants: Sequence[Want]) -> TargetResult:
@@ -282,6 +307,8 @@ class TargetRun:
     def _compare_and_put(self, want: Want, info: ObjectInfo | None) -> int:
         if info is None:
             return self._put(want, None)
+        if self.read_back is not None and self.read_back.chosen(want.key):
+            return self._read_back(want, info)
         try:
             same, sha = compare_content(self.t, info, want)
         except (ObjectError, OSError):
@@ -296,8 +323,10 @@ class TargetRun:
         *,
         compared: bool = False,
         old_sha: str | None = None,
+        found_by: str | None = None,
     ) -> int:
-        """Upload one original, keeping what it replaces under versions/; bytes sent, or -1
+        """Upload one original, keeping what it replaces under versions/ when that is an
+        earlier content (a damaged copy is not kept: ``Repairs``); bytes sent, or -1
         when the target turned out to hold it already. ``known``: what the catalog says the
         target holds under the key (sha256, size, mtime_ns). ``compared``: ``prior`` was
         already found to differ (``old_sha``: its SHA-256, if that came out), so it is not read
@@ -310,12 +339,22 @@ class TargetRun:
                 same, old_sha = compare_content(t, prior, want)
                 if same:
                     return -1  # already there (an earlier run stopped before recording it)
-            old_sha = old_sha or (known.sha256 if known else None) or object_sha256(t, want.key)[0]
-            mtime = known.mtime_ns / 1e9 if known else (prior.mtime or time.time())
-            vkey = layout.version_key(want.path, old_sha, mtime)
-            if t.stat(vkey) is None:
-                t.copy(want.key, vkey)
-                self.result.versions += 1
+            # What the object holds, as the target stores it or read back (not what the catalog
+            # says was stored there: a damaged copy must not pass for the earlier content).
+            old_sha = old_sha or object_sha256(t, want.key)[0]
+            if self._earlier(old_sha, want):
+                mtime = known.mtime_ns / 1e9 if known else (prior.mtime or time.time())
+                vkey = layout.version_key(want.path, old_sha, mtime)
+                if t.stat(vkey) is None:
+                    t.copy(want.key, vkey)
+                    self.result.versions += 1
+            else:  # not content ever recorded: a damaged copy, replaced and not kept
+                why = (
+                    f"size {prior.size}, expected {want.size}"
+                    if prior.size != want.size
+                    else f"content differs: SHA-256 {old_sha}, expected {want.sha256}"
+                )
+                self._note_found(want, why, found_by or self.kind)
         t.put_file(want.key, Path(want.src), want.sha256, want.size, self._bytes, mtime_ns=want.mtime_ns)
         return want.size
 
@@ -361,6 +400,8 @@ class TargetRun:
 
     def _done(self, want: Want, sent: int) -> None:
         self.done.append((want.key, want.sha256, want.size, want.mtime_ns))
+        if (found := self._take_found(want, stored=True)) is not None:
+            bisect.insort(self.result.repaired, found, key=lambda item: item["path"])
         if sent >= 0:
             self.result.files += 1
             self.result.bytes += sent
@@ -373,6 +414,8 @@ class TargetRun:
         if isinstance(exc, OSError) and not isinstance(exc, ObjectError):
             reason = f"{want.src}: {reason}"
         self.failed_paths.add(want.path)
+        if (found := self._take_found(want, stored=False)) is not None:
+            bisect.insort(self.result.damaged, found, key=lambda item: item["path"])
         # in path order, not in the order uploads end
         bisect.insort(self.result.failed, {"path": want.path, "error": reason}, key=lambda item: item["path"])
         self.progress.file_done("upload", want.path)

@@ -20,6 +20,11 @@ class TargetResult:
     unchanged: int = 0
     versions: int = 0
     failed: list[dict[str, str]] = field(default_factory=list)
+    # Damaged copies found or known (path, key, sha256, problem, found_by): replaced by this
+    # run, or found and not replaced (their upload failed: see ``failed``).
+    repaired: list[dict[str, str]] = field(default_factory=list)
+    damaged: list[dict[str, str]] = field(default_factory=list)
+    read_back: dict[str, Any] | None = None  # a full run's read-back (backup.runs.readback)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -34,6 +39,9 @@ class TargetResult:
             "unchanged": self.unchanged,
             "versions": self.versions,
             "failed": self.failed,
+            "repaired": self.repaired,
+            "damaged": self.damaged,
+            "read_back": self.read_back,
         }
 
 

@@ -19,6 +19,7 @@ from backup.runs.plan import object_sha256
 from backup.runs.snapshot import Entry, Snapshot, resolve
 from backup.targets.base import ObjectError, ObjectInfo, Target, TargetError
 from inventory.progress import Progress
+from inventory.store.rows import Damage
 
 
 @dataclass
@@ -31,6 +32,10 @@ class VerifyResult:
     bytes_read: int = 0
     problems: list[dict[str, str]] = field(default_factory=list)
     error: str | None = None
+    # For the inventory's record of damage (not in the JSON document): the originals found
+    # missing, cut or altered, and the keys read back intact.
+    damaged: list[Damage] = field(default_factory=list)
+    intact: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -103,6 +108,7 @@ def verify_target(
                 original = where.objects.get(entry.key)
                 why = "missing" if original is None else f"size {original.size}, expected {entry.size}"
                 result.problems.append({"path": entry.path, "problem": why})
+                result.damaged.append(Damage(target.name, entry.key, entry.path, entry.sha256, why))
             elif entry.path in to_read:
                 seen = []
                 for info in found:
@@ -110,15 +116,13 @@ def verify_target(
                     result.read += 1
                     result.bytes_read += n
                     if sha == entry.sha256:
+                        result.intact.append(info.key)
                         break
                     seen.append(sha)
                 else:
-                    result.problems.append(
-                        {
-                            "path": entry.path,
-                            "problem": f"content differs: SHA-256 {seen[0]}, expected {entry.sha256}",
-                        }
-                    )
+                    why = f"content differs: SHA-256 {seen[0]}, expected {entry.sha256}"
+                    result.problems.append({"path": entry.path, "problem": why})
+                    result.damaged.append(Damage(target.name, entry.key, entry.path, entry.sha256, why))
             progress.file_done("verify", entry.path)
         if snap.inventory and target.stat(str(snap.inventory["key"])) is None:
             result.problems.append({"path": str(snap.inventory["key"]), "problem": "missing"})

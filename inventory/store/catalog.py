@@ -209,6 +209,15 @@ class CatalogStore(Database):
         ).fetchall()
         return {str(target): str(started) for target, started in rows}
 
+    def count_runs(self, target: str, kind: str, statuses: Sequence[str]) -> int:
+        """How many runs of ``kind`` on ``target`` ended in one of ``statuses``."""
+        marks = ", ".join("?" for _ in statuses)
+        row = self.conn.execute(
+            f"SELECT count(*) FROM runs WHERE target = ? AND kind = ? AND status IN ({marks})",
+            (target, kind, *statuses),
+        ).fetchone()
+        return int(row[0])
+
     def runs(self) -> list[dict[str, Any]]:
         """Every run logged, newest first: {"target", "kind", "started", "finished", "status",
         "files", "bytes", "snapshot", "error"}."""

@@ -18,7 +18,7 @@ from typing import Any
 from inventory.errors import DatabaseError
 from inventory.timeutil import utc_now
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -106,6 +106,21 @@ CREATE TABLE IF NOT EXISTS scans (
     changed   INTEGER NOT NULL,
     unchanged INTEGER NOT NULL,
     errors    INTEGER NOT NULL
+);
+-- Damage found on the backup targets (schema 4): a copy that verify, or a full run's
+-- read-back, found missing, cut or altered, until a full run or `backup repair` replaces it.
+-- See "Damaged copies and repair" in docs/design.md.
+CREATE TABLE IF NOT EXISTS damaged (
+    target     TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    path       TEXT NOT NULL,
+    sha256     TEXT NOT NULL,
+    problem    TEXT NOT NULL,
+    found      TEXT NOT NULL,
+    found_by   TEXT NOT NULL,
+    resolved   TEXT,
+    resolution TEXT,
+    PRIMARY KEY (target, key, found)
 );
 """
 

@@ -103,3 +103,15 @@ class Listing(NamedTuple):
 
 # A row to note in the catalog: (key, sha256, size, mtime_ns).
 StoredRow = tuple[str, str, int, int]
+
+
+class Damage(NamedTuple):
+    """A copy on a backup target found missing, cut or altered (the ``damaged`` table)."""
+
+    target: str  # the target's name in the profile
+    key: str  # the object's key on the target (``originals/<path>``)
+    path: str  # ``<source folder name>/<relpath>``, as snapshots list it
+    sha256: str  # what the object should hold
+    problem: str  # what was found ("missing", "size 10, expected 12", "content differs: ...")
+    found: str = ""  # when (UTC, ISO 8601)
+    found_by: str = ""  # "verify", "read-back" (a full run's) or "full" (its comparison)
