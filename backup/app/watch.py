@@ -36,7 +36,10 @@ from backup.profile.model import Profile
 from backup.runs.lock import Busy
 from backup.runs.results import RunReport
 from inventory.progress import Progress
+from inventory.record.examine import Observed
+from inventory.record.facts import FileFacts
 from inventory.record.scan import STILL_WRITTEN
+from inventory.record.walk import Found
 from inventory.store.rows import FileRow
 
 
@@ -69,18 +72,33 @@ class ProfileJobs:
         chosen = paths if paths is None else [p for p in paths if os.path.lexists(p)]
         if chosen is not None and not chosen:
             return result
+        wait_ns = int(profile.watch.decode_wait_seconds * 1e9)
+
+        def hold(found: Found, facts: FileFacts, seen: Observed) -> bool:
+            """A photo or video that does not decode while it may still be being written
+            (changed less than ``decode_wait_seconds`` ago) is held, not recorded."""
+            if facts.decode_error is None:
+                return False
+            left = min(seen.mtime_ns + wait_ns - time.time_ns(), wait_ns)
+            if left <= 0:
+                return False
+            result.held[found.path] = left / 1e9
+            return True
+
         done = record_and_stamp(
             profile,
             chosen or (),
             progress=progress,
             skip_newer=time.time_ns() - settle_ns if paths is None else None,
+            hold=hold,
         )
         scan, report = done.scan, done.stamp
         result.unsettled = [s["path"] for s in scan.skipped if s["reason"] == STILL_WRITTEN]
         for item in scan.errors:
             result.failed.append({"source": item["path"], "error": item["error"]})
         result.stamped = report.stamped
-        result.failed.extend(report.failed)
+        # A held photo's copy could not be made either: not a failure while it is held.
+        result.failed.extend(f for f in report.failed if f["source"] not in result.held)
         progress.check()
         if profile.targets and profile.sources.important:
             rows = self.important(chosen)

@@ -42,6 +42,11 @@ REWATCH = 30.0  # seconds between looks for source folders that were missing (dr
 # interval when polling): the events its own writes cause have reached the settler by then.
 IDLE_QUIET = 0.5
 DAEMON_LOCK = "daemon.lock"
+# A photo or video that does not decode yet is looked at again after HOLD_FIRST seconds (or the
+# settle time, if longer), then after twice as long each time, at most HOLD_MOST apart, and a
+# last time when [watch] decode_wait_seconds have passed since it last changed.
+HOLD_FIRST = 1.0
+HOLD_MOST = 60.0
 
 
 def daemon_lock_path(state_dir: Path) -> Path:
@@ -82,7 +87,9 @@ class Daemon:
             settings.watch.settle_seconds,
             self._settled,
             expand=lambda d: [p for p in _walk_files(d) if self.filter.wanted(p)],
+            open_wait=max(settings.watch.decode_wait_seconds, settings.watch.settle_seconds),
         )
+        self._holds: dict[str, int] = {}  # path -> how often it was held (for the backoff)
         self.threads: list[threading.Thread] = []
         self.watcher: Watcher | None = None
         self.unwatched: list[str] = []
@@ -132,6 +139,7 @@ class Daemon:
             for f in self.unwatched:
                 log.warning("%s: source folder not found (is its drive connected?); watched once it is", f)
             watcher = self.watcher = self._watcher(roots)
+            self.settler.closes = watcher.closes
             mode = (
                 f"polling every {self.settings.watch.poll_interval:g} s"
                 if watcher.polling
@@ -297,9 +305,29 @@ class Daemon:
             log.info("%d files through the pipeline", len(paths))
         for path in result.unsettled:
             self.settler.touch(path)  # found still being written: queued once its write ends
+        self._hold(paths, result.held)
         if result.waiting:
             log.info("real-time backup of %d files waits for the run in progress", len(result.waiting))
         return set(result.waiting)
+
+    def _hold(self, paths: list[str] | None, held: dict[str, float]) -> None:
+        """Photos and videos that do not decode yet: looked at again with backoff."""
+        for path in paths or ():
+            if path not in held:
+                self._holds.pop(path, None)
+        for path, left in sorted(held.items()):
+            tries = self._holds.get(path, 0)
+            self._holds[path] = tries + 1
+            first = max(HOLD_FIRST, self.settings.watch.settle_seconds)
+            delay = min(first * 2.0 ** min(tries, 16), HOLD_MOST, left + 0.05)
+            log.info(
+                "%s does not decode yet (still being written?): looked at again in %.1f s, "
+                "recorded as undecodable if it still does not decode in %.0f s",
+                path,
+                delay,
+                left,
+            )
+            self.settler.hold(path, delay)
 
     # -- the idle state ---------------------------------------------------------------------
 

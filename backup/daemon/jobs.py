@@ -44,6 +44,9 @@ class BatchResult:
     backed_up: list[dict[str, Any]] = field(default_factory=list)
     waiting: list[str] = field(default_factory=list)  # important files whose backup must wait
     unsettled: list[str] = field(default_factory=list)  # found still being written: for the settler
+    # photos and videos that do not decode yet, held back: path -> seconds until they are
+    # recorded as undecodable if they still do not decode
+    held: dict[str, float] = field(default_factory=dict)
 
 
 class Jobs(Protocol):
@@ -53,7 +56,9 @@ class Jobs(Protocol):
     def process(self, paths: Sequence[str] | None, progress: Progress, *, settle_ns: int) -> BatchResult:
         """Record, stamp and (for important folders) back up these settled files; ``None``:
         everything in the source folders (the reconciliation), leaving files changed in the last
-        ``settle_ns`` nanoseconds for later (``unsettled``). Raises ``Busy`` never: a real-time
+        ``settle_ns`` nanoseconds for later (``unsettled``). A photo or video that does not
+        decode and changed within the profile's ``decode_wait_seconds`` is not recorded but
+        listed in ``held``. Raises ``Busy`` never: a real-time
         backup that must wait for another run lists its files in ``waiting``."""
         ...
 
