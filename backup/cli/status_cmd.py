@@ -9,9 +9,10 @@ from backup.cli.common import emit_json, leaf, out
 
 DESCRIPTION = """\
 Where you stand, from this computer's records (no target is contacted): whether the daemon
-(`backup watch`) is running and how many files wait in its queue; for the incremental and the
-full schedule the last run (time, result) and when the next is due; for each target its newest
-snapshot and how old it is; and how many originals are not yet on every target.
+(`backup watch`) is running and how many files wait in its queue; which real-time backups failed
+and wait to be tried again, and why; for the incremental and the full schedule the last run
+(time, result) and when the next is due; for each target its newest snapshot and how old it is;
+and how many originals are not yet on every target.
 """
 
 
@@ -22,7 +23,10 @@ def register(sub: Any) -> None:
         "daemon, queue, last and next runs, snapshots",
         DESCRIPTION,
         run,
-        json_help="print daemon, queue, schedules, targets and not_on_every_target as one JSON document",
+        json_help=(
+            "print daemon, queue, backups_waiting, schedules, targets and not_on_every_target "
+            "as one JSON document"
+        ),
     )
 
 
@@ -56,6 +60,12 @@ def run(args: argparse.Namespace) -> int:
     )
     if doc["waiting"]:
         out(f"waiting: {doc['waiting']}")
+    waits = doc["backups_waiting"]
+    if waits:
+        out(f"real-time backups waiting: {len(waits)} (tried again while the daemon runs)")
+        for w in waits[:20]:
+            tries = f"{w['attempts']} attempts, next {w['next_try']}"
+            out(f"  {w['path']} -> {w['target']}: {w['error']} ({tries})")
     for s in doc["schedules"]:
         last = s["last"]
         last_text = f"{last['started']} ({last['result'] or 'running'})" if last else "never"

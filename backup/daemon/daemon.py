@@ -24,6 +24,7 @@ from backup.daemon.clock import Clock
 from backup.daemon.jobs import GRADES, DaemonSettings, Jobs
 from backup.daemon.notify import notify
 from backup.daemon.power import on_battery
+from backup.daemon.retry import Retries
 from backup.daemon.schedule import due_runs
 from backup.daemon.settle import Settler
 from backup.daemon.store import DaemonStore, daemon_db_path
@@ -82,6 +83,7 @@ class Daemon:
         self._reconciled = threading.Event()  # scheduled runs wait for it: no file is read twice
         self.folder = settings.state_dir
         self.store: DaemonStore | None = None
+        self.retries: Retries | None = None  # real-time backups that failed, tried again
         self.filter = settings.filter
         self.settler = Settler(
             settings.watch.settle_seconds,
@@ -129,6 +131,7 @@ class Daemon:
             DaemonStore(daemon_db_path(self.folder)) as store,
         ):
             self.store = store
+            self.retries = Retries(store, self.jobs, self.clock)
             now = self.clock.now()
             store.created(now)
             self._mark("worker", busy=True)  # busy until the reconciliation is through
@@ -237,6 +240,8 @@ class Daemon:
             if self.unwatched and self.clock.monotonic() - last_look >= self.rewatch:
                 last_look = self.clock.monotonic()
                 self._rewatch()
+            if self._retry():
+                continue
             held = self.settler.holding()  # before the queue: a file handed on between is queued
             paths = store.take(BATCH)
             if not paths:
@@ -249,6 +254,20 @@ class Daemon:
             store.done([p for p in paths if p not in keep])
             if keep:
                 self.stopping.wait(BUSY_RETRY)
+
+    def _retry(self) -> bool:
+        """Real-time backups that wait: tried again when due, or when their target is back.
+        Whether any was tried."""
+        assert self.retries is not None
+        targets = self.retries.due()
+        if not targets:
+            return False
+        self._mark("worker", busy=True)
+        try:
+            self.counts["backed_up"] += self.retries.run(targets)
+        finally:
+            self._last_work = self.clock.monotonic()
+        return True
 
     def _rewatch(self) -> None:
         """Watch source folders that have appeared (a drive connected), and reconcile them."""
@@ -296,6 +315,8 @@ class Daemon:
             log.info("stamped %s -> %s", item["source"], item["output"])
         for item in result.failed:
             log.error("%s: %s", item["source"], item["error"])
+        assert self.retries is not None
+        self.retries.note(result.deliveries)
         for t in result.backed_up:
             if t["status"] == "failed":
                 log.error("real-time backup to %s failed: %s", t["name"], t["error"])
@@ -420,6 +441,9 @@ class Daemon:
         else:
             result = "partial"
         store.run_finished(run_id, result, self.clock.now(), report.as_dict()["targets"])
+        for t in report.targets:
+            if t.status == "ok" and self.retries is not None:
+                self.retries.reached(t.name)  # it took every file the target lacked
         self.runs.append({"kind": kind, "reason": reason, "result": result})
         for t in report.targets:
             log.info(

@@ -35,6 +35,15 @@ class DaemonSettings(NamedTuple):
     has_targets: bool = True
 
 
+class Delivery(NamedTuple):
+    """How a real-time backup to one target went, file by file (source paths)."""
+
+    target: str
+    sent: list[str]  # now on the target (sent, or there already)
+    failed: list[str]  # not on it: they wait, and are tried again
+    error: str  # why they failed ("" when none did)
+
+
 @dataclass
 class BatchResult:
     """What one pass of settled files through the pipeline did."""
@@ -47,6 +56,7 @@ class BatchResult:
     # photos and videos that do not decode yet, held back: path -> seconds until they are
     # recorded as undecodable if they still do not decode
     held: dict[str, float] = field(default_factory=dict)
+    deliveries: list[Delivery] = field(default_factory=list)  # the real-time backup, per target
 
 
 class Jobs(Protocol):
@@ -60,6 +70,17 @@ class Jobs(Protocol):
         decode and changed within the profile's ``decode_wait_seconds`` is not recorded but
         listed in ``held``. Raises ``Busy`` never: a real-time
         backup that must wait for another run lists its files in ``waiting``."""
+        ...
+
+    def retry(self, target: str, paths: Sequence[str]) -> Delivery:
+        """Back these files (real-time backups that failed) up to ``target`` now. A path that
+        is no longer a recorded important file counts as sent. Raises ``Busy`` while another
+        run of the profile holds the run lock."""
+        ...
+
+    def reachable(self, target: str) -> bool | None:
+        """Whether ``target`` looks there, without a network call (a drive's folder is, say);
+        None when only an attempt can tell (a remote)."""
         ...
 
     def backup(self, kind: str, progress: Progress) -> RunReport:

@@ -1,0 +1,115 @@
+"""A real-time backup that failed is tried again while the daemon runs: a real ``backup watch``
+daemon, an important folder, and a backup drive that is unplugged (its folder goes away) when
+a photo arrives and plugged in again later. The photo reaches the drive without a restart and
+without waiting for a scheduled run, and ``backup status`` lists it, and why, while it waits."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.daemonkit import Watch, daemon_profile, daemon_runs, query, state, wait_for, wait_idle
+from tests.kit.hashing import file_sha256 as sha
+from tests.kit.media import jpeg
+
+pytestmark = pytest.mark.skipif(os.name == "nt", reason="signals and inotify: POSIX")
+
+
+def waiting(cli: Any) -> list[dict[str, Any]]:
+    r = cli("status", "--json")
+    assert r.code == 0, r
+    return list(r.json()["backups_waiting"])
+
+
+@pytest.mark.parametrize("polling", [False, True], ids=["native", "polling"])
+def test_photo_dropped_while_the_drive_is_away_is_copied_when_it_comes_back(
+    home: Path, tmp_path: Path, cli: Any, polling: bool
+) -> None:
+    src = tmp_path / "Shoots"
+    important = src / "Client Work"
+    important.mkdir(parents=True)
+    first = jpeg(important / "first.jpg", seed=1)
+    mount = tmp_path / "usb"  # the drive, mounted here while it is plugged in
+    drive = mount / "Backups"
+    drive.mkdir(parents=True)
+    watch = {"polling": True, "poll_interval": 0.5} if polling else {}
+    daemon_profile(
+        home,
+        [src],
+        [{"name": "drive", "type": "local", "path": str(drive)}],
+        important=[important],
+        schedule={"incremental": "weekly sun 03:00", "full": "off"},
+        watch=watch,
+    )
+    originals = drive / "lily" / "originals" / "Shoots" / "Client Work"
+    away = tmp_path / "usb-unplugged"
+    with Watch(home) as w:
+        wait_for(lambda: (originals / "first.jpg").exists(), 60, "the first photo on the drive")
+        passes = wait_idle(home)
+        os.rename(mount, away)  # unplugged: the drive's folder is gone
+        urgent = jpeg(important / "contract-shoot.jpg", seed=3)
+        wait_for(lambda: waiting(cli), 60, "the photo listed as waiting")
+        (row,) = waiting(cli)
+        assert row["path"] == str(urgent) and row["target"] == "drive"
+        assert str(drive) in row["error"] and "connected" in row["error"]  # why it waits
+        assert row["attempts"] >= 1 and row["since"] and row["next_try"]
+        text = cli("status")
+        assert "real-time backups waiting: 1" in text.out and "contract-shoot.jpg -> drive" in text.out
+        wait_idle(home, passes)  # nothing under way while it waits for the drive
+        assert waiting(cli), "the wait ended while the drive was away"
+        os.rename(away, mount)  # plugged in again
+        wait_for(lambda: (originals / "contract-shoot.jpg").exists(), 60, "the photo on the drive")
+        wait_for(lambda: not waiting(cli), 30, "the wait to end")
+        assert w.proc.poll() is None  # the same daemon: no restart
+        code, _ = w.terminate()
+    assert code == 0, w.text()
+    assert (originals / "contract-shoot.jpg").read_bytes() == urgent.read_bytes()
+    assert (originals / "first.jpg").read_bytes() == first.read_bytes()
+    assert "target drive is back" in w.text()  # sent when the drive came back, not on a timer
+    assert daemon_runs(home) == []  # no scheduled run did it
+    catalog = state(home) / "backups.sqlite"
+    stored = dict(query(catalog, "SELECT key, sha256 FROM stored WHERE target = 'drive'"))
+    assert stored["originals/Shoots/Client Work/contract-shoot.jpg"] == sha(urgent)
+    kinds = {r[0] for r in query(catalog, "SELECT kind FROM runs")}
+    assert kinds == {"realtime"}
+
+
+def test_an_older_daemon_state_opens_and_gains_the_retries_table(tmp_path: Path) -> None:
+    """daemon.sqlite as Keepmark 0.1.0 wrote it (queue, runs, meta): opened as it is, its rows
+    kept, the ``retries`` table added; the backoff grows and is capped."""
+    import sqlite3
+    from datetime import datetime, timedelta, timezone
+
+    from backup.daemon.retry import RETRY_FIRST, RETRY_MOST, next_try
+    from backup.daemon.store import DaemonStore
+
+    db = tmp_path / "daemon.sqlite"
+    conn = sqlite3.connect(db)
+    conn.executescript(
+        """
+        CREATE TABLE queue (path TEXT PRIMARY KEY, added TEXT NOT NULL,
+                            attempts INTEGER NOT NULL DEFAULT 0, error TEXT);
+        CREATE TABLE runs (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, reason TEXT NOT NULL,
+                           started TEXT NOT NULL, finished TEXT, result TEXT, detail TEXT);
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        INSERT INTO queue (path, added) VALUES ('/Shoots/a.jpg', '2026-11-20T10:00:00+00:00');
+        INSERT INTO meta VALUES ('created', '2026-11-01T10:00:00+00:00');
+        """
+    )
+    conn.commit()
+    conn.close()
+    now = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
+    with DaemonStore(db) as store:
+        assert store.take(10) == ["/Shoots/a.jpg"] and store.meta("created") == "2026-11-01T10:00:00+00:00"
+        assert store.backups_waiting() == []
+        store.backup_failed("drive", ["/Shoots/b.jpg"], "the drive is away", now, lambda n: next_try(now, n))
+        store.backup_failed("drive", ["/Shoots/b.jpg"], "still away", now, lambda n: next_try(now, n))
+        (row,) = store.backups_waiting()
+        assert row["attempts"] == 2 and row["error"] == "still away" and row["since"] == now.isoformat()
+        assert row["next_try"] == (now + timedelta(seconds=2 * RETRY_FIRST)).isoformat()
+        store.backup_sent("drive", ["/Shoots/b.jpg"])
+        assert store.backups_waiting() == []
+    assert next_try(now, 50) == now + timedelta(seconds=RETRY_MOST)
