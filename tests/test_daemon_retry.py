@@ -12,8 +12,10 @@ from typing import Any
 import pytest
 
 from tests.daemonkit import Watch, daemon_profile, daemon_runs, query, state, wait_for, wait_idle
+from tests.kit.faultproxy import FaultProxy
 from tests.kit.hashing import file_sha256 as sha
 from tests.kit.media import jpeg
+from tests.kit.s3 import S3Server
 
 pytestmark = pytest.mark.skipif(os.name == "nt", reason="signals and inotify: POSIX")
 
@@ -75,6 +77,43 @@ def test_photo_dropped_while_the_drive_is_away_is_copied_when_it_comes_back(
     assert stored["originals/Shoots/Client Work/contract-shoot.jpg"] == sha(urgent)
     kinds = {r[0] for r in query(catalog, "SELECT kind FROM runs")}
     assert kinds == {"realtime"}
+
+
+def test_photo_dropped_while_the_remote_does_not_answer_is_sent_once_it_answers_again(
+    home: Path, tmp_path: Path, cli: Any, s3_server: S3Server
+) -> None:
+    """An S3 bucket behind a proxy that stops answering (every connection closed at once) and
+    later answers again: the photo waits, listed with the reason, and is sent by a retry."""
+    src = tmp_path / "Shoots"
+    important = src / "Client Work"
+    important.mkdir(parents=True)
+    jpeg(important / "first.jpg", seed=1)
+    bucket = s3_server.make_bucket()
+    prefix = "lily/originals/Shoots/Client Work/"
+    port = int(s3_server.endpoint.rsplit(":", 1)[1])
+    with FaultProxy("127.0.0.1", port) as proxy:
+        entry = {**s3_server.target_entry(bucket, name="cloud"), "endpoint_url": proxy.url}
+        daemon_profile(home, [src], [entry], important=[important])
+        with Watch(home) as w:
+            keys = lambda: set(s3_server.object_keys(bucket))  # noqa: E731
+            wait_for(lambda: prefix + "first.jpg" in keys(), 60, "the first photo in the bucket")
+            passes = wait_idle(home)
+            proxy.drop_connections(1_000_000)  # the remote does not answer
+            urgent = jpeg(important / "contract-shoot.jpg", seed=3)
+            wait_for(lambda: waiting(cli), 120, "the photo listed as waiting")
+            (row,) = waiting(cli)
+            assert row["path"] == str(urgent) and row["target"] == "cloud" and row["error"]
+            wait_idle(home, passes)
+            assert prefix + "contract-shoot.jpg" not in keys()
+            proxy.clear()  # it answers again
+            wait_for(lambda: prefix + "contract-shoot.jpg" in keys(), 120, "the photo in the bucket")
+            wait_for(lambda: not waiting(cli), 30, "the wait to end")
+            assert w.proc.poll() is None  # the same daemon: no restart
+            code, _ = w.terminate()
+    assert code == 0, w.text()
+    body = s3_server.client.get_object(Bucket=bucket, Key=prefix + "contract-shoot.jpg")["Body"].read()
+    assert body == urgent.read_bytes()
+    assert daemon_runs(home) == []  # no scheduled run did it
 
 
 def test_an_older_daemon_state_opens_and_gains_the_retries_table(tmp_path: Path) -> None:

@@ -318,9 +318,7 @@ class Daemon:
         assert self.retries is not None
         self.retries.note(result.deliveries)
         for t in result.backed_up:
-            if t["status"] == "failed":
-                log.error("real-time backup to %s failed: %s", t["name"], t["error"])
-            elif t["files"]:
+            if t["files"]:  # (what failed is logged by the retries, with when it is tried again)
                 log.info("real-time backup: %d files to %s", t["files"], t["name"])
         if paths is not None:
             log.info("%d files through the pipeline", len(paths))
