@@ -2,9 +2,11 @@
 stopped and joined here.
 
 - the watcher's observer threads (watchdog): filter events, hand them to the settler;
-- the settler: files whose write has finished go into the persisted queue;
+- the settler: files whose write has finished go into the persisted queue; a photo or video
+  that does not decode yet is held there and handed on again with backoff;
 - the worker: first the reconciliation (everything that arrived while the daemon was not
-  running), then the queue, in batches, through the pipeline;
+  running), then the queue, in batches, through the pipeline, and the real-time backups that
+  failed, tried again when due or when their target is back (``retry.py``);
 - the scheduler: the weekly and monthly runs when due, one at a time (the run lock), and a
   health check after each.
 
