@@ -26,13 +26,15 @@ from tests.kit.hashing import sha256
 pytestmark = pytest.mark.skipif(os.name == "nt", reason="signals and inotify: POSIX")
 
 SETTLE = 0.2
-PAUSE = 0.6  # between chunks: three times the settle time
 CHUNK = 1 << 20
 
 WATCHERS = {
     "native": {"settle_seconds": SETTLE},
     "polling": {"settle_seconds": SETTLE, "polling": True, "poll_interval": 0.5},
 }
+# Between chunks: three times the settle time; when polling, long enough that a poll sees each
+# partial file and it settles before the next chunk, every time.
+PAUSE = {"native": 0.6, "polling": 1.2}
 
 # A writer of its own: opens the file once, writes it chunk by chunk, pauses between chunks,
 # closes it at the end (as a copy or an export does).
@@ -49,7 +51,7 @@ with open(dest, "wb") as f:
 """
 
 
-def slow_write(source: Path, dest: Path, chunk: int = CHUNK, pause: float = PAUSE) -> subprocess.Popen[bytes]:
+def slow_write(source: Path, dest: Path, pause: float, chunk: int = CHUNK) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-c", WRITER, str(source), str(dest), str(chunk), str(pause)])
 
 
@@ -85,7 +87,7 @@ def test_slow_writer_pausing_longer_than_settle_recorded_once_as_its_final_conte
     dest = src / made.name
     with Watch(home) as w:
         passes = wait_idle(home)  # the start's reconciliation is through: the folder is empty
-        writer = slow_write(made, dest)
+        writer = slow_write(made, dest, PAUSE[watcher])
         assert writer.wait(60) == 0
         wait_for(lambda: len(originals(home)) >= 1, 120, "the finished file recorded")
         wait_idle(home, passes)
@@ -161,3 +163,31 @@ def test_a_file_closed_half_written_and_finished_later_is_recorded_once_whole(
     assert len(entries) == 1 and entries[0]["sha256"] == sha256(data), entries
     assert "decode_error" not in entries[0]
     assert inventory(home, "SELECT count(*) FROM derivatives") == [(1,)]
+
+
+def test_a_held_file_is_not_recorded_and_the_next_whole_scan_reads_it_again(tmp_path: Path) -> None:
+    """The scan's ``hold``: a half photo is listed as skipped (``does not decode yet``), not
+    recorded, and the walk is not remembered as done, so the next scan of the unchanged folder
+    reads the file again (and, without a hold, records it as undecodable)."""
+    from inventory import Inventory, Source, scan
+    from inventory.record.scan import NOT_DECODED_YET
+
+    src = tmp_path / "Shoots"
+    src.mkdir()
+    data = a_photo(tmp_path / "whole.jpg").read_bytes()
+    (src / "half.jpg").write_bytes(data[: len(data) // 2])
+    (src / "notes.txt").write_text("shot list", encoding="utf-8")
+    asked: list[str] = []
+
+    def hold(found: Any, facts: Any, seen: Any) -> bool:
+        asked.append(found.path)
+        return facts.decode_error is not None
+
+    with Inventory.open(tmp_path / "inv.sqlite") as inv:
+        report = scan(inv, [Source(str(src), str(src))], hold=hold)
+        assert report.skipped == [{"path": str(src / "half.jpg"), "reason": NOT_DECODED_YET}]
+        assert report.new == 1 and report.undecodable == []
+        assert [f["path"] for f in inv.list_files()] == [str(src / "notes.txt")]
+        again = scan(inv, [Source(str(src), str(src))])
+        assert again.new == 1 and [u["path"] for u in again.undecodable] == [str(src / "half.jpg")]
+    assert sorted(asked) == [str(src / "half.jpg"), str(src / "notes.txt")]
