@@ -152,3 +152,55 @@ def test_an_older_daemon_state_opens_and_gains_the_retries_table(tmp_path: Path)
         store.backup_sent("drive", ["/Shoots/b.jpg"])
         assert store.backups_waiting() == []
     assert next_try(now, 50) == now + timedelta(seconds=RETRY_MOST)
+
+
+def test_retries_wait_with_backoff_go_at_once_when_the_target_is_back(tmp_path: Path) -> None:
+    """The retry rules on their own (a real store, jobs that say what a test tells them): a
+    failed file is due after RETRY_FIRST seconds, not before; a drive seen away and then back
+    is due at once; a file sent waits no more; a scheduled run that reached the target ends
+    its waits; a remote (reachable unknown) is tried on the timer only."""
+    from datetime import datetime, timedelta
+
+    from backup.daemon.clock import Clock
+    from backup.daemon.jobs import Delivery
+    from backup.daemon.retry import RETRY_FIRST, Retries
+    from backup.daemon.store import DaemonStore
+
+    class Jobs:
+        def __init__(self) -> None:
+            self.there: dict[str, bool | None] = {"drive": False, "cloud": None}
+            self.tried: list[tuple[str, list[str]]] = []
+
+        def reachable(self, target: str) -> bool | None:
+            return self.there[target]
+
+        def retry(self, target: str, paths: Any) -> Delivery:
+            self.tried.append((target, list(paths)))
+            if self.there[target] is False:
+                return Delivery(target, [], list(paths), "away")
+            return Delivery(target, list(paths), [], "")
+
+    class Later(Clock):
+        def __init__(self) -> None:
+            super().__init__()
+            self.ahead = timedelta(0)
+
+        def now(self) -> datetime:
+            return super().now() + self.ahead
+
+    jobs, clock = Jobs(), Later()
+    with DaemonStore(tmp_path / "daemon.sqlite") as store:
+        retries = Retries(store, jobs, clock)  # type: ignore[arg-type]
+        retries.note([Delivery("drive", [], ["/a.jpg", "/b.jpg"], "the drive is away")])
+        retries.note([Delivery("cloud", [], ["/a.jpg"], "connection refused")])
+        assert retries.due() == []  # too soon, and the drive is away
+        jobs.there["drive"] = True
+        assert retries.due() == ["drive"]  # back: at once
+        assert retries.run(["drive"]) == 2 and jobs.tried == [("drive", ["/a.jpg", "/b.jpg"])]
+        assert [(w["path"], w["target"]) for w in store.backups_waiting()] == [("/a.jpg", "cloud")]
+        clock.ahead = timedelta(seconds=RETRY_FIRST - 1)
+        assert retries.due() == []
+        clock.ahead = timedelta(seconds=RETRY_FIRST + 1)
+        assert retries.due() == ["cloud"]  # the timer
+        retries.reached("cloud")  # a scheduled run reached it
+        assert store.backups_waiting() == [] and retries.due() == []
