@@ -191,6 +191,54 @@ def test_settler_waits_for_the_write_to_end(tmp_path: Path) -> None:
     assert settler.check() == [] and len(settler) == 0
 
 
+def test_settler_awaits_the_close_write_once_writes_were_seen(tmp_path: Path) -> None:
+    """Where closes are reported: a file created and written to waits for its close-write
+    however long the writer pauses; a copy that sets the file's time after closing it (an
+    attribute change, reported as a modification) does not; a held file comes back."""
+    now = [1000.0]
+    settler = Settler(0.2, lambda paths: None, clock=lambda: now[0], closes=True, open_wait=30.0)
+
+    def look(seconds: float) -> list[str]:
+        ready: list[str] = []
+        for _ in range(round(seconds / 0.05)):
+            now[0] += 0.05
+            ready += settler.check()
+        return ready
+
+    slow = tmp_path / "export.mp4"
+    with open(slow, "wb") as f:
+        settler.touch(str(slow), created=True)
+        for _ in range(3):  # pauses ten times the settle time
+            f.write(os.urandom(1000))
+            f.flush()
+            settler.touch(str(slow), modified=True)
+            assert look(2.0) == []
+    settler.touch(str(slow), closed=True)
+    assert look(0.5) == [str(slow)]
+    # cp -p: created, written, closed, then its time set (a "modified" event after the close)
+    copied = tmp_path / "copy.jpg"
+    copied.write_bytes(b"x" * 100)
+    for kind in ("created", "modified", "closed", "modified"):
+        settler.touch(str(copied), **{kind: True})
+    assert look(0.5) == [str(copied)]
+    # a file seen to change with no close-write: a writer has it open
+    grown = tmp_path / "grown.mov"
+    grown.write_bytes(b"y" * 10)
+    settler.touch(str(grown))
+    assert look(0.15) == []  # looked at once
+    with open(grown, "ab") as f:
+        f.write(b"more")
+    assert look(5.0) == []
+    assert look(30.0) == [str(grown)]  # open and unchanged for open_wait: taken all the same
+    # a held file comes back after its delay; news about it ends the hold at once
+    settler.hold(str(copied), 3.0)
+    assert settler.holding() and look(2.9) == []
+    assert look(0.2) == [str(copied)] and not settler.holding()
+    settler.hold(str(copied), 3.0)
+    settler.touch(str(copied), closed=True)
+    assert look(0.5) == [str(copied)] and not settler.holding()
+
+
 def test_settler_thread_hands_ready_files_on(tmp_path: Path) -> None:
     ready: list[str] = []
     settler = Settler(0.3, ready.extend)

@@ -135,6 +135,7 @@ def test_profile_list_and_show(home: Path, sources: Path) -> None:
         "polling": False,
         "poll_interval": 10.0,
         "notify": True,
+        "decode_wait_seconds": 300.0,
     }
     assert show["settings"]["retention"] == {"weekly": 8, "monthly": 12}
     assert show["inventory"] == str(home / "state" / "lily" / "inventory.sqlite")

@@ -137,15 +137,15 @@ def full(profile: Profile, *, only: Sequence[str] = (), progress: Progress | Non
 REALTIME = "realtime"
 
 
-def back_up_files(profile: Profile, rows: Sequence[FileRow]) -> list[TargetResult]:
-    """Back these recorded originals up to every target now, without a snapshot (the daemon's
-    real-time path for important folders). Holds the run lock: raises ``Busy`` while another run
-    of the profile is in progress."""
+def back_up_files(profile: Profile, rows: Sequence[FileRow], only: Sequence[str] = ()) -> list[TargetResult]:
+    """Back these recorded originals up to every target (those named in ``only``) now, without
+    a snapshot (the daemon's real-time path for important folders). Holds the run lock: raises
+    ``Busy`` while another run of the profile is in progress."""
     folder = state_dir(profile.name)
     wants = wanted_files(rows)
     results: list[TargetResult] = []
     with run_lock(folder, "real-time backup"), Catalog(catalog_path(folder)) as catalog:
-        for cfg, target in made_targets(profile, chosen_targets(profile), catalog):
+        for cfg, target in made_targets(profile, chosen_targets(profile, only), catalog):
             if isinstance(target, TargetError):
                 results.append(TargetResult(cfg.name, status="failed", error=str(target)))
                 continue

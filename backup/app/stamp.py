@@ -22,7 +22,7 @@ from backup.home import keepmark_home
 from backup.profile.model import Profile
 from backup.stages.stamp import Stamper, Stamping, StampReport
 from inventory.progress import Progress
-from inventory.record.scan import ScanReport
+from inventory.record.scan import Hold, ScanReport
 from inventory.record.scan import scan as scan_sources
 from watermark.errors import WatermarkError
 
@@ -139,11 +139,12 @@ def record_and_stamp(
     progress: Progress | None = None,
     workers: int | None = None,
     skip_newer: int | None = None,
+    hold: Hold | None = None,
 ) -> Pass:
     """Record new and changed files of the profile's source folders (or of ``paths`` in them),
     stamping each new photo and video from the same decode, then stamp what was recorded
     earlier without a copy in this style; sign a checkpoint of what was recorded.
-    ``skip_newer``: see ``inventory.record.scan.scan``."""
+    ``skip_newer``, ``hold``: see ``inventory.record.scan.scan``."""
     progress = progress or Progress()
     stamping = stamping_for(profile, out)
     sources = sources_for(profile, paths)
@@ -159,6 +160,7 @@ def record_and_stamp(
             progress=progress,
             workers=workers,
             skip_newer=skip_newer,
+            hold=hold,
             reader=stamper.read if logo is None else None,
             on_recorded=stamper.recorded,
         )

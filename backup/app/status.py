@@ -1,6 +1,7 @@
 """``backup status``: where the creator stands. Read from the state directory only (no target
-is contacted): whether the daemon runs, its queue, each schedule's last and next run, each
-target's newest snapshot and its age, and the originals not yet on every target."""
+is contacted): whether the daemon runs, its queue, the real-time backups that failed and wait to
+be tried again (and why), each schedule's last and next run, each target's newest snapshot and
+its age, and the originals not yet on every target."""
 
 from __future__ import annotations
 
@@ -52,6 +53,7 @@ def profile_status(profile: Profile, now: datetime | None = None) -> dict[str, A
         "queue": 0,
         "stuck": [],
         "waiting": None,
+        "backups_waiting": [],
         "schedules": [],
         "targets": [],
     }
@@ -62,6 +64,7 @@ def profile_status(profile: Profile, now: datetime | None = None) -> dict[str, A
             doc["queue"] = store.queue_length()
             doc["stuck"] = store.stuck()
             doc["waiting"] = store.meta("waiting") or None
+            doc["backups_waiting"] = store.backups_waiting()
             pending = due_runs(profile.schedule, store, now, done) if store.meta("created") else {}
         else:
             pending = {}

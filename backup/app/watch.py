@@ -19,6 +19,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from backup.app.backups import back_up_files, run_backup
@@ -30,13 +31,20 @@ from backup.daemon import logs
 from backup.daemon.clock import Clock
 from backup.daemon.daemon import REWATCH, SCHEDULE_TICK, Daemon
 from backup.daemon.filters import PathFilter
-from backup.daemon.jobs import BatchResult, DaemonSettings
+from backup.daemon.jobs import BatchResult, DaemonSettings, Delivery
 from backup.home import state_dir
 from backup.profile.model import Profile
+from backup.runs.catalog import Catalog, catalog_path
 from backup.runs.lock import Busy
-from backup.runs.results import RunReport
+from backup.runs.plan import wanted_files
+from backup.runs.results import RunReport, TargetResult
+from backup.targets import identity
+from backup.targets.local import MARKER, mount_point_needed
 from inventory.progress import Progress
+from inventory.record.examine import Observed
+from inventory.record.facts import FileFacts
 from inventory.record.scan import STILL_WRITTEN
+from inventory.record.walk import Found
 from inventory.store.rows import FileRow
 
 
@@ -62,6 +70,7 @@ class ProfileJobs:
 
     def __init__(self, profile: Profile) -> None:
         self.profile = profile
+        self._used: dict[str, bool] = {}  # target -> whether the catalog knows it (for reachable)
 
     def process(self, paths: Sequence[str] | None, progress: Progress, *, settle_ns: int) -> BatchResult:
         profile = self.profile
@@ -69,18 +78,33 @@ class ProfileJobs:
         chosen = paths if paths is None else [p for p in paths if os.path.lexists(p)]
         if chosen is not None and not chosen:
             return result
+        wait_ns = int(profile.watch.decode_wait_seconds * 1e9)
+
+        def hold(found: Found, facts: FileFacts, seen: Observed) -> bool:
+            """A photo or video that does not decode while it may still be being written
+            (changed less than ``decode_wait_seconds`` ago) is held, not recorded."""
+            if facts.decode_error is None:
+                return False
+            left = min(seen.mtime_ns + wait_ns - time.time_ns(), wait_ns)
+            if left <= 0:
+                return False
+            result.held[found.path] = left / 1e9
+            return True
+
         done = record_and_stamp(
             profile,
             chosen or (),
             progress=progress,
             skip_newer=time.time_ns() - settle_ns if paths is None else None,
+            hold=hold,
         )
         scan, report = done.scan, done.stamp
         result.unsettled = [s["path"] for s in scan.skipped if s["reason"] == STILL_WRITTEN]
         for item in scan.errors:
             result.failed.append({"source": item["path"], "error": item["error"]})
         result.stamped = report.stamped
-        result.failed.extend(report.failed)
+        # A held photo's copy could not be made either: not a failure while it is held.
+        result.failed.extend(f for f in report.failed if f["source"] not in result.held)
         progress.check()
         if profile.targets and profile.sources.important:
             rows = self.important(chosen)
@@ -94,7 +118,31 @@ class ProfileJobs:
                     return result  # another run holds the lock: tried again shortly
                 result.waiting = []
                 result.backed_up = [r.as_dict() for r in results]
+                result.deliveries = deliveries(rows, results)
         return result
+
+    def retry(self, target: str, paths: Sequence[str]) -> Delivery:
+        rows = self.important(paths)
+        gone = sorted(set(paths) - {r.path for r in rows})  # deleted, or no longer important
+        if not rows:
+            return Delivery(target, gone, [], "")
+        (done,) = deliveries(rows, back_up_files(self.profile, rows, only=[target]))
+        return done._replace(sent=done.sent + gone)
+
+    def reachable(self, target: str) -> bool | None:
+        cfg = next((t for t in self.profile.targets if t.name == target), None)
+        if cfg is None or cfg.type != "local" or cfg.path is None:
+            return None  # only an attempt tells whether a remote answers
+        base = Path(os.path.abspath(os.path.expanduser(cfg.path)))
+        if (base / MARKER).is_file():
+            return True
+        if self._used.get(target) is None:
+            with Catalog(catalog_path(state_dir(self.profile.name))) as catalog:
+                self._used[target] = catalog.known_target(cfg.name, identity(cfg))
+        if self._used[target]:
+            return False  # used before: its marker says the drive is back
+        point = mount_point_needed(base)
+        return (point is None or os.path.ismount(point)) and base.parent.is_dir()
 
     def important(self, paths: Sequence[str] | None) -> list[FileRow]:
         """The recorded files under the profile's important folders (those of ``paths`` only,
@@ -119,6 +167,30 @@ class ProfileJobs:
 
     def served(self) -> dict[str, datetime]:
         return served(self.profile)
+
+
+def deliveries(rows: Sequence[FileRow], results: Sequence[TargetResult]) -> list[Delivery]:
+    """Each target's real-time backup of ``rows``, file by file."""
+    by_label = {want.path: want.src for want in wanted_files(rows)}
+    everything = [r.path for r in rows]
+    out: list[Delivery] = []
+    for t in results:
+        if t.status == "ok":
+            out.append(Delivery(t.name, everything, [], ""))
+            continue
+        failed = {by_label.get(f["path"], f["path"]) for f in t.failed}
+        if t.status != "partial":
+            failed = set(everything)  # the target could not be used, or the run was cut short
+        first = t.failed[0]["error"] if t.failed else ""
+        out.append(
+            Delivery(
+                t.name,
+                [p for p in everything if p not in failed],
+                sorted(failed & set(everything)),
+                t.error or first or t.status,
+            )
+        )
+    return out
 
 
 @dataclass

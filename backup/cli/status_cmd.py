@@ -10,10 +10,11 @@ from backup.humanize import when
 
 DESCRIPTION = """\
 Where you stand, from this computer's records (no target is contacted): whether the daemon
-(`backup watch`) is running and how many files wait in its queue; for the incremental and the
-full schedule the last run (time, result; a `backup full` or `backup incremental` run by hand
-counts too) and when the next is due; for each target its newest snapshot and how old it is;
-and how many originals are not yet on every target. Times are local (UTC in --json).
+(`backup watch`) is running and how many files wait in its queue; which real-time backups failed
+and wait to be tried again, and why; for the incremental and the full schedule the last run
+(time, result; a `backup full` or `backup incremental` run by hand counts too) and when the
+next is due; for each target its newest snapshot and how old it is; and how many originals are
+not yet on every target. Times are local (UTC in --json).
 """
 
 
@@ -24,7 +25,10 @@ def register(sub: Any) -> None:
         "daemon, queue, last and next runs, snapshots",
         DESCRIPTION,
         run,
-        json_help="print daemon, queue, schedules, targets and not_on_every_target as one JSON document",
+        json_help=(
+            "print daemon, queue, backups_waiting, schedules, targets and not_on_every_target "
+            "as one JSON document"
+        ),
     )
 
 
@@ -76,6 +80,12 @@ def run(args: argparse.Namespace) -> int:
     )
     if doc["waiting"]:
         out(f"waiting: {doc['waiting']}")
+    waits = doc["backups_waiting"]
+    if waits:
+        out(f"real-time backups waiting: {len(waits)} (tried again while the daemon runs)")
+        for w in waits[:20]:
+            tries = f"{w['attempts']} attempts, next {when(w['next_try'])}"
+            out(f"  {w['path']} -> {w['target']}: {w['error']} ({tries})")
     everywhere = {t["name"] for t in doc["targets"]}
     for s in doc["schedules"]:
         out(f"{s['kind']} ({s['schedule']}): last {_last(s['last'], everywhere)}; next {_next(s['next'])}")
@@ -83,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
         out(f"target {t['name']}: {t['snapshot'] or '-'} ({_age(t['age_seconds'])})")
         if rb := t.get("last_read_back"):
             out(
-                f"  last read back {rb['when']} by {rb['by']}: {rb['files']} files "
+                f"  last read back {when(rb['when'])} by {rb['by']}: {rb['files']} files "
                 f"({human_size(rb['bytes'])}), {rb['damaged']} damaged"
             )
     n = doc["not_on_every_target"]

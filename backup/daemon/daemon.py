@@ -2,9 +2,11 @@
 stopped and joined here.
 
 - the watcher's observer threads (watchdog): filter events, hand them to the settler;
-- the settler: files whose write has finished go into the persisted queue;
+- the settler: files whose write has finished go into the persisted queue; a photo or video
+  that does not decode yet is held there and handed on again with backoff;
 - the worker: first the reconciliation (everything that arrived while the daemon was not
-  running), then the queue, in batches, through the pipeline;
+  running), then the queue, in batches, through the pipeline, and the real-time backups that
+  failed, tried again when due or when their target is back (``retry.py``);
 - the scheduler: the weekly and monthly runs when due, one at a time (the run lock), and a
   health check after each.
 
@@ -24,6 +26,7 @@ from backup.daemon.clock import Clock
 from backup.daemon.jobs import GRADES, DaemonSettings, Jobs
 from backup.daemon.notify import notify
 from backup.daemon.power import on_battery
+from backup.daemon.retry import Retries
 from backup.daemon.schedule import due_runs
 from backup.daemon.settle import Settler
 from backup.daemon.store import DaemonStore, daemon_db_path
@@ -42,6 +45,11 @@ REWATCH = 30.0  # seconds between looks for source folders that were missing (dr
 # interval when polling): the events its own writes cause have reached the settler by then.
 IDLE_QUIET = 0.5
 DAEMON_LOCK = "daemon.lock"
+# A photo or video that does not decode yet is looked at again after HOLD_FIRST seconds (or the
+# settle time, if longer), then after twice as long each time, at most HOLD_MOST apart, and a
+# last time when [watch] decode_wait_seconds have passed since it last changed.
+HOLD_FIRST = 1.0
+HOLD_MOST = 60.0
 
 
 def daemon_lock_path(state_dir: Path) -> Path:
@@ -77,12 +85,15 @@ class Daemon:
         self._reconciled = threading.Event()  # scheduled runs wait for it: no file is read twice
         self.folder = settings.state_dir
         self.store: DaemonStore | None = None
+        self.retries: Retries | None = None  # real-time backups that failed, tried again
         self.filter = settings.filter
         self.settler = Settler(
             settings.watch.settle_seconds,
             self._settled,
             expand=lambda d: [p for p in _walk_files(d) if self.filter.wanted(p)],
+            open_wait=max(settings.watch.decode_wait_seconds, settings.watch.settle_seconds),
         )
+        self._holds: dict[str, int] = {}  # path -> how often it was held (for the backoff)
         self.threads: list[threading.Thread] = []
         self.watcher: Watcher | None = None
         self.unwatched: list[str] = []
@@ -122,6 +133,7 @@ class Daemon:
             DaemonStore(daemon_db_path(self.folder)) as store,
         ):
             self.store = store
+            self.retries = Retries(store, self.jobs, self.clock)
             now = self.clock.now()
             store.created(now)
             self._mark("worker", busy=True)  # busy until the reconciliation is through
@@ -132,6 +144,7 @@ class Daemon:
             for f in self.unwatched:
                 log.warning("%s: source folder not found (is its drive connected?); watched once it is", f)
             watcher = self.watcher = self._watcher(roots)
+            self.settler.closes = watcher.closes
             mode = (
                 f"polling every {self.settings.watch.poll_interval:g} s"
                 if watcher.polling
@@ -229,6 +242,8 @@ class Daemon:
             if self.unwatched and self.clock.monotonic() - last_look >= self.rewatch:
                 last_look = self.clock.monotonic()
                 self._rewatch()
+            if self._retry():
+                continue
             held = self.settler.holding()  # before the queue: a file handed on between is queued
             paths = store.take(BATCH)
             if not paths:
@@ -241,6 +256,20 @@ class Daemon:
             store.done([p for p in paths if p not in keep])
             if keep:
                 self.stopping.wait(BUSY_RETRY)
+
+    def _retry(self) -> bool:
+        """Real-time backups that wait: tried again when due, or when their target is back.
+        Whether any was tried."""
+        assert self.retries is not None
+        targets = self.retries.due()
+        if not targets:
+            return False
+        self._mark("worker", busy=True)
+        try:
+            self.counts["backed_up"] += self.retries.run(targets)
+        finally:
+            self._last_work = self.clock.monotonic()
+        return True
 
     def _rewatch(self) -> None:
         """Watch source folders that have appeared (a drive connected), and reconcile them."""
@@ -288,18 +317,38 @@ class Daemon:
             log.info("stamped %s -> %s", item["source"], item["output"])
         for item in result.failed:
             log.error("%s: %s", item["source"], item["error"])
+        assert self.retries is not None
+        self.retries.note(result.deliveries)
         for t in result.backed_up:
-            if t["status"] == "failed":
-                log.error("real-time backup to %s failed: %s", t["name"], t["error"])
-            elif t["files"]:
+            if t["files"]:  # (what failed is logged by the retries, with when it is tried again)
                 log.info("real-time backup: %d files to %s", t["files"], t["name"])
         if paths is not None:
             log.info("%d files through the pipeline", len(paths))
         for path in result.unsettled:
             self.settler.touch(path)  # found still being written: queued once its write ends
+        self._hold(paths, result.held)
         if result.waiting:
             log.info("real-time backup of %d files waits for the run in progress", len(result.waiting))
         return set(result.waiting)
+
+    def _hold(self, paths: list[str] | None, held: dict[str, float]) -> None:
+        """Photos and videos that do not decode yet: looked at again with backoff."""
+        for path in paths or ():
+            if path not in held:
+                self._holds.pop(path, None)
+        for path, left in sorted(held.items()):
+            tries = self._holds.get(path, 0)
+            self._holds[path] = tries + 1
+            first = max(HOLD_FIRST, self.settings.watch.settle_seconds)
+            delay = min(first * 2.0 ** min(tries, 16), HOLD_MOST, left + 0.05)
+            log.info(
+                "%s does not decode yet (still being written?): looked at again in %.1f s, "
+                "recorded as undecodable if it still does not decode in %.0f s",
+                path,
+                delay,
+                left,
+            )
+            self.settler.hold(path, delay)
 
     # -- the idle state ---------------------------------------------------------------------
 
@@ -392,6 +441,9 @@ class Daemon:
         else:
             result = "partial"
         store.run_finished(run_id, result, self.clock.now(), report.as_dict()["targets"])
+        for t in report.targets:
+            if t.status == "ok" and self.retries is not None:
+                self.retries.reached(t.name)  # it took every file the target lacked
         self.runs.append({"kind": kind, "reason": reason, "result": result})
         for t in report.targets:
             log.info(

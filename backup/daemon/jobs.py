@@ -35,6 +35,15 @@ class DaemonSettings(NamedTuple):
     has_targets: bool = True
 
 
+class Delivery(NamedTuple):
+    """How a real-time backup to one target went, file by file (source paths)."""
+
+    target: str
+    sent: list[str]  # now on the target (sent, or there already)
+    failed: list[str]  # not on it: they wait, and are tried again
+    error: str  # why they failed ("" when none did)
+
+
 @dataclass
 class BatchResult:
     """What one pass of settled files through the pipeline did."""
@@ -44,6 +53,10 @@ class BatchResult:
     backed_up: list[dict[str, Any]] = field(default_factory=list)
     waiting: list[str] = field(default_factory=list)  # important files whose backup must wait
     unsettled: list[str] = field(default_factory=list)  # found still being written: for the settler
+    # photos and videos that do not decode yet, held back: path -> seconds until they are
+    # recorded as undecodable if they still do not decode
+    held: dict[str, float] = field(default_factory=dict)
+    deliveries: list[Delivery] = field(default_factory=list)  # the real-time backup, per target
 
 
 class Jobs(Protocol):
@@ -53,8 +66,21 @@ class Jobs(Protocol):
     def process(self, paths: Sequence[str] | None, progress: Progress, *, settle_ns: int) -> BatchResult:
         """Record, stamp and (for important folders) back up these settled files; ``None``:
         everything in the source folders (the reconciliation), leaving files changed in the last
-        ``settle_ns`` nanoseconds for later (``unsettled``). Raises ``Busy`` never: a real-time
+        ``settle_ns`` nanoseconds for later (``unsettled``). A photo or video that does not
+        decode and changed within the profile's ``decode_wait_seconds`` is not recorded but
+        listed in ``held``. Raises ``Busy`` never: a real-time
         backup that must wait for another run lists its files in ``waiting``."""
+        ...
+
+    def retry(self, target: str, paths: Sequence[str]) -> Delivery:
+        """Back these files (real-time backups that failed) up to ``target`` now. A path that
+        is no longer a recorded important file counts as sent. Raises ``Busy`` while another
+        run of the profile holds the run lock."""
+        ...
+
+    def reachable(self, target: str) -> bool | None:
+        """Whether ``target`` looks there, without a network call (a drive's folder is, say);
+        None when only an attempt can tell (a remote)."""
         ...
 
     def backup(self, kind: str, progress: Progress) -> RunReport:

@@ -55,12 +55,25 @@ class Handler(FileSystemEventHandler):
         if event.event_type == "moved":
             self.settler.forget(_text(event.src_path))
             path = _text(event.dest_path)  # a rename into place ("Save as", AirDrop, imports)
+            self.settler.forget(path)  # whatever was written there before is replaced, whole
         else:
             path = _text(event.src_path)
         if event.event_type == "deleted":
             self.settler.forget(path)
         elif self.wanted.wanted(path):
-            self.settler.touch(path, closed=event.event_type == "closed")
+            kind = event.event_type
+            self.settler.touch(
+                path, closed=kind == "closed", created=kind == "created", modified=kind == "modified"
+            )
+
+
+def reports_closes(observer: Any) -> bool:
+    """Whether ``observer`` reports close-write (inotify, on Linux)."""
+    try:
+        from watchdog.observers.inotify import InotifyObserver
+    except ImportError:  # not Linux
+        return False
+    return isinstance(observer, InotifyObserver)
 
 
 def make_observer(polling: bool, interval: float) -> Any:
@@ -89,6 +102,7 @@ class Watcher:
         self.polling = polling
         self.follow_symlinks = follow_symlinks
         self.observer = make_observer(polling, interval)
+        self.closes = reports_closes(self.observer)  # the settler awaits close-write once writes are seen
         self.handler = Handler(wanted, settler)
         for folder in folders:
             self.add(folder)

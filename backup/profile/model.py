@@ -96,6 +96,7 @@ class Schedule(NamedTuple):
 
 DEFAULT_SETTLE = 1.0
 DEFAULT_POLL_INTERVAL = 10.0
+DEFAULT_DECODE_WAIT = 300.0
 
 
 class Watch(NamedTuple):
@@ -105,6 +106,9 @@ class Watch(NamedTuple):
     polling: bool = False
     poll_interval: float = DEFAULT_POLL_INTERVAL
     notify: bool = True
+    # A photo or video that does not decode is held (maybe half-written) and looked at again
+    # until this long after its last change; then it is recorded as undecodable.
+    decode_wait_seconds: float = DEFAULT_DECODE_WAIT
 
 
 class Retention(NamedTuple):

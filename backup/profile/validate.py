@@ -16,6 +16,7 @@ from backup.errors import Problem
 from backup.profile.fields import Reader, did_you_mean, type_name
 from backup.profile.model import (
     ADDRESSING_STYLES,
+    DEFAULT_DECODE_WAIT,
     DEFAULT_FULL,
     DEFAULT_INCREMENTAL,
     DEFAULT_MONTHLY,
@@ -83,7 +84,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "schedule": ("incremental", "full", "on_battery", "read_back_cycle"),
     "retention": ("weekly", "monthly"),
     "proof": ("tsa_url", "tsa_certificate", "contact_email", "contact_phone", "contact_address"),
-    "watch": ("settle_seconds", "polling", "poll_interval", "notify"),
+    "watch": ("settle_seconds", "polling", "poll_interval", "notify", "decode_wait_seconds"),
 }
 TARGET_KEYS: dict[str, tuple[str, ...]] = {
     "local": ("path",),
@@ -411,6 +412,15 @@ def parse(raw: dict[str, Any], file: Path, name: str) -> tuple[Profile | None, l
             wt, "poll_interval", "watch", DEFAULT_POLL_INTERVAL, 0.5, 3600, "seconds, e.g. 10 (0.5 to 3600)"
         ),
         notify=reader.boolean(wt, "notify", "watch", True),
+        decode_wait_seconds=reader.number(
+            wt,
+            "decode_wait_seconds",
+            "watch",
+            DEFAULT_DECODE_WAIT,
+            0,
+            86400,
+            "seconds, e.g. 300 (0 to 86400)",
+        ),
     )
     if reader.problems:
         return None, reader.problems

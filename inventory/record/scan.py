@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from inventory.record.facts import FileFacts
 
 STILL_WRITTEN = "still being written"
+NOT_DECODED_YET = "does not decode yet"  # held back by ``hold`` (the daemon: maybe half-written)
 BATCH_FILES = 64
 BATCH_SECONDS = 0.5
 
@@ -93,6 +94,12 @@ stamps what it reads gives its own, which decodes each photo once for both. A re
 what ``examine`` raises for a file that cannot be read."""
 
 
+Hold = Callable[["Found", "FileFacts", "Observed"], bool]
+"""Whether a file that was read should be left for later instead of recorded (listed in
+``skipped``, reason ``does not decode yet``): the daemon holds a photo or video that does not
+decode while it may still be being written."""
+
+
 def examine_found(found: Found) -> tuple[FileFacts, Observed]:
     from inventory.record.examine import examine
 
@@ -135,13 +142,14 @@ def scan(
     on_recorded: Callable[[list[FileRow]], None] | None = None,
     skip_newer: int | None = None,
     reader: Reader | None = None,
+    hold: Hold | None = None,
 ) -> ScanReport:
     """Record new and changed files under ``sources``; return what happened. ``on_recorded``
     is called (in the scanning thread) with each committed batch of new and changed files, so
     the next stage can start on them while the scan goes on. ``skip_newer``: files modified
     after this time (nanoseconds since the epoch) may still be being written; they are left
     for later (listed in ``skipped``, reason ``still being written``). ``reader``: what reads
-    each new or changed file (``examine`` by default; see ``Reader``)."""
+    each new or changed file (``examine`` by default; see ``Reader``). ``hold``: see ``Hold``."""
     progress = progress or Progress()
     started_at, t0 = utc_now(), time.perf_counter()
     report = ScanReport(roots=sorted({s.root for s in sources}))
@@ -183,7 +191,7 @@ def scan(
     generation, remembered = inv.paths_state()
     if digest is not None and digest == remembered and (skip_newer is None or _settled(walks, skip_newer)):
         report.files = report.unchanged = _count(walks)
-        _read_and_record(inv, [], report, 1, progress, None, examine_found)
+        _read_and_record(inv, [], report, 1, progress, None, examine_found, None)
         _finish(inv, report, started_at, t0)
         return report
     writes = inv.paths_writes
@@ -210,7 +218,7 @@ def scan(
     inv.mark_present(reappeared)
 
     _read_and_record(
-        inv, todo, report, workers or default_workers(), progress, on_recorded, reader or examine_found
+        inv, todo, report, workers or default_workers(), progress, on_recorded, reader or examine_found, hold
     )
 
     failed = {e["path"] for e in report.errors}
@@ -227,7 +235,7 @@ def scan(
         and not any(_under(path, d) for d in incomplete)
     ]
     report.missing = inv.mark_missing(gone)
-    still_written = any(s.get("reason") == STILL_WRITTEN for s in report.skipped)
+    still_written = any(s.get("reason") in (STILL_WRITTEN, NOT_DECODED_YET) for s in report.skipped)
     if digest is not None and not report.errors and not still_written:
         inv.remember_walk(digest, generation + inv.paths_writes - writes)
     _finish(inv, report, started_at, t0)
@@ -279,6 +287,7 @@ def _read_and_record(
     progress: Progress,
     on_recorded: Callable[[list[FileRow]], None] | None,
     reader: Reader,
+    hold: Hold | None,
 ) -> None:
     progress.started("scan", len(todo), sum(f.size for f in todo))
     if not todo:
@@ -324,6 +333,9 @@ def _read_and_record(
             report.errors.append({"path": printable(item.path), "error": error or "unknown error"})
             return
         report.bytes_read += observed.size
+        if hold is not None and hold(item, facts, observed):
+            report.skipped.append({"path": printable(item.path), "reason": NOT_DECODED_YET})
+            return
         batch.append((item, facts, observed))
         if len(batch) >= BATCH_FILES or time.monotonic() - last_commit >= BATCH_SECONDS:
             flush()

@@ -5,6 +5,7 @@ in docs/design.md, "daemon.sqlite"; ``backup.daemon.store`` opens it for the dae
 - ``runs``: the scheduled (and real-time) backup runs the daemon started; a row without
   ``finished`` is a run that was interrupted.
 - ``meta``: when the daemon first ran for this profile, the last health grade, ...
+- ``retries``: real-time backups that failed, per file and target, tried again with backoff.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -39,6 +40,15 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS retries (
+    path     TEXT NOT NULL,
+    target   TEXT NOT NULL,
+    since    TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    error    TEXT NOT NULL,
+    next_try TEXT NOT NULL,
+    PRIMARY KEY (path, target)
 );
 """
 
@@ -105,6 +115,63 @@ class QueueStore(Database):
             "SELECT path, attempts, error FROM queue WHERE attempts >= ? ORDER BY path", (self.max_attempts,)
         )
         return [{"path": p, "attempts": a, "error": e} for p, a, e in rows]
+
+    # -- real-time backups that wait -------------------------------------------------------
+
+    def backup_failed(
+        self,
+        target: str,
+        paths: Sequence[str],
+        error: str,
+        now: datetime,
+        next_try: Callable[[int], datetime],
+    ) -> None:
+        """These files did not reach ``target``: one more attempt counted for each, tried again
+        at ``next_try(attempts)``."""
+        with self.transaction() as c:
+            for path in paths:
+                row = c.execute(
+                    "SELECT attempts FROM retries WHERE path = ? AND target = ?", (path, target)
+                ).fetchone()
+                attempts = (int(row[0]) if row else 0) + 1
+                c.execute(
+                    "INSERT INTO retries (path, target, since, attempts, error, next_try) "
+                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (path, target) DO UPDATE SET "
+                    "attempts = excluded.attempts, error = excluded.error, next_try = excluded.next_try",
+                    (path, target, now.isoformat(), attempts, error, next_try(attempts).isoformat()),
+                )
+
+    def backup_sent(self, target: str, paths: Sequence[str] | None = None) -> None:
+        """These files (every file, ``None``) are on ``target`` now: they wait no more."""
+        with self.transaction() as c:
+            if paths is None:
+                c.execute("DELETE FROM retries WHERE target = ?", (target,))
+            else:
+                c.executemany(
+                    "DELETE FROM retries WHERE path = ? AND target = ?", [(p, target) for p in paths]
+                )
+
+    def retry_now(self, target: str, now: datetime) -> None:
+        """Try ``target``'s waiting files at once (it is back)."""
+        with self.transaction() as c:
+            c.execute("UPDATE retries SET next_try = ? WHERE target = ?", (now.isoformat(), target))
+
+    def waiting_for(self, target: str) -> list[str]:
+        """The files waiting for ``target``, in path order."""
+        return [
+            r[0] for r in self._rows("SELECT path FROM retries WHERE target = ? ORDER BY path", (target,))
+        ]
+
+    def retry_times(self) -> dict[str, datetime]:
+        """For each target with files waiting, when the soonest of them is tried again."""
+        rows = self._rows("SELECT target, min(next_try) FROM retries GROUP BY target ORDER BY target")
+        return {t: datetime.fromisoformat(n) for t, n in rows}
+
+    def backups_waiting(self) -> list[dict[str, Any]]:
+        """Every file waiting for a target: path, target, since, attempts, error, next_try."""
+        keys = ("path", "target", "since", "attempts", "error", "next_try")
+        rows = self._rows(f"SELECT {', '.join(keys)} FROM retries ORDER BY path, target")
+        return [dict(zip(keys, r, strict=True)) for r in rows]
 
     # -- runs -------------------------------------------------------------------------------
 
