@@ -4,6 +4,7 @@ target's newest snapshot and its age, and the originals not yet on every target.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -100,7 +101,14 @@ def profile_status(profile: Profile, now: datetime | None = None) -> dict[str, A
                 "age_seconds": round((now - finished).total_seconds()) if finished else None,
             }
         )
-    lacking = unprotected(profile)
+    lacking = still_there(unprotected(profile))
     doc["not_on_every_target"] = len(lacking)
     doc["not_on_every_target_files"] = [item["path"] for item in lacking[:SHOWN]]
     return doc
+
+
+def still_there(lacking: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The unprotected files still on the disk: a path renamed or deleted since the last whole
+    scan (the daemon records a renamed file at its new path only) cannot be backed up, and is
+    not listed as waiting for it."""
+    return [item for item in lacking if os.path.lexists(item["path"])]
