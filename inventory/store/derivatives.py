@@ -139,6 +139,17 @@ class DerivativeStore(Database):
         )
         return [dict(zip(_COLUMNS, r, strict=True)) for r in rows]
 
+    def derivative_by_sha(self, sha256: str) -> dict[str, Any] | None:
+        """The recorded copy whose bytes have this SHA-256 (the first recorded, if several
+        are), with the original it was made from: {"sha256", "source", "style", "path", "size",
+        "kind", "created"}."""
+        columns = ("sha256", "source", "style", "path", "size", "kind", "created")
+        row = self.conn.execute(
+            f"SELECT {', '.join(columns)} FROM derivatives WHERE sha256 = ? ORDER BY created, id LIMIT 1",
+            (sha256,),
+        ).fetchone()
+        return None if row is None else dict(zip(columns, row, strict=True))
+
     def derivative_source(self, sha256: str) -> str | None:
         """The original a recorded copy with this SHA-256 was made from, if there is one."""
         row = self.conn.execute(
