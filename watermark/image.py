@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +26,7 @@ from inventory.media.heif import looks_like_heif, register_heif
 from inventory.media.orientation import ORIENTATION_TAG, orientation_of, upright
 from watermark.errors import BadInput, WatermarkError
 from watermark.mark import Mark, render_mark
+from watermark.metadata import XMP_TIFF_TAG, exif_bytes, xmp_packet
 from watermark.style import Style
 
 if TYPE_CHECKING:
@@ -43,18 +43,21 @@ SUPPORTED = {
 }
 ANIMATED = {"GIF", "WEBP", "PNG"}
 EXIF_ORIENTATION = ORIENTATION_TAG
-EXIF_ARTIST = 0x013B
-EXIF_COPYRIGHT = 0x8298
 
 
 @dataclass(frozen=True)
 class ImageOptions:
     jpeg_quality: int | None = None  # None: the source's own quantisation (same quality)
-    copyright: str | None = None  # fills EXIF Artist/Copyright and XMP dc:rights/dc:creator
-    artist: str | None = None
+    copyright: str | None = None  # XMP dc:rights (UTF-8); EXIF Copyright too when it is ASCII
+    artist: str | None = None  # XMP dc:creator; EXIF Artist too when it is ASCII
     max_pixels: int | None = None  # None: Pillow's decompression-bomb limit
     animated: str = "stamp"  # "stamp" every frame, or "refuse"
     sync_dir: bool = True  # False: the caller fsyncs the output folder (once per batch)
+    # The ASCII text for EXIF Copyright and Artist when ``copyright``/``artist`` are not ASCII
+    # (watermark.metadata). Left out of repr, which a style hash covers: a caller that sets them
+    # puts them in its hash itself, so copies made before they existed are not all made again.
+    exif_copyright: str | None = field(default=None, repr=False)
+    exif_artist: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -164,62 +167,6 @@ def _composite(base: Image.Image, mark: Mark) -> Image.Image:
     return base
 
 
-def _exif_bytes(im: Image.Image, options: ImageOptions) -> bytes | None:
-    from PIL import Image
-
-    exif = Image.Exif()
-    exif.load(im.getexif().tobytes())  # a copy: the source image's own EXIF stays as it was
-    if EXIF_ORIENTATION in exif:
-        del exif[EXIF_ORIENTATION]  # the pixels are upright now
-    # EXIF text is nominally ASCII; UTF-8 is what cameras and tools write for other scripts.
-    if options.copyright:
-        exif[EXIF_COPYRIGHT] = options.copyright.encode("utf-8") + b"\0"
-    if options.artist:
-        exif[EXIF_ARTIST] = options.artist.encode("utf-8") + b"\0"
-    if not len(exif) and not exif.get_ifd(0x8769):
-        return None
-    return exif.tobytes()
-
-
-def _xmp(im: Image.Image, options: ImageOptions) -> bytes | None:
-    raw = im.info.get("xmp") or im.info.get("XML:com.adobe.xmp")
-    xmp = raw.encode("utf-8") if isinstance(raw, str) else raw
-    if xmp is not None:
-        # The orientation is applied to the pixels; an XMP copy of it must not apply it twice.
-        xmp = re.sub(rb'tiff:Orientation="\d"', b'tiff:Orientation="1"', xmp)
-        xmp = re.sub(
-            rb"<tiff:Orientation>\d</tiff:Orientation>", b"<tiff:Orientation>1</tiff:Orientation>", xmp
-        )
-    if not options.copyright:
-        return xmp
-    from xml.sax.saxutils import escape
-
-    rights = escape(options.copyright).encode("utf-8")
-    creator = escape(options.artist or "").encode("utf-8")
-    description = (
-        b'<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/">'
-        b'<dc:rights><rdf:Alt><rdf:li xml:lang="x-default">'
-        + rights
-        + b"</rdf:li></rdf:Alt></dc:rights>"
-        + (
-            b"<dc:creator><rdf:Seq><rdf:li>" + creator + b"</rdf:li></rdf:Seq></dc:creator>"
-            if creator
-            else b""
-        )
-        + b"</rdf:Description>"
-    )
-    if xmp and b"</rdf:RDF>" in xmp and b"dc:rights" not in xmp:
-        return xmp.replace(b"</rdf:RDF>", description + b"</rdf:RDF>", 1)
-    if xmp:
-        return xmp
-    return (
-        b'<?xpacket begin="\xef\xbb\xbf" id="W5M0MpCehiHzreSzNTczkc9d"?>'
-        b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
-        + description
-        + b'</rdf:RDF></x:xmpmeta><?xpacket end="w"?>'
-    )
-
-
 def _webp_lossless(head: bytes) -> bool:
     """``head``: the file's first 4096 bytes."""
     return b"VP8L" in head[12:] and b"VP8 " not in head[12:]
@@ -265,6 +212,14 @@ def _save_args(
         compression = src_im.info.get("compression")
         if compression and compression != "raw":
             args["compression"] = compression
+        if xmp:  # a TIFF's XMP is a tag among its EXIF ones
+            from PIL import Image
+
+            tags = Image.Exif()
+            if exif:
+                tags.load(exif)
+            tags[XMP_TIFF_TAG] = xmp
+            args["exif"] = tags.tobytes()
     elif fmt == "PNG":
         from PIL import PngImagePlugin
 
@@ -326,8 +281,12 @@ def stamp_image(
         # Upright first (before the EXIF is edited below). The decoded picture is ours, not the
         # file's, so an upright one is marked in place: no 36 MB copy of a 12 MP photo.
         shown = upright(im, orientation_of(im.getexif()))
-        exif = _exif_bytes(im, options)
-        xmp = _xmp(im, options)
+        exif = exif_bytes(
+            im,
+            copyright=options.exif_copyright or options.copyright,
+            artist=options.exif_artist or options.artist,
+        )
+        xmp = xmp_packet(im, rights=options.copyright, creator=options.artist)
         if fmt == "WEBP" and not head:
             head = _head(src, 4096)
         args = _save_args(fmt, im, head, options, exif, xmp)
@@ -350,10 +309,12 @@ def _stamp_animated(
     fields: Mapping[str, str],
     options: ImageOptions,
 ) -> ImageResult:
-    """Every frame stamped; frame times, looping and disposal kept."""
+    """Every frame stamped; frame times, looping and disposal kept; an animated WebP or PNG
+    carries the XMP (GIF has no place Pillow writes it)."""
     from PIL import ImageSequence
 
     mark = render_mark(style, im.size, fields)
+    xmp = xmp_packet(im, rights=options.copyright, creator=options.artist)
     frames: list[Image.Image] = []
     durations: list[int] = []
     try:
@@ -369,6 +330,14 @@ def _stamp_animated(
         args["optimize"] = False
     elif fmt == "WEBP":
         args.update({"lossless": True} if _webp_lossless(head) else {"quality": options.jpeg_quality or 90})
+        if xmp:
+            args["xmp"] = xmp
+    elif fmt == "PNG" and xmp:
+        from PIL import PngImagePlugin
+
+        info = PngImagePlugin.PngInfo()
+        info.add_itxt("XML:com.adobe.xmp", xmp.decode("utf-8", "replace"))
+        args["pnginfo"] = info
     digest, size = _save(frames[0], dst, fmt, args, options.sync_dir)
     return ImageResult(dst, fmt, im.width, im.height, len(frames), digest, size)
 

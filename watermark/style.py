@@ -37,6 +37,10 @@ class VideoSettings:
     crf: int = 20
     preset: str = "veryfast"
     credits: Credits = field(default_factory=Credits)
+    # Tags written on the copy, e.g. (("artist", ...), ("copyright", ...)): ffmpeg writes them
+    # as UTF-8 in MP4 and MOV alike. Not in repr, which a style hash covers (as with
+    # ``ImageOptions.exif_copyright``): a caller that sets them puts them in its hash itself.
+    tags: tuple[tuple[str, str], ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True)

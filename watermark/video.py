@@ -252,6 +252,7 @@ def stamp_video(
                 inputs += ["-i", str(card_png)]
             audio = ["-c:a", "copy"] if not (opening or closing) else ["-c:a", "aac", "-b:a", "192k"]
             more = list(outputs.args) if outputs is not None else []
+            tags = [arg for key, value in settings.tags for arg in ("-metadata", f"{key}={value}")]
 
             def command(video_args: list[str]) -> list[str]:
                 return [
@@ -259,7 +260,7 @@ def stamp_video(
                     "-progress", "pipe:1", "-stats_period", "0.25", "-y",
                     *inputs, "-filter_complex", graph, *maps,
                     *video_args, "-fps_mode", "passthrough", *audio,
-                    "-map_metadata", "0", "-movflags", "+faststart",
+                    "-map_metadata", "0", *tags, "-movflags", "+faststart",
                     "-f", info.container, str(tmp), *more,
                 ]  # fmt: skip
 

@@ -51,19 +51,24 @@ def stamping_for(profile: Profile, out: str | None = None) -> Stamping:
         raise ProfileError(
             str(profile.file), [Problem("watermark", str(exc), "fix the [watermark] section")]
         ) from exc
+    rights = f"© {account.name} (@{account.handle})" if wm.copyright else None
+    ascii_rights, ascii_artist = exif_account(account.name, account.handle) if wm.copyright else (None, None)
     image = ImageOptions(
         jpeg_quality=wm.jpeg_quality,
-        copyright=f"© {account.name} (@{account.handle})" if wm.copyright else None,
+        copyright=rights,
         artist=account.name if wm.copyright else None,
         max_pixels=wm.max_image_pixels,
         animated=wm.animated,
         sync_dir=False,  # the stage fsyncs each output folder once per recorded batch
+        exif_copyright=ascii_rights,
+        exif_artist=ascii_artist,
     )
     video = VideoSettings(
         codec=wm.video_codec,
         crf=wm.video_crf,
         preset=wm.video_preset,
         credits=Credits(opening=wm.credits_opening, closing=wm.credits_closing),
+        tags=(("artist", account.name), ("copyright", rights)) if rights else (),
     )
     root = output_root(profile, out)
     check_output(profile, root)
@@ -71,6 +76,10 @@ def stamping_for(profile: Profile, out: str | None = None) -> Stamping:
     # One hash for the run: it covers the account's name and handle (the same for every file)
     # and the logo's and font's bytes, which are read once here rather than once per file.
     extra = {"image": repr(image), "video": repr(video), "format": "same as source"}
+    if wm.copyright:
+        # copies made before the copyright fields were ASCII-safe in EXIF, in XMP in every
+        # format and on videos are made again, once (the fields are left out of the reprs)
+        extra["metadata"] = f"{METADATA_RULES} {ascii_rights} {ascii_artist}"
     return Stamping(
         style=style,
         image=image,
@@ -80,6 +89,26 @@ def stamping_for(profile: Profile, out: str | None = None) -> Stamping:
         suffix=wm.suffix,
         style_hash=style_hash(style, fields=names, extra=extra),
     )
+
+
+METADATA_RULES = "exif-ascii xmp-utf8 video-tags"
+
+
+def exif_account(name: str, handle: str) -> tuple[str | None, str | None]:
+    """(Copyright, Artist) for EXIF, whose text fields are ASCII: readers take their bytes as
+    ASCII, Latin-1 or a code page, so a name in another script would show as mojibake. The
+    account's name where it is ASCII, else ``@handle`` where that is; "Copyright" spelled out
+    (the sign is not ASCII). Nothing is transliterated: a field with no ASCII form is left
+    out, and the full name is in XMP ``dc:creator``/``dc:rights`` (UTF-8)."""
+    from watermark.metadata import ascii_text
+
+    name_ok = ascii_text(name)
+    handle_ok = ascii_text(f"@{handle}") if handle else None
+    if name_ok and handle_ok:
+        who: str | None = f"{name_ok} ({handle_ok})"
+    else:
+        who = name_ok or handle_ok
+    return (f"Copyright {who}" if who else None), (name_ok or handle_ok)
 
 
 def output_root(profile: Profile, out: str | None) -> Path:

@@ -5,6 +5,7 @@ its age, and the originals not yet on every target."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -105,7 +106,7 @@ def profile_status(profile: Profile, now: datetime | None = None) -> dict[str, A
                 "last_read_back": last_read_back(runs.get(t.name, [])),
             }
         )
-    lacking = unprotected(profile)
+    lacking = still_there(unprotected(profile))
     doc["not_on_every_target"] = len(lacking)
     doc["not_on_every_target_files"] = [item["path"] for item in lacking[:SHOWN]]
     return doc
@@ -183,3 +184,10 @@ def last_read_back(runs: list[dict[str, Any]]) -> dict[str, Any] | None:
         "bytes": run["bytes"],
         "damaged": int(found) if found.isdigit() else 0,
     }
+
+
+def still_there(lacking: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The unprotected files still on the disk: a path renamed or deleted since the last whole
+    scan (the daemon records a renamed file at its new path only) cannot be backed up, and is
+    not listed as waiting for it."""
+    return [item for item in lacking if os.path.lexists(item["path"])]

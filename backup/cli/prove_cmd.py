@@ -61,6 +61,8 @@ def run_prove(args: argparse.Namespace) -> int:
         score = f"distance {m.distance}" if m.distance is not None else f"score {m.score:g}"
         out(f"Match ({m.method}, {score}, confidence {m.confidence:.0%}): {m.path}")
         out(f"  SHA-256 {m.sha256}")
+        if "derivative" in m.details:
+            out(f"  the suspect is the stamped copy {m.details['derivative']['path']}, byte for byte")
         if "time_range" in m.details:
             start, end = m.details["time_range"]
             out(f"  from {start:.1f} s to {end:.1f} s of the original")

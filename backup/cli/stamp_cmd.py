@@ -40,8 +40,11 @@ def run(args: argparse.Namespace) -> int:
     else:
         for item in report.stamped:
             out(f"stamped {item['source']} -> {item['output']}")
+        for item in report.moved:
+            out(f"moved {item['from']} -> {item['output']} (its original was renamed)")
+        moved = f"{len(report.moved)} moved, " if report.moved else ""
         out(
-            f"{len(report.stamped)} stamped, {len(report.skipped)} already stamped, "
+            f"{len(report.stamped)} stamped, {moved}{len(report.skipped)} already stamped, "
             f"{len(report.failed)} failed; copies in {report.output}"
         )
     for item in report.failed:

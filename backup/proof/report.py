@@ -183,9 +183,12 @@ def render(ev: dict[str, Any], suspect_file: str, original_file: str | None) -> 
         else None
     )
     pairs = details.get("keypoints") or []
-    same = m["method"] == "exact"
+    copy = details.get("derivative")
+    same = m["method"] == "exact" and not copy
     method = {
-        "exact": "byte-for-byte identical (same SHA-256)",
+        "exact": f"byte-for-byte identical to the stamped copy {copy['path']} made from it (same SHA-256)"
+        if copy
+        else "byte-for-byte identical (same SHA-256)",
         "perceptual": "visually the same picture (perceptual hash)",
         "features": "the same picture, by matching local features with a geometric check",
         "video": "frames of the same video (perceptual hashes of frames, aligned in time)",
@@ -229,7 +232,7 @@ def render(ev: dict[str, Any], suspect_file: str, original_file: str | None) -> 
         )
     s_caption = f"Suspect: {escape(s['file'])}" + (f"<br>{escape(s['url'])}" if s.get("url") else "")
     o_caption = f"Original: {escape(o['paths'][0] if o['paths'] else o['sha256'])}"
-    o_caption += " (identical file)" if same else ""
+    o_caption += " (identical file)" if same else " (the suspect is its stamped copy)" if copy else ""
     s_phash = (s.get("hashes") or {}).get("phash")
     first, last = ev["ledger"]["first"], ev["ledger"]["entries"][-1]["seq"]
     chained = f"entry {first} records the original; entries {first}-{last} are chained by SHA-256"

@@ -13,7 +13,9 @@ It works in two places of a pass:
   no copy made with this style yet are stamped from their files.
 
 A copy already made with the same style is skipped unless ``force``. Every copy is written
-atomically, its folder fsynced before the copy is recorded. It takes narrow arguments: the
+atomically, its folder fsynced before the copy is recorded. A photo or video renamed or moved in
+a source folder takes its copy along (``Stamper.follow``): the copy made for the path that no
+longer holds it is renamed to the new path's output, and its record follows. It takes narrow arguments: the
 inventory, the ``Stamping`` a use case settled from the profile, and the paths in hand.
 """
 
@@ -96,13 +98,15 @@ class Stamping:
 
 @dataclass
 class StampReport:
-    """What the stage did: copies made, copies already there, files that could not be stamped
-    (each with its reason), in path order."""
+    """What the stage did: copies made, copies already there, copies moved along with their
+    renamed originals (``from`` the old output), files that could not be stamped (each with
+    its reason), in path order."""
 
     output: str
     stamped: list[dict[str, str]] = field(default_factory=list)
     skipped: list[dict[str, str]] = field(default_factory=list)
     failed: list[dict[str, str]] = field(default_factory=list)
+    moved: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -114,11 +118,12 @@ class StampReport:
             "stamped": self.stamped,
             "skipped": self.skipped,
             "failed": self.failed,
+            "moved": self.moved,
             "ok": self.ok,
         }
 
     def sort(self) -> None:
-        for listing in (self.stamped, self.skipped, self.failed):
+        for listing in (self.stamped, self.skipped, self.failed, self.moved):
             listing.sort(key=lambda item: item["source"])  # not in the order the work ended
 
 
@@ -161,6 +166,10 @@ class Stamper:
         self._one_video = threading.Lock()  # an encode takes every core: one video at a time
         self._batch: list[_Made] = []
         self._last = time.monotonic()
+        # originals with a copy in this style: a file of one of them at a new path may be a
+        # renamed original whose copy is to follow it (decided once it is recorded)
+        self._copied = inv.derivative_sources(stamping.style_hash)
+        self._deferred: set[str] = set()
         _reuse_image_memory()
 
     # -- inside the record stage ------------------------------------------------------------
@@ -171,6 +180,10 @@ class Stamper:
         is recorded all the same."""
         r = read(found.path, os.path.basename(found.path))
         if not self._takes_now(found, r):
+            return decode(r), r.observed
+        if r.sha256 in self._copied:
+            with self._lock:
+                self._deferred.add(found.path)  # see ``recorded``
             return decode(r), r.observed
         if r.kind == "image":
             facts = self._photo(found, r)
@@ -255,9 +268,15 @@ class Stamper:
         """The scan committed these originals: record the copies ``read`` made of them."""
         with self._lock:
             made = [self._made.pop(row.path) for row in rows if row.path in self._made]
+            known = [row for row in rows if row.path in self._deferred]
+            self._deferred.difference_update(row.path for row in known)
         for m in made:
             self._add(m)
         self._flush(force=True)
+        for row in known:
+            if self.follow(row.path, row.root, row.relpath, row.sha256):
+                with self._lock:
+                    self._tried.add(row.path)
 
     # -- after the record stage ---------------------------------------------------------------
 
@@ -302,6 +321,8 @@ class Stamper:
             if known is not None and _same_size(out, known["size"]):
                 self.result.skipped.append({"source": path, "output": str(out)})
                 continue
+            if m.sha256 in self._copied and self.follow(path, m.root, m.relpath, m.sha256):
+                continue
             jobs.append((path, m.kind, m.sha256, out, self.s.fields(m.capture_time, m.first_seen)))
         return jobs
 
@@ -324,6 +345,56 @@ class Stamper:
         else:
             self._add(outcome)
         self.progress.file_done("stamp", path)
+
+    # -- a renamed original's copy follows it ---------------------------------------------------
+
+    def follow(self, path: str, root: str, relpath: str, sha256: str) -> bool:
+        """Move the copy of ``sha256`` that no longer has an original beside it to ``path``'s
+        output (``root``/``relpath``), when there is one: a copy made with this style for a
+        path that is gone from the disk, still holding the bytes recorded. The file is renamed
+        (atomic; both folders fsynced), then its record follows; emptied output folders are
+        removed. False: nothing to move (a new copy is stamped instead)."""
+        out = self.s.output_for(root, relpath)
+        style = self.s.style_hash
+        copies = [d for d in self.inv.derivatives_of(sha256) if d["style"] == style]
+        if not copies or any(d["path"] == str(out) for d in copies):
+            return False
+        wanted = {
+            str(self.s.output_for(f.root, f.relpath))
+            for f in self.inv.files_of(sha256)
+            if f.path != path and os.path.lexists(f.path)
+        }
+        for copy in copies:
+            old = Path(copy["path"])
+            if copy["path"] in wanted or not _holds(old, copy["sha256"], copy["size"]):
+                continue
+            try:
+                out.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(old, out)
+                fsync_dir(out.parent)
+                if old.parent != out.parent:
+                    fsync_dir(old.parent)
+            except OSError:
+                return False  # (another file system, say): stamped anew
+            self._prune(old.parent)
+            try:
+                self.inv.move_derivative(sha256, style, str(old), str(out))
+            except (sqlite3.Error, KeepmarkError) as exc:
+                self._failed(path, f"copy moved from {old}, but not recorded: {exc}")
+                return True
+            with self._lock:
+                self.result.moved.append({"source": path, "output": str(out), "from": str(old)})
+            return True
+        return False
+
+    def _prune(self, folder: Path) -> None:
+        """Remove ``folder`` and its parents while they are empty, up to the output folder."""
+        while folder != self.s.output and self.s.output in folder.parents:
+            try:
+                folder.rmdir()
+            except OSError:
+                return
+            folder = folder.parent
 
     # -- recording the copies -----------------------------------------------------------------
 
@@ -398,6 +469,18 @@ def _unnamed(message: str, path: str) -> str:
     """A stamper's message without the file's name in front (the CLI names the file once)."""
     prefix = f"{path}: "
     return message[len(prefix) :] if message.startswith(prefix) else message
+
+
+def _holds(path: Path, sha256: str, size: int) -> bool:
+    """Whether ``path`` still holds the copy recorded (its size, then its bytes)."""
+    from inventory.store.derivatives import hash_file
+
+    if not _same_size(path, size):
+        return False
+    try:
+        return hash_file(str(path))[0] == sha256
+    except OSError:
+        return False
 
 
 def _same_size(path: Path, size: int) -> bool:

@@ -4,7 +4,8 @@
 (``Suspect``) with the best match in the inventory (``Match``), or ``None`` when nothing is
 close enough. In order:
 
-1. exact: the suspect's SHA-256 is an original's;
+1. exact: the suspect's SHA-256 is an original's, or a stamped copy's (a copy reposted as
+   published): the match names the original and, in ``details["derivative"]``, the copy;
 2. photos: the suspect's pHash, and those of its mirror image and of its border-trimmed
    picture, against every enrolled window of every photo (``inventory.match.index``). A window
    within ``PHASH_ACCEPT`` bits is a perceptual match;
@@ -102,6 +103,8 @@ def find_original(inv: Inventory, path: str | os.PathLike[str]) -> tuple[Suspect
     if m.hash_params:
         hashes["params"] = json.loads(m.hash_params)
     exact = inv.has_content(facts.sha256)
+    copy = None if exact else inv.derivative_by_sha(facts.sha256)  # a stamped copy reposted
+    exact = exact or copy is not None
     if not exact:
         from inventory.match.enrol import enrol_missing
 
@@ -111,7 +114,7 @@ def find_original(inv: Inventory, path: str | os.PathLike[str]) -> tuple[Suspect
         hashes.update({"phash": m.phash, "dhash": m.dhash, "variants": variants})
         suspect = Suspect(os.path.abspath(name), facts.sha256, facts.kind, hashes)
         if exact:
-            return suspect, _exact(inv, facts.sha256)
+            return suspect, _exact(inv, facts.sha256, copy)
         return suspect, _match_image(inv, picture, variants)
     if facts.kind == "video":
         sequence = _clip_sequence(name)
@@ -119,15 +122,21 @@ def find_original(inv: Inventory, path: str | os.PathLike[str]) -> tuple[Suspect
         hashes["frame_sequence"] = {"rate": _suspect_rate(), "hashes": sequence}
         suspect = Suspect(os.path.abspath(name), facts.sha256, facts.kind, hashes)
         if exact:
-            return suspect, _exact(inv, facts.sha256)
+            return suspect, _exact(inv, facts.sha256, copy)
         seconds = (m.duration_ms or 0) / 1000 or len(sequence) / _suspect_rate()
         return suspect, _match_video(inv, sequence, seconds)
     suspect = Suspect(os.path.abspath(name), facts.sha256, facts.kind, hashes)
-    return suspect, _exact(inv, facts.sha256) if exact else None
+    return suspect, _exact(inv, facts.sha256, copy) if exact else None
 
 
-def _exact(inv: Inventory, sha256: str) -> Match:
-    return Match(sha256, original_path(inv, sha256), "exact", 0, 1.0, 1.0, {})
+def _exact(inv: Inventory, sha256: str, copy: dict[str, Any] | None = None) -> Match:
+    """The original with these bytes; or, given the stamped ``copy`` with these bytes, its
+    original, the copy named in the details."""
+    if copy is None:
+        return Match(sha256, original_path(inv, sha256), "exact", 0, 1.0, 1.0, {})
+    source = str(copy["source"])
+    derivative = {k: copy[k] for k in ("sha256", "path", "style", "created")}
+    return Match(source, original_path(inv, source), "exact", 0, 1.0, 1.0, {"derivative": derivative})
 
 
 # -- photos ---------------------------------------------------------------------------------

@@ -86,6 +86,43 @@ class DerivativeStore(Database):
                 append_entry(conn, "derivative", data, now)
         return [p[4] for p in prepared]
 
+    def derivative_sources(self, style: str) -> set[str]:
+        """The originals (SHA-256) that have a recorded copy made with ``style``."""
+        rows = self.conn.execute("SELECT DISTINCT source FROM derivatives WHERE style = ?", (style,))
+        return {str(r[0]) for r in rows}
+
+    def move_derivative(self, source: str, style: str, old_path: str, new_path: str) -> None:
+        """Record that the copy of ``source`` made with ``style`` at ``old_path`` was moved to
+        ``new_path`` (its file renamed, its bytes unchanged): the row follows, and a
+        ``derivative`` ledger entry names the new path with ``moved_from``. Raises ``NotFound``
+        when no such copy is recorded or one is already recorded at ``new_path``."""
+        with self.transaction() as conn:
+            row = conn.execute(
+                "SELECT sha256, size, kind FROM derivatives WHERE source = ? AND style = ? AND path = ?",
+                (source, style, old_path),
+            ).fetchone()
+            taken = conn.execute(
+                "SELECT 1 FROM derivatives WHERE source = ? AND style = ? AND path = ?",
+                (source, style, new_path),
+            ).fetchone()
+            if row is None or taken is not None:
+                raise NotFound(f"{old_path}: no recorded copy to move to {new_path}")
+            sha, size, kind = row
+            conn.execute(
+                "UPDATE derivatives SET path = ? WHERE source = ? AND style = ? AND path = ?",
+                (new_path, source, style, old_path),
+            )
+            data = {
+                "sha256": sha,
+                "source": source,
+                "kind": kind,
+                "style": style,
+                "path": new_path,
+                "size": size,
+                "moved_from": old_path,
+            }
+            append_entry(conn, "derivative", data, utc_now())
+
     def derivatives_of(self, source: str) -> list[dict[str, Any]]:
         """Every recorded copy of the original ``source``, oldest first: {"sha256", "style",
         "path", "size", "kind", "created"}."""
@@ -101,6 +138,17 @@ class DerivativeStore(Database):
             f"SELECT {', '.join(_COLUMNS)} FROM derivatives WHERE path = ? ORDER BY created", (path,)
         )
         return [dict(zip(_COLUMNS, r, strict=True)) for r in rows]
+
+    def derivative_by_sha(self, sha256: str) -> dict[str, Any] | None:
+        """The recorded copy whose bytes have this SHA-256 (the first recorded, if several
+        are), with the original it was made from: {"sha256", "source", "style", "path", "size",
+        "kind", "created"}."""
+        columns = ("sha256", "source", "style", "path", "size", "kind", "created")
+        row = self.conn.execute(
+            f"SELECT {', '.join(columns)} FROM derivatives WHERE sha256 = ? ORDER BY created, id LIMIT 1",
+            (sha256,),
+        ).fetchone()
+        return None if row is None else dict(zip(columns, row, strict=True))
 
     def derivative_source(self, sha256: str) -> str | None:
         """The original a recorded copy with this SHA-256 was made from, if there is one."""

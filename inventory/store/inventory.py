@@ -134,6 +134,11 @@ class Inventory(RecordingStore, DerivativeStore, MatchingStore, LedgerStore, Fin
         rows.sort(key=itemgetter(2))  # in Python: SQLite would look up every row through an index
         return rows
 
+    def files_of(self, sha256: str) -> list[FileRow]:
+        """Every path whose current content is ``sha256``, present or marked missing, by path."""
+        rows = self.conn.execute(f"SELECT {_FILE_ROW} FROM paths WHERE sha256 = ? ORDER BY path", (sha256,))
+        return list(map(FileRow._make, rows))
+
     def current_files_dated(self) -> list[DatedFile]:
         """Every file present at the last scan, with when its path was first recorded,
         ordered by path."""
