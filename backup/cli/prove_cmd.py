@@ -17,6 +17,9 @@ score and a confidence); exit 1 when nothing in the inventory is close enough.
 With --out DIR, also write the evidence bundle into DIR (a new or empty folder; missing
 parent folders are made): evidence.json, report.html (printable), notice.txt (a copyright
 notice to fill in and sign), a copy of FILE, and the signed checkpoint and timestamp files.
+What a bundle states of the original (first recorded, size, paths, stamped copies) comes from
+the verified ledger entries; when the ledger does not verify or the inventory's tables
+disagree with it, nothing is stated and one line names the row (exit 2).
 
 --verify PATH re-checks a bundle (its folder or its evidence.json) offline: the sealed files'
 hashes, the suspect's copy, the ledger chain, the checkpoint signatures and the timestamps.
