@@ -119,6 +119,10 @@ def test_backdating_first_seen_outside_the_ledger_is_named_and_refused(
     assert line in doc["problem"]
 
     refused_by_prove(recorded, tmp_path, f"content row {sha}: first_seen is '{BACKDATED}'")
+    # `backup check` grades it, naming the row.
+    check = run_backup("check", "-p", recorded["profile"], "--json").json()
+    [finding] = [f for f in check["findings"] if f["check"] == "ledger"]
+    assert finding["severity"] == "high" and line in finding["problem"], finding
     # The bundle written before still states the ledger's time, never 2020.
     assert BACKDATED not in (honest / "notice.txt").read_text()
     assert run_backup("prove", "--verify", str(honest)).code == 0

@@ -117,8 +117,8 @@ class LedgerIndex:
 
     def paths_of(self, sha256: str) -> list[str]:
         """Every path the entries saw this content at, in the order they were first seen."""
-        seen = [(s.time, p) for (sha, p), s in self.sightings.items() if sha == sha256]
-        return [p for _, p in sorted(seen)]
+        seen = [(s.seq, p) for (sha, p), s in self.sightings.items() if sha == sha256]
+        return [p for _, p in sorted(seen)]  # by seq: the 'original' entry's path first
 
     def derivatives_of(self, source: str) -> list[Stated]:
         """The newest ``derivative`` entry of every copy made from ``source``, oldest first."""
