@@ -9,6 +9,8 @@ can all derive from it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_CANNOT_START = 2
@@ -35,7 +37,12 @@ class NotFound(InventoryError):
 
 
 class Ambiguous(InventoryError):
-    """A SHA-256 prefix matches more than one record."""
+    """A SHA-256 prefix, or a bare file name, matches more than one record; ``candidates``
+    names them (the CLI prints one a line)."""
+
+    def __init__(self, message: str, candidates: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.candidates = list(candidates)
 
 
 class ChangedWhileReading(InventoryError):

@@ -407,7 +407,8 @@ def test_check_grades_and_status(home: Path, tmp_path: Path, cli: Any) -> None:
     assert all(f["fix"] for f in doc["findings"])
 
     # two targets, one off-site (rclone's on-the-fly local backend stands in for a cloud),
-    # a full backup and a verify that reads the data back: only Object Lock is missing
+    # a full backup and a verify that reads the data back: only Object Lock is missing, and the
+    # drive is a folder on the same disk as the source
     write_profile(
         home,
         [src],
@@ -422,7 +423,7 @@ def test_check_grades_and_status(home: Path, tmp_path: Path, cli: Any) -> None:
     assert after.code == 0, after
     doc = after.json()
     assert doc["grade"] == "pass"
-    assert {f["check"] for f in doc["findings"]} == {"object lock"}
+    assert {f["check"] for f in doc["findings"]} == {"object lock", "same disk"}
     text = cli("check")
     assert text.code == 0 and "PASS" in text.out and "fix:" in text.out
 

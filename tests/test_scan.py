@@ -390,7 +390,7 @@ def test_show_and_export(home: Path, sources: Path, profile: str, tmp_path: Path
     out_csv = tmp_path / "export" / "inventory.csv"
     r = run_backup("inventory", "export", "-p", profile, "--format", "csv", "-o", str(out_csv))
     assert r.code == 0
-    lines = out_csv.read_text(encoding="utf-8").splitlines()
+    lines = out_csv.read_text(encoding="utf-8-sig").splitlines()  # it begins with a BOM, for Excel
     assert lines[0].startswith("sha256,path,size,kind,format,first_seen") and len(lines) == 3
     doc = run_backup("inventory", "export", "-p", profile, "--json").json()
     assert doc["count"] == 2 and {f["sha256"] for f in doc["files"]} == {f["sha256"] for f in files.values()}

@@ -5,7 +5,8 @@ to fix it; the grade follows from the worst of them:
   full within 32 on some target; the ledger broken; originals older than 8 days missing from a
   target;
 - ``pass``: only lesser findings: no verify that read data back within 32 days, no
-  ``[watermark]`` section, a cloud target without Object Lock;
+  ``[watermark]`` section, a cloud target without Object Lock, a local target on the same disk
+  as a source folder;
 - ``excellent``: nothing found.
 """
 
@@ -16,10 +17,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from backup.app.facts import newest, parse_time, runs_by_target, unprotected
+from backup.app.profiles import drive_away
 from backup.app.workspace import open_inventory
 from backup.daemon.clock import Clock
 from backup.profile.load import read_toml
 from backup.profile.model import Profile
+from backup.profile.ondisk import on_source_disk
 
 INCREMENTAL_DAYS = 8
 FULL_DAYS = 32
@@ -74,6 +77,16 @@ def check_profile(profile: Profile, now: datetime | None = None) -> CheckReport:
             "high",
             f"at least two targets with one off-site are needed; the profile has {have}",
             "add [[targets]] to the profile: an external drive and a cloud target (s3 or rclone)",
+        )
+
+    report.checked.append("same disk")
+    for t, folder in on_source_disk(profile, drive_away):
+        report.add(
+            "same disk",
+            "medium",
+            f"{t.name}: {t.path} is on the same disk as the source folder {folder}: it protects "
+            "against deletion, not against losing or breaking the computer",
+            f"point target {t.name} at an external drive, and keep a cloud target",
         )
 
     runs = runs_by_target(profile)

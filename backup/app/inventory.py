@@ -68,14 +68,14 @@ class Export:
     written_to: Path | None = None
 
 
-def export(profile: Profile, fmt: str = "csv", output: Path | None = None) -> Export:
-    """Every recorded path with its content's facts, as CSV or JSON; written atomically to
-    ``output`` when given."""
+def export(profile: Profile, fmt: str = "csv", output: Path | None = None, *, bom: bool = True) -> Export:
+    """Every recorded path with its content's facts, as CSV (beginning with a UTF-8 byte order
+    mark unless not ``bom``) or JSON; written atomically to ``output`` when given."""
     if fmt not in ("csv", "json"):
         raise UsageError(f"unknown export format {fmt!r}; use csv or json")
     with open_inventory(profile) as inv:
         rows = inv.export_rows()
-    text = to_csv(rows) if fmt == "csv" else to_json(rows, profile=profile.name, count=len(rows))
+    text = to_csv(rows, bom=bom) if fmt == "csv" else to_json(rows, profile=profile.name, count=len(rows))
     if output is not None:
         if output.is_dir():
             raise UsageError(f"{output} is a folder; give a file name")

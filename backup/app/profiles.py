@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ __all__ = ["check", "init", "list_profiles", "load", "require_name", "show"]
 from backup.profile.model import Profile
 from backup.profile.ondisk import check_on_disk
 from backup.profile.setup import create_profile
+from backup.profile.specs import Lookups, Remotes, S3Options
 
 
 @dataclass
@@ -37,8 +39,14 @@ def init(
     ignore: Sequence[str] = (),
     output: str | None = None,
     overwrite: bool = False,
+    endpoint: str | None = None,
+    region: str | None = None,
+    addressing: str | None = None,
 ) -> Created:
-    """Write ``<home>/profiles/NAME.toml`` from these answers, checked before it is written."""
+    """Write ``<home>/profiles/NAME.toml`` from these answers, checked before it is written.
+    ``targets`` are specs as typed: a folder path, ``s3://bucket/prefix``, ``rclone:remote:path``
+    or ``remote:path`` naming a configured rclone remote; ``endpoint``, ``region`` and
+    ``addressing`` go to every S3 target."""
     return Created(
         create_profile(
             name,
@@ -50,8 +58,33 @@ def init(
             ignore=ignore,
             output=output,
             overwrite=overwrite,
+            s3=S3Options(endpoint, region, addressing),
+            lookups=LOOKUPS,
         )
     )
+
+
+def configured_remotes() -> Remotes:
+    """The rclone remotes in the config rclone reads (``RCLONE_CONFIG`` or its default place)."""
+    from backup.targets.base import TargetError
+    from backup.targets.rclone import list_remotes
+
+    try:
+        return Remotes(tuple(list_remotes()))
+    except TargetError as exc:
+        return Remotes(problem=str(exc))
+
+
+def drive_away(path: Path) -> Path | None:
+    """The mount point ``path`` needs when that drive is not mounted now, else None (the local
+    target's own rule: ``/Volumes/X``, ``/media/X``, ``/mnt/X``, ``/run/media/USER/X``)."""
+    from backup.targets.local import mount_point_needed
+
+    point = mount_point_needed(path)
+    return point if point is not None and not os.path.ismount(point) else None
+
+
+LOOKUPS = Lookups(remotes=configured_remotes, drive_away=drive_away)
 
 
 @dataclass
@@ -126,8 +159,33 @@ def check(ref: str | None) -> ProfileCheck:
         profile = load(str(path))
     except ProfileError as exc:
         return ProfileCheck(Path(exc.file), None, exc.problems)
-    errors, warnings = check_on_disk(profile)
-    return ProfileCheck(path, profile, errors, warnings)
+    errors, warnings = check_on_disk(profile, drive_away)
+    return ProfileCheck(path, profile, errors, warnings + _named_like_remotes(profile))
+
+
+def _named_like_remotes(profile: Profile) -> list[Problem]:
+    """Local targets whose folder is named like ``gdrive:Keepmark`` after a configured rclone
+    remote (what ``backup init --target gdrive:Keepmark`` wrote before it knew remotes)."""
+    found = []
+    remotes: tuple[str, ...] | None = None
+    for t in profile.targets:
+        if t.type != "local" or t.path is None:
+            continue
+        head, colon, rest = t.path.name.partition(":")
+        if not colon or not head:
+            continue
+        if remotes is None:
+            remotes = configured_remotes().names
+        if head in remotes:
+            found.append(
+                Problem(
+                    f"target {t.name}.path",
+                    f"the folder {t.path.name!r} is named like the rclone remote {head!r}: backups to "
+                    "it stay on this computer",
+                    f'to back up to the remote, write type = "rclone" and remote = "{head}:{rest}"',
+                )
+            )
+    return found
 
 
 def require_name(positional: str | None, option: str | None) -> str:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,4 +52,38 @@ def service(
         detail = {"commands": install(plan)}
     else:
         detail = {"commands": uninstall(plan)}
+    if action == "install":
+        detail["notes"] = environment_notes(profile)
     return ServiceOutcome(profile.name, action, plan, detail)
+
+
+def environment_notes(profile: Profile) -> list[str]:
+    """For each S3 target whose AWS credentials (or the name of their profile, or the file
+    holding them) come from this shell's environment, which a service started at log-in does
+    not get: one line saying so and what to do instead."""
+    notes = []
+    for t in profile.targets:
+        if t.type != "s3":
+            continue
+        from backup.targets.s3.shell import KEYS, shell_only
+
+        names = shell_only(t.aws_profile)
+        if not names:
+            continue
+        where = ", ".join(names)
+        if names[0] in KEYS:
+            fix = (
+                "put them in the AWS credentials file (`aws configure`, or `aws configure --profile "
+                'NAME` and aws_profile = "NAME" in the target)'
+            )
+        else:
+            named = os.environ.get("AWS_PROFILE") or os.environ.get("AWS_DEFAULT_PROFILE")
+            fix = f'write aws_profile = "{named}" in the target' if named and t.aws_profile is None else ""
+            moved = [n for n in names if n.endswith("_FILE")]
+            if moved:
+                fix += ("; " if fix else "") + "keep the credentials in ~/.aws/credentials and ~/.aws/config"
+        notes.append(
+            f"target {t.name}: its AWS credentials come from this shell's environment ({where}), "
+            f"which the service does not get: {fix}, so the daemon reaches S3"
+        )
+    return notes

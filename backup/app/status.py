@@ -16,7 +16,9 @@ from backup.daemon.store import DaemonStore, daemon_db_path
 from backup.home import state_dir
 from backup.profile.model import Profile
 from backup.profile.schedule import parse_slot
+from backup.runs.catalog import Catalog, catalog_path
 from backup.runs.lock import holder
+from backup.runs.snapshot import parse_time as moment
 
 SHOWN = 20  # unprotected files listed by name (all are counted)
 
@@ -38,6 +40,7 @@ def status(profile: Profile, now: datetime | None = None) -> Status:
 
 def profile_status(profile: Profile, now: datetime | None = None) -> dict[str, Any]:
     clock = Clock.from_env()
+    logged = logged_runs(profile)
     # Runs made without the daemon count too, when their times can be compared with ours.
     done = served(profile) if now is None and clock.real else {}
     now = now or clock.now()
@@ -64,7 +67,7 @@ def profile_status(profile: Profile, now: datetime | None = None) -> dict[str, A
             pending = {}
         for kind in KINDS:
             spec = getattr(profile.schedule, kind)
-            last = store.last_run(kind) if store is not None else None
+            last = last_run(store.last_run(kind) if store is not None else None, logged.get(kind), clock.real)
             is_due = pending.get(kind)
             slot = parse_slot(spec)
             if slot.every == "off":
@@ -78,9 +81,7 @@ def profile_status(profile: Profile, now: datetime | None = None) -> dict[str, A
                 {
                     "kind": kind,
                     "schedule": spec,
-                    "last": None
-                    if last is None
-                    else {"started": last["started"], "finished": last["finished"], "result": last["result"]},
+                    "last": last,
                     "next": next_run,
                 }
             )
@@ -104,3 +105,57 @@ def profile_status(profile: Profile, now: datetime | None = None) -> dict[str, A
     doc["not_on_every_target"] = len(lacking)
     doc["not_on_every_target_files"] = [item["path"] for item in lacking[:SHOWN]]
     return doc
+
+
+RUN_GAP = 60  # seconds: the targets of one run start together (their parts are made at once)
+
+
+def logged_runs(profile: Profile) -> dict[str, dict[str, Any]]:
+    """For each kind of run, the newest the backup catalog logged (it logs every run, by hand
+    or by the daemon): its targets' rows that started together, as one run whose result is
+    ``ok`` if every target's was, ``failed`` if none went well, else ``partial``."""
+    path = catalog_path(state_dir(profile.name))
+    if not path.exists():
+        return {}
+    with Catalog(path) as catalog:
+        rows = catalog.last_runs()
+    out: dict[str, dict[str, Any]] = {}
+    for kind in KINDS:
+        mine = [r for r in rows if r["kind"] == kind and r["started"]]
+        if not mine:
+            continue
+        newest = max(moment(r["started"]) for r in mine)
+        run = [r for r in mine if (newest - moment(r["started"])).total_seconds() <= RUN_GAP]
+        results = {r["status"] for r in run}
+        result = (
+            next(iter(results))
+            if len(results) == 1
+            else ("interrupted" if "interrupted" in results else "partial")
+        )
+        out[kind] = {
+            "started": min(r["started"] for r in run),
+            "finished": max((r["finished"] for r in run if r["finished"]), default=None),
+            "result": result,
+            "by": "hand",
+            "targets": sorted(r["target"] for r in run),
+        }
+    return out
+
+
+def last_run(
+    daemon: dict[str, Any] | None, logged: dict[str, Any] | None, comparable: bool
+) -> dict[str, Any] | None:
+    """The last run of a kind: the daemon's, or one made by hand (``backup full``,
+    ``backup incremental``) after it. The daemon's runs are in the catalog too; a logged run
+    that started after the daemon's last one finished is another, made without it. With a test
+    clock (not ``comparable``), the daemon's times cannot be set against the catalog's."""
+    mine = None
+    if daemon is not None:
+        mine = {k: daemon[k] for k in ("started", "finished", "result")} | {"by": "daemon"}
+    if logged is None or (mine is not None and not comparable):
+        return mine
+    if mine is None:
+        return logged
+    ended = parse_time(mine["finished"])
+    begun = parse_time(logged["started"])
+    return logged if ended is not None and begun is not None and begun > ended else mine

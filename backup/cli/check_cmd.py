@@ -13,7 +13,8 @@ The content-safety health check. Grades the account excellent, pass or high-risk
 finding with its fix: at least two targets, one off-site; an incremental within 8 days and a
 full within 32 on every target; a verify that read data back (--read-data or --sample) within
 32 days; the ledger intact; every original older than 8 days on every target; watermarking
-configured; Object Lock on the cloud target.
+configured; Object Lock on the cloud target; no local target on the same disk as a source
+folder (it protects against deletion, not against losing the computer).
 
 Exit 0 for excellent or pass, 1 for high-risk.
 """

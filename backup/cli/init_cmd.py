@@ -14,6 +14,20 @@ example:
   backup init lily --account "Lily Chen" --handle lily.shoots \\
       --source ~/Pictures/Shoots --target /Volumes/Backup \\
       --target s3://lily-backups/keepmark --target rclone:gdrive:Keepmark
+
+A --target is one of:
+  /Volumes/Backup/Keepmark   an absolute folder path (~ expanded): an external drive or a NAS;
+                             it must exist, or its parent, or be on a drive not connected now
+  s3://BUCKET/PREFIX         an S3 bucket; --endpoint, --region, --addressing for S3-compatible
+                             services (Cloudflare R2, Backblaze B2, MinIO, Aliyun OSS, Tencent COS)
+  rclone:REMOTE:PATH         any rclone remote; REMOTE:PATH alone works too when REMOTE is in
+                             rclone's config (rclone listremotes)
+A relative path is refused: it would be a folder on this computer's own disk.
+
+an S3-compatible service, e.g. Cloudflare R2:
+  backup init lily --account "Lily Chen" --handle lily.shoots --source ~/Pictures/Shoots \\
+      --target s3://lily-backups/keepmark --region auto \\
+      --endpoint https://ACCOUNT_ID.r2.cloudflarestorage.com
 """
 
 
@@ -37,7 +51,21 @@ def register(sub: Any) -> None:
         action="append",
         default=[],
         metavar="SPEC",
-        help="where backups go: a folder path, s3://bucket/prefix or rclone:remote:path (repeatable)",
+        help="where backups go: an absolute folder path, s3://bucket/prefix, rclone:remote:path or "
+        "remote:path (repeatable)",
+    )
+    p.add_argument(
+        "--endpoint",
+        metavar="URL",
+        help="the S3 targets' service address, for S3-compatible services "
+        "(e.g. https://s3.us-west-004.backblazeb2.com)",
+    )
+    p.add_argument("--region", metavar="NAME", help="the S3 targets' region (e.g. us-east-1; auto for R2)")
+    p.add_argument(
+        "--addressing",
+        choices=("path", "virtual"),
+        help="how the S3 targets' bucket is addressed: path (https://host/bucket) or virtual "
+        "(https://bucket.host); default path with --endpoint, virtual for Aliyun OSS and Tencent COS",
     )
     p.add_argument(
         "--important",
@@ -72,6 +100,9 @@ def run(args: argparse.Namespace) -> int:
         ignore=args.ignore,
         output=args.output,
         overwrite=args.force,
+        endpoint=args.endpoint,
+        region=args.region,
+        addressing=args.addressing,
     )
     profile = created.profile
     if args.json:

@@ -43,21 +43,26 @@ def register(sub: Any) -> None:
         inner,
         "show",
         "everything known about one file",
-        "Everything the inventory knows about one file, by SHA-256 (or a prefix of 6+ digits) or\n"
-        "by path: its facts, every path it was seen at, and the ledger entries that record it.",
+        "Everything the inventory knows about one file, by SHA-256 (or a prefix of 6+ digits), by\n"
+        "path, or by its name alone (IMG_0042.HEIC, found in any folder; when files of that name\n"
+        "hold different contents, each path is listed and the command exits 2): its facts, every\n"
+        "path it was seen at, and the ledger entries that record it. Times are local (UTC in --json).",
         run_show,
     )
-    p.add_argument("ref", metavar="SHA256|PATH")
+    p.add_argument("ref", metavar="SHA256|PATH|NAME")
     p = leaf(
         inner,
         "export",
         "export the inventory as CSV or JSON",
-        "Export every recorded path with its content's facts, as CSV (default) or JSON.",
+        "Export every recorded path with its content's facts, as CSV (default) or JSON, in UTF-8.\n"
+        "The CSV begins with a UTF-8 byte order mark, so that Excel shows Chinese, Japanese or\n"
+        "accented names as they are; --no-bom leaves it out (for tools that do not expect one).",
         run_export,
         json_help="same as --format json",
     )
     p.add_argument("--format", choices=("csv", "json"), default="csv", help="output format (default: csv)")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE (atomically) instead of stdout")
+    p.add_argument("--no-bom", dest="bom", action="store_false", help="CSV without the UTF-8 byte order mark")
 
 
 def run_scan(args: argparse.Namespace) -> int:
@@ -110,7 +115,7 @@ def run_list(args: argparse.Namespace) -> int:
 def run_show(args: argparse.Namespace) -> int:
     from backup.app.inventory import show
     from backup.app.profiles import load
-    from backup.humanize import size
+    from backup.humanize import size, when
 
     shown = show(load(args.profile), args.ref)
     if args.json:
@@ -119,13 +124,13 @@ def run_show(args: argparse.Namespace) -> int:
     record = shown.record
     out(f"SHA-256:      {record['sha256']}")
     out(f"Kind:         {record['kind']} ({record['format']}), {size(record['size'])}")
-    out(f"First seen:   {record['first_seen']}")
+    out(f"First seen:   {when(record['first_seen'], seconds=True)}")
     if record["width"]:
         out(f"Pixels:       {record['width']} x {record['height']}")
     if record["duration_ms"] is not None:
         out(f"Duration:     {record['duration_ms'] / 1000:.2f} s")
     if record["capture_time"]:
-        out(f"Captured:     {record['capture_time']}")
+        out(f"Captured:     {record['capture_time']}")  # the camera's clock, as it wrote it
     details = record.get("details") or {}
     camera = " ".join(str(details[k]) for k in ("camera_make", "camera_model") if k in details)
     if camera:
@@ -139,10 +144,10 @@ def run_show(args: argparse.Namespace) -> int:
     out("Paths:")
     for p in record["paths"]:
         state = "current" if p["current"] else ("missing" if p["missing_since"] else "earlier content")
-        out(f"  {p['path']}  (seen {p['first_seen']}, {state})")
+        out(f"  {p['path']}  (seen {when(p['first_seen'], seconds=True)}, {state})")
     out("Ledger:")
     for e in record["ledger"]:
-        out(f"  #{e['seq']} {e['time']} {e['type']} {e['hash'][:16]}")
+        out(f"  #{e['seq']} {when(e['time'], seconds=True)} {e['type']} {e['hash'][:16]}")
     return 0
 
 
@@ -154,9 +159,11 @@ def run_export(args: argparse.Namespace) -> int:
     from backup.app.profiles import load
 
     output = Path(args.output) if args.output is not None else None
-    done = export(load(args.profile), "json" if args.json else args.format, output)
+    done = export(load(args.profile), "json" if args.json else args.format, output, bom=args.bom)
     if output is None:
-        sys.stdout.write(done.text)
+        # UTF-8 whatever the terminal's encoding says: the bytes a file would hold.
+        sys.stdout.flush()
+        sys.stdout.buffer.write(done.text.encode("utf-8"))
     else:
         print(f"Wrote {done.rows:,} rows to {output}", file=sys.stderr)
     return 0

@@ -143,8 +143,13 @@ def report_error(exc: KeepmarkError, as_json: bool) -> int:
         warn(f"profile error: {p.line(exc.file)}")  # type: ignore[attr-defined]
     if not problems:
         warn(f"error: {exc}")
+    candidates = [str(c) for c in getattr(exc, "candidates", ())]
+    for c in candidates:  # what an ambiguous name could mean, one a line
+        print(f"  {c}", file=sys.stderr)
     if as_json:
         doc: dict[str, Any] = {"ok": False, "error": str(exc), "exit_code": code}
+        if candidates:
+            doc["candidates"] = candidates
         if isinstance(exc, ProfileError):
             doc["file"] = exc.file
             doc["problems"] = [p.as_dict() for p in problems]
@@ -182,7 +187,14 @@ def quiet_broken_pipe() -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
-    sys.exit(run(argv))
+    try:
+        code = run(argv)
+        # What is still buffered is written here, where a reader that went away is met
+        # quietly, not by Python's flush at exit ("Exception ignored ... BrokenPipeError").
+        sys.stdout.flush()
+    except BrokenPipeError:
+        code = quiet_broken_pipe()
+    sys.exit(code)
 
 
 __all__ = ["EXIT_CANNOT_START", "build_parser", "main", "run"]

@@ -17,6 +17,11 @@ byte: everything, or what --include GLOB matches. Paths are as in the snapshot,
   backup restore --target drive --to ~/Restored
   backup restore --target drive --include 'Shoots/2026/*' --to ~/Restored
   backup restore --target s3 --include 'Shoots/2026/IMG_0042.HEIC' --to .
+  backup restore --target s3 --include IMG_0042.HEIC --to .
+
+A name without a folder that matches no path is a file name, found in any folder: the one file
+of that name (when several folders hold one, each is listed and nothing is restored, exit 2;
+give its path), or with * ? [ every file whose name matches ('IMG_*.HEIC').
 
 Each file's SHA-256 is checked against the snapshot before it takes its name. An existing file
 is never replaced unless --overwrite (identical ones count as restored). A snapshot path that
@@ -31,7 +36,11 @@ def register(sub: Any) -> None:
         "--snapshot", metavar="ID", help="this snapshot (an id or its start) instead of the latest"
     )
     p.add_argument(
-        "--include", metavar="GLOB", action="append", default=[], help="only paths matching (repeatable)"
+        "--include",
+        metavar="GLOB",
+        action="append",
+        default=[],
+        help="only paths matching, or a file name in any folder (repeatable)",
     )
     p.add_argument("--to", metavar="DIR", required=True, help="restore into this folder (created if needed)")
     p.add_argument("--overwrite", action="store_true", help="replace files that exist in DIR")

@@ -7,6 +7,7 @@ from typing import Any
 
 from backup.cli.common import add_targets, emit_json, leaf, out, warn
 from backup.errors import EXIT_FAILED
+from backup.humanize import count
 from backup.humanize import size as human_size
 
 INCREMENTAL = """\
@@ -58,14 +59,19 @@ def run(args: argparse.Namespace) -> int:
         emit_json(done.as_dict())
     else:
         scan = report.scan
-        out(f"scanned {scan['files']} files: {scan['new']} new, {scan['changed']} changed")
+        unread = len(scan.get("errors", []))
+        out(
+            f"scanned {scan['files']} files: {scan['new']} new, {scan['changed']} changed"
+            + (f", {count(unread, 'file')} could not be read (not backed up)" if unread else "")
+        )
         for t in report.targets:
             if t.status == "failed":
                 out(f"{t.name}: FAILED: {t.error}")
                 continue
+            partial = f"PARTIAL, {count(len(t.failed), 'file')} failed; " if t.failed else ""
             out(
-                f"{t.name}: {t.files} files uploaded ({human_size(t.bytes)}), {t.unchanged} already there, "
-                f"{t.versions} earlier versions kept; snapshot {t.snapshot} "
+                f"{t.name}: {partial}{t.files} files uploaded ({human_size(t.bytes)}), {t.unchanged} already "
+                f"there, {t.versions} earlier versions kept; snapshot {t.snapshot} "
                 f"({t.total_files} files, {human_size(t.total_bytes)})"
             )
     for item in report.scan.get("errors", []):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from backup.cli.common import emit_json, group, leaf, out
+from backup.cli.common import emit_json, group, leaf, out, warn
 
 DESCRIPTION = """\
 Run `backup watch` for a profile at log-in, under the platform's service manager: a systemd
@@ -20,6 +20,11 @@ Write the service file that runs `backup watch` for the profile at log-in, and l
 systemd user unit on Linux (enabled and started with systemctl --user), a launchd agent on macOS
 (launchctl bootstrap). On Windows, print the Task Scheduler steps. --dry-run prints the file and
 the commands instead. The daemon restarts if it fails, not when it is stopped.
+
+The service does not get your shell's environment: an S3 target whose AWS credentials come
+from environment variables (AWS_ACCESS_KEY_ID, AWS_PROFILE, ...) is named in a note, with what
+to do instead: keep them in the AWS credentials file (`aws configure`), and name a profile of
+it with aws_profile in the target.
 """
 UNINSTALL = """\
 Stop the daemon's service and remove its file (systemctl --user disable --now; launchctl
@@ -78,4 +83,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         verb = "installed and started" if args.action == "install" else "removed"
         out(f"{plan.name} {verb}: {plan.path}")
+    for note in doc.get("notes", []):
+        warn(f"note: {note}")
     return 0

@@ -8,10 +8,11 @@ from typing import Any
 from backup.cli.common import emit_json, leaf, out, warn
 from backup.errors import EXIT_FAILED
 from backup.humanize import size as human_size
+from backup.humanize import when
 
 DESCRIPTION = """\
 List the snapshots on each target (or --target NAME), oldest first: id, kind (incremental or
-full), time (UTC), files and bytes. A snapshot exists only for a run that finished.
+full), time (local; UTC in --json), files and bytes. A snapshot exists only for a run that finished.
 """
 
 
@@ -34,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
             out(f"{entry.name}:" + ("" if entry.snapshots or entry.error else " no snapshots yet"))
             for s in entry.snapshots:
                 out(
-                    f"  {s['id']}  {s['kind']:<11}  {s['time'][:19]}Z  {s['files']:>7} files  "
+                    f"  {s['id']}  {s['kind']:<11}  {when(s['time'], seconds=True)}  {s['files']:>7} files  "
                     f"{human_size(s['bytes'])}"
                 )
     for entry in listed.targets:

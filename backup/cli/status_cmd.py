@@ -6,12 +6,14 @@ import argparse
 from typing import Any
 
 from backup.cli.common import emit_json, leaf, out
+from backup.humanize import when
 
 DESCRIPTION = """\
 Where you stand, from this computer's records (no target is contacted): whether the daemon
 (`backup watch`) is running and how many files wait in its queue; for the incremental and the
-full schedule the last run (time, result) and when the next is due; for each target its newest
-snapshot and how old it is; and how many originals are not yet on every target.
+full schedule the last run (time, result; a `backup full` or `backup incremental` run by hand
+counts too) and when the next is due; for each target its newest snapshot and how old it is;
+and how many originals are not yet on every target. Times are local (UTC in --json).
 """
 
 
@@ -36,6 +38,23 @@ def _age(seconds: int | None) -> str:
     return f"{seconds // 86400} days old"
 
 
+def _last(last: dict[str, Any] | None, everywhere: set[str]) -> str:
+    if last is None:
+        return "never"
+    how = last["result"] or "running"
+    if last.get("by") == "hand":
+        how += ", by hand"
+        if set(last["targets"]) != everywhere:
+            how += f", {', '.join(last['targets'])} only"
+    return f"{when(last['started'])} ({how})"
+
+
+def _next(moment: str | None) -> str:
+    if moment is None:
+        return "off"
+    return moment if moment == "now" else when(moment)
+
+
 def run(args: argparse.Namespace) -> int:
     from backup.app.profiles import load
     from backup.app.status import status
@@ -56,10 +75,9 @@ def run(args: argparse.Namespace) -> int:
     )
     if doc["waiting"]:
         out(f"waiting: {doc['waiting']}")
+    everywhere = {t["name"] for t in doc["targets"]}
     for s in doc["schedules"]:
-        last = s["last"]
-        last_text = f"{last['started']} ({last['result'] or 'running'})" if last else "never"
-        out(f"{s['kind']} ({s['schedule']}): last {last_text}; next {s['next'] or 'off'}")
+        out(f"{s['kind']} ({s['schedule']}): last {_last(s['last'], everywhere)}; next {_next(s['next'])}")
     for t in doc["targets"]:
         out(f"target {t['name']}: {t['snapshot'] or '-'} ({_age(t['age_seconds'])})")
     n = doc["not_on_every_target"]

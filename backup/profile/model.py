@@ -17,6 +17,7 @@ STORAGE_CLASSES = (
     "REDUCED_REDUNDANCY",
 )
 LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
+ADDRESSING_STYLES = ("path", "virtual")
 
 DEFAULT_TEXT = "© {name} · @{handle}"
 DEFAULT_POSITION = "bottom-right"
@@ -74,6 +75,7 @@ class Target(NamedTuple):
     object_lock_mode: str | None = None
     aws_profile: str | None = None
     remote: str | None = None
+    addressing_style: str | None = None
 
     def describe(self) -> str:
         if self.type == "local":

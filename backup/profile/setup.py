@@ -8,8 +8,17 @@ from backup.errors import Problem, ProfileError, UsageError
 from backup.home import profiles_dir
 from backup.profile.load import toml_loads
 from backup.profile.model import Profile
+from backup.profile.specs import (
+    NO_LOOKUPS,
+    NO_S3_OPTIONS,
+    Lookups,
+    S3Options,
+    s3_settings,
+    target_table,
+    unique_name,
+)
 from backup.profile.validate import NAME_RE, parse
-from backup.profile.write import parse_target, render, write_profile
+from backup.profile.write import render, write_profile
 
 
 def create_profile(
@@ -23,14 +32,20 @@ def create_profile(
     ignore: Sequence[str] = (),
     output: str | None = None,
     overwrite: bool = False,
+    s3: S3Options = NO_S3_OPTIONS,
+    lookups: Lookups = NO_LOOKUPS,
 ) -> Profile:
-    """Write ``$KEEPMARK_HOME/profiles/NAME.toml`` and return it, validated."""
+    """Write ``$KEEPMARK_HOME/profiles/NAME.toml`` and return it, validated. ``targets`` are
+    specs as typed (``backup.profile.specs``); ``s3`` applies to every S3 target among them."""
     if not NAME_RE.match(name):
         raise UsageError(f"{name!r} is not a usable profile name: use letters, digits, '.', '_' and '-'")
     if not account.strip() or not handle.strip():
         raise UsageError("--account and --handle must not be empty")
     taken: set[str] = set()
-    tables = [parse_target(t, taken) for t in targets]
+    tables = [unique_name(target_table(t, lookups=lookups), taken) for t in targets]
+    buckets = [t["bucket"] for t in tables if t["type"] == "s3"]
+    extra = s3_settings(s3, buckets)
+    tables = [{**t, **extra} if t["type"] == "s3" else t for t in tables]
     text = render(
         account=account,
         handle=handle,

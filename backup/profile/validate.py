@@ -15,6 +15,7 @@ from typing import Any
 from backup.errors import Problem
 from backup.profile.fields import Reader, did_you_mean, type_name
 from backup.profile.model import (
+    ADDRESSING_STYLES,
     DEFAULT_FULL,
     DEFAULT_INCREMENTAL,
     DEFAULT_MONTHLY,
@@ -40,6 +41,7 @@ from backup.profile.model import (
 )
 from backup.profile.ondisk import inside
 from backup.profile.schedule import ScheduleSyntaxError, parse_slot
+from backup.profile.specs import is_windows_drive_path, local_path_is_absolute
 from watermark.positions import POSITIONS
 
 VIDEO_CODECS = ("auto", "libx264", "libx265", "h264_videotoolbox", "hevc_videotoolbox")
@@ -93,6 +95,7 @@ TARGET_KEYS: dict[str, tuple[str, ...]] = {
         "object_lock_days",
         "object_lock_mode",
         "aws_profile",
+        "addressing_style",
     ),
     "rclone": ("remote",),
 }
@@ -200,6 +203,16 @@ def _target(raw: Any, index: int, reader: Reader) -> Target | None:
     if type_ == "local":
         if "path" not in raw:
             reader.add(f"{where}.path", "missing", 'add path = "/Volumes/Backup" (the drive\'s folder)')
+        written = raw.get("path")
+        if isinstance(written, str) and written.strip() and not local_path_is_absolute(written):
+            remote = re.match(r"^([^:/\\]+):", written)
+            reader.add(
+                f"{where}.path",
+                f"{written!r} is a relative path; a local target is an absolute folder path",
+                f'if {remote.group(1)!r} is an rclone remote, write type = "rclone" and remote = {written!r}'
+                if remote and not is_windows_drive_path(written)
+                else 'write the whole path, e.g. path = "/Volumes/Backup/Keepmark"',
+            )
         return Target(name=name or f"target{index}", type=type_, path=reader.path(raw, "path", where))
     if type_ == "rclone":
         remote = reader.string(raw, "remote", where)
@@ -249,6 +262,7 @@ def _target(raw: Any, index: int, reader: Reader) -> Target | None:
         object_lock_days=lock_days,
         object_lock_mode=lock_mode or ("GOVERNANCE" if lock_days else None),
         aws_profile=reader.string(raw, "aws_profile", where),
+        addressing_style=reader.choice(raw, "addressing_style", where, ADDRESSING_STYLES, None),
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -11,43 +10,15 @@ import tomli_w
 
 from backup.errors import UsageError
 from backup.profile.model import DEFAULT_FULL, DEFAULT_INCREMENTAL, DEFAULT_TEXT
+from backup.profile.specs import parse_target
 from inventory.atomic import atomic_write_text
+
+__all__ = ["parse_target", "render", "write_profile"]
 
 
 def _v(value: object) -> str:
     """A TOML value, quoted and escaped as TOML wants it."""
     return tomli_w.dumps({"v": value}).split("=", 1)[1].strip()
-
-
-def parse_target(spec: str, taken: set[str]) -> dict[str, str]:
-    """``/Volumes/Backup``, ``s3://bucket/prefix`` or ``rclone:remote:path`` -> a target table."""
-    spec = spec.strip()
-    if spec.startswith("s3://"):
-        rest = spec[5:]
-        bucket, _, prefix = rest.partition("/")
-        if not bucket:
-            raise UsageError(f"--target {spec}: no bucket name (write s3://bucket/prefix)")
-        table = {"name": bucket, "type": "s3", "bucket": bucket}
-        if prefix.strip("/"):
-            table["prefix"] = prefix.strip("/")
-    elif spec.startswith("rclone:"):
-        remote = spec[len("rclone:") :]
-        if ":" not in remote or (remote.startswith(":") and remote.count(":") < 2):
-            raise UsageError(f"--target {spec}: write rclone:REMOTE:PATH, e.g. rclone:gdrive:Keepmark")
-        table = {"name": remote.split(":", 1)[0].strip() or "rclone", "type": "rclone", "remote": remote}
-    elif re.match(r"^[a-z][a-z0-9+.-]*://", spec, re.IGNORECASE):
-        raise UsageError(f"--target {spec}: give a folder path, s3://bucket/prefix or rclone:remote:path")
-    else:
-        path = os.path.abspath(os.path.expanduser(spec))
-        base = re.sub(r"[^A-Za-z0-9._-]+", "-", os.path.basename(path.rstrip(os.sep)) or "drive").strip("-.")
-        table = {"name": base or "drive", "type": "local", "path": path}
-    name = re.sub(r"[^A-Za-z0-9._-]+", "-", table["name"]).strip("-.") or "target"
-    candidate, n = name, 2
-    while candidate in taken:
-        candidate, n = f"{name}-{n}", n + 1
-    taken.add(candidate)
-    table["name"] = candidate
-    return table
 
 
 def render(

@@ -19,6 +19,7 @@ from backup.runs.snapshot import Entry, parse_time, resolve
 from backup.runs.verify import Locator
 from backup.targets.base import CHUNK, ObjectError, Target, TargetError, file_hash
 from inventory.atomic import atomic_path
+from inventory.errors import Ambiguous
 from inventory.progress import Progress
 
 
@@ -62,6 +63,27 @@ def matches(path: str, globs: Sequence[str]) -> bool:
     return any(fnmatch.fnmatchcase(p, g.strip("/")) for g in globs for p in prefixes)
 
 
+def choose(entries: Sequence[Entry], include: Sequence[str], snapshot: str = "") -> list[Entry]:
+    """The entries ``include`` takes (all without it). Each is a glob as ``matches`` reads it;
+    one without a folder that matches no path that way is a file name, looked for in every
+    folder: ``IMG_0042.HEIC`` is the one file of that name (``Ambiguous``, naming them, when
+    several folders hold one), ``IMG_*.HEIC`` every file whose name matches."""
+    if not include:
+        return list(entries)
+    globs: list[str] = []
+    named: set[str] = set()
+    for g in include:
+        if "/" in g.strip("/") or any(matches(e.path, [g]) for e in entries):
+            globs.append(g)
+            continue
+        found = [e.path for e in entries if fnmatch.fnmatchcase(e.path.rsplit("/", 1)[-1], g.strip("/"))]
+        if len(found) > 1 and not any(ch in g for ch in "*?["):
+            where = f" in snapshot {snapshot}" if snapshot else ""
+            raise Ambiguous(f"{g}: {len(found)} files{where} have this name; give the path of one", found)
+        named.update(found)
+    return [e for e in entries if e.path in named or (globs and matches(e.path, globs))]
+
+
 def _inside(folder: Path, dest: Path) -> bool:
     real_folder = os.path.realpath(folder)
     return os.path.commonpath([real_folder, os.path.realpath(dest)]) == real_folder
@@ -83,7 +105,7 @@ def restore(
         target.open_session()
         snap = resolve(target, snapshot_id)
         result.snapshot = snap.id
-        chosen = [e for e in snap.entries if matches(e.path, include)]
+        chosen = choose(snap.entries, include, snap.id)
         if include and not chosen:
             raise UsageError(f"nothing in snapshot {snap.id} matches {' '.join(include)}")
         to.mkdir(parents=True, exist_ok=True)
@@ -100,7 +122,7 @@ def restore(
         finally:
             progress.finished("restore")
     except (TargetError, KeepmarkError) as exc:
-        if isinstance(exc, UsageError):
+        if isinstance(exc, (UsageError, Ambiguous)):
             raise
         result.error = str(exc)
     finally:

@@ -71,6 +71,11 @@ def of(inv: Inventory, sha256: str) -> list[dict[str, Any]]:
     return [{**e.data, "seq": e.seq, "recorded": e.time} for e in inv.ledger_entries_of(ENTRY, sha256)]
 
 
+def every(inv: Inventory) -> list[dict[str, Any]]:
+    """Every publication recorded, oldest first, with its ledger entry's seq and time."""
+    return [{**e.data, "seq": e.seq, "recorded": e.time} for e in inv.ledger_entries_typed(ENTRY)]
+
+
 def _file_sha(path: str) -> str:
     from inventory.store.derivatives import hash_file
 

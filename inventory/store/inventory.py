@@ -81,6 +81,11 @@ _CONTENT = (
 _FILE_ROW = "root, relpath, path, sha256, size, mtime_ns"
 
 
+def is_bare_name(ref: str) -> bool:
+    """A file name alone (``IMG_0042.HEIC``), no folder: looked up in every folder."""
+    return bool(ref) and ref not in (".", "..") and "/" not in ref and os.sep not in ref
+
+
 class Inventory(RecordingStore, DerivativeStore, MatchingStore, LedgerStore):
     """A profile's content inventory. Use as a context manager, or call ``close()``.
     ``transaction()`` commits the ledger and the records together or not at all."""
@@ -176,14 +181,39 @@ class Inventory(RecordingStore, DerivativeStore, MatchingStore, LedgerStore):
         row = self.conn.execute("SELECT sha256 FROM paths WHERE path = ?", (path,)).fetchone()
         if row:
             return str(row[0])
+        bare = is_bare_name(ref)
         if os.path.isfile(path):
             from inventory.record.examine import examine
 
             facts, _ = examine(path)
             if self.has_content(facts.sha256):
                 return facts.sha256
-            raise NotFound(f"{ref}: this file's content (SHA-256 {facts.sha256}) is not in the inventory")
-        raise NotFound(f"{ref}: no record with this SHA-256 or path")
+            if not (bare and self.paths_named(ref)):
+                raise NotFound(f"{ref}: this file's content (SHA-256 {facts.sha256}) is not in the inventory")
+        if bare:
+            named = self.paths_named(ref)
+            contents = {sha for _, sha in named}
+            if len(contents) == 1:
+                return contents.pop()
+            if named:
+                raise Ambiguous(
+                    f"{ref}: {len(named)} recorded files have this name; give the path of one",
+                    [p for p, _ in named],
+                )
+        raise NotFound(f"{ref}: no record with this SHA-256, path or file name")
+
+    def paths_named(self, name: str) -> list[tuple[str, str]]:
+        """The recorded paths (present ones, or if there are none, those no longer found)
+        whose file name is ``name``, in any folder: (path, SHA-256), by path."""
+        pattern = "%/" + name.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+        rows = self.conn.execute(
+            "SELECT path, sha256, relpath, missing_since FROM paths "
+            "WHERE relpath = ? OR relpath LIKE ? ESCAPE '!' ORDER BY path",
+            (name, pattern),
+        ).fetchall()
+        exact = [r for r in rows if r[2].rsplit("/", 1)[-1] == name]
+        present = [r for r in exact if r[3] is None]
+        return [(str(r[0]), str(r[1])) for r in present or exact]
 
     def show(self, ref: str) -> dict[str, Any]:
         """Everything the inventory knows about one content: facts, paths and ledger entries."""

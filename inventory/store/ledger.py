@@ -101,6 +101,11 @@ class LedgerStore(Database):
         )
         return _entries(rows)
 
+    def ledger_entries_typed(self, type_: str) -> list[Entry]:
+        """Every entry of ``type_``, in order."""
+        rows = self.conn.execute(f"SELECT {_COLUMNS} FROM ledger WHERE type = ? ORDER BY seq", (type_,))
+        return _entries(rows)
+
     def ledger_has_entries_after(self, seq: int, *, except_types: Sequence[str] = ()) -> bool:
         """Whether the ledger has entries after entry ``seq`` of other types than ``except_types``."""
         where = f"AND type NOT IN ({_marks(except_types)})" if except_types else ""

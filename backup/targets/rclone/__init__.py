@@ -29,14 +29,16 @@ otherwise.
 
 The package, by job: ``binary`` (which rclone to run), ``paths`` (remote strings, temporary
 names, listing items), ``process`` (``RcloneProcess``: running it, its log, its errors),
-``checks`` (``RcloneChecks``: hashes, and what was stored compared with what was sent),
-``uploads`` (``RcloneUploads``: ``put_file``, staged or not), ``reading`` (``cat`` and
-downloads), ``batch`` (``put_files``) and ``target`` (``RcloneTarget``, the verbs). Each class
-adds one job to the one before it; the job modules take the narrowest of them, never the
-target.
+``remotes`` (``list_remotes``: the remotes configured, so that a target typed as
+``gdrive:Keepmark`` is told from a folder path), ``checks`` (``RcloneChecks``: hashes, and
+what was stored compared with what was sent), ``uploads`` (``RcloneUploads``: ``put_file``,
+staged or not), ``reading`` (``cat`` and downloads), ``batch`` (``put_files``) and ``target``
+(``RcloneTarget``, the verbs). Each class adds one job to the one before it; the job modules
+take the narrowest of them, never the target.
 """
 
 from backup.targets.rclone.binary import bundled_rclone, find_rclone, rclone_version
+from backup.targets.rclone.remotes import list_remotes
 from backup.targets.rclone.target import HASH_PREFERENCE, STAGED_TYPES, RcloneTarget
 
 __all__ = [
@@ -45,5 +47,6 @@ __all__ = [
     "RcloneTarget",
     "bundled_rclone",
     "find_rclone",
+    "list_remotes",
     "rclone_version",
 ]

@@ -38,6 +38,18 @@ if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import CopySourceTypeDef
 
 
+def _addressing(style: str | None, endpoint_url: str | None) -> Literal["auto", "virtual", "path"]:
+    """botocore's ``addressing_style``: the one asked for; path for a service at its own
+    endpoint (MinIO and most S3-compatible services); else botocore's own choice (auto)."""
+    if style == "path" or (style is None and endpoint_url):
+        return "path"
+    if style == "virtual":
+        return "virtual"
+    if style is None:
+        return "auto"
+    raise ValueError(f"addressing_style must be path or virtual, not {style!r}")
+
+
 class S3Target(S3Connection):
     """A bucket, or a prefix in one, holding each profile's objects under ``<prefix>/<profile>/``."""
 
@@ -57,6 +69,7 @@ class S3Target(S3Connection):
         object_lock_days: int | None = None,
         object_lock_mode: str | None = None,
         aws_profile: str | None = None,
+        addressing_style: str | None = None,
         resume_dir: Path | None = None,
         multipart_threshold: int = 128 * MiB,
         part_size: int = 16 * MiB,
@@ -70,7 +83,9 @@ class S3Target(S3Connection):
         aborted instead). ``multipart_threshold``, ``part_size`` (5 MiB to 5 GiB; larger when a
         file would need more than 10,000 parts) and ``max_concurrency`` (parts sent, or objects
         looked at, at once) shape uploads. ``retry_mode`` and ``max_attempts`` (retries after
-        the first attempt) are botocore's; the timeouts are in seconds."""
+        the first attempt) are botocore's; the timeouts are in seconds. ``addressing_style``:
+        ``path`` (``host/bucket/key``) or ``virtual`` (``bucket.host/key``); None: path with an
+        ``endpoint_url``, else botocore's choice."""
         if not bucket:
             raise ValueError(f"{name}: no bucket given")
         if part_size < MIN_PART or part_size > MAX_PART:
@@ -104,11 +119,10 @@ class S3Target(S3Connection):
                 # The body of every upload is covered by x-amz-checksum-sha256, a signed header
                 # the service checks: over plain HTTP too, SigV4 need not hash each body once
                 # more (over HTTPS botocore makes the same choice by itself).
-                s3=(
-                    {"payload_signing_enabled": False, "addressing_style": "path"}
-                    if endpoint_url
-                    else {"payload_signing_enabled": False}
-                ),
+                s3={
+                    "payload_signing_enabled": False,
+                    "addressing_style": _addressing(addressing_style, endpoint_url),
+                },
             ),
             storage_class=storage_class,
             object_lock_days=object_lock_days,
@@ -136,6 +150,7 @@ class S3Target(S3Connection):
                 object_lock_days=t.object_lock_days,
                 object_lock_mode=t.object_lock_mode,
                 aws_profile=t.aws_profile,
+                addressing_style=t.addressing_style,
                 resume_dir=resume_dir,
             )
         except ValueError as exc:
