@@ -7,6 +7,7 @@ photos, the real CLI in its own process, the real database file edited with sqli
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 import time
@@ -95,6 +96,13 @@ def test_backdating_first_seen_outside_the_ledger_is_named_and_refused(
     # Before: the bundle states the ledger's first record.
     honest = tmp_path / "honest"
     assert run_backup("prove", str(recorded["repost"]), "--out", str(honest)).code == 0
+    o = json.loads((honest / "evidence.json").read_text())["original"]
+    assert o["first_seen"] == recorded["first_seen"]
+    assert o["paths"] == [str(recorded["photo"]), str(recorded["copy"])]  # the 'original' entry's first
+    conn = sqlite3.connect(recorded["db"])
+    rows = conn.execute("SELECT sha256, path, created FROM derivatives WHERE source = ?", (sha,)).fetchall()
+    conn.close()
+    assert rows and sorted((d["sha256"], d["path"], d["created"]) for d in o["derivatives"]) == sorted(rows)
 
     edit(recorded["db"], f"update content set first_seen='{BACKDATED}' where sha256 = :s", s=sha)
 
