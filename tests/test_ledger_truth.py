@@ -1,5 +1,5 @@
 """The ledger is the source of truth; the tables are an index over it. An edit made outside the
-ledger, as the issue found it (`sqlite3 inventory.sqlite "update content set
+ledger, as a user found it (`sqlite3 inventory.sqlite "update content set
 first_seen='2020-01-01T00:00:00Z' where ..."`), is named by `backup ledger verify` (exit 1) and
 refused by `backup prove` (exit 2, one line naming the row); a chain rewritten and re-hashed
 is named on verify's normal output by the signed checkpoints it no longer matches. Real
@@ -26,7 +26,7 @@ BACKDATED = "2020-01-01T00:00:00Z"
 
 
 def edit(db: Path, statement: str, **params: Any) -> None:
-    """Edit the inventory file as the issue did: SQL straight into the database."""
+    """Edit the inventory file as a user did: SQL straight into the database."""
     conn = sqlite3.connect(db)
     conn.execute(statement, params)
     conn.commit()
