@@ -100,7 +100,9 @@ def test_prove_finds_the_original_and_writes_the_bundle(enrolled: dict[str, Any]
     [backup] = ev["backups"]
     assert backup["target"] == "drive" and backup["keys"] == ["originals/Shoots/2026/sunset.jpg"]
     assert backup["snapshots"] and backup["snapshots"][0]["kind"] == "full"
-    assert set(ev["files"]) >= {"report.html", "notice.txt", "proof/ledger-key.pub.pem"}
+    assert set(ev["files"]) >= {"report.html", "proof/ledger-key.pub.pem"}
+    # The notice is the creator's to fill in: outside the seal (filling it in once broke --verify).
+    assert "notice.txt" not in ev["files"] and ev["notice"]["file"] == "notice.txt"
 
     html = (out / "report.html").read_text()
     assert html.count("data:image/jpeg;base64,") == 2  # both pictures embedded

@@ -128,7 +128,7 @@ def check_profile(profile: Profile, now: datetime | None = None) -> CheckReport:
         report.add(
             "ledger",
             "high",
-            f"the inventory's ledger is broken at entry {verdict.bad_seq}: {verdict.problem}",
+            f"the inventory's ledger does not hold: {verdict.problem}",
             f"run `backup ledger verify -p {profile.name}`; "
             "restore the inventory from a target's inventory/ copy",
         )

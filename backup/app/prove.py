@@ -18,7 +18,9 @@ from backup.proof.verify import BundleReport
 from backup.proof.verify import verify_bundle as check_bundle
 from backup.runs.catalog import Catalog, catalog_path
 from inventory.ledger.publications import BadPublication, check_url
+from inventory.ledger.truth import LedgerIndex, RecordsDisagree
 from inventory.match.find import find_original
+from inventory.store.inventory import Inventory
 
 
 @dataclass
@@ -47,13 +49,23 @@ def prove(profile: Profile, file: str, *, out: Path | None = None, url: str | No
     with open_inventory(profile, create=False) as inv:
         suspect, match = find_original(inv, file)
         result = ProveResult(suspect, match)
-        if match is None or out is None:
+        if match is None:
+            return Proved(profile.name, result)
+        index = verified_records(inv, match.sha256)
+        if out is None:
             return Proved(profile.name, result)
         store = proof_store(profile)
         store.checkpoint(inv)  # the newest checkpoint covers everything the bundle states
         ext = Path(file).suffix.lower()[:12]
         doc = evidence.gather(
-            owner(profile), inv, suspect, match, url=url, store=store, suspect_copy=f"suspect{ext}"
+            owner(profile),
+            inv,
+            suspect,
+            match,
+            url=url,
+            store=store,
+            suspect_copy=f"suspect{ext}",
+            index=index,
         )
         original_file = next((p for p in doc["original"]["paths"] if os.path.isfile(p)), None)
     contact = {
@@ -63,6 +75,25 @@ def prove(profile: Profile, file: str, *, out: Path | None = None, url: str | No
     }
     result.bundle, result.evidence = write_bundle(out, doc, store, suspect.path, original_file, contact)
     return Proved(profile.name, result)
+
+
+def verified_records(inv: Inventory, sha256: str) -> LedgerIndex:
+    """The ledger, verified and indexed: what a proof states comes from its entries. Refuses
+    (``RecordsDisagree``, exit 2, one line naming the row) when the chain does not verify or a
+    row about this content (its content row, sightings, paths, stamped copies) disagrees with
+    the entry that recorded it: a table edited outside the ledger."""
+    chain, index = inv.verify_and_index()
+    if not chain.ok:
+        raise RecordsDisagree(
+            f"not stating anything from this inventory: its ledger does not verify ({chain.problem}); "
+            "run `backup ledger verify`"
+        )
+    found = inv.records_disagree(index, sha256)
+    if found is not None:
+        raise RecordsDisagree(
+            f"not stating anything from this inventory: {found.line()}; run `backup ledger verify`", found
+        )
+    return index
 
 
 def owner(profile: Profile) -> evidence.Owner:

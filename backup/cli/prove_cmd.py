@@ -14,13 +14,17 @@ Find the original behind FILE (a repost, a screenshot, a cut clip) in the invent
 Exit 0 and the best match (method exact, perceptual, features or video, its distance or
 score and a confidence); exit 1 when nothing in the inventory is close enough.
 
-With --out DIR, also write the evidence bundle into DIR (a new or empty folder):
-evidence.json, report.html (printable), notice.txt (a copyright notice to sign), a copy of
-FILE, and the signed checkpoint and timestamp files.
+With --out DIR, also write the evidence bundle into DIR (a new or empty folder; missing
+parent folders are made): evidence.json, report.html (printable), notice.txt (a copyright
+notice to fill in and sign), a copy of FILE, and the signed checkpoint and timestamp files.
+What a bundle states of the original (first recorded, size, paths, stamped copies) comes from
+the verified ledger entries; when the ledger does not verify or the inventory's tables
+disagree with it, nothing is stated and one line names the row (exit 2).
 
---verify PATH re-checks a bundle (its folder or its evidence.json) offline: the files' hashes,
-the ledger chain, the checkpoint signatures and the timestamps. Exit 0 if it holds; exit 1
-naming what does not.
+--verify PATH re-checks a bundle (its folder or its evidence.json) offline: the sealed files'
+hashes, the suspect's copy, the ledger chain, the checkpoint signatures and the timestamps.
+notice.txt is not sealed: it is the creator's to fill in and sign, and editing it never fails
+verification. Exit 0 if it holds; exit 1 naming what does not.
 """
 
 
@@ -83,6 +87,9 @@ def run_verify(args: argparse.Namespace) -> int:
         out(f"Evidence holds: {args.verify}")
         for line in report.checked:
             out(f"  ok: {line}")
+    notice = report.notice_line()
+    if notice and not args.json:
+        out(f"  {notice}")
     for p in report.problems:
         warn(f"evidence does not hold: {p}")
     return 0 if report.ok else EXIT_FAILED

@@ -4,7 +4,8 @@
       evidence.json            every fact, the ledger entries, checkpoints, timestamp tokens;
                                written last, it lists the SHA-256 of every other file
       report.html              one self-contained printable page
-      notice.txt               a pre-filled copyright notice to sign
+      notice.txt               a pre-filled copyright notice to fill in and sign: a template
+                               made from the evidence, outside the seal (not in ``files``)
       suspect<.ext>            a copy of the suspect file
       proof/ledger-key.pub.pem, proof/checkpoint-<n>.json, .tsr, .tsa.pem
 
@@ -53,8 +54,18 @@ def check_out(out: Path) -> None:
         raise UsageError(
             f"{out}: already exists and is not an empty folder; choose a new folder for the bundle"
         )
-    if not out.parent.is_dir():
-        raise UsageError(f"{out.parent}: no such folder")
+    above = out.parent
+    while not above.exists() and above != above.parent:
+        above = above.parent  # missing parent folders are made when the bundle is written
+    if not above.is_dir():
+        raise UsageError(f"{above}: not a folder; choose another place for the bundle")
+
+
+def _make_parent(out: Path) -> None:
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"{out.parent}: cannot create the folder ({exc.strerror or exc})") from exc
 
 
 def write_bundle(
@@ -66,6 +77,7 @@ def write_bundle(
     contact: dict[str, str],
 ) -> tuple[Path, dict[str, Any]]:
     check_out(out)
+    _make_parent(out)
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=TMP_SUFFIX))
     umask = os.umask(0)
     os.umask(umask)
@@ -73,14 +85,17 @@ def write_bundle(
     try:
         files: dict[str, str] = {}
 
-        def put(name: str, data: bytes) -> None:
+        def put(name: str, data: bytes, *, sealed: bool = True) -> str:
             path = tmp / name
             path.parent.mkdir(parents=True, exist_ok=True)
             with open(path, "wb") as f:
                 f.write(data)
                 f.flush()
                 os.fsync(f.fileno())
-            files[name] = hashlib.sha256(data).hexdigest()
+            digest = hashlib.sha256(data).hexdigest()
+            if sealed:
+                files[name] = digest
+            return digest
 
         shutil.copyfile(suspect_file, tmp / doc["suspect"]["copy"])
         fsync_file(tmp / doc["suspect"]["copy"])
@@ -90,8 +105,10 @@ def write_bundle(
             if base.startswith("ledger-key") or base.startswith(stems):
                 put(f"proof/{base}", path.read_bytes())
         put("report.html", report.render(doc, suspect_file, original_file).encode("utf-8"))
-        put("notice.txt", notice.render(doc, contact).encode("utf-8"))
+        # The notice is the creator's to fill in and sign: outside the seal, its first text noted.
+        written = put(notice.FILE, notice.render(doc, contact).encode("utf-8"), sealed=False)
         doc["files"] = dict(sorted(files.items()))
+        doc["notice"] = {"file": notice.FILE, "sealed": False, "sha256": written}
         doc = sign_document(store.signing_key(), doc)
         put("evidence.json", (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
         for folder in {p.parent for p in tmp.rglob("*")}:

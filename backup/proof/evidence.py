@@ -16,6 +16,7 @@ from inventory.ledger import publications
 from inventory.timeutil import utc_now
 
 if TYPE_CHECKING:
+    from inventory.ledger.truth import LedgerIndex
     from inventory.match.find import Match, Suspect
     from inventory.store.inventory import Inventory
 
@@ -24,13 +25,22 @@ VERSION = 1
 PUBLIC_KEY = "proof/ledger-key.pub.pem"
 
 
-def original_record(inv: Inventory, sha256: str) -> dict[str, Any]:
-    """The matched original's inventory record, as the bundle states it."""
+def original_record(inv: Inventory, sha256: str, index: LedgerIndex) -> dict[str, Any]:
+    """The matched original's record, as the bundle states it: its facts, first sighting, paths
+    and stamped copies from the verified ledger entries (``index``); the camera and the hash
+    parameters, which no entry states, from the inventory's tables."""
+    stated = index.originals[sha256]
     shown = inv.show(sha256)
     details = shown.get("details") or {}
     camera = {k: details[f"camera_{k}"] for k in ("make", "model") if details.get(f"camera_{k}")}
+    facts = {
+        **stated.data,
+        "sha256": sha256,
+        "first_seen": stated.time,
+        "hash_params": shown.get("hash_params"),
+    }
     record = {
-        k: shown[k]
+        k: facts[k]
         for k in (
             "sha256",
             "size",
@@ -45,12 +55,13 @@ def original_record(inv: Inventory, sha256: str) -> dict[str, Any]:
             "dhash",
             "hash_params",
         )
-        if shown.get(k) is not None
+        if facts.get(k) is not None
     }
     record["camera"] = camera or None
-    record["paths"] = [p["path"] for p in shown["paths"]]
+    record["paths"] = index.paths_of(sha256)
     record["derivatives"] = [
-        {"sha256": d["sha256"], "path": d["path"], "created": d["created"]} for d in shown["derivatives"]
+        {"sha256": d.data.get("sha256"), "path": d.data.get("path"), "created": d.time}
+        for d in index.derivatives_of(sha256)
     ]
     record["publications"] = [
         {k: p[k] for k in ("platform", "url", "date", "copy", "seq", "recorded") if k in p}
@@ -126,12 +137,14 @@ def gather(
     url: str | None,
     store: ProofStore,
     suspect_copy: str,
+    index: LedgerIndex,
 ) -> dict[str, Any]:
     """The evidence document for a match. The caller has just made a checkpoint, so the newest
-    checkpoint covers every entry named here."""
+    checkpoint covers every entry named here, and verified the ledger into ``index`` (the rows
+    about this original agree with it)."""
     from backup import __version__
 
-    original = original_record(inv, match.sha256)
+    original = original_record(inv, match.sha256, index)
     recording = inv.ledger_entries_for(match.sha256)
     first = min((e.seq for e in recording if e.type == "original"), default=recording[0].seq)
     kept = store.stored()

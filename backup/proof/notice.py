@@ -1,12 +1,17 @@
 """``notice.txt``: a copyright infringement notice with the elements a DMCA-style complaint
 requires (17 U.S.C. 512(c)(3) and the forms of most platforms), pre-filled from the evidence and
-the profile, for the creator to adapt to each platform's form, sign and send."""
+the profile, for the creator to adapt to each platform's form, sign and send.
+
+The notice is a template made from the sealed evidence, outside the seal: ``evidence.json`` does
+not list it among the files it seals, so filling in its ``[fill in]`` fields and signing it never
+breaks ``backup prove --verify`` (which says whether it was edited since it was written)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 BLANK = "[fill in]"
+FILE = "notice.txt"
 
 
 def render(ev: dict[str, Any], contact: dict[str, str]) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 
 from backup.errors import UsageError
 from backup.proof.evidence import FORMAT, VERSION
+from backup.proof.notice import FILE as NOTICE
 from inventory.ledger import chain as ledger
 from inventory.ledger import checkpoint as cpmod
 from inventory.ledger import timestamp as tsmod
@@ -27,6 +28,7 @@ class BundleReport:
     problems: list[str] = field(default_factory=list)
     checked: list[str] = field(default_factory=list)
     timestamps: list[dict[str, Any]] = field(default_factory=list)
+    notice: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
@@ -39,7 +41,19 @@ class BundleReport:
             "problems": self.problems,
             "checked": self.checked,
             "timestamps": self.timestamps,
+            "notice": self.notice,
         }
+
+    def notice_line(self) -> str | None:
+        """What the report says of notice.txt: the creator's to edit, not sealed."""
+        if self.notice is None:
+            return None
+        state = {
+            "as written": "as Keepmark wrote it",
+            "edited": "edited since Keepmark wrote it",
+            "missing": "not in the bundle",
+        }[self.notice["state"]]
+        return f"{self.notice['file']}: the creator's to fill in and sign, not sealed ({state})"
 
 
 def load(path: Path) -> tuple[dict[str, Any], Path]:
@@ -79,15 +93,29 @@ def verify_bundle(path: Path) -> BundleReport:
     return report
 
 
+def _notice(doc: dict[str, Any], folder: Path, report: BundleReport) -> None:
+    """notice.txt is the creator's to edit: outside the seal (an older Keepmark listed it among
+    the sealed files; there too an edited notice is reported, never a problem)."""
+    meta = doc.get("notice")
+    written = meta.get("sha256") if isinstance(meta, dict) else doc.get("files", {}).get(NOTICE)
+    if written is None and not (folder / NOTICE).exists():
+        return
+    got = _sha_file(folder / NOTICE)
+    state = "missing" if got is None else "as written" if got == written else "edited"
+    report.notice = {"file": NOTICE, "sealed": False, "state": state}
+
+
 def _files(doc: dict[str, Any], folder: Path, report: BundleReport) -> None:
-    for name, expected in sorted(doc.get("files", {}).items()):
+    _notice(doc, folder, report)
+    sealed = {k: v for k, v in doc.get("files", {}).items() if k != NOTICE}
+    for name, expected in sorted(sealed.items()):
         got = _sha_file(folder / name)
         if got is None:
             report.problems.append(f"{name}: missing from the bundle")
         elif got != expected:
             report.problems.append(f"{name}: SHA-256 {got} does not match the evidence's {expected}")
-    if doc.get("files"):
-        report.checked.append(f"SHA-256 of {len(doc['files'])} files in the bundle")
+    if sealed:
+        report.checked.append(f"SHA-256 of {len(sealed)} sealed files in the bundle")
     suspect = doc["suspect"]
     got = _sha_file(folder / suspect["copy"])
     if got is None:

@@ -17,7 +17,7 @@ Nothing ever updates or deletes a ledger row. The rows are stored and read by
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
 GENESIS = "0" * 64
@@ -65,6 +65,8 @@ class VerifyReport:
         self.head = head
         self.bad_seq = bad_seq
         self.problem = problem
+        # A table row the entries do not bear out (inventory.ledger.truth), when the chain held.
+        self.disagreement: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -73,13 +75,17 @@ class VerifyReport:
             "head": self.head,
             "bad_entry": self.bad_seq,
             "problem": self.problem,
+            "disagreement": self.disagreement,
         }
 
 
-def verify_rows(rows: Iterable[tuple[Any, ...]]) -> VerifyReport:
+def verify_rows(
+    rows: Iterable[tuple[Any, ...]], on_entry: Callable[[int, str, str, Any], None] | None = None
+) -> VerifyReport:
     """Recompute the chain from the first entry; stop at the first that does not match.
     ``rows``: the ledger's rows in ``seq`` order, as stored (seq, time, type, data as JSON
-    text, prev, hash)."""
+    text, prev, hash). ``on_entry(seq, time, type, data)`` is called for every entry that held,
+    in order: one pass both verifies and indexes the ledger."""
     prev = GENESIS
     expected_seq = 1
     count = 0
@@ -107,6 +113,8 @@ def verify_rows(rows: Iterable[tuple[Any, ...]]) -> VerifyReport:
                 f"entry {seq}: its content does not match its hash (stored {str(stored_hash)[:12]}..., "
                 f"recomputed {recomputed[:12]}...)",
             )
+        if on_entry is not None:
+            on_entry(seq, str(time), str(type_), data)
         prev = stored_hash
         expected_seq += 1
         count += 1

@@ -12,11 +12,15 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from inventory.ledger.chain import GENESIS, Entry, VerifyReport, canonical_json, entry_hash, verify_rows
+from inventory.ledger.truth import Disagreement, LedgerIndex, first_disagreement
 from inventory.store.db import Database
-from inventory.store.rows import LedgerHead
+from inventory.store.rows import ContentFacts, DerivativeRow, LedgerHead, PathRow, SightingRow
 from inventory.timeutil import utc_now
 
 _COLUMNS = "seq, time, type, data, prev, hash"
+_CONTENT_FACTS = ", ".join(ContentFacts._fields)
+_PATH_ROW = ", ".join(PathRow._fields)
+_DERIVATIVE_ROW = ", ".join(DerivativeRow._fields)
 
 
 def append_entry(conn: sqlite3.Connection, type_: str, data: dict[str, Any], time: str) -> Entry:
@@ -112,3 +116,65 @@ class LedgerStore(Database):
         """{entry type: how many entries of it}."""
         rows = self.conn.execute("SELECT type, count(*) FROM ledger GROUP BY type")
         return {str(t): int(n) for t, n in rows}
+
+    # -- the tables against the ledger (inventory.ledger.truth) -------------------------------
+
+    def verify_and_index(self) -> tuple[VerifyReport, LedgerIndex]:
+        """Recompute the chain and, in the same pass, index what every entry that held states."""
+        index = LedgerIndex()
+        return verify_rows(self.ledger_rows(), on_entry=index.add), index
+
+    def content_facts(self, sha256: str | None = None) -> Iterator[ContentFacts]:
+        """Every ``content`` row (or the one of ``sha256``), as its ``original`` entry states it."""
+        if sha256 is None:
+            rows = self.conn.execute(f"SELECT {_CONTENT_FACTS} FROM content")
+        else:
+            rows = self.conn.execute(f"SELECT {_CONTENT_FACTS} FROM content WHERE sha256 = ?", (sha256,))
+        return map(ContentFacts._make, rows)
+
+    def sighting_rows(self, sha256: str | None = None) -> Iterator[SightingRow]:
+        """Every ``sightings`` row (or those of ``sha256``, by its primary key)."""
+        sql = "SELECT sha256, path, first_seen FROM sightings"
+        rows = (
+            self.conn.execute(sql)
+            if sha256 is None
+            else self.conn.execute(f"{sql} WHERE sha256 = ?", (sha256,))
+        )
+        return map(SightingRow._make, rows)
+
+    def path_rows(self, sha256: str | None = None) -> Iterator[PathRow]:
+        """Every ``paths`` row (or those holding ``sha256`` now, by the ``paths_sha256`` index)."""
+        sql = f"SELECT {_PATH_ROW} FROM paths"
+        rows = (
+            self.conn.execute(sql)
+            if sha256 is None
+            else self.conn.execute(f"{sql} WHERE sha256 = ?", (sha256,))
+        )
+        return map(PathRow._make, rows)
+
+    def derivative_rows(self, source: str | None = None) -> Iterator[DerivativeRow]:
+        """Every ``derivatives`` row (or the copies of the original ``source``, by its unique index)."""
+        sql = f"SELECT {_DERIVATIVE_ROW} FROM derivatives"
+        rows = (
+            self.conn.execute(sql)
+            if source is None
+            else self.conn.execute(f"{sql} WHERE source = ?", (source,))
+        )
+        return map(DerivativeRow._make, rows)
+
+    def records_disagree(self, index: LedgerIndex, sha256: str | None = None) -> Disagreement | None:
+        """The first row that the ledger (indexed in ``index``) does not bear out: of every table,
+        or only the rows about one content (its content row, sightings, paths, copies)."""
+        if sha256 is None:
+            return first_disagreement(
+                index, self.content_facts(), self.sighting_rows(), self.path_rows(), self.derivative_rows()
+            )
+        from inventory.ledger import truth
+
+        checks = (
+            *(truth.check_content(r, index) for r in self.content_facts(sha256)),
+            *(truth.check_sighting(r, index) for r in self.sighting_rows(sha256)),
+            *(truth.check_path(r, index) for r in self.path_rows(sha256)),
+            *(truth.check_derivative(r, index) for r in self.derivative_rows(sha256)),
+        )
+        return next((c for c in checks if c is not None), None)

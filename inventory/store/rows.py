@@ -115,3 +115,51 @@ class Damage(NamedTuple):
     problem: str  # what was found ("missing", "size 10, expected 12", "content differs: ...")
     found: str = ""  # when (UTC, ISO 8601)
     found_by: str = ""  # "verify", "read-back" (a full run's) or "full" (its comparison)
+
+
+class ContentFacts(NamedTuple):
+    """A ``content`` row's columns that its ``original`` ledger entry states (``frame_hashes``
+    as stored: JSON text)."""
+
+    sha256: str
+    first_seen: str
+    size: int
+    kind: str
+    format: str
+    width: int | None
+    height: int | None
+    duration_ms: int | None
+    capture_time: str | None
+    phash: str | None
+    dhash: str | None
+    frame_hashes: str | None
+    decode_error: str | None
+
+
+class SightingRow(NamedTuple):
+    """A ``sightings`` row: a content first seen at a path."""
+
+    sha256: str
+    path: str
+    first_seen: str
+
+
+class PathRow(NamedTuple):
+    """A ``paths`` row's columns that the ledger bears out."""
+
+    path: str
+    sha256: str
+    size: int
+    first_seen: str
+
+
+class DerivativeRow(NamedTuple):
+    """A ``derivatives`` row: a stamped copy."""
+
+    sha256: str
+    source: str
+    style: str
+    path: str
+    size: int
+    kind: str
+    created: str
