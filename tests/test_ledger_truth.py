@@ -257,3 +257,26 @@ def test_ledger_verify_stays_linear(tmp_path: Path) -> None:
     assert small == large and large <= 8, (small, large)
     # Eight times the files; a query per row (as before) took sixty-five times as long.
     assert large_time < 32 * small_time + 0.1, (small_time, large_time)
+
+
+def test_a_moved_copy_keeps_the_time_it_was_made() -> None:
+    """A ``derivative`` entry with ``moved_from`` ends the copy at the old path; the copy at the
+    new path was made when the first entry says (its ``created``, or that entry's time when an
+    entry lacks it), and a row that claims another time is named."""
+    from inventory.ledger.truth import LedgerIndex, check_derivative
+    from inventory.store.rows import DerivativeRow
+
+    made, moved = "2026-05-01T10:00:00Z", "2026-06-01T10:00:00Z"
+    copy = {"sha256": "c" * 64, "source": "a" * 64, "style": "s1", "kind": "stamped", "size": 10}
+    for with_created in (True, False):
+        index = LedgerIndex()
+        index.add(1, made, "derivative", {**copy, "path": "/out/old.jpg"})
+        data = {**copy, "path": "/out/new.jpg", "moved_from": "/out/old.jpg"}
+        index.add(2, moved, "derivative", {**data, "created": made} if with_created else data)
+        assert [s.seq for s in index.derivatives_of("a" * 64)] == [2], "the old path is ended"
+        row = DerivativeRow("c" * 64, "a" * 64, "s1", "/out/new.jpg", 10, "stamped", made)
+        assert check_derivative(row, index) is None
+        wrong = check_derivative(row._replace(created=moved), index)
+        assert wrong is not None and wrong.column == "created"
+        gone = DerivativeRow("c" * 64, "a" * 64, "s1", "/out/old.jpg", 10, "stamped", made)
+        assert check_derivative(gone, index) is not None, "no row may stay at the old path"

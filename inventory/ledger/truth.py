@@ -110,7 +110,15 @@ class LedgerIndex:
             self.sightings.setdefault((sha, path), stated)
             self.first_at_path.setdefault(path, stated)
         elif type_ == "derivative":
-            key = (str(data.get("source")), str(data.get("style")), str(data.get("path")))
+            source, style = str(data.get("source")), str(data.get("style"))
+            moved_from = data.get("moved_from")
+            if isinstance(moved_from, str):
+                # A copy renamed with its original: it was made when the copy it moved from
+                # was, and is no longer at the old path.
+                before = self.derivatives.pop((source, style, moved_from), None)
+                made = data.get("created") or (before.time if before is not None else time)
+                stated = Stated(seq, str(made), data)
+            key = (source, style, str(data.get("path")))
             self.derivatives[key] = stated  # the newest: a copy made again (--force) is updated
 
     # -- what a proof states, from the entries alone ------------------------------------------

@@ -98,7 +98,8 @@ class DerivativeStore(Database):
         when no such copy is recorded or one is already recorded at ``new_path``."""
         with self.transaction() as conn:
             row = conn.execute(
-                "SELECT sha256, size, kind FROM derivatives WHERE source = ? AND style = ? AND path = ?",
+                "SELECT sha256, size, kind, created FROM derivatives"
+                " WHERE source = ? AND style = ? AND path = ?",
                 (source, style, old_path),
             ).fetchone()
             taken = conn.execute(
@@ -107,7 +108,7 @@ class DerivativeStore(Database):
             ).fetchone()
             if row is None or taken is not None:
                 raise NotFound(f"{old_path}: no recorded copy to move to {new_path}")
-            sha, size, kind = row
+            sha, size, kind, created = row
             conn.execute(
                 "UPDATE derivatives SET path = ? WHERE source = ? AND style = ? AND path = ?",
                 (new_path, source, style, old_path),
@@ -120,6 +121,7 @@ class DerivativeStore(Database):
                 "path": new_path,
                 "size": size,
                 "moved_from": old_path,
+                "created": created,
             }
             append_entry(conn, "derivative", data, utc_now())
 
