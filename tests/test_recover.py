@@ -16,7 +16,7 @@ from PIL import Image
 
 from tests.backupkit import tree
 from tests.conftest import run_backup
-from tests.daemonkit import Watch, recorded_paths, wait_for
+from tests.daemonkit import Watch, recorded_paths, wait_for, wait_idle
 from tests.kit.media import jpeg
 from tests.kit.tsa import LocalTSA
 from tests.test_checkpoints import add_proof
@@ -117,6 +117,8 @@ def _recover_and_go_on(
     jpeg(sources / "2026" / "new.jpg", size=(640, 480), seed=9)
     r = run_backup("incremental", "-p", "lily", "--json")
     assert r.code == 0, r
+    [sent] = r.json()["targets"]
+    assert (sent["files"], sent["total_files"]) == (1, 4), sent  # only the new photo travels
     snaps = run_backup("snapshots", "-p", "lily", "--target", target_name, "--json")
     assert snaps.code == 0, snaps
     out = tmp_path / "check-restore"
@@ -155,8 +157,18 @@ def test_recover_from_a_drive_then_restore_prove_incremental_and_the_daemon(
         wait_for(
             lambda: str(sources / "2026" / "dropped.jpg") in recorded_paths(new_home), 60, "the new photo"
         )
-        code, _ = watch.terminate()
+        wait_idle(new_home)  # its pass over the new photo done (stamped too): a quick stop
+        code, _ = watch.terminate(timeout=60)
         assert code == 0, watch.text()
+
+    # Lost again: the target now holds both keys and checkpoints signed by each; said in text.
+    monkeypatch.setenv("KEEPMARK_HOME", str(tmp_path / "third-computer-home"))
+    r = run_backup("recover", "--from", str(drive), "--profile", "lily")
+    assert r.code == 0, r
+    assert "recovered profile lily from folder" in r.out and "timestamp tokens verified" in r.out
+    assert "next: backup restore -p lily --target drive" in r.out
+    keys = tmp_path / "third-computer-home" / "state" / "lily" / "proof"
+    assert len(list(keys.glob("ledger-key*.pub.pem"))) == 2
 
 
 def test_recover_from_s3(
