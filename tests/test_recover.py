@@ -257,3 +257,24 @@ def test_bad_input_is_one_line(home: Path, tmp_path: Path, drive: Path) -> None:
     r = run_backup("recover", "--from", str(empty), "--profile", "lily")
     assert r.code != 0 and len(r.err.strip().splitlines()) == 1, r
     assert not (empty / ".keepmark-target").exists()  # recover never writes to a target
+
+
+def test_a_damaged_timestamp_token_on_the_target_is_refused(
+    home: Path,
+    sources: Path,
+    profile: str,
+    tsa: LocalTSA,
+    drive: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _laptop(home, sources, profile, tsa, {"name": "drive", "type": "local", "path": str(drive)})
+    [token] = sorted((drive / "lily" / "inventory" / "checkpoints").glob("*.tsr"))[-1:]
+    data = bytearray(token.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    token.write_bytes(bytes(data))
+    new_home = _lose_the_laptop(home, sources, monkeypatch)
+    r = run_backup("recover", "--from", str(drive), "--profile", "lily")
+    assert r.code == 1, r
+    [line] = r.err.strip().splitlines()
+    assert f"timestamp {token.name}" in line and "nothing was brought back" in line
+    assert not (new_home / "profiles" / "lily.toml").exists() and not (new_home / "state" / "lily").exists()
