@@ -171,6 +171,8 @@ def _recover(spec: str, cfg: TargetConfig, name: str, home: Path) -> Recovered:
         raise UsageError(f"--profile {name!r}: not a profile name (letters, digits, '.', '_' and '-')")
     _refuse_existing(name)
     home.mkdir(parents=True, exist_ok=True)
+    for left in home.glob(f".recover-{name}-*"):  # what a recover that was killed left behind
+        shutil.rmtree(left, ignore_errors=True)
     stage = Path(tempfile.mkdtemp(prefix=f".recover-{name}-", dir=home))
     try:
         staged_toml = stage / "profiles" / f"{name}.toml"
@@ -189,6 +191,8 @@ def _recover(spec: str, cfg: TargetConfig, name: str, home: Path) -> Recovered:
                 raise RecoverRefused(f"{cfg.describe()}: {name}/{exc}; nothing was brought back") from exc
         finally:
             t.close()
+        if proof.is_dir() and os.name != "nt":
+            os.chmod(proof, 0o700)  # as the proof folder always is (it will hold the new key)
         where = f"{cfg.describe()}/{name}/{layout.INVENTORY}"
         checked = _verify(staged_toml, got.database, proof, name, where)
         _check_profile(staged_toml)
