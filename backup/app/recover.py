@@ -50,7 +50,12 @@ class FoundProfiles:
     ok = True
 
     def as_dict(self) -> dict[str, Any]:
-        return {"from": self.source, "where": self.where, "profiles": [p.as_dict() for p in self.profiles]}
+        return {
+            "ok": True,
+            "from": self.source,
+            "where": self.where,
+            "profiles": [p.as_dict() for p in self.profiles],
+        }
 
 
 @dataclass

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from backup.cli.common import emit_json, leaf, out, warn
+from backup.humanize import count, when
 from backup.humanize import size as human_size
 
 DESCRIPTION = """\
@@ -62,23 +63,27 @@ def run(args: argparse.Namespace) -> int:
                 out(f"  {p.name}{who}: no snapshot yet")
             else:
                 out(
-                    f"  {p.name}{who}: last run {p.last_run} ({p.last_kind}), {p.files} files, "
-                    f"{human_size(p.bytes or 0)}, {p.snapshots} snapshots"
+                    f"  {p.name}{who}: last run {when(p.last_run)} ({p.last_kind}), "
+                    f"{count(p.files or 0, 'file')}, {human_size(p.bytes or 0)}, "
+                    f"{count(p.snapshots, 'snapshot')}"
                 )
         out(f"bring one back with: backup recover --from {done.source} --profile NAME")
         return 0
     inv = done.inventory
     out(f"recovered profile {done.profile} from {done.where}, verified:")
     out(f"  profile     {done.profile_file}")
-    out(f"  inventory   {inv['entries']} ledger entries, chain intact ({human_size(inv['size'])})")
+    out(f"  inventory   {inv['entries']:,} ledger entries, chain intact ({human_size(inv['size'])})")
     out(
-        f"  checkpoints {len(done.checkpoints)} signed checkpoints, each signature verified; "
-        f"{done.timestamps} timestamp tokens verified"
+        f"  checkpoints {count(len(done.checkpoints), 'signed checkpoint')}, each signature verified; "
+        f"{count(done.timestamps, 'timestamp token')} verified"
     )
     out(f"  public keys {', '.join(done.public_keys) or 'none'}")
     if done.snapshot:
         s = done.snapshot
-        out(f"  last run    {s['time']} ({s['kind']}), {s['files']} files, {human_size(s['bytes'])}")
+        out(
+            f"  last run    {when(s['time'])} ({s['kind']}), {count(s['files'], 'file')}, "
+            f"{human_size(s['bytes'])}"
+        )
     out(f"  state       {done.state_dir}")
     if done.target:
         out(f"next: backup restore -p {done.profile} --target {done.target} --to DIR")
