@@ -259,6 +259,10 @@ def test_bad_input_is_one_line(home: Path, tmp_path: Path, drive: Path) -> None:
     r = run_backup("recover", "--from", str(empty), "--profile", "lily")
     assert r.code != 0 and len(r.err.strip().splitlines()) == 1, r
     assert not (empty / ".keepmark-target").exists()  # recover never writes to a target
+    (empty / ".keepmark-target").write_text('{"keepmark_target": 1, "id": "0123456789abcdef"}')
+    r = run_backup("recover", "--from", str(empty), "--profile", "nobody")
+    assert r.code == 1 and "no profile 'nobody' there (profiles found: none)" in r.err, r
+    assert sorted(p.name for p in empty.iterdir()) == [".keepmark-target"]
 
 
 def test_a_damaged_timestamp_token_on_the_target_is_refused(

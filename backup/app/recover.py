@@ -184,12 +184,11 @@ def _recover(spec: str, cfg: TargetConfig, name: str, home: Path) -> Recovered:
         staged_state = stage / "state" / name
         proof = staged_state / PROOF_DIR
         try:
+            _require_profile(spec, cfg, name, stage / "scratch")
             t = _open(cfg, name, stage / "scratch")
         except TargetError as exc:
             raise TargetError(f"--from {spec}: {exc}") from exc
         try:
-            if t.stat(layout.INVENTORY_DB) is None:
-                raise NothingFound(_not_there(spec, cfg, name, stage))
             try:
                 got = fetch(t, staged_toml, staged_state / "inventory.sqlite", proof)
             except ObjectMissing as exc:
@@ -230,17 +229,17 @@ def _recover(spec: str, cfg: TargetConfig, name: str, home: Path) -> Recovered:
         shutil.rmtree(stage, ignore_errors=True)
 
 
-def _not_there(spec: str, cfg: TargetConfig, name: str, stage: Path) -> str:
+def _require_profile(spec: str, cfg: TargetConfig, name: str, scratch: Path) -> None:
+    """NothingFound, naming the profiles there, unless the target holds ``name``'s inventory
+    (asked of the target's own root: opening it for a profile it lacks would make a folder)."""
+    everything = _open(cfg, "", scratch)
     try:
-        everything = _open(cfg, "", stage / "scratch")
-        try:
-            names = profile_names(everything)
-        finally:
-            everything.close()
-    except TargetError:
-        names = []
-    known = ", ".join(names) or "none"
-    return f"--from {spec}: no profile {name!r} there (profiles found: {known})"
+        if everything.stat(f"{name}/{layout.INVENTORY_DB}") is not None:
+            return
+        known = ", ".join(profile_names(everything)) or "none"
+    finally:
+        everything.close()
+    raise NothingFound(f"--from {spec}: no profile {name!r} there (profiles found: {known})")
 
 
 def _verify(toml: Path, database: Path, proof: Path, name: str, where: str) -> dict[str, Any]:
