@@ -132,6 +132,16 @@ def _recover_and_go_on(
         and (out / "Shoots" / "2026" / "new.jpg").read_bytes() == (sources / "2026" / "new.jpg").read_bytes()
     ), r
 
+    # The daemon goes on: a photo dropped into a source folder is recorded.
+    with Watch(new_home) as watch:
+        jpeg(sources / "2026" / "dropped.jpg", size=(640, 480), seed=10)
+        wait_for(
+            lambda: str(sources / "2026" / "dropped.jpg") in recorded_paths(new_home), 60, "the new photo"
+        )
+        wait_idle(new_home)  # its pass over the new photo done (stamped too): a quick stop
+        code, _ = watch.terminate(timeout=60)
+        assert code == 0, watch.text()
+
 
 @pytest.fixture
 def drive(tmp_path: Path) -> Path:
@@ -152,16 +162,6 @@ def test_recover_from_a_drive_then_restore_prove_incremental_and_the_daemon(
     laptop = _laptop(home, sources, profile, tsa, {"name": "drive", "type": "local", "path": str(drive)})
     new_home = _lose_the_laptop(home, sources, monkeypatch)
     _recover_and_go_on([str(drive)], "drive", laptop, sources, new_home, tmp_path)
-
-    # The daemon goes on: a photo dropped into a source folder is recorded.
-    with Watch(new_home) as watch:
-        jpeg(sources / "2026" / "dropped.jpg", size=(640, 480), seed=10)
-        wait_for(
-            lambda: str(sources / "2026" / "dropped.jpg") in recorded_paths(new_home), 60, "the new photo"
-        )
-        wait_idle(new_home)  # its pass over the new photo done (stamped too): a quick stop
-        code, _ = watch.terminate(timeout=60)
-        assert code == 0, watch.text()
 
     # Lost again: the target now holds both keys and checkpoints signed by each; said in text.
     monkeypatch.setenv("KEEPMARK_HOME", str(tmp_path / "third-computer-home"))
