@@ -4,7 +4,8 @@
 proof/                              0700
   ledger-key.pem                    the Ed25519 signing key (PKCS#8 PEM), 0600
   ledger-key.pub.pem                its public half (SubjectPublicKeyInfo PEM)
-  ledger-key.<key id>.pub.pem       the public half of a key that was lost and replaced
+  ledger-key.<key id>.pub.pem       the public half of a key that was lost and replaced (a
+                                    ``key-rotation`` ledger entry names it and the new key)
   checkpoints/
     checkpoint-00000042.json        a signed checkpoint of the first 42 ledger entries
     checkpoint-00000042.tsq         its timestamp request, while it waits to be sent
@@ -40,6 +41,9 @@ KEY_FILE = "ledger-key.pem"
 PUBLIC_FILE = "ledger-key.pub.pem"
 CHECKPOINTS = "checkpoints"
 _PREFIX = "checkpoint-"
+# The type of the ledger entry that starts a new signing key when the old one is gone (a home
+# brought back by ``backup recover`` has only the public half). See docs/design.md, "Recover".
+KEY_ROTATION = "key-rotation"
 
 
 class ProofError(KeepmarkError):
@@ -133,9 +137,7 @@ class ProofStore:
         path = self.folder / KEY_FILE
         self._private_folder()
         if not path.exists():
-            self._retire_public_key()
-            key = cpmod.new_key()
-            _create(path, cpmod.private_pem(key), 0o600)
+            self._install(cpmod.new_key())
         try:
             if os.name != "nt" and stat.S_IMODE(path.stat().st_mode) & 0o077:
                 os.chmod(path, 0o600)  # others must never read it
@@ -147,6 +149,39 @@ class ProofStore:
         if not public.exists() or public.read_bytes() != pem:
             atomic_write_bytes(public, pem)
         return key
+
+    def _install(self, key: Ed25519PrivateKey) -> None:
+        """Make ``key`` the signing key, keeping the public half of the one it replaces."""
+        self._private_folder()
+        self._retire_public_key()
+        _create(self.folder / KEY_FILE, cpmod.private_pem(key), 0o600)
+
+    def rotate_if_lost(self, inv: Inventory) -> dict[str, Any] | None:
+        """When the public key is here but its private half is not (a home brought back by
+        ``backup recover``, or a key file lost), start a new key with a ``key-rotation`` ledger
+        entry naming the old public key, the last checkpoint it signed and the new public key,
+        so the old checkpoints keep verifying with the old key. The entry's data, or None when
+        nothing was rotated. The entry is written before the new key: a crash in between makes
+        the next signing rotate again, with an entry naming the same old key."""
+        public = self.folder / PUBLIC_FILE
+        if (self.folder / KEY_FILE).exists() or not public.exists():
+            return None
+        old = _load_public(public)
+        old_id = cpmod.key_id(old)
+        last = next((s for s in reversed(self.stored()) if s.checkpoint.key_id == old_id), None)
+        key = cpmod.new_key()
+        data: dict[str, Any] = {
+            "old_key": old_id,
+            "old_public_key": cpmod.public_pem(old).decode("ascii"),
+            "last_checkpoint": (
+                {"entries": last.checkpoint.entries, "head": last.checkpoint.head} if last else None
+            ),
+            "new_key": cpmod.key_id(key.public_key()),
+            "new_public_key": cpmod.public_pem(key.public_key()).decode("ascii"),
+        }
+        inv.note(KEY_ROTATION, data)
+        self._install(key)
+        return data
 
     def _retire_public_key(self) -> None:
         """A new key replaces a lost one: the old public half is kept, under its key id, so the
@@ -187,13 +222,14 @@ class ProofStore:
         it lacks are entries of the types ``unless_only``), then send waiting timestamp
         requests. Refuses when the ledger no longer matches the newest checkpoint (it was
         rewritten or cut)."""
-        head = inv.ledger_head()
         newest = self.newest()
         if newest is not None:
             try:
                 cpmod.check_against_ledger(inv, newest.checkpoint)
             except cpmod.CheckpointError as exc:
                 raise ProofError(f"not signing: {exc}") from exc
+        self.rotate_if_lost(inv)
+        head = inv.ledger_head()
         covered = newest is not None and (
             (head is not None and newest.checkpoint.entries == head.seq)
             or not inv.ledger_has_entries_after(newest.checkpoint.entries, except_types=unless_only)

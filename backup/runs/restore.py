@@ -1,7 +1,9 @@
 """``backup restore``: a snapshot's files (all, or those matching globs) back into a folder,
 byte for byte. Each file is written under a temporary name, its SHA-256 checked against the
-snapshot, given its modification time, and renamed; an existing file is left alone unless
-``overwrite``. A manifest path that would land outside the folder is refused."""
+snapshot, given its modification time, fsynced and renamed; an existing file is left alone
+unless ``overwrite``. A manifest path that would land outside the folder is refused. Files are
+restored a few at a time (as many as a backup run uploads at once: the disk's writes overlap);
+the folders they went into are fsynced once each at the end."""
 
 from __future__ import annotations
 
@@ -11,16 +13,17 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from backup.errors import KeepmarkError, UsageError
 from backup.runs import layout
 from backup.runs.snapshot import Entry, parse_time, resolve
 from backup.runs.verify import Locator
 from backup.targets.base import CHUNK, ObjectError, Target, TargetError, file_hash
-from inventory.atomic import atomic_path
+from inventory.atomic import atomic_path, fsync_dir
 from inventory.errors import Ambiguous
 from inventory.progress import Progress
+from inventory.workers import Pool
 
 
 @dataclass
@@ -111,15 +114,30 @@ def restore(
         to.mkdir(parents=True, exist_ok=True)
         where = Locator(target)
         progress.started("restore", len(chosen), sum(e.size for e in chosen), target=target.name)
-        try:
-            for entry in chosen:
+        pool: Pool[Entry] = Pool(_workers(), "restore")
+        folders: set[Path] = set()
+
+        def collect(block: bool) -> None:
+            for entry, fut in pool.finished(block=block):
                 try:
-                    _one(target, where, entry, to, overwrite, result, progress)
+                    outcome = fut.result()
                 except (ObjectError, OSError) as exc:
                     reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-                    result.failed.append({"path": entry.path, "error": reason})
+                    outcome = ("failed", {"path": entry.path, "error": reason})
+                _count(result, entry, outcome, folders)
                 progress.file_done("restore", entry.path)
+
+        try:
+            for entry in chosen:
+                progress.check()
+                pool.submit(entry, _one, target, where, entry, to, overwrite, progress)
+                collect(block=len(pool) >= 2 * pool.workers)
+            while len(pool):
+                collect(block=True)
         finally:
+            pool.close()
+            for folder in sorted(folders):
+                fsync_dir(folder)
             progress.finished("restore")
     except (TargetError, KeepmarkError) as exc:
         if isinstance(exc, (UsageError, Ambiguous)):
@@ -130,33 +148,52 @@ def restore(
     return result
 
 
+def _workers() -> int:
+    env = os.environ.get("KEEPMARK_UPLOADS", "").strip()
+    return int(env) if env.isdigit() and int(env) > 0 else 4
+
+
+# What restoring one file came to: ("restored", its folder), ("already", None), or ("skipped" |
+# "failed", {"path": ..., "error": ...}). Counted in the calling thread.
+Outcome = tuple[str, Any]
+
+
+def _count(result: RestoreResult, entry: Entry, outcome: Outcome, folders: set[Path]) -> None:
+    kind, detail = outcome
+    if kind == "restored":
+        result.restored += 1
+        result.bytes += entry.size
+        folders.add(detail)
+    elif kind == "already":
+        result.already += 1
+    elif kind == "skipped":
+        result.skipped.append(detail)
+    else:
+        result.failed.append(detail)
+
+
 def _one(
     target: Target,
     where: Locator,
     entry: Entry,
     to: Path,
     overwrite: bool,
-    result: RestoreResult,
     progress: Progress,
-) -> None:
+) -> Outcome:
+    """Restore one file (in a worker thread); what came of it."""
     why = layout.unsafe_path(entry.path)
     if why is not None:
-        result.failed.append({"path": entry.path, "error": f"refused: {why}, it would land outside {to}"})
-        return
+        return ("failed", {"path": entry.path, "error": f"refused: {why}, it would land outside {to}"})
     dest = to.joinpath(*entry.path.split("/"))
     if not _inside(to, dest.parent if dest.parent.exists() else to) or not _inside(to, dest):
-        result.failed.append({"path": entry.path, "error": f"refused: it would land outside {to}"})
-        return
+        return ("failed", {"path": entry.path, "error": f"refused: it would land outside {to}"})
     if dest.exists() or dest.is_symlink():
         if dest.is_file() and not dest.is_symlink() and file_hash("sha256", dest) == entry.sha256:
-            result.already += 1
-            return
+            return ("already", None)
         if not overwrite:
-            result.skipped.append({"path": entry.path, "error": f"{dest} exists; --overwrite replaces it"})
-            return
+            return ("skipped", {"path": entry.path, "error": f"{dest} exists; --overwrite replaces it"})
         if dest.is_symlink() or not dest.is_file():
-            result.failed.append({"path": entry.path, "error": f"{dest} exists and is not a regular file"})
-            return
+            return ("failed", {"path": entry.path, "error": f"{dest} exists and is not a regular file"})
     candidates = where.candidates(entry)
     if not candidates:
         raise ObjectError(f"{entry.key}: not on {target.name}")
@@ -164,13 +201,9 @@ def _one(
     for info in candidates:
         digest = hashlib.sha256()
         try:
-            with atomic_path(dest) as tmp:
-                with target.open(info.key) as src, open(tmp, "wb") as out:
-                    while chunk := src.read(CHUNK):
-                        digest.update(chunk)
-                        out.write(chunk)
-                        progress.advanced("restore", len(chunk))
-                    out.flush()
+            with atomic_path(dest, sync_dir=False) as tmp:
+                with target.open(info.key) as src, open(tmp, "wb", buffering=0) as out:
+                    _copy(src, out, digest, progress)
                     if digest.hexdigest() != entry.sha256:
                         raise _Mismatch(digest.hexdigest())
                 mtime = parse_time(entry.mtime).timestamp()
@@ -178,10 +211,26 @@ def _one(
         except _Mismatch as exc:
             last = str(exc)
             continue
-        result.restored += 1
-        result.bytes += entry.size
-        return
+        return ("restored", dest.parent)
     raise ObjectError(f"{entry.key}: damaged on {target.name} (SHA-256 {last}, expected {entry.sha256})")
+
+
+def _copy(src: IO[bytes], out: IO[bytes], digest: Any, progress: Progress) -> None:
+    """``src`` into ``out`` through one buffer (read into, hashed and written without copies)."""
+    readinto = getattr(src, "readinto", None)
+    if readinto is None:
+        while chunk := src.read(CHUNK):
+            digest.update(chunk)
+            out.write(chunk)
+            progress.advanced("restore", len(chunk))
+        return
+    view = memoryview(bytearray(4 * CHUNK))
+    while n := readinto(view):
+        part = view[:n]
+        digest.update(part)
+        while part:  # a raw write may take less than it is given
+            part = part[out.write(part) or 0 :]
+        progress.advanced("restore", n)
 
 
 class _Mismatch(Exception):
