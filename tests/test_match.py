@@ -23,6 +23,7 @@ from inventory.match import index as match_index
 from inventory.match.find import PHASH_ACCEPT, find_original
 from inventory.match.index import MatchIndex, index_path
 from inventory.media.ffmpeg import ffmpeg_exe
+from inventory.store.db import SCHEMA_VERSION
 from tests.kit import media
 from tests.kit.photos import ENROLLED, NEVER_ENROLLED, photo
 from tests.kit.transforms import TARGETS, TRANSFORMS, apply
@@ -317,7 +318,9 @@ def test_records_from_before_matching_are_enrolled_on_first_use(tmp_path: Path) 
     # One original was edited since it was recorded: it is not enrolled from the new bytes.
     photo("chelsea.png").save(tmp_path / "originals" / "rocket.jpg", quality=92)
     with Inventory.open(tmp_path / "inventory.sqlite") as inv:
-        assert inv.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "3"
+        assert inv.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(
+            SCHEMA_VERSION
+        )
         assert inv.conn.execute("SELECT count(*) FROM match_hashes").fetchone()[0] == 0
         q = apply("mirrored", photo("astronaut.png"), random.Random(2), tmp_path / "q.jpg")
         _suspect, match = find_original(inv, q)
