@@ -42,7 +42,7 @@ class Rig:
     def run(self, target: MemoryTarget, kind: str = "incremental"):  # type: ignore[no-untyped-def]
         record(self.profile)
         with open_inventory(self.profile) as inv:
-            wants = wanted_files(inv.current_files())
+            wants = wanted_files(inv.current_files(), {})  # every folder under its own name
             source = InventorySource(inv, self.tmp)
             try:
                 return back_up_to(

@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING, Any
 from backup.app.repair import DamageBook
 from backup.app.results import ForProfile
 from backup.app.scan import record
-from backup.app.workspace import chosen_targets, made_targets, open_inventory, sidecar, targets_for
+from backup.app.workspace import (
+    chosen_targets,
+    made_targets,
+    open_inventory,
+    sidecar,
+    source_labels,
+    targets_for,
+)
 from backup.errors import StateError
 from backup.home import state_dir
 from backup.profile.model import Profile
@@ -76,9 +83,11 @@ def run_backup(
             else:
                 first.start_in_background()  # connecting to a service overlaps the scan
 
+        labels = source_labels(profile)
+
         def stream(rows: list[FileRow]) -> None:
             if first is not None:
-                first.offer(wanted_files(rows))
+                first.offer(wanted_files(rows, labels))
 
         try:
             report.scan = record(profile, progress=progress, on_recorded=stream).as_dict()
@@ -89,7 +98,7 @@ def run_backup(
             raise
         with open_inventory(profile) as inv:
             # Every original, read only if some target needs the list (see TargetRun.finish).
-            wants = functools.cache(lambda: wanted_files(inv.current_files()))
+            wants = functools.cache(lambda: wanted_files(inv.current_files(), labels))
             copy = InventorySource(inv, folder)
             try:
                 for item in runs:
@@ -142,7 +151,7 @@ def back_up_files(profile: Profile, rows: Sequence[FileRow], only: Sequence[str]
     a snapshot (the daemon's real-time path for important folders). Holds the run lock: raises
     ``Busy`` while another run of the profile is in progress."""
     folder = state_dir(profile.name)
-    wants = wanted_files(rows)
+    wants = wanted_files(rows, source_labels(profile))
     results: list[TargetResult] = []
     with run_lock(folder, "real-time backup"), Catalog(catalog_path(folder)) as catalog:
         for cfg, target in made_targets(profile, chosen_targets(profile, only), catalog):

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from backup.app.workspace import open_inventory
+from backup.app.workspace import open_inventory, source_labels
 from backup.daemon.schedule import GOOD
 from backup.home import inventory_path, state_dir
 from backup.profile.model import Profile
@@ -87,5 +87,5 @@ def missing_on(profile: Profile, rows: Sequence[FileRow]) -> list[list[str]]:
             stored = {t.name: catalog.stored(t.name) for t in profile.targets}
     return [
         [t.name for t in profile.targets if stored.get(t.name, {}).get(want.key) != want.sha256]
-        for want in wanted_files(rows)
+        for want in wanted_files(rows, source_labels(profile, keep=False))
     ]

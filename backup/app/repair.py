@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from backup.app.workspace import chosen_targets, made_targets, open_inventory, sidecar
+from backup.app.workspace import chosen_targets, made_targets, open_inventory, sidecar, source_labels
 from backup.home import state_dir
 from backup.profile.model import Profile
 from backup.runs.catalog import Catalog, catalog_path
@@ -153,7 +153,8 @@ def repair(profile: Profile, *, only: Sequence[str] = (), progress: Progress | N
         open_inventory(profile) as inv,
     ):
         book = DamageBook(inv)
-        current = {w.key: w for w in wanted_files(inv.current_files())}
+        labels = source_labels(profile, inv=inv)
+        current = {w.key: w for w in wanted_files(inv.current_files(), labels)}
         for cfg, target in made_targets(profile, configs, catalog):
             known = book.known(cfg.name)
             item = TargetRepair(cfg.name)

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from backup.app.results import ForProfile
 from backup.app.scan import sign_checkpoint
-from backup.app.workspace import open_inventory, sources_for, walk_rules
+from backup.app.workspace import open_inventory, source_labels, sources_for, walk_rules
 from backup.errors import Problem, ProfileError, UsageError
 from backup.home import keepmark_home
 from backup.profile.model import Profile
@@ -178,6 +178,7 @@ def record_and_stamp(
     stamping = stamping_for(profile, out)
     sources = sources_for(profile, paths)
     with open_inventory(profile) as inv:
+        stamping = replace(stamping, labels=source_labels(profile, inv=inv))
         stamper = Stamper(inv, stamping, force=force, progress=progress, workers=workers)
         logo = _logo_problem(stamping)
         if logo is not None:

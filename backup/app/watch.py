@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -26,7 +26,7 @@ from backup.app.backups import back_up_files, run_backup
 from backup.app.check import check_profile
 from backup.app.facts import missing_on, served
 from backup.app.stamp import record_and_stamp
-from backup.app.workspace import excluded_folders, ignore_globs, open_inventory
+from backup.app.workspace import excluded_folders, ignore_globs, open_inventory, source_labels
 from backup.daemon import logs
 from backup.daemon.clock import Clock
 from backup.daemon.daemon import REWATCH, SCHEDULE_TICK, Daemon
@@ -118,7 +118,7 @@ class ProfileJobs:
                     return result  # another run holds the lock: tried again shortly
                 result.waiting = []
                 result.backed_up = [r.as_dict() for r in results]
-                result.deliveries = deliveries(rows, results)
+                result.deliveries = deliveries(rows, results, source_labels(self.profile, keep=False))
         return result
 
     def retry(self, target: str, paths: Sequence[str]) -> Delivery:
@@ -126,7 +126,9 @@ class ProfileJobs:
         gone = sorted(set(paths) - {r.path for r in rows})  # deleted, or no longer important
         if not rows:
             return Delivery(target, gone, [], "")
-        (done,) = deliveries(rows, back_up_files(self.profile, rows, only=[target]))
+        (done,) = deliveries(
+            rows, back_up_files(self.profile, rows, only=[target]), source_labels(self.profile, keep=False)
+        )
         return done._replace(sent=done.sent + gone)
 
     def reachable(self, target: str) -> bool | None:
@@ -169,9 +171,11 @@ class ProfileJobs:
         return served(self.profile)
 
 
-def deliveries(rows: Sequence[FileRow], results: Sequence[TargetResult]) -> list[Delivery]:
+def deliveries(
+    rows: Sequence[FileRow], results: Sequence[TargetResult], labels: Mapping[str, str]
+) -> list[Delivery]:
     """Each target's real-time backup of ``rows``, file by file."""
-    by_label = {want.path: want.src for want in wanted_files(rows)}
+    by_label = {want.path: want.src for want in wanted_files(rows, labels)}
     everything = [r.path for r in rows]
     out: list[Delivery] = []
     for t in results:

@@ -24,6 +24,7 @@ from backup.targets.base import Target, TargetError
 from inventory.errors import DatabaseError
 from inventory.record.scan import Source
 from inventory.store.inventory import Inventory
+from inventory.store.labels import bare_label
 
 
 def open_inventory(profile: Profile, *, create: bool = True) -> Inventory:
@@ -32,6 +33,19 @@ def open_inventory(profile: Profile, *, create: bool = True) -> Inventory:
         return Inventory.open(inventory_path(profile.name), create=create)
     except DatabaseError as exc:
         raise StateError(str(exc)) from exc
+
+
+def source_labels(profile: Profile, *, keep: bool = True, inv: Inventory | None = None) -> dict[str, str]:
+    """The name each of the profile's source folders is filed under, on the targets and in the
+    output folder (``inventory.store.labels``); ``keep`` records labels given now (what writes
+    to targets or copies does; what only reads does not). ``inv``: the inventory, if open."""
+    roots = [os.path.abspath(f) for f in profile.sources.folders]
+    if inv is not None:
+        return inv.source_labels(roots, keep=keep)
+    if not keep and not inventory_path(profile.name).exists():
+        return {r: bare_label(r) for r in roots}
+    with open_inventory(profile) as opened:
+        return opened.source_labels(roots, keep=keep)
 
 
 def sources_for(profile: Profile, paths: Sequence[str] = ()) -> list[Source]:

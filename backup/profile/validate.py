@@ -309,13 +309,6 @@ def parse(raw: dict[str, Any], file: Path, name: str) -> tuple[Profile | None, l
                     f"{f} and {g} overlap",
                     "list each folder once, and no folder inside another",
                 )
-            elif f.name.lower() == g.name.lower():
-                reader.add(
-                    "sources.folders",
-                    f"{f} and {g} have the same name {f.name!r}",
-                    "backups and stamped copies are filed under each source folder's name; "
-                    "rename one of the folders or list their common parent instead",
-                )
     for imp in important:
         if not any(imp == f or inside(imp, f) for f in folders):
             reader.add(

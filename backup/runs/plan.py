@@ -5,7 +5,7 @@ exactly them."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import NamedTuple
 
@@ -36,14 +36,17 @@ class Want(NamedTuple):
     mtime_ns: int
 
 
-def wanted_files(rows: Iterable[FileRow]) -> list[Want]:
+def wanted_files(rows: Iterable[FileRow], labels: Mapping[str, str]) -> list[Want]:
+    """What the targets must hold for ``rows``: each under ``originals/<label>/<relpath>``, the
+    label of its source folder (``labels``, from the inventory; a folder it lacks is filed
+    under its own name)."""
     out = []
-    labels: dict[str, str] = {}
+    prefixes: dict[str, str] = {}
     for root, relpath, path, sha, size, mtime_ns in rows:
-        label = labels.get(root)
-        if label is None:
-            label = labels[root] = layout.source_label(root) + "/"
-        p = label + relpath
+        prefix = prefixes.get(root)
+        if prefix is None:
+            prefix = prefixes[root] = (labels.get(root) or layout.source_label(root)) + "/"
+        p = prefix + relpath
         out.append(Want(p, layout.ORIGINALS + p, path, sha, size, mtime_ns))
     return out
 

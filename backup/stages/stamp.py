@@ -65,14 +65,16 @@ class Stamping:
     output: Path
     suffix: str
     style_hash: str
+    labels: Mapping[str, str] = field(default_factory=dict)  # source folder -> its label
 
     def output_for(self, root: str, relpath: str) -> Path:
         """Where the copy of ``root``/``relpath`` goes: the output folder mirrors each source
-        folder's tree under the source folder's name."""
+        folder's tree under the source folder's label (its name, unless another source folder
+        took that name first: ``inventory.store.labels``)."""
         rel = Path(relpath)
         if self.suffix:
             rel = rel.with_name(rel.stem + self.suffix + rel.suffix)
-        return self.output / Path(root).name / rel
+        return self.output / (self.labels.get(root) or Path(root).name) / rel
 
     def fields(self, capture_time: str | None, first_seen: str) -> dict[str, str]:
         """The text's fields for one file: its capture date, else the day it was first seen."""

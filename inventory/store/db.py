@@ -122,6 +122,13 @@ CREATE TABLE IF NOT EXISTS damaged (
     resolution TEXT,
     PRIMARY KEY (target, key, found)
 );
+-- The name each source folder is filed under on the targets and in the output folder
+-- (schema 4): given once, kept. See "Source folders that share a name" in docs/design.md.
+CREATE TABLE IF NOT EXISTS source_labels (
+    root  TEXT PRIMARY KEY,
+    label TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    given TEXT NOT NULL
+);
 """
 
 

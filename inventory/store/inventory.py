@@ -22,6 +22,7 @@ from inventory.ledger.chain import VerifyReport
 from inventory.store.db import SCHEMA_VERSION, connect, read_meta
 from inventory.store.derivatives import DerivativeStore
 from inventory.store.findings import FindingsStore
+from inventory.store.labels import SourceLabelStore
 from inventory.store.ledger import LedgerStore
 from inventory.store.matching import MatchingStore, add_match_hashes
 from inventory.store.recording import PATHS_GENERATION, WALK_MEMO, RecordingStore
@@ -87,7 +88,7 @@ def is_bare_name(ref: str) -> bool:
     return bool(ref) and ref not in (".", "..") and "/" not in ref and os.sep not in ref
 
 
-class Inventory(RecordingStore, DerivativeStore, MatchingStore, LedgerStore, FindingsStore):
+class Inventory(RecordingStore, DerivativeStore, MatchingStore, LedgerStore, FindingsStore, SourceLabelStore):
     """A profile's content inventory. Use as a context manager, or call ``close()``.
     ``transaction()`` commits the ledger and the records together or not at all."""
 
