@@ -10,6 +10,7 @@ import shutil
 import sqlite3
 import stat
 import subprocess
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -173,6 +174,10 @@ def test_checkpoints_are_timestamped_and_the_token_verifies_offline(
     assert r.code == 0, r
     stamp = r.json()["checkpoints"][0]["timestamp"]
     assert stamp["authority"] == "CN=Keepmark Test TSA" and stamp["time"].endswith("Z")
+    # The text gives the token's time in this computer's local time (UTC+8 here).
+    text = run_backup("ledger", "verify", "-p", profile, env={"TZ": "XST-8"})
+    moment = datetime.fromisoformat(stamp["time"].replace("Z", "+00:00")) + timedelta(hours=8)
+    assert f"at {moment:%Y-%m-%d %H:%M:%S} +08:00)" in text.out, text.out
     # The token is an ordinary RFC 3161 reply: OpenSSL verifies it with the stored files alone.
     if shutil.which("openssl"):
         ok = subprocess.run(

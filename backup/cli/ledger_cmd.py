@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from backup.cli.common import emit_json, group, leaf, out, warn
 from backup.errors import EXIT_FAILED
+from backup.humanize import when
 
 if TYPE_CHECKING:
     from backup.app.ledger import LedgerVerdict
@@ -96,7 +97,7 @@ def summary(verdict: LedgerVerdict) -> list[str]:
         line = f"{len(good)} signed checkpoint(s) hold, {len(stamped)} timestamped"
         if stamped:
             last = stamped[-1]["timestamp"]
-            line += f" (latest by {last['authority']} at {last['time']})"
+            line += f" (latest by {last['authority']} at {when(last['time'], seconds=True)})"
         if waiting:
             line += f"; {waiting} timestamp request(s) waiting to be sent"
         lines.append(line)
