@@ -151,25 +151,28 @@ def back_up_files(profile: Profile, rows: Sequence[FileRow], only: Sequence[str]
     a snapshot (the daemon's real-time path for important folders). Holds the run lock: raises
     ``Busy`` while another run of the profile is in progress."""
     folder = state_dir(profile.name)
-    wants = wanted_files(rows, source_labels(profile))
     results: list[TargetResult] = []
-    with run_lock(folder, "real-time backup"), Catalog(catalog_path(folder)) as catalog:
+    with (
+        run_lock(folder, "real-time backup"),
+        Catalog(catalog_path(folder)) as catalog,
+        open_inventory(profile) as inv,
+    ):
+        wants = wanted_files(rows, source_labels(profile, inv=inv))
+        book = DamageBook(inv)  # a damaged copy is replaced, not kept as a version
         for cfg, target in made_targets(profile, chosen_targets(profile, only), catalog):
             if isinstance(target, TargetError):
                 results.append(TargetResult(cfg.name, status="failed", error=str(target)))
                 continue
-            with open_inventory(profile) as inv:  # a damaged copy is replaced, not kept as a version
-                book = DamageBook(inv)
-                run = TargetRun(
-                    target,
-                    kind=REALTIME,
-                    identity=identity(cfg),
-                    sidecar=sidecar(profile),
-                    catalog=catalog,
-                    recorded=book.recorded,
-                )
-                results.append(run.send(wants) if run.start() else run.abandon())
-                book.settle(results[-1], "real-time backup")
+            run = TargetRun(
+                target,
+                kind=REALTIME,
+                identity=identity(cfg),
+                sidecar=sidecar(profile),
+                catalog=catalog,
+                recorded=book.recorded,
+            )
+            results.append(run.send(wants) if run.start() else run.abandon())
+            book.settle(results[-1], "real-time backup")
     return results
 
 
