@@ -230,6 +230,29 @@ def test_a_tampered_ledger_entry_on_the_target_is_refused_naming_it(
     assert not [p for p in new_home.iterdir() if p.name.startswith(".recover-")]
 
 
+def test_a_table_row_edited_on_the_target_is_refused_naming_it(
+    home: Path,
+    sources: Path,
+    profile: str,
+    tsa: LocalTSA,
+    drive: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The copy's chain intact but a row backdated outside the ledger (as ``ledger verify``
+    finds it): nothing is brought back."""
+    _laptop(home, sources, profile, tsa, {"name": "drive", "type": "local", "path": str(drive)})
+    copy = drive / "lily" / "inventory" / "inventory.sqlite"
+    with sqlite3.connect(copy) as db:
+        db.execute("UPDATE content SET first_seen = '2020-01-01T00:00:00Z'")
+    db.close()
+    new_home = _lose_the_laptop(home, sources, monkeypatch)
+    r = run_backup("recover", "--from", str(drive), "--profile", "lily")
+    assert r.code == 1, r
+    [line] = r.err.strip().splitlines()
+    assert "content" in line and "first_seen" in line and "nothing was brought back" in line, line
+    assert not (new_home / "profiles" / "lily.toml").exists() and not (new_home / "state" / "lily").exists()
+
+
 def test_a_checkpoint_signed_by_another_key_is_refused(
     home: Path,
     sources: Path,

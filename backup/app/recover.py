@@ -251,7 +251,7 @@ def _verify(toml: Path, database: Path, proof: Path, name: str, where: str) -> d
     except DatabaseError as exc:
         raise RecoverRefused(f"{where}inventory.sqlite: {exc}; nothing was brought back") from exc
     try:
-        chain = inv.verify_chain()
+        chain = inv.verify_ledger()  # the chain, and every table row against its entry
         if not chain.ok:
             raise RecoverRefused(
                 f"{where}inventory.sqlite: ledger {chain.problem}; the copy on the target was altered "
