@@ -433,7 +433,7 @@ def test_failed_scheduled_run_notifies(home: Path, tmp_path: Path) -> None:
     calls = fake_tool(bin_dir, "notify-send")
     with Watch(home, {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}) as w:
         wait_for(lambda: calls.exists(), 60, "a notification")
-        assert w.terminate()[0] == 0
+        assert w.terminate() == 0
     assert daemon_runs(home) == [("full", "new profile", "failed")]
     assert "backup failed" in calls.read_text(encoding="utf-8")
 

@@ -66,7 +66,7 @@ def test_photo_dropped_while_the_drive_is_away_is_copied_when_it_comes_back(
         wait_for(lambda: (originals / "contract-shoot.jpg").exists(), 60, "the photo on the drive")
         wait_for(lambda: not waiting(cli), 30, "the wait to end")
         assert w.proc.poll() is None  # the same daemon: no restart
-        code, _ = w.terminate()
+        code = w.terminate()
     assert code == 0, w.text()
     assert (originals / "contract-shoot.jpg").read_bytes() == urgent.read_bytes()
     assert (originals / "first.jpg").read_bytes() == first.read_bytes()
@@ -109,7 +109,7 @@ def test_photo_dropped_while_the_remote_does_not_answer_is_sent_once_it_answers_
             wait_for(lambda: prefix + "contract-shoot.jpg" in keys(), 120, "the photo in the bucket")
             wait_for(lambda: not waiting(cli), 30, "the wait to end")
             assert w.proc.poll() is None  # the same daemon: no restart
-            code, _ = w.terminate()
+            code = w.terminate()
     assert code == 0, w.text()
     body = s3_server.client.get_object(Bucket=bucket, Key=prefix + "contract-shoot.jpg")["Body"].read()
     assert body == urgent.read_bytes()

@@ -91,7 +91,7 @@ def test_slow_writer_pausing_longer_than_settle_recorded_once_as_its_final_conte
         assert writer.wait(60) == 0
         wait_for(lambda: len(originals(home)) >= 1, 120, "the finished file recorded")
         wait_idle(home, passes)
-        code, _ = w.terminate()
+        code = w.terminate()
     assert code == 0, w.text()
     entries = originals(home)
     assert len(entries) == 1, entries  # no partial state recorded, ever
@@ -129,7 +129,7 @@ def test_a_file_that_never_decodes_is_recorded_as_undecodable_after_the_wait(
         wait_for(lambda: originals(home), 30 + wait, "the half file recorded")
         recorded = time.time()
         wait_idle(home, passes)
-        code, _ = w.terminate()
+        code = w.terminate()
     assert code == 0, w.text()
     assert recorded - written >= wait - 0.5  # not before the wait was over (mtime granularity)
     entries = originals(home)
@@ -157,7 +157,7 @@ def test_a_file_closed_half_written_and_finished_later_is_recorded_once_whole(
             f.write(data[len(data) // 2 :])
         wait_for(lambda: originals(home), 60, "the whole file recorded")
         wait_idle(home, passes)
-        code, _ = w.terminate()
+        code = w.terminate()
     assert code == 0, w.text()
     entries = originals(home)
     assert len(entries) == 1 and entries[0]["sha256"] == sha256(data), entries

@@ -354,8 +354,8 @@ def check_watch(w: World, argv: list[str]) -> None:
         new = media.jpeg(w.user / "Pictures" / "Shoots" / "2026" / "IMG_0414.jpg", seed=15)
         wait_for(lambda: derivative_count(w.home) > len(pictures), 60, "the new photo stamped")
         wait_idle(w.home, after=passes)
-        code, took = daemon.terminate()
-    assert code == 0 and took < 10, daemon.text()
+        code = daemon.terminate()
+    assert code == 0, daemon.text()
     assert str(new) in recorded_paths(w.home)
     assert (w.stamped / w.rel(new)).is_file() and derivative_count(w.home) == len(pictures) + 1
     assert daemon_runs(w.home) == []  # the full and incremental run by hand count: none was due

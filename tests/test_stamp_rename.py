@@ -103,7 +103,7 @@ def test_the_daemon_moves_the_copy_and_status_forgets_the_old_path(home: Path, t
         os.rename(src / "IMG_0002.jpg", src / "harbour.jpg")
         wait_for(lambda: derivative_paths(home) == [str(out / "Shoots" / "harbour.jpg")], 60, "the move")
         wait_idle(home)
-        code, _ = w.terminate()
+        code = w.terminate()
     assert code == 0, w.text()
     assert outputs(out) == ["Shoots/harbour.jpg"]
     assert sha(out / "Shoots" / "harbour.jpg") == made

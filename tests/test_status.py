@@ -65,7 +65,7 @@ def test_a_run_by_hand_after_the_daemons(home: Path, tmp_path: Path, cli: Any) -
     with Watch(home) as w:
         wait_for(lambda: daemon_runs(home) and daemon_runs(home)[-1][2] == "ok", 60, "the first full")
         wait_idle(home)
-        assert w.terminate()[0] == 0
+        assert w.terminate() == 0
     last = _last(cli)
     assert last["full"]["by"] == "daemon" and last["full"]["result"] == "ok"
     assert last["incremental"] is None

@@ -41,6 +41,7 @@ BATCH = 500  # files per pass through the pipeline
 SCHEDULE_TICK = 15.0  # seconds between looks at the schedule (a wake from sleep is seen then)
 BUSY_RETRY = 5.0  # seconds before work that found the run lock taken is tried again
 REWATCH = 30.0  # seconds between looks for source folders that were missing (drive not connected)
+SIGNAL_SLICE = 0.25  # seconds the main thread waits at a time, so that a signal is handled at once
 # The daemon counts as idle once nothing has come in or been done for this long (plus the poll
 # interval when polling): the events its own writes cause have reached the settler by then.
 IDLE_QUIET = 0.5
@@ -162,7 +163,11 @@ class Daemon:
                 os.getpid(),
             )
             try:
-                self.stopping.wait()
+                # In slices: a signal the kernel hands to another thread only runs its Python
+                # handler once the main thread is back in the interpreter, which an untimed wait
+                # never is (and Windows delivers Ctrl-C to no untimed wait at all).
+                while not self.stopping.wait(SIGNAL_SLICE):
+                    pass
             finally:
                 self.stopping.set()
                 self._wake.set()
