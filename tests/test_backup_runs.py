@@ -317,6 +317,48 @@ def test_restore_checks_bytes_and_never_overwrites(rig: Rig, tmp_path: Path) -> 
     assert not [p for p in out.rglob("*keepmark-tmp")]
 
 
+@pytest.mark.parametrize("in_kernel", [True, False], ids=["kernel-copy", "read-hash-write"])
+def test_restore_from_a_drive_checks_what_was_written(
+    rig: Rig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, in_kernel: bool
+) -> None:
+    """From a drive the bytes are copied in the kernel and the copy read back and hashed (or,
+    where the system has no such copy, read, hashed and written): either way a copy damaged on
+    the drive, in place or cut short, is refused and nothing lands under its name."""
+    import backup.runs.restore as restoring
+    from backup.targets.copying import kernel_copy
+    from backup.targets.local import LocalTarget
+
+    copies: list[int | None] = []
+
+    def spied(fd_in: int, fd_out: int, size: int, progress: object = None) -> int | None:
+        copied = kernel_copy(fd_in, fd_out, size, progress) if in_kernel else None  # type: ignore[arg-type]
+        copies.append(copied)
+        return copied
+
+    monkeypatch.setattr(restoring, "kernel_copy", spied)
+    files = make_files(rig.src, 4, size=3_000_000)
+    drive = LocalTarget("drive", tmp_path / "drive", "lily")
+    assert rig.run(drive).status == "ok"
+    flipped, cut, *good = sorted(files)
+    on_drive = tmp_path / "drive" / "lily" / "originals" / "Shoots"
+    data = bytearray((on_drive / flipped).read_bytes())
+    data[len(data) // 2] ^= 0x01
+    (on_drive / flipped).write_bytes(bytes(data))
+    (on_drive / cut).write_bytes(files[cut][:1000])
+    out = tmp_path / "restored"
+    result = restore(LocalTarget("drive", tmp_path / "drive", "lily"), out)
+    assert result.restored == 2 and sorted(f["path"] for f in result.failed) == [
+        f"Shoots/{flipped}",
+        f"Shoots/{cut}",
+    ]
+    assert all("damaged on drive" in f["error"] for f in result.failed), result.failed
+    assert {p: (out / "Shoots" / p).read_bytes() for p in good} == {p: files[p] for p in good}
+    assert not (out / "Shoots" / flipped).exists() and not (out / "Shoots" / cut).exists()
+    assert not [p for p in out.rglob("*") if p.name.endswith("keepmark-tmp")]
+    # the one cut short is refused by its size before a byte is copied
+    assert len(copies) == 3 and all((c is not None) == in_kernel for c in copies)
+
+
 def test_include_globs() -> None:
     assert matches("Shoots/2026/a.jpg", ["Shoots/2026"])
     assert matches("Shoots/2026/a.jpg", ["Shoots/*/a.jpg"])

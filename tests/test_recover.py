@@ -139,7 +139,7 @@ def _recover_and_go_on(
             lambda: str(sources / "2026" / "dropped.jpg") in recorded_paths(new_home), 60, "the new photo"
         )
         wait_idle(new_home)  # its pass over the new photo done (stamped too): a quick stop
-        code, _ = watch.terminate(timeout=60)
+        code = watch.terminate()
         assert code == 0, watch.text()
 
 

@@ -15,10 +15,8 @@ folder's parent must exist, and a folder under a mount-point area (``/Volumes/X`
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import os
-import sys
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -37,6 +35,7 @@ from backup.targets.base import (
     check_key,
     file_hash,
 )
+from backup.targets.copying import hashing_copy, kernel_copy
 from inventory.atomic import TMP_SUFFIX, atomic_path
 
 MARKER = ".keepmark-target"
@@ -152,11 +151,12 @@ class LocalTarget:
                 as_hashed = mtime_ns is not None and (st.st_size, st.st_mtime_ns) == (size, mtime_ns)
                 with self._temp(dst) as (_tmp, f_out):
                     f_out.flush()
-                    if as_hashed and _kernel_copy(f_in.fileno(), f_out.fileno(), size, progress):
+                    copied = kernel_copy(f_in.fileno(), f_out.fileno(), size, progress) if as_hashed else None
+                    if copied is not None:
                         after = os.fstat(f_in.fileno())
-                        if (after.st_size, after.st_mtime_ns) != (size, mtime_ns):
+                        if copied != size or (after.st_size, after.st_mtime_ns) != (size, mtime_ns):
                             raise SourceChanged(f"{src}: changed while it was copied; run again")
-                    elif _hashing_copy(f_in, f_out, progress) != sha256:
+                    elif hashing_copy(f_in, f_out, progress) != sha256:
                         raise SourceChanged(f"{src}: changed since it was scanned; run again to back it up")
                     f_out.flush()
                     os.utime(f_out.fileno(), ns=(st.st_atime_ns, st.st_mtime_ns))
@@ -240,55 +240,6 @@ class LocalTarget:
                     except OSError:
                         pass
         return removed
-
-
-_COPY_BLOCK = 8 * 1024 * 1024
-_NO_KERNEL_COPY = {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.EBADF, errno.EPERM}
-
-
-def _kernel_copy(fd_in: int, fd_out: int, size: int, progress: Progress | None) -> bool:
-    """Copy ``size`` bytes inside the kernel (copy_file_range, else sendfile on Linux); False,
-    with nothing written, where neither works here."""
-    done = 0
-
-    def by_copy_file_range(n: int) -> int:
-        return os.copy_file_range(fd_in, fd_out, n)
-
-    def by_sendfile(n: int) -> int:
-        return os.sendfile(fd_out, fd_in, done, n)
-
-    ways = []
-    if hasattr(os, "copy_file_range"):
-        ways.append(by_copy_file_range)
-    if sys.platform.startswith("linux"):
-        ways.append(by_sendfile)
-    for way in ways:
-        try:
-            while done < size:
-                n = way(min(_COPY_BLOCK, size - done))
-                if n == 0:
-                    break
-                done += n
-                if progress is not None:
-                    progress(n)
-            return done == size
-        except OSError as exc:
-            if done or exc.errno not in _NO_KERNEL_COPY:
-                raise
-    return False
-
-
-def _hashing_copy(f_in: IO[bytes], f_out: IO[bytes], progress: Progress | None) -> str:
-    """Read, hash and write in one pass through one buffer; the SHA-256 of what was copied."""
-    digest = hashlib.sha256()
-    buf = bytearray(4 * CHUNK)
-    view = memoryview(buf)
-    while n := f_in.readinto(buf):  # type: ignore[attr-defined]
-        digest.update(view[:n])
-        f_out.write(view[:n])
-        if progress is not None:
-            progress(n)
-    return digest.hexdigest()
 
 
 @contextmanager
