@@ -404,6 +404,50 @@ def check_status(w: World, argv: list[str]) -> None:
     assert "1 originals not yet on every target" in r.out, r  # the photo the daemon recorded
 
 
+def check_ui(w: World, argv: list[str]) -> None:
+    """``backup ui`` as written: its first line is the link, the browser ($BROWSER, a stand-in)
+    is sent there, the link signs in once, its key serves the API, and Ctrl-C's SIGTERM ends it."""
+    import http.client
+    import signal
+
+    opened = fake_tool(w.bin, "browser")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "backup", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, **w.env, "BROWSER": str(w.bin / "browser")},
+        cwd=w.user,
+    )
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().decode().strip()
+        assert url.startswith("http://127.0.0.1:") and "/?token=" in url, url
+        port, token = int(url.split(":")[2].split("/")[0]), url.split("token=")[1]
+        wait_for(lambda: opened.exists() and url in opened.read_text(), 30, "the browser sent to the link")
+
+        def get(path: str, headers: dict[str, str]) -> tuple[int, bytes, str | None]:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            conn.request("GET", path, headers=headers)
+            r = conn.getresponse()
+            found = r.status, r.read(), r.getheader("set-cookie")
+            conn.close()
+            return found
+
+        status, _body, cookie = get("/?token=" + token, {})
+        assert status == 303 and cookie and "HttpOnly" in cookie
+        assert get("/?token=" + token, {})[0] == 401  # once
+        status, body, _ = get("/api/status", {"Authorization": f"Bearer {token}"})
+        theirs = w.run(["status", "--json"]).json()
+        ours = json.loads(body)
+        for doc in (ours, theirs):
+            for t in doc["targets"]:
+                t.pop("age_seconds")
+        assert status == 200 and ours == theirs
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(60) == 0, proc.stderr.read() if proc.stderr else ""
+
+
 def check_check(w: World, argv: list[str]) -> None:
     r = w.run(argv)
     grade = re.search(rf"^{PROFILE}: (EXCELLENT|PASS|HIGH-RISK)$", r.out, re.M)
@@ -497,6 +541,7 @@ CHECKS: dict[str, Callable[[World, list[str]], None]] = {
     "service install": check_service_install,
     "status": check_status,
     "check": check_check,
+    "ui": check_ui,
     "publish add": check_publish_add,
     "prove": check_prove,
     "ledger checkpoint": check_checkpoint,

@@ -38,9 +38,9 @@ def list_files(
     if offset < 0 or (limit is not None and limit < 0):
         raise UsageError("offset and limit must be 0 or more")
     with open_inventory(profile) as inv:
-        rows = inv.list_files(include_missing=include_missing)
-    page = rows[offset : None if limit is None else offset + limit]
-    return FileList(profile.name, page, offset, limit, len(rows))
+        page = inv.list_files(include_missing=include_missing, offset=offset, limit=limit)
+        total = inv.count_files(include_missing=include_missing) if offset or limit is not None else len(page)
+    return FileList(profile.name, page, offset, limit, total)
 
 
 @dataclass

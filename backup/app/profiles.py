@@ -17,6 +17,7 @@ from backup.profile.model import Profile
 from backup.profile.ondisk import check_on_disk
 from backup.profile.setup import create_profile
 from backup.profile.specs import Lookups, Remotes, S3Options
+from backup.profile.write import Schedule
 
 
 @dataclass
@@ -42,11 +43,22 @@ def init(
     endpoint: str | None = None,
     region: str | None = None,
     addressing: str | None = None,
+    aws_profile: str | None = None,
+    incremental: str | None = None,
+    full: str | None = None,
+    on_battery: bool | None = None,
 ) -> Created:
     """Write ``<home>/profiles/NAME.toml`` from these answers, checked before it is written.
     ``targets`` are specs as typed: a folder path, ``s3://bucket/prefix``, ``rclone:remote:path``
-    or ``remote:path`` naming a configured rclone remote; ``endpoint``, ``region`` and
-    ``addressing`` go to every S3 target."""
+    or ``remote:path`` naming a configured rclone remote; ``endpoint``, ``region``,
+    ``addressing`` and ``aws_profile`` go to every S3 target. ``incremental`` and ``full`` are
+    schedule slots (``weekly sun 03:00``, ``monthly 1 04:00``, ``off``; the defaults when None)."""
+    defaults = Schedule()
+    schedule = Schedule(
+        incremental if incremental is not None else defaults.incremental,
+        full if full is not None else defaults.full,
+        on_battery if on_battery is not None else defaults.on_battery,
+    )
     return Created(
         create_profile(
             name,
@@ -58,8 +70,9 @@ def init(
             ignore=ignore,
             output=output,
             overwrite=overwrite,
-            s3=S3Options(endpoint, region, addressing),
+            s3=S3Options(endpoint, region, addressing, aws_profile),
             lookups=LOOKUPS,
+            schedule=schedule,
         )
     )
 
@@ -198,3 +211,8 @@ def require_name(positional: str | None, option: str | None) -> str:
     if positional and option and positional != option:
         raise UsageError(f"two names given ({positional} and --profile {option}): give one")
     return chosen
+
+
+def profile_names() -> list[str]:
+    """The names of the profiles in the Keepmark home."""
+    return [p.stem for p in available()]

@@ -191,3 +191,19 @@ def still_there(lacking: list[dict[str, Any]]) -> list[dict[str, Any]]:
     scan (the daemon records a renamed file at its new path only) cannot be backed up, and is
     not listed as waiting for it."""
     return [item for item in lacking if os.path.lexists(item["path"])]
+
+
+def daemon_state(profile: Profile) -> dict[str, Any]:
+    """What the app polls while a page is open, cheaply: whether the daemon runs, whether it is
+    busy, how many files wait in its queue and how many passes it has made."""
+    folder = state_dir(profile.name)
+    pid = holder(daemon_lock_path(folder))
+    doc: dict[str, Any] = {"running": pid is not None, "pid": pid if pid and pid > 0 else None}
+    doc.update(state=None, queue=0, batches=0)
+    db = daemon_db_path(folder)
+    if db.exists():
+        with DaemonStore(db) as store:
+            doc["state"] = (store.meta("state") or None) if pid is not None else None
+            doc["queue"] = store.queue_length()
+            doc["batches"] = int(store.meta("batches") or 0)
+    return doc

@@ -28,6 +28,7 @@ from backup.cli import (
     snapshots_cmd,
     stamp_cmd,
     status_cmd,
+    ui_cmd,
     verify_cmd,
     watch_cmd,
 )
@@ -109,6 +110,7 @@ def build_parser(only: str | None = None) -> Parser:
         service_cmd,
         status_cmd,
         check_cmd,
+        ui_cmd,
     ):
         module.register(chosen)
     if isinstance(chosen, _OnlyOne) and not chosen.built:

@@ -18,7 +18,7 @@ from backup.profile.specs import (
     unique_name,
 )
 from backup.profile.validate import NAME_RE, parse
-from backup.profile.write import render, write_profile
+from backup.profile.write import Schedule, render, write_profile
 
 
 def create_profile(
@@ -34,6 +34,7 @@ def create_profile(
     overwrite: bool = False,
     s3: S3Options = NO_S3_OPTIONS,
     lookups: Lookups = NO_LOOKUPS,
+    schedule: Schedule | None = None,
 ) -> Profile:
     """Write ``$KEEPMARK_HOME/profiles/NAME.toml`` and return it, validated. ``targets`` are
     specs as typed (``backup.profile.specs``); ``s3`` applies to every S3 target among them."""
@@ -54,6 +55,7 @@ def create_profile(
         important=important,
         ignore=ignore,
         output=output,
+        schedule=schedule,
     )
     path = profiles_dir() / f"{name}.toml"
     # Validate before writing, so a bad answer never leaves a broken profile behind.

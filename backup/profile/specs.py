@@ -64,9 +64,15 @@ class S3Options(NamedTuple):
     endpoint: str | None = None
     region: str | None = None
     addressing: str | None = None
+    aws_profile: str | None = None  # a named profile of the AWS credentials file (the app's setup)
 
     def given(self) -> list[str]:
-        flags = (("--endpoint", self.endpoint), ("--region", self.region), ("--addressing", self.addressing))
+        flags = (
+            ("--endpoint", self.endpoint),
+            ("--region", self.region),
+            ("--addressing", self.addressing),
+            ("aws_profile", self.aws_profile),
+        )
         return [flag for flag, value in flags if value is not None]
 
 
@@ -214,6 +220,13 @@ def s3_settings(options: S3Options, buckets: Sequence[str]) -> dict[str, str]:
         host = (urlsplit(keys["endpoint_url"]).hostname or "").lower()
         if host.endswith(_VIRTUAL_HOSTS):
             keys["addressing_style"] = "virtual"
+    if options.aws_profile is not None:
+        name = options.aws_profile.strip()
+        if not name or any(c in name for c in "[]\r\n"):
+            raise UsageError(
+                f"aws_profile {options.aws_profile!r}: give a section name of the AWS credentials file"
+            )
+        keys["aws_profile"] = name
     return keys
 
 

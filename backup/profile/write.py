@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import tomli_w
 
@@ -13,7 +14,15 @@ from backup.profile.model import DEFAULT_FULL, DEFAULT_INCREMENTAL, DEFAULT_TEXT
 from backup.profile.specs import parse_target
 from inventory.atomic import atomic_write_text
 
-__all__ = ["parse_target", "render", "write_profile"]
+__all__ = ["Schedule", "parse_target", "render", "write_profile"]
+
+
+class Schedule(NamedTuple):
+    """The [schedule] a new profile gets."""
+
+    incremental: str = DEFAULT_INCREMENTAL
+    full: str = DEFAULT_FULL
+    on_battery: bool = True
 
 
 def _v(value: object) -> str:
@@ -30,7 +39,9 @@ def render(
     important: Sequence[str] = (),
     ignore: Sequence[str] = (),
     output: str | None = None,
+    schedule: Schedule | None = None,
 ) -> str:
+    schedule = schedule or Schedule()
     folders = [os.path.abspath(os.path.expanduser(s)) for s in sources]
     lines = [
         "# Keepmark profile: one creator account. Every key is described in profiles/example.toml.",
@@ -62,8 +73,10 @@ def render(
         "",
         "[schedule]",
         "# In your local time: weekly DAY HH:MM, monthly DAY-OF-MONTH HH:MM, daily HH:MM, or off.",
-        f"incremental = {_v(DEFAULT_INCREMENTAL)}",
-        f"full = {_v(DEFAULT_FULL)}",
+        f"incremental = {_v(schedule.incremental)}",
+        f"full = {_v(schedule.full)}",
+        "# false: scheduled runs wait for mains power.",
+        f"on_battery = {_v(schedule.on_battery)}",
         "",
         "[retention]",
         "weekly = 8",

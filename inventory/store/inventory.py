@@ -106,16 +106,24 @@ class Inventory(RecordingStore, DerivativeStore, MatchingStore, LedgerStore, Fin
 
     # -- files -------------------------------------------------------------------------------
 
-    def list_files(self, *, include_missing: bool = False) -> list[dict[str, Any]]:
-        """One entry per file path (``LIST_FIELDS``), with its current content's facts."""
+    def list_files(
+        self, *, include_missing: bool = False, offset: int = 0, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """One entry per file path (``LIST_FIELDS``), with its current content's facts, in path
+        order; with ``offset``/``limit`` only that page of them (read as a page, not sliced)."""
         where = "" if include_missing else "WHERE p.missing_since IS NULL"
         rows = self.conn.execute(
             "SELECT c.sha256, p.path, c.size, c.kind, c.format, c.first_seen, c.capture_time, "
             "c.width, c.height, c.duration_ms, c.phash, c.dhash, c.decode_error, p.root, p.relpath, "
             f"p.first_seen, p.missing_since FROM paths p JOIN content c ON c.sha256 = p.sha256 {where} "
-            "ORDER BY p.path"
+            "ORDER BY p.path LIMIT ? OFFSET ?",
+            (-1 if limit is None else limit, offset),
         )
         return [dict(zip(LIST_FIELDS, r, strict=True)) for r in rows]
+
+    def count_files(self, *, include_missing: bool = False) -> int:
+        where = "" if include_missing else "WHERE missing_since IS NULL"
+        return int(self.conn.execute(f"SELECT count(*) FROM paths {where}").fetchone()[0])
 
     def export_rows(self) -> list[dict[str, Any]]:
         """Every path ever recorded (present or not), with its content's facts."""

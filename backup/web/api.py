@@ -1,0 +1,196 @@
+"""The JSON API under ``/api/``: each answer is the document the CLI's ``--json`` prints for the
+same use case; jobs the app runs; and the event stream open pages follow."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from backup.errors import KeepmarkError, UsageError
+from backup.web.context import Context, api_call, chosen_profile, error_doc, http_status, load_profile
+
+PAGE_LIMIT = 1000  # the most inventory rows one API answer gives
+STREAM_TICK = 0.2  # seconds between looks for news in an event stream
+JOB_KINDS = ("incremental", "full", "verify")
+
+
+def int_param(request: Request, name: str, default: int, most: int | None = None) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise UsageError(f"{name}={raw!r}: give a whole number") from None
+    if value < 0 or (most is not None and value > most):
+        raise UsageError(f"{name}={value}: give a number from 0 to {most}" if most else f"{name}: 0 or more")
+    return value
+
+
+# -- the API ----------------------------------------------------------------------------------
+
+
+def api_routes(ctx: Context) -> list[Route]:
+    from backup.app import check as check_app
+    from backup.app import inventory as inventory_app
+    from backup.app import snapshots as snapshots_app
+    from backup.app import status as status_app
+
+    async def status(request: Request) -> Response:
+        return await api_call(request, ctx, status_app.status)
+
+    async def check(request: Request) -> Response:
+        return await api_call(request, ctx, check_app.check_profile)
+
+    async def snapshots(request: Request) -> Response:
+        return await api_call(request, ctx, snapshots_app.list_snapshots)
+
+    async def inventory(request: Request) -> Response:
+        try:
+            offset = int_param(request, "offset", 0)
+            limit = int_param(request, "limit", 100, PAGE_LIMIT)
+        except UsageError as exc:
+            return JSONResponse(error_doc(exc), status_code=400)
+        missing = request.query_params.get("include_missing") in ("1", "true")
+        return await api_call(
+            request,
+            ctx,
+            lambda p: inventory_app.list_files(p, include_missing=missing, offset=offset, limit=limit),
+        )
+
+    async def profiles(request: Request) -> Response:
+        from backup.app.profiles import list_profiles
+
+        try:
+            name = chosen_profile(request, ctx)
+        except KeepmarkError as exc:
+            return JSONResponse(error_doc(exc), status_code=http_status(exc))
+        doc = (await run_in_threadpool(list_profiles)).as_dict()
+        for row in doc["profiles"]:
+            row["selected"] = row["name"] == name
+        return JSONResponse(doc, headers={"cache-control": "no-store"})
+
+    async def daemon(request: Request) -> Response:
+        return await api_call(request, ctx, lambda p: _Doc(status_app.daemon_state(p)))
+
+    async def jobs(request: Request) -> Response:
+        if request.method == "GET":
+            return JSONResponse(
+                {"jobs": [j.as_dict() for j in ctx.jobs.listed()]}, headers={"cache-control": "no-store"}
+            )
+        try:
+            body = await request.json()
+        except ValueError:
+            return JSONResponse(
+                {"ok": False, "error": 'the body must be JSON: {"kind": ...}'}, status_code=400
+            )
+        kind = body.get("kind") if isinstance(body, dict) else None
+        if kind not in JOB_KINDS:
+            return JSONResponse(
+                {"ok": False, "error": f"kind: one of {', '.join(JOB_KINDS)}, not {kind!r}"}, status_code=400
+            )
+        try:
+            name = chosen_profile(request, ctx)
+            profile = await run_in_threadpool(load_profile, name)
+        except KeepmarkError as exc:
+            return JSONResponse(error_doc(exc), status_code=http_status(exc))
+        job = ctx.jobs.start(kind, profile.name, _job_work(kind, profile))
+        return JSONResponse(job.as_dict(), status_code=202)
+
+    async def cancel(request: Request) -> Response:
+        job = ctx.jobs.get(int(request.path_params["job"]))
+        if job is None:
+            return JSONResponse({"ok": False, "error": "no such job"}, status_code=404)
+        job.cancel.cancel()
+        return JSONResponse(job.as_dict(), status_code=202)
+
+    async def events(request: Request) -> Response:
+        name = chosen_profile(request, ctx)
+        follower = ctx.follower(name) if name else None
+        start = int(request.headers.get("last-event-id") or 0) or ctx.hub.last_id()
+
+        async def stream() -> Any:
+            seq = start
+            yield "retry: 1000\n\n"
+            if follower is not None:
+                state = await run_in_threadpool(follower.read_state)
+                yield _sse({"id": 0, "kind": "daemon", "data": state})
+            while ctx.stopping is None or not ctx.stopping.is_set():
+                if follower is not None:
+                    await run_in_threadpool(follower.poll)
+                for message in ctx.hub.since(seq, name):
+                    seq = message["id"]
+                    yield _sse(message)
+                if await request.is_disconnected():
+                    return
+                await asyncio.sleep(STREAM_TICK)
+
+        return StreamingResponse(
+            stream(),
+            media_type="text/event-stream",
+            headers={"cache-control": "no-store", "x-accel-buffering": "no"},
+        )
+
+    async def self_check(request: Request) -> Response:
+        from backup.app.account import account_check, answer
+
+        if request.method == "GET":
+            return await api_call(request, ctx, account_check)
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict) or body.get("answer") not in ("yes", "no"):
+            doc = {"ok": False, "error": 'the body must be JSON: {"question": ID, "answer": "yes" | "no"}'}
+            return JSONResponse(doc, status_code=400)
+        question, yes = str(body.get("question")), body["answer"] == "yes"
+        return await api_call(request, ctx, lambda p: answer(p, question, yes))
+
+    return [
+        Route("/api/self-check", self_check, methods=["GET", "POST"]),
+        Route("/api/status", status),
+        Route("/api/check", check),
+        Route("/api/snapshots", snapshots),
+        Route("/api/inventory", inventory),
+        Route("/api/profiles", profiles),
+        Route("/api/daemon", daemon),
+        Route("/api/jobs", jobs, methods=["GET", "POST"]),
+        Route("/api/jobs/{job:int}/cancel", cancel, methods=["POST"]),
+        Route("/api/events", events),
+    ]
+
+
+@dataclass
+class _Doc:
+    doc: dict[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.doc
+
+
+def _sse(message: dict[str, Any]) -> str:
+    data = json.dumps(message, ensure_ascii=False, default=str)
+    return (
+        f"id: {message['id']}\nevent: {message['kind']}\ndata: {data}\n\n"
+        if message["id"]
+        else f"event: {message['kind']}\ndata: {data}\n\n"
+    )
+
+
+def _job_work(kind: str, profile: Any) -> Callable[[Any], Any]:
+    if kind == "verify":
+        from backup.app.maintenance import verify
+
+        return lambda progress: verify(profile, progress=progress)
+    from backup.app import backups
+
+    run = backups.full if kind == "full" else backups.incremental
+    return lambda progress: run(profile, progress=progress)

@@ -1,0 +1,46 @@
+"""The app: its pages, its JSON API and its event stream, as one Starlette application behind the
+guard (``guard.GuardMiddleware``). Every route calls a use case of ``backup.app`` (the functions
+the CLI calls) in a worker thread and renders or returns its result."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+
+from backup.web import i18n
+from backup.web.api import api_routes
+from backup.web.context import Context
+from backup.web.guard import GuardMiddleware
+from backup.web.pages import Renderer, page_routes
+
+HERE = Path(__file__).resolve().parent
+
+# -- the application --------------------------------------------------------------------------
+
+
+def build(ctx: Context) -> Starlette:
+    renderer = Renderer(HERE / "templates")
+
+    async def locked(scope: Any, receive: Any, send: Any) -> None:
+        request = Request(scope, receive)
+        lang = i18n.pick(request.cookies.get("keepmark_lang"), request.headers.get("accept-language"))
+        body = renderer.render("locked.html", lang, {"password": ctx.guard.password_hash is not None})
+        await HTMLResponse(body, status_code=401)(scope, receive, send)
+
+    routes = [
+        *api_routes(ctx),
+        *page_routes(ctx, renderer),
+        Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+    app = Starlette(routes=routes)
+    app.add_middleware(GuardMiddleware, guard=ctx.guard, locked_page=locked)  # type: ignore[arg-type]
+    return app
+
+
+__all__ = ["Context", "build"]

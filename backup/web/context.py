@@ -1,0 +1,121 @@
+"""What the app's routes share: the ``Context`` (the guard, the jobs, the followed daemons), which
+profile a request is about, and errors as the CLI's ``--json`` prints them.
+
+The profile is the one named by ``?profile=NAME`` (a profile of this Keepmark home, by name only:
+a path is never taken from outside), else the session's choice, else the one ``backup ui -p``
+named, else the first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from backup.errors import EXIT_CANNOT_START, KeepmarkError, ProfileNotFound, UsageError
+from backup.web.jobs import DaemonFollower, Hub, Jobs
+from backup.web.security import Guard, Session
+
+
+@dataclass
+class Context:
+    """What the routes share: the guard, the jobs and their hub, the followed daemons."""
+
+    guard: Guard
+    hub: Hub = field(default_factory=Hub)
+    jobs: Jobs = field(init=False)
+    followers: dict[str, DaemonFollower] = field(default_factory=dict)
+    default_profile: str | None = None
+    stopping: asyncio.Event | None = None
+
+    def __post_init__(self) -> None:
+        self.jobs = Jobs(self.hub)
+
+    def follower(self, profile: str) -> DaemonFollower:
+        if profile not in self.followers:
+            from backup.app.profiles import load
+            from backup.app.status import daemon_state
+            from backup.home import state_dir
+
+            loaded = load(profile)
+            self.followers[profile] = DaemonFollower(
+                self.hub, profile, state_dir(profile), lambda: daemon_state(loaded)
+            )
+        return self.followers[profile]
+
+
+# -- profiles ---------------------------------------------------------------------------------
+
+
+def profile_names() -> list[str]:
+    from backup.app.profiles import profile_names as names
+
+    return names()
+
+
+def chosen_profile(request: Request, ctx: Context) -> str | None:
+    """The profile a request is about; ``ProfileNotFound`` for a name that is not one of this
+    home's profiles (a path is never taken from outside)."""
+    names = profile_names()
+    asked = request.query_params.get("profile")
+    if asked is not None:
+        if asked not in names:
+            raise ProfileNotFound(
+                f"no profile named {asked!r}: the profiles are {', '.join(names) or 'none yet'}"
+            )
+        return asked
+    session: Session | None = request.scope["state"].get("session")
+    for name in (session.profile if session else None, ctx.default_profile):
+        if name in names:
+            return name
+    return names[0] if names else None
+
+
+def load_profile(name: str | None) -> Any:
+    from backup.app.profiles import load
+
+    if name is None:
+        raise ProfileNotFound("no profile yet: open the app's setup to create one")
+    return load(name)
+
+
+# -- answers ----------------------------------------------------------------------------------
+
+
+def http_status(exc: KeepmarkError) -> int:
+    if isinstance(exc, ProfileNotFound):
+        return 404
+    if isinstance(exc, UsageError) or exc.exit_code == EXIT_CANNOT_START:
+        return 400
+    return 500
+
+
+def error_doc(exc: KeepmarkError) -> dict[str, Any]:
+    """As the CLI prints it with ``--json``."""
+    doc: dict[str, Any] = {"ok": False, "error": str(exc), "exit_code": exc.exit_code}
+    problems = getattr(exc, "problems", None)
+    if problems:
+        doc["problems"] = [p.as_dict() for p in problems]
+    return doc
+
+
+async def api_call(request: Request, ctx: Context, work: Callable[[Any], Any]) -> Response:
+    """``work(profile)`` in a worker thread; its result's ``as_dict()`` as JSON."""
+    try:
+        name = chosen_profile(request, ctx)
+        result = await run_in_threadpool(lambda: work(load_profile(name)))
+    except KeepmarkError as exc:
+        return JSONResponse(
+            error_doc(exc), status_code=http_status(exc), headers={"cache-control": "no-store"}
+        )
+    return JSONResponse(result.as_dict(), headers={"cache-control": "no-store"})
+
+
+def redirect(path: str) -> RedirectResponse:
+    return RedirectResponse(quote(path, safe="/?=&#%"), status_code=303)

@@ -1,0 +1,183 @@
+"""The app's pages, rendered on the server in the page's language; the small script
+(``static/app.js``) adds the live parts (the event stream, the job buttons)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from backup.errors import KeepmarkError, UsageError
+from backup.web import i18n
+from backup.web.context import Context, chosen_profile, load_profile, profile_names, redirect
+
+LANG_COOKIE = "keepmark_lang"
+
+
+class Renderer:
+    """One Jinja2 environment per language, each with that language's gettext installed."""
+
+    def __init__(self, folder: Path) -> None:
+        self._envs: dict[str, jinja2.Environment] = {}
+        for lang in i18n.LANGUAGES:
+            env = jinja2.Environment(
+                loader=jinja2.FileSystemLoader(folder),
+                autoescape=True,
+                extensions=["jinja2.ext.i18n"],
+                trim_blocks=True,
+                lstrip_blocks=True,
+            )
+            env.install_gettext_translations(i18n.translations(lang), newstyle=True)  # type: ignore[attr-defined]
+            env.globals["languages"] = i18n.LANGUAGES
+            env.filters["when"] = _when
+            env.filters["size"] = _size
+            self._envs[lang] = env
+
+    def render(self, name: str, lang: str, context: dict[str, Any]) -> str:
+        env = self._envs[lang]
+        return env.get_template(name).render(lang=lang, **context)
+
+    def gettext(self, lang: str) -> Any:
+        return i18n.translations(lang).gettext
+
+
+def _when(stamp: str | None) -> str:
+    if not stamp:
+        return "—"
+    from backup.humanize import when
+
+    return when(stamp)
+
+
+def _size(n: int | float | None) -> str:
+    if n is None:
+        return "—"
+    from backup.humanize import size
+
+    return size(int(n))
+
+
+def page_lang(request: Request) -> str:
+    session = request.scope["state"].get("session")
+    chosen = (session.lang if session else None) or request.cookies.get(LANG_COOKIE)
+    return i18n.pick(chosen, request.headers.get("accept-language"))
+
+
+def page_routes(ctx: Context, renderer: Renderer) -> list[Route]:
+    def base(request: Request, profile: str | None) -> dict[str, Any]:
+        session = request.scope["state"].get("session")
+        return {
+            "csrf": session.csrf if session else "",
+            "profile": profile,
+            "profiles": profile_names(),
+            "path": request.url.path,
+        }
+
+    async def dashboard(request: Request) -> Response:
+        lang = page_lang(request)
+        try:
+            name = chosen_profile(request, ctx)
+        except KeepmarkError as exc:
+            return HTMLResponse(renderer.render("error.html", lang, {"error": str(exc)}), status_code=404)
+        if name is None:
+            return redirect("/setup")
+        from backup.app.account import account_check
+        from backup.app.check import check_profile
+        from backup.app.status import status
+
+        def gather() -> dict[str, Any]:
+            profile = load_profile(name)
+            return {
+                "account": profile.account,
+                "status": status(profile).as_dict(),
+                "check": check_profile(profile).as_dict(),
+                "self_check": account_check(profile).as_dict(),
+            }
+
+        try:
+            facts = await run_in_threadpool(gather)
+        except KeepmarkError as exc:
+            body = renderer.render("error.html", lang, {**base(request, name), "error": str(exc)})
+            return HTMLResponse(body, status_code=500)
+        jobs = [j.as_dict() for j in ctx.jobs.listed(name)]
+        body = renderer.render(
+            "dashboard.html",
+            lang,
+            {**base(request, name), **facts, "jobs": jobs, "jobs_json": json.dumps(jobs, ensure_ascii=False)},
+        )
+        return HTMLResponse(body, headers={"cache-control": "no-store"})
+
+    async def set_lang(request: Request) -> Response:
+        form = await request.form()
+        lang = str(form.get("lang", ""))
+        if lang not in i18n.LANGUAGES:
+            return JSONResponse(
+                {"ok": False, "error": f"lang: one of {', '.join(i18n.LANGUAGES)}"}, status_code=400
+            )
+        session = request.scope["state"].get("session")
+        if session is not None:
+            session.lang = lang
+        back = str(form.get("back", "/"))
+        response = redirect(back if back.startswith("/") and not back.startswith("//") else "/")
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="strict", httponly=True)
+        return response
+
+    async def set_profile(request: Request) -> Response:
+        form = await request.form()
+        name = str(form.get("profile", ""))
+        if name not in profile_names():
+            return JSONResponse({"ok": False, "error": f"no profile named {name!r}"}, status_code=404)
+        session = request.scope["state"].get("session")
+        if session is not None:
+            session.profile = name
+        return redirect("/")
+
+    async def self_check(request: Request) -> Response:
+        from backup.app.account import answer
+
+        form = await request.form()
+        try:
+            name = chosen_profile(request, ctx)
+            profile = await run_in_threadpool(load_profile, name)
+            said = str(form.get("answer", ""))
+            if said not in ("yes", "no"):
+                raise UsageError(f"answer: yes or no, not {said!r}")
+            await run_in_threadpool(answer, profile, str(form.get("question", "")), said == "yes")
+        except KeepmarkError as exc:
+            body = renderer.render(
+                "error.html", page_lang(request), {**base(request, None), "error": str(exc)}
+            )
+            return HTMLResponse(body, status_code=400)
+        return redirect("/#self-check")
+
+    async def login(request: Request) -> Response:
+        lang = page_lang(request)
+        if ctx.guard.password_hash is None:
+            return HTMLResponse(renderer.render("locked.html", lang, {"password": False}), status_code=401)
+        if request.method == "GET":
+            return HTMLResponse(renderer.render("locked.html", lang, {"password": True}))
+        form = await request.form()
+        ok = await run_in_threadpool(ctx.guard.password_ok, str(form.get("password", "")))
+        if not ok:
+            body = renderer.render("locked.html", lang, {"password": True, "wrong": True})
+            return HTMLResponse(body, status_code=401)
+        from backup.web.guard import session_cookie
+
+        session = ctx.guard.new_session()
+        response = redirect("/")
+        response.raw_headers.append((b"set-cookie", session_cookie(session)))
+        return response
+
+    return [
+        Route("/", dashboard),
+        Route("/lang", set_lang, methods=["POST"]),
+        Route("/profile", set_profile, methods=["POST"]),
+        Route("/self-check", self_check, methods=["POST"]),
+        Route("/login", login, methods=["GET", "POST"]),
+    ]

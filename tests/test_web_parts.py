@@ -1,0 +1,93 @@
+"""Every message of the app's pages and code has its Simplified Chinese translation, and the
+catalog holds no message the app no longer uses; a page is in the language the creator chose,
+else the browser's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from backup.web import i18n
+
+WEB = Path(i18n.__file__).resolve().parent
+CATALOG = WEB / "locale" / "zh_CN" / "LC_MESSAGES" / "messages.po"
+
+
+def used_messages() -> set[str]:
+    method_map = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
+    options = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "true"}}
+    found = set()
+    for _file, _line, message, _comments, _context in extract_from_dir(
+        str(WEB), method_map=method_map, options_map=options
+    ):
+        found.add(message if isinstance(message, str) else message[0])
+    return found
+
+
+def test_every_message_has_its_chinese_and_none_is_stale() -> None:
+    with open(CATALOG, "rb") as f:
+        catalog = {m.id: m.string for m in read_po(f) if m.id}
+    used = used_messages()
+    assert len(used) > 50
+    assert sorted(m for m in used if not catalog.get(m)) == []
+    assert sorted(set(catalog) - used) == []
+
+
+def test_translations_load_and_translate() -> None:
+    zh = i18n.translations("zh-CN")
+    assert zh.gettext("Health") == "健康状况"
+    assert i18n.translations("en").gettext("Health") == "Health"
+
+
+def test_the_page_language() -> None:
+    assert i18n.pick(None, "zh-CN,zh;q=0.9,en;q=0.8") == "zh-CN"
+    assert i18n.pick(None, "en-US,en;q=0.9,zh-CN;q=0.8") == "en"
+    assert i18n.pick(None, "fr-FR, zh;q=0.5") == "zh-CN"
+    assert i18n.pick(None, "zh-TW") == "en"  # Traditional Chinese readers are not given Simplified
+    assert i18n.pick(None, "zh-Hant-HK,en;q=0.5") == "en"
+    assert i18n.pick(None, "zh-Hans-SG") == "zh-CN"
+    assert i18n.pick(None, None) == "en"
+    assert i18n.pick("zh-CN", "en") == "zh-CN"  # the creator's choice first
+    assert i18n.pick("xx", "zh-CN") == "zh-CN"
+
+
+def test_the_other_commands_never_load_the_web_libraries() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from backup.cli.main import run\n"
+        "try:\n    run(['status', '--help'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('starlette', 'uvicorn', 'jinja2', 'babel', 'backup.web') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.stdout.strip().splitlines()[-1] == "[]", done
+
+
+def test_passwords_are_kept_as_scrypt_hashes() -> None:
+    import pytest
+
+    from backup.errors import UsageError
+    from backup.web.security import check_password, hash_password
+
+    stored = hash_password("correct horse battery")
+    assert stored.startswith("scrypt$32768$8$1$") and "correct" not in stored
+    assert check_password("correct horse battery", stored)
+    assert not check_password("correct horse batterx", stored)
+    assert hash_password("correct horse battery") != stored  # a new salt each time
+    assert not check_password("anything", "md5$garbage")
+    with pytest.raises(UsageError, match="too short"):
+        hash_password("short")
+
+
+def test_the_hosts_answered() -> None:
+    from backup.web.security import Guard
+
+    guard = Guard(8123)
+    assert guard.host_allowed("127.0.0.1:8123") and guard.host_allowed("LOCALHOST:8123")
+    for bad in (None, "", "127.0.0.1", "127.0.0.1:8124", "evil.example:8123", "127.0.0.1:8123.evil.example"):
+        assert not guard.host_allowed(bad)
+    lan = Guard(8123, "192.168.1.20", password_hash="x")
+    assert lan.host_allowed("192.168.1.20:8123") and not lan.host_allowed("192.168.1.21:8123")
