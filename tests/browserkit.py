@@ -7,28 +7,22 @@ they fail instead, so CI never passes without having run them.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+
+from tests.webkit import Ui, running_ui
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
 REPO = Path(__file__).resolve().parent.parent
 SCREENSHOTS = REPO / "tests" / "screenshots"  # gitignored
-HANG = 60  # seconds without exiting after SIGTERM that count as a hang
-START = 60  # seconds `backup ui` may take to print its first line
 INSTALL = (
     "install it with `bash .ci/system-deps` (Debian's chromium package), or set KEEPMARK_CHROMIUM "
     "to a Chrome/Chromium executable"
@@ -102,78 +96,12 @@ def chromium() -> Iterator[Browser]:
             browser.close()
 
 
-@dataclass
-class UI:
-    """A running ``backup ui``: what its first line said, and the process."""
-
-    url: str
-    port: int
-    pid: int
-    proc: subprocess.Popen[bytes]
-    err: Path
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def stderr(self) -> str:
-        return self.err.read_text(encoding="utf-8", errors="replace")
-
-
 @contextmanager
-def ui_server(home: Path, profile: str | None = None) -> Iterator[UI]:
+def ui_server(home: Path, profile: str | None = None, env: dict[str, str] | None = None) -> Iterator[Ui]:
     """``backup ui --no-browser --json [-p PROFILE]`` on ``home``; on exit SIGTERM, and it must
-    exit 0 within ``HANG`` seconds (its stderr is in the failure)."""
-    stem = home.parent / f"ui-{time.monotonic_ns()}"
-    out_path, err_path = stem.with_suffix(".out"), stem.with_suffix(".err")
-    argv = [sys.executable, "-m", "backup", "ui", "--no-browser", "--json"]
-    if profile is not None:
-        argv += ["-p", profile]
-    with open(out_path, "wb") as out, open(err_path, "wb") as err:
-        proc = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=err,
-            env={**os.environ, "KEEPMARK_HOME": str(home)},
-        )
-        try:
-            line = _first_line(out_path, proc)
-            assert line is not None, (
-                f"`backup ui` printed no line in {START} s (exit {proc.poll()}):\n"
-                f"{err_path.read_text(errors='replace')}"
-            )
-            doc = json.loads(line)
-            yield UI(doc["url"], doc["port"], doc["pid"], proc, err_path)
-        finally:
-            code = _stop(proc, err_path)
-    assert code == 0, f"`backup ui` exited {code} after SIGTERM:\n{err_path.read_text(errors='replace')}"
-
-
-def _first_line(path: Path, proc: subprocess.Popen[bytes]) -> str | None:
-    deadline = time.monotonic() + START
-    while time.monotonic() < deadline:
-        data = path.read_bytes()
-        if b"\n" in data:
-            return data.split(b"\n", 1)[0].decode("utf-8")
-        if proc.poll() is not None:
-            return None
-        time.sleep(0.02)
-    return None
-
-
-def _stop(proc: subprocess.Popen[bytes], err: Path) -> int:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-    try:
-        return proc.wait(HANG)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(10)
-    # raised here, not in the except: a failure of the test itself stays in the report
-    raise AssertionError(
-        f"`backup ui` did not exit {HANG} s after SIGTERM:\n{err.read_text(errors='replace')[-4000:]}"
-    )
+    exit 0 (its stderr is in the failure)."""
+    with running_ui(home, *(["-p", profile] if profile else []), env=env) as ui:
+        yield ui
 
 
 def shot(page: Page, name: str) -> list[Path]:

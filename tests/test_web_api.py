@@ -7,12 +7,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
 from tests.backupkit import write_profile
 from tests.kit.media import jpeg
-from tests.webkit import Ui, session_of, start_ui
+from tests.webkit import Answer, Ui, running_ui, session_of, start_ui
 
 pytestmark = pytest.mark.slow
 
@@ -41,7 +42,7 @@ def test_first_line_and_a_clean_stop(home: Path, backed_up: Path) -> None:
     assert server.pid == server.proc.pid and server.url.startswith(f"http://127.0.0.1:{server.port}/?token=")
     assert server.get("/api/status").status == 401
     assert server.stop() == 0
-    assert server.proc.stdout is not None and server.proc.stdout.read() == b""  # nothing after the line
+    assert server.stdout_after_first_line() == b""  # nothing after the line
 
 
 def test_api_answers_are_the_cli_documents(ui: Ui, cli: Any) -> None:
@@ -207,3 +208,44 @@ def test_the_account_self_check_is_answered_from_the_page_and_the_api(ui: Ui) ->
     assert "账号安全自查" in page and "2 项待回答" in page
     bad = ui.bearer("/api/self-check", "POST", body=json.dumps({"question": "pin", "answer": "yes"}))
     assert bad.status == 400 and "question 'pin'" in bad.json()["error"]
+
+
+def test_the_setup_says_what_is_wrong_by_the_field_and_keeps_the_answers(
+    home: Path, tmp_path: Path, cli: Any
+) -> None:
+    """The wizard over plain HTTP: a missing name, a taken profile name, no folder, a relative
+    target path and an empty schedule time are each refused beside their field; a bearer script
+    gets no wizard; nothing is written before the last step."""
+    src = tmp_path / "Shoots"
+    jpeg(src / "IMG_1.jpg", seed=1)
+    write_profile(home, [src], [], name="taken")
+    with running_ui(home, env={"HOME": str(tmp_path)}) as ui:
+        cookie, csrf = session_of(ui)
+        form = {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}
+
+        def post(path: str, body: str) -> Answer:
+            return ui.request("POST", path, headers=form, body=f"csrf={csrf}&{body}")
+
+        bad = post("/setup/account", "account=&handle=%40mei&profile=taken&lang=en")
+        assert bad.status == 400 and "Give the account's name." in bad.text
+        assert "A profile of this name exists" in bad.text and 'value="@mei"' in bad.text  # kept
+        assert post("/setup/account", "account=Mei&handle=%40mei&profile=&lang=zh-CN").status == 303
+        assert "选择至少" not in ui.get("/setup?step=folders", headers={"Cookie": cookie}).text
+        none = post("/setup/folders", "action=next")
+        assert none.status == 400 and "请至少选择一个文件夹。" in none.text  # the chosen language
+        assert post("/setup/folders", f"action=next&folder={quote(str(src))}").status == 303
+        relative = post("/setup/targets", "action=folder&path=Backups")
+        assert relative.status == 303
+        page = ui.get("/setup?step=targets", headers={"Cookie": cookie}).text
+        assert "Backups" in page and "relative" in page.lower()  # the probe's one line, by the target
+        assert post("/setup/targets", "action=remove&index=0").status == 303
+        assert post("/setup/targets", "action=next").status == 400  # no place yet
+        drive = tmp_path / "drive"
+        drive.mkdir()
+        assert post("/setup/targets", f"action=folder&path={quote(str(drive))}").status == 303
+        wrong = post(
+            "/setup/schedule", "incremental_every=weekly&incremental_day=sun&incremental_time=&full_every=off"
+        )
+        assert wrong.status == 400 and "HH:MM" in wrong.text
+        assert sorted(p.name for p in (home / "profiles").iterdir()) == ["taken.toml"]  # nothing yet
+        assert ui.bearer("/setup").status == 400  # the wizard is for a browser session

@@ -18,10 +18,11 @@ import pytest
 
 from backup.humanize import when
 from tests.backupkit import make_files, tree, write_profile
-from tests.browserkit import UI, chromium, shot, ui_server
+from tests.browserkit import chromium, shot, ui_server
 from tests.conftest import run_backup
 from tests.daemonkit import Watch, daemon_profile
 from tests.kit.media import jpeg
+from tests.webkit import Ui
 
 if TYPE_CHECKING:  # Playwright itself is imported in the tests, once the fixture found it
     from playwright.sync_api import Browser, BrowserContext, Page
@@ -44,7 +45,7 @@ def new_context(browser: Browser, locale: str = "en-US") -> BrowserContext:
     return context
 
 
-def open_app(browser: Browser, ui: UI, locale: str = "en-US") -> Page:
+def open_app(browser: Browser, ui: Ui, locale: str = "en-US") -> Page:
     """A new browser context signed in with the printed URL, on the dashboard."""
     page = new_context(browser, locale).new_page()
     page.goto(ui.url)

@@ -9,12 +9,15 @@ import os
 import signal
 import subprocess
 import sys
-import threading
-from dataclasses import dataclass, field
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 HANG = 60  # seconds without exiting after SIGTERM that count as a hang
+START = 60  # seconds for the first line
 
 
 @dataclass
@@ -37,17 +40,22 @@ class Answer:
 
 @dataclass
 class Ui:
-    """A running ``backup ui``: its first line, its process, what it wrote on stderr."""
+    """A running ``backup ui``: what its first line said, its process, where its stderr goes."""
 
     proc: subprocess.Popen[bytes]
     url: str
     port: int
     pid: int
-    err: list[bytes] = field(default_factory=list)
+    err: Path
+    out: Path
 
     @property
     def token(self) -> str:
         return self.url.split("token=", 1)[1]
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
 
     def request(
         self,
@@ -77,36 +85,59 @@ class Ui:
         return self.request(method, path, headers=headers, **kw)
 
     def stop(self) -> int:
-        self.proc.send_signal(signal.SIGTERM)
+        """SIGTERM; the exit code (a minute without exiting is a hang, reported with stderr)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
         try:
-            code = self.proc.wait(HANG)
+            return self.proc.wait(HANG)
         except subprocess.TimeoutExpired:
             self.proc.kill()
-            raise AssertionError(f"backup ui did not exit {HANG} s after SIGTERM: {self.stderr()}") from None
-        return code
+            self.proc.wait(10)
+        raise AssertionError(f"backup ui did not exit {HANG} s after SIGTERM:\n{self.stderr()[-4000:]}")
 
     def stderr(self) -> str:
-        return b"".join(self.err).decode("utf-8", "replace")
+        return self.err.read_text(encoding="utf-8", errors="replace")
+
+    def stdout_after_first_line(self) -> bytes:
+        return self.out.read_bytes().split(b"\n", 1)[1]
 
 
 def start_ui(home: Path, *args: str, env: dict[str, str] | None = None) -> Ui:
-    """``backup ui --no-browser --json ARGS...`` with ``home``; returns once its first line is in."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "backup", "ui", "--no-browser", "--json", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env={**os.environ, "KEEPMARK_HOME": str(home), **(env or {})},
-    )
-    err: list[bytes] = []
-    assert proc.stderr is not None and proc.stdout is not None
-    threading.Thread(target=lambda: err.extend(iter(proc.stderr.readline, b"")), daemon=True).start()  # type: ignore[union-attr]
-    first = proc.stdout.readline()
-    if not first:
-        proc.wait(HANG)
-        raise AssertionError(f"backup ui printed nothing (exit {proc.returncode}): {b''.join(err).decode()}")
-    doc = json.loads(first)
+    """``backup ui --no-browser --json ARGS...`` with ``home``; returns once its first line is in
+    (its stdout and stderr go to files beside ``home``)."""
+    stem = home.parent / f"ui-{time.monotonic_ns()}"
+    out, err = stem.with_suffix(".out"), stem.with_suffix(".err")
+    with open(out, "wb") as out_file, open(err, "wb") as err_file:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "backup", "ui", "--no-browser", "--json", *args],
+            stdin=subprocess.DEVNULL,
+            stdout=out_file,
+            stderr=err_file,
+            env={**os.environ, "KEEPMARK_HOME": str(home), **(env or {})},
+        )
+    deadline = time.monotonic() + START
+    while b"\n" not in out.read_bytes():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait(HANG)
+            text = err.read_text(errors="replace")
+            raise AssertionError(f"backup ui printed no line (exit {proc.returncode}):\n{text}")
+        time.sleep(0.02)
+    doc = json.loads(out.read_bytes().split(b"\n", 1)[0])
     assert set(doc) == {"url", "port", "pid"}, doc
-    return Ui(proc, doc["url"], doc["port"], doc["pid"], err)
+    return Ui(proc, doc["url"], doc["port"], doc["pid"], err, out)
+
+
+@contextmanager
+def running_ui(home: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[Ui]:
+    """``start_ui``; on leaving, SIGTERM, and it must exit 0 (its stderr is in the failure)."""
+    ui = start_ui(home, *args, env=env)
+    try:
+        yield ui
+    finally:
+        code = ui.stop()
+    assert code == 0, f"backup ui exited {code} after SIGTERM:\n{ui.stderr()}"
 
 
 def session_of(ui: Ui) -> tuple[str, str]:

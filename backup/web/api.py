@@ -102,7 +102,7 @@ def api_routes(ctx: Context) -> list[Route]:
             profile = await run_in_threadpool(load_profile, name)
         except KeepmarkError as exc:
             return JSONResponse(error_doc(exc), status_code=http_status(exc))
-        job = ctx.jobs.start(kind, profile.name, _job_work(kind, profile))
+        job = ctx.jobs.start(kind, profile.name, job_work(kind, profile))
         return JSONResponse(job.as_dict(), status_code=202)
 
     async def cancel(request: Request) -> Response:
@@ -185,7 +185,7 @@ def _sse(message: dict[str, Any]) -> str:
     )
 
 
-def _job_work(kind: str, profile: Any) -> Callable[[Any], Any]:
+def job_work(kind: str, profile: Any) -> Callable[[Any], Any]:
     if kind == "verify":
         from backup.app.maintenance import verify
 

@@ -9,15 +9,17 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
+from backup.errors import KeepmarkError
 from backup.web import i18n
 from backup.web.api import api_routes
-from backup.web.context import Context
+from backup.web.context import Context, error_doc, http_status
 from backup.web.guard import GuardMiddleware
 from backup.web.pages import Renderer, page_routes
+from backup.web.setup_pages import setup_routes
 
 HERE = Path(__file__).resolve().parent
 
@@ -36,9 +38,20 @@ def build(ctx: Context) -> Starlette:
     routes = [
         *api_routes(ctx),
         *page_routes(ctx, renderer),
+        *setup_routes(ctx, renderer),
         Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
     ]
-    app = Starlette(routes=routes)
+
+    async def refused(request: Request, exc: Exception) -> Response:
+        """A ``KeepmarkError`` no route turned into an answer: its one line, as the CLI says it."""
+        assert isinstance(exc, KeepmarkError)
+        if request.url.path.startswith("/api/"):
+            return JSONResponse(error_doc(exc), status_code=http_status(exc))
+        lang = i18n.pick(request.cookies.get("keepmark_lang"), request.headers.get("accept-language"))
+        body = renderer.render("error.html", lang, {"error": str(exc)})
+        return HTMLResponse(body, status_code=http_status(exc))
+
+    app = Starlette(routes=routes, exception_handlers={KeepmarkError: refused})
     app.add_middleware(GuardMiddleware, guard=ctx.guard, locked_page=locked)  # type: ignore[arg-type]
     return app
 

@@ -28,6 +28,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from backup.errors import UsageError
 from inventory.atomic import write_atomic
@@ -48,6 +49,8 @@ class Session:
     lang: str | None = None
     profile: str | None = None
     used: float = field(default_factory=time.time)
+    wizard: dict[str, Any] = field(default_factory=dict)  # the setup's answers until it ends
+    notes: list[str] = field(default_factory=list)  # said once on the next page
 
 
 class Guard:

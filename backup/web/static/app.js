@@ -27,7 +27,12 @@
   function text(el, value) { el.textContent = value; return el; }
   function drawJob(job) {
     if (!jobsList) return;
+    const before = jobs.get(job.id);
     jobs.set(job.id, job);
+    // A job this page saw running has ended: the health, runs and snapshots have changed.
+    if (before && before.state === "running" && job.state !== "running") {
+      setTimeout(function () { location.reload(); }, 600);
+    }
     const states = JSON.parse(jobsList.dataset.states);
     const kinds = JSON.parse(jobsList.dataset.kinds);
     let li = document.getElementById("job-" + job.id);
