@@ -249,3 +249,28 @@ def test_the_setup_says_what_is_wrong_by_the_field_and_keeps_the_answers(
         assert wrong.status == 400 and "HH:MM" in wrong.text
         assert sorted(p.name for p in (home / "profiles").iterdir()) == ["taken.toml"]  # nothing yet
         assert ui.bearer("/setup").status == 400  # the wizard is for a browser session
+
+
+def test_a_running_job_is_cancelled_at_the_next_file(home: Path, tmp_path: Path, cli: Any) -> None:
+    import time
+
+    from tests.backupkit import make_files
+
+    src = tmp_path / "Shoots"
+    make_files(src, 300, size=300_000)
+    (tmp_path / "drive").mkdir()
+    write_profile(home, [src], [{"name": "drive", "type": "local", "path": str(tmp_path / "drive")}])
+    with running_ui(home) as ui:
+        job = ui.bearer("/api/jobs", "POST", body=json.dumps({"kind": "full"})).json()
+        assert ui.bearer(f"/api/jobs/{job['id']}/cancel", "POST").status == 202
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            [doc] = ui.bearer("/api/jobs").json()["jobs"]
+            if doc["state"] != "running":
+                break
+            time.sleep(0.1)
+    assert doc["state"] == "cancelled", doc
+    stored = list((tmp_path / "drive" / "lily" / "originals").rglob("*.jpg"))
+    assert len(stored) < 300  # it stopped; what it finished stays finished (a later run goes on)
+    assert cli("full", "-p", "lily").code == 0
+    assert len(list((tmp_path / "drive" / "lily" / "originals").rglob("*.jpg"))) == 300

@@ -93,6 +93,7 @@ def profile_status(profile: Profile, now: datetime | None = None) -> dict[str, A
         if store is not None:
             store.close()
     runs = runs_by_target(profile)
+    totals = stored_totals(profile)
     for t in profile.targets:
         snap = newest_snapshot(runs.get(t.name, []))
         finished = parse_time(snap["finished"]) if snap else None
@@ -104,6 +105,8 @@ def profile_status(profile: Profile, now: datetime | None = None) -> dict[str, A
                 "snapshot_time": snap["finished"] if snap else None,
                 "age_seconds": round((now - finished).total_seconds()) if finished else None,
                 "last_read_back": last_read_back(runs.get(t.name, [])),
+                "files": totals.get(t.name, (0, 0))[0],
+                "bytes": totals.get(t.name, (0, 0))[1],
             }
         )
     lacking = still_there(unprotected(profile))
@@ -207,3 +210,12 @@ def daemon_state(profile: Profile) -> dict[str, Any]:
             doc["queue"] = store.queue_length()
             doc["batches"] = int(store.meta("batches") or 0)
     return doc
+
+
+def stored_totals(profile: Profile) -> dict[str, tuple[int, int]]:
+    """Per target, the originals it holds as the backup catalog knows: (files, bytes)."""
+    path = catalog_path(state_dir(profile.name))
+    if not path.exists():
+        return {}
+    with Catalog(path) as catalog:
+        return catalog.stored_totals()

@@ -106,10 +106,18 @@ def page_routes(ctx: Context, renderer: Renderer) -> list[Route]:
             body = renderer.render("error.html", lang, {**base(request, name), "error": str(exc)})
             return HTMLResponse(body, status_code=500)
         jobs = [j.as_dict() for j in ctx.jobs.listed(name)]
+        session = request.scope["state"].get("session")
+        notes, session.notes = (session.notes, []) if session is not None else ([], [])
         body = renderer.render(
             "dashboard.html",
             lang,
-            {**base(request, name), **facts, "jobs": jobs, "jobs_json": json.dumps(jobs, ensure_ascii=False)},
+            {
+                **base(request, name),
+                **facts,
+                "jobs": jobs,
+                "jobs_json": json.dumps(jobs, ensure_ascii=False),
+                "notes": [n for n in notes if n],
+            },
         )
         return HTMLResponse(body, headers={"cache-control": "no-store"})
 

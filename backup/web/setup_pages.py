@@ -321,8 +321,11 @@ def setup_routes(ctx: Context, renderer: Renderer) -> list[Route]:
         notes: list[str] = []
         if form.get("service"):
             try:
-                installed = await run_in_threadpool(lambda: service(profile, "install"))
-                notes += installed.as_dict().get("notes", [])
+                installed = (await run_in_threadpool(lambda: service(profile, "install"))).as_dict()
+                if installed.get("dry_run"):  # Windows: the Task Scheduler steps, to follow by hand
+                    notes.append(installed.get("text") or "")
+                    notes += [f"$ {c}" for c in installed.get("commands", [])]
+                notes += installed.get("notes", [])
             except (KeepmarkError, OSError) as exc:
                 notes.append(f"the service could not be installed: {exc}")
         session.notes = notes

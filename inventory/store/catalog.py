@@ -224,6 +224,14 @@ class CatalogStore(Database):
         rows = self.conn.execute(f"SELECT {', '.join(_RUN_COLUMNS)} FROM runs ORDER BY id DESC")
         return [dict(zip(_RUN_COLUMNS, r, strict=True)) for r in rows]
 
+    def stored_totals(self) -> dict[str, tuple[int, int]]:
+        """Per target, the originals it holds as far as this catalog knows: (files, bytes)."""
+        rows = self.conn.execute(
+            "SELECT target, count(*), coalesce(sum(size), 0) FROM stored "
+            "WHERE key >= 'originals/' AND key < 'originals0' GROUP BY target"
+        )
+        return {str(t): (int(n), int(b)) for t, n, b in rows}
+
     def last_runs(self) -> list[dict[str, Any]]:
         """The newest run of each target and kind (``incremental``, ``full``, ``verify``...)."""
         rows = self.conn.execute(
