@@ -233,6 +233,13 @@ def test_the_setup_says_what_is_wrong_by_the_field_and_keeps_the_answers(
         assert "选择至少" not in ui.get("/setup?step=folders", headers={"Cookie": cookie}).text
         none = post("/setup/folders", "action=next")
         assert none.status == 400 and "请至少选择一个文件夹。" in none.text  # the chosen language
+        picker = ui.get(f"/setup/pick?path={quote(str(tmp_path))}", headers={"Cookie": cookie})
+        assert picker.status == 200 and ">Shoots</a>" in picker.text  # folders only, never files:
+        assert (
+            "IMG_1.jpg" not in ui.get(f"/setup/pick?path={quote(str(src))}", headers={"Cookie": cookie}).text
+        )
+        refused = ui.get("/setup/pick?path=relative/x", headers={"Cookie": cookie})
+        assert refused.status == 400 and "relative/x" in refused.text
         assert post("/setup/folders", f"action=next&folder={quote(str(src))}").status == 303
         relative = post("/setup/targets", "action=folder&path=Backups")
         assert relative.status == 303

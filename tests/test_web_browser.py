@@ -99,6 +99,7 @@ def test_the_link_signs_in_once_with_a_strict_httponly_cookie(
         response = other.goto(ui.url)
         assert response is not None and response.status == 401
         expect(other.get_by_role("heading", name="Open Keepmark with its link")).to_be_visible()
+        shot(other, "locked")
         expect(other.get_by_role("heading", name=re.compile(r"^Health"))).to_have_count(0)
         assert not [c for c in other.context.cookies() if c["name"] == "keepmark_session"]
         # and its API answers nothing without a session

@@ -78,6 +78,8 @@ def test_the_first_run_setup_makes_a_profile_that_backs_up(
         page.get_by_label(f"Important {pictures}", exact=True).check()
         shot(page, "setup-2-folders")
         page.get_by_role("button", name="Choose another folder…").click()
+        expect(page.get_by_role("heading", name="Choose a folder")).to_be_visible()
+        shot(page, "setup-2-picker")
         pick(page, "Exports")
         expect(page.get_by_label(f"Protect {user / 'Exports'}", exact=True)).to_be_checked()
         expect(page.get_by_label(f"Important {pictures}", exact=True)).to_be_checked()  # kept
