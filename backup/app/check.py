@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from backup.app.facts import newest, parse_time, runs_by_target, unprotected
+from backup.app.facts import db_stamp, newest, parse_time, runs_by_target, unprotected
 from backup.app.profiles import drive_away
 from backup.app.workspace import open_inventory
 from backup.daemon.clock import Clock
+from backup.home import inventory_path
 from backup.profile.load import read_toml
 from backup.profile.model import Profile
 from backup.profile.ondisk import on_source_disk
@@ -122,8 +123,7 @@ def check_profile(profile: Profile, now: datetime | None = None) -> CheckReport:
             )
 
     report.checked.append("ledger")
-    with open_inventory(profile) as inv:
-        verdict = inv.verify_ledger()
+    verdict = ledger_verdict(profile)
     if not verdict.ok:
         report.add(
             "ledger",
@@ -179,3 +179,20 @@ def check_profile(profile: Profile, now: datetime | None = None) -> CheckReport:
             "add an s3 target (AWS, Backblaze B2, Wasabi...) with object_lock_days set",
         )
     return report
+
+
+# profile name -> (the inventory's stamp when it was verified, the verdict)
+_VERDICTS: dict[str, tuple[Any, Any]] = {}
+
+
+def ledger_verdict(profile: Profile) -> Any:
+    """``verify_ledger`` of the profile's inventory (every entry, every row against it),
+    remembered until the database is written again: the browser app asks on every page."""
+    stamp = db_stamp(inventory_path(profile.name))
+    found = _VERDICTS.get(profile.name)
+    if found is not None and found[0] == stamp and stamp[0] is not None:
+        return found[1]
+    with open_inventory(profile) as inv:
+        verdict = inv.verify_ledger()
+    _VERDICTS[profile.name] = (stamp, verdict)  # as it was before: a write since is seen next time
+    return verdict

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from backup.app.workspace import open_inventory, source_labels
 from backup.daemon.schedule import GOOD
 from backup.home import inventory_path, state_dir
 from backup.profile.model import Profile
+from backup.runs import layout
 from backup.runs.catalog import Catalog, catalog_path
 from backup.runs.plan import wanted_files
 from backup.runs.snapshot import parse_time as snapshot_time
@@ -64,17 +66,53 @@ def newest_snapshot(runs: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 def unprotected(profile: Profile) -> list[dict[str, Any]]:
     """Originals (present in the source folders) that some target does not hold, as far as the
-    catalog knows: path, first_seen and the targets that lack it."""
+    catalog knows: path, first_seen and the targets that lack it. Worked out in SQLite, and
+    remembered while neither the inventory, the catalog nor the profile changes (the browser
+    app asks again on every page)."""
     if not profile.targets or not inventory_path(profile.name).exists():
         return []
+    catalog = catalog_path(state_dir(profile.name))
+    names = [t.name for t in profile.targets]
+    key = (
+        str(profile.file),
+        tuple(names),
+        tuple(str(f) for f in profile.sources.folders),
+        db_stamp(inventory_path(profile.name)),
+        db_stamp(catalog),
+    )
+    found = _UNPROTECTED.get(profile.name)
+    if found is not None and found[0] == key:
+        return [dict(item) for item in found[1]]
     with open_inventory(profile, create=False) as inv:
-        dated = inv.current_files_dated()
-    lacking_on = missing_on(profile, [d.file for d in dated])
-    return [
-        {"path": d.file.path, "first_seen": d.first_seen, "missing_on": lacking}
-        for d, lacking in zip(dated, lacking_on, strict=True)
-        if lacking
-    ]
+        if catalog.exists():
+            labels = source_labels(profile, keep=False, inv=inv)
+            prefixes = {
+                root: f"{layout.ORIGINALS}{labels.get(root) or layout.source_label(root)}/"
+                for root in inv.present_roots()
+            }
+            rows = inv.lacking_on(str(catalog), names, prefixes)
+        else:  # nothing backed up yet: every file lacks every target
+            rows = [(d.file.path, d.first_seen, list(names)) for d in inv.current_files_dated()]
+    result = [{"path": path, "first_seen": seen, "missing_on": lacking} for path, seen, lacking in rows]
+    _UNPROTECTED[profile.name] = (key, result)
+    return [dict(item) for item in result]
+
+
+# profile name -> (what the answer was worked out from, the answer)
+_UNPROTECTED: dict[str, tuple[tuple[Any, ...], list[dict[str, Any]]]] = {}
+
+
+def db_stamp(db: Path) -> tuple[tuple[int, int] | None, ...]:
+    """What changes whenever a SQLite database in WAL mode is written: its file's and its
+    write-ahead log's size and modification time."""
+    out: list[tuple[int, int] | None] = []
+    for path in (db, db.with_name(db.name + "-wal")):
+        try:
+            st = path.stat()
+            out.append((st.st_size, st.st_mtime_ns))
+        except OSError:
+            out.append(None)
+    return tuple(out)
 
 
 def missing_on(profile: Profile, rows: Sequence[FileRow]) -> list[list[str]]:

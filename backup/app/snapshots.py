@@ -8,8 +8,9 @@ from typing import Any
 
 from backup.app.workspace import targets_for
 from backup.profile.model import Profile
-from backup.runs.snapshot import BadManifest, load_all
-from backup.targets.base import ObjectError, TargetError
+from backup.runs import layout
+from backup.runs.snapshot import BadManifest, load
+from backup.targets.base import ObjectError, Target, TargetError
 
 
 @dataclass
@@ -51,13 +52,41 @@ def list_snapshots(profile: Profile, only: Sequence[str] = ()) -> SnapshotList:
             continue
         try:
             target.open_session()
-            for snap in load_all(target):
-                if isinstance(snap, BadManifest):
-                    entry.damaged.append(str(snap))
+            for summary in summaries(target):
+                if isinstance(summary, str):
+                    entry.damaged.append(summary)
                 else:
-                    entry.snapshots.append(snap.summary())
+                    entry.snapshots.append(summary)
         except (TargetError, ObjectError, OSError) as exc:
             entry.error = str(exc)
         finally:
             target.close()
+    return out
+
+
+# (the target, the manifest's key, its size and time) -> its summary, or why it is damaged.
+# A manifest is never rewritten: one read is enough while it stays as it was (the browser app
+# lists the snapshots on every visit).
+_SUMMARIES: dict[tuple[str, str, int, float | None], dict[str, Any] | str] = {}
+
+
+def summaries(target: Target) -> list[dict[str, Any] | str]:
+    """The summary of each snapshot on ``target``, oldest first; a damaged manifest's problem."""
+    found = []
+    for info in target.list(layout.SNAPSHOTS):
+        name = info.key[len(layout.SNAPSHOTS) :]
+        if name.endswith(".json") and "/" not in name:
+            found.append(info)
+    out: list[dict[str, Any] | str] = []
+    for info in sorted(found, key=lambda i: i.key):
+        memo = (target.describe(), info.key, info.size, info.mtime)
+        summary = _SUMMARIES.get(memo)
+        if summary is None:
+            try:
+                summary = load(target, info.key[len(layout.SNAPSHOTS) : -len(".json")]).summary()
+            except BadManifest as exc:
+                summary = str(exc)
+            if info.mtime is not None:  # without a time, a rewrite could not be told apart
+                _SUMMARIES[memo] = summary
+        out.append(dict(summary) if isinstance(summary, dict) else summary)
     return out

@@ -109,7 +109,7 @@ async def api_call(request: Request, ctx: Context, work: Callable[[Any], Any]) -
     """``work(profile)`` in a worker thread; its result's ``as_dict()`` as JSON."""
     try:
         name = chosen_profile(request, ctx)
-        result = await run_in_threadpool(lambda: work(load_profile(name)))
+        result = await heavy(lambda: work(load_profile(name)))
     except KeepmarkError as exc:
         return JSONResponse(
             error_doc(exc), status_code=http_status(exc), headers={"cache-control": "no-store"}
@@ -119,3 +119,23 @@ async def api_call(request: Request, ctx: Context, work: Callable[[Any], Any]) -
 
 def redirect(path: str) -> RedirectResponse:
     return RedirectResponse(quote(path, safe="/?=&#%"), status_code=303)
+
+
+HEAVY = 0.05  # seconds: work that took longer gives its freed memory back to the system
+_one_at_a_time = asyncio.Lock()
+
+
+async def heavy(work: Callable[[], Any]) -> Any:
+    """``work()`` in a worker thread, one such piece of work at a time (two pages opened at once
+    do not read a large inventory twice over in parallel), its freed memory given back after."""
+    import time
+
+    from backup.web.memory import give_back
+
+    async with _one_at_a_time:
+        started = time.monotonic()
+        try:
+            return await run_in_threadpool(work)
+        finally:
+            if time.monotonic() - started > HEAVY:
+                give_back()

@@ -15,7 +15,7 @@ from starlette.routing import Route
 
 from backup.errors import KeepmarkError, UsageError
 from backup.web import i18n
-from backup.web.context import Context, chosen_profile, load_profile, profile_names, redirect
+from backup.web.context import Context, chosen_profile, heavy, load_profile, profile_names, redirect
 
 LANG_COOKIE = "keepmark_lang"
 
@@ -101,7 +101,7 @@ def page_routes(ctx: Context, renderer: Renderer) -> list[Route]:
             }
 
         try:
-            facts = await run_in_threadpool(gather)
+            facts = await heavy(gather)
         except KeepmarkError as exc:
             body = renderer.render("error.html", lang, {**base(request, name), "error": str(exc)})
             return HTMLResponse(body, status_code=500)

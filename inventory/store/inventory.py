@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
@@ -111,12 +111,15 @@ class Inventory(RecordingStore, DerivativeStore, MatchingStore, LedgerStore, Fin
     ) -> list[dict[str, Any]]:
         """One entry per file path (``LIST_FIELDS``), with its current content's facts, in path
         order; with ``offset``/``limit`` only that page of them (read as a page, not sliced)."""
-        where = "" if include_missing else "WHERE p.missing_since IS NULL"
+        where = "" if include_missing else "WHERE missing_since IS NULL"
+        # The page's paths first, from the path index alone; then their rows and contents (the
+        # rows skipped by the offset are never joined).
         rows = self.conn.execute(
             "SELECT c.sha256, p.path, c.size, c.kind, c.format, c.first_seen, c.capture_time, "
             "c.width, c.height, c.duration_ms, c.phash, c.dhash, c.decode_error, p.root, p.relpath, "
-            f"p.first_seen, p.missing_since FROM paths p JOIN content c ON c.sha256 = p.sha256 {where} "
-            "ORDER BY p.path LIMIT ? OFFSET ?",
+            "p.first_seen, p.missing_since "
+            f"FROM (SELECT path FROM paths {where} ORDER BY path LIMIT ? OFFSET ?) page "
+            "JOIN paths p ON p.path = page.path JOIN content c ON c.sha256 = p.sha256 ORDER BY p.path",
             (-1 if limit is None else limit, offset),
         )
         return [dict(zip(LIST_FIELDS, r, strict=True)) for r in rows]
@@ -155,6 +158,45 @@ class Inventory(RecordingStore, DerivativeStore, MatchingStore, LedgerStore, Fin
             f"SELECT {_FILE_ROW}, first_seen FROM paths WHERE missing_since IS NULL ORDER BY path"
         ).fetchall()
         return [DatedFile(FileRow._make(r[:6]), r[6]) for r in rows]
+
+    def present_roots(self) -> list[str]:
+        """The source folders of the files present at the last scan."""
+        rows = self.conn.execute("SELECT DISTINCT root FROM paths WHERE missing_since IS NULL")
+        return sorted(r[0] for r in rows)
+
+    def lacking_on(
+        self, catalog: str, targets: Sequence[str], prefixes: Mapping[str, str]
+    ) -> list[tuple[str, str, list[str]]]:
+        """The files present at the last scan that some of ``targets`` does not hold, as the
+        backup catalog at ``catalog`` knows (no object there under ``prefixes[root] + relpath``
+        with the file's content): (path, first_seen of the path, the targets lacking it, in the
+        order given), by path. Worked out inside SQLite with the catalog attached, so a large
+        inventory is never loaded row by row."""
+        c = self.conn
+        c.execute("CREATE TEMP TABLE IF NOT EXISTS want_targets (pos INTEGER PRIMARY KEY, name TEXT)")
+        c.execute("CREATE TEMP TABLE IF NOT EXISTS want_prefixes (root TEXT PRIMARY KEY, prefix TEXT)")
+        c.execute("ATTACH DATABASE ? AS cat", (catalog,))
+        try:
+            c.execute("DELETE FROM want_targets")
+            c.execute("DELETE FROM want_prefixes")
+            c.executemany("INSERT INTO want_targets VALUES (?, ?)", enumerate(targets))
+            c.executemany("INSERT INTO want_prefixes VALUES (?, ?)", prefixes.items())
+            rows = c.execute(
+                "SELECT p.path, p.first_seen, t.name FROM paths p "
+                "JOIN want_prefixes w ON w.root = p.root CROSS JOIN want_targets t "
+                "WHERE p.missing_since IS NULL AND NOT EXISTS (SELECT 1 FROM cat.stored s "
+                "WHERE s.target = t.name AND s.key = w.prefix || p.relpath AND s.sha256 = p.sha256) "
+                "ORDER BY p.path, t.pos"
+            ).fetchall()
+        finally:
+            c.execute("DETACH DATABASE cat")
+        out: list[tuple[str, str, list[str]]] = []
+        for path, first_seen, target in rows:
+            if out and out[-1][0] == path:
+                out[-1][2].append(target)
+            else:
+                out.append((path, first_seen, [target]))
+        return out
 
     def current_media(self) -> list[MediaFile]:
         """Every photo and video present at the last scan (by its content's kind), ordered by
