@@ -48,6 +48,8 @@ def test_the_first_run_setup_makes_a_profile_that_backs_up(
     (tmp_path / "drive").mkdir()
     bin_dir = tmp_path / "bin"
     systemctl = fake_tool(bin_dir, "systemctl")
+    served = f"setup-{tmp_path.name}"
+    (rclone_servers.webdav_dir / served).mkdir()
     rclone_conf = tmp_path / "rclone" / "rclone.conf"
     rclone_conf.parent.mkdir()
     env = {
@@ -95,7 +97,8 @@ def test_the_first_run_setup_makes_a_profile_that_backs_up(
         page.get_by_text("A new WebDAV, SFTP or S3 remote").click()
         page.get_by_label("Remote name").fill("nas")
         page.get_by_label("Kind").select_option("webdav")
-        page.get_by_label("Address (URL)").fill(f"http://127.0.0.1:{rclone_servers.webdav_port}/")
+        # a folder of its own on the session's WebDAV server: what other tests find there is theirs
+        page.get_by_label("Address (URL)").fill(f"http://127.0.0.1:{rclone_servers.webdav_port}/{served}/")
         page.locator("#r-webdav-user").fill(rclone_servers.user)
         page.locator("#r-webdav-pass").fill(rclone_servers.password)
         page.get_by_role("button", name="Make the remote and try it").click()
@@ -138,7 +141,7 @@ def test_the_first_run_setup_makes_a_profile_that_backs_up(
     sources = {f"Pictures/{p.relative_to(user / 'Pictures').as_posix()}" for p in photos}
     sources.add(f"Exports/{exports.name}")
     on_drive = tree(tmp_path / "drive" / name / "originals")
-    on_remote = tree(rclone_servers.webdav_dir / "Keepmark" / name / "originals")
+    on_remote = tree(rclone_servers.webdav_dir / served / "Keepmark" / name / "originals")
     assert set(on_drive) == set(on_remote) == sources
     assert on_drive[f"Exports/{exports.name}"] == exports.read_bytes()
     unit = user / ".config" / "systemd" / "user" / f"keepmark-{name}.service"

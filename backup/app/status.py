@@ -12,9 +12,8 @@ from typing import Any
 
 from backup.app.facts import newest_snapshot, parse_time, runs_by_target, served, unprotected
 from backup.daemon.clock import Clock
-from backup.daemon.daemon import daemon_lock_path
 from backup.daemon.schedule import KINDS, due_runs, next_slot
-from backup.daemon.store import DaemonStore, daemon_db_path
+from backup.daemon.store import DaemonStore, daemon_db_path, daemon_lock_path
 from backup.home import state_dir
 from backup.profile.model import Profile
 from backup.profile.schedule import parse_slot

@@ -19,7 +19,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from pathlib import Path
 from typing import Any
 
 from backup.daemon.clock import Clock
@@ -29,7 +28,7 @@ from backup.daemon.power import on_battery
 from backup.daemon.retry import Retries
 from backup.daemon.schedule import due_runs
 from backup.daemon.settle import Settler
-from backup.daemon.store import DaemonStore, daemon_db_path
+from backup.daemon.store import DAEMON_LOCK, DaemonStore, daemon_db_path
 from backup.daemon.watcher import Watcher
 from backup.errors import KeepmarkError, UsageError
 from backup.runs.lock import Busy, hold_lock
@@ -45,16 +44,11 @@ SIGNAL_SLICE = 0.25  # seconds the main thread waits at a time, so that a signal
 # The daemon counts as idle once nothing has come in or been done for this long (plus the poll
 # interval when polling): the events its own writes cause have reached the settler by then.
 IDLE_QUIET = 0.5
-DAEMON_LOCK = "daemon.lock"
 # A photo or video that does not decode yet is looked at again after HOLD_FIRST seconds (or the
 # settle time, if longer), then after twice as long each time, at most HOLD_MOST apart, and a
 # last time when [watch] decode_wait_seconds have passed since it last changed.
 HOLD_FIRST = 1.0
 HOLD_MOST = 60.0
-
-
-def daemon_lock_path(state_dir: Path) -> Path:
-    return state_dir / DAEMON_LOCK
 
 
 def _walk_files(folder: str) -> list[str]:

@@ -21,6 +21,14 @@ from inventory.store.queue import QueueStore
 MAX_ATTEMPTS = 3  # a file that fails this often stays in the inventory's hands (the next scan)
 
 
+DAEMON_LOCK = "daemon.lock"
+
+
+def daemon_lock_path(state_dir: Path) -> Path:
+    """The lock a running daemon holds (light to import: ``backup status`` looks at it)."""
+    return state_dir / DAEMON_LOCK
+
+
 def daemon_db_path(state_dir: Path) -> Path:
     return state_dir / "daemon.sqlite"
 

@@ -27,7 +27,7 @@ def inside(child: Path, parent: Path) -> bool:
     return child != parent
 
 
-def _device(path: Path) -> int | None:
+def device_of(path: Path) -> int | None:
     """The device of ``path``, or of its nearest existing ancestor (where a folder not made yet
     will be); None when nothing can be looked at."""
     for candidate in (path, *path.parents):
@@ -46,7 +46,7 @@ def on_source_disk(
     drive is away (``drive_away`` names its mount point) is left out: its ancestor is not where
     it will be."""
     found: list[tuple[Target, Path]] = []
-    sources = [(f, _device(f)) for f in profile.sources.folders if f.is_dir()]
+    sources = [(f, device_of(f)) for f in profile.sources.folders if f.is_dir()]
     for t in profile.targets:
         if t.type != "local" or t.path is None:
             continue
@@ -54,7 +54,7 @@ def on_source_disk(
             continue  # an overlap: an error of its own
         if drive_away is not None and drive_away(t.path) is not None:
             continue
-        device = _device(t.path)
+        device = device_of(t.path)
         same = next((f for f, d in sources if d is not None and d == device), None)
         if same is not None:
             found.append((t, same))

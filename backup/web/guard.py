@@ -137,35 +137,24 @@ def _with_headers(send: Send) -> Send:
     return wrapped
 
 
-async def _plain(send: Send, status: int, text: str) -> None:
-    body = (text + "\n").encode()
+async def _answer(send: Send, status: int, body: bytes, content_type: bytes) -> None:
+    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
     await send(
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [
-                (b"content-type", b"text/plain; charset=utf-8"),
-                (b"content-length", str(len(body)).encode()),
-            ],
+            "headers": [*headers, (b"cache-control", b"no-store")],
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+async def _plain(send: Send, status: int, text: str) -> None:
+    await _answer(send, status, (text + "\n").encode(), b"text/plain; charset=utf-8")
 
 
 async def _json(send: Send, status: int, doc: dict[str, Any]) -> None:
-    body = json.dumps(doc).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"cache-control", b"no-store"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    await _answer(send, status, json.dumps(doc).encode(), b"application/json")
 
 
 def session_cookie(session: Session) -> bytes:

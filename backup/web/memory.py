@@ -37,6 +37,9 @@ def limit_arenas(count: int = 2) -> None:
 
 
 def give_back() -> None:
+    import gc
+
     libc = _glibc()
     if libc is not None:
+        gc.collect()  # what a large answer left in cycles is freed first
         libc.malloc_trim(0)

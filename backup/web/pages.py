@@ -21,13 +21,19 @@ LANG_COOKIE = "keepmark_lang"
 
 
 class Renderer:
-    """One Jinja2 environment per language, each with that language's gettext installed."""
+    """One Jinja2 environment per language, each with that language's gettext installed; made
+    when a page is first wanted in that language (an English-only session never reads the
+    Chinese catalog)."""
 
     def __init__(self, folder: Path) -> None:
+        self.folder = folder
         self._envs: dict[str, jinja2.Environment] = {}
-        for lang in i18n.LANGUAGES:
+
+    def _env(self, lang: str) -> jinja2.Environment:
+        env = self._envs.get(lang)
+        if env is None:
             env = jinja2.Environment(
-                loader=jinja2.FileSystemLoader(folder),
+                loader=jinja2.FileSystemLoader(self.folder),
                 autoescape=True,
                 extensions=["jinja2.ext.i18n"],
                 trim_blocks=True,
@@ -38,13 +44,10 @@ class Renderer:
             env.filters["when"] = _when
             env.filters["size"] = _size
             self._envs[lang] = env
+        return env
 
     def render(self, name: str, lang: str, context: dict[str, Any]) -> str:
-        env = self._envs[lang]
-        return env.get_template(name).render(lang=lang, **context)
-
-    def gettext(self, lang: str) -> Any:
-        return i18n.translations(lang).gettext
+        return self._env(lang).get_template(name).render(lang=lang, **context)
 
 
 def _when(stamp: str | None) -> str:

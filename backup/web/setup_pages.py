@@ -95,13 +95,7 @@ def setup_routes(ctx: Context, renderer: Renderer) -> list[Route]:
         if step == "folders":
             extra["suggested"] = (await run_in_threadpool(wizard_app.suggested_folders)).as_dict()["folders"]
         if step == "targets":
-            from backup.app.profiles import configured_remotes
-
-            drives = await run_in_threadpool(wizard_app.mounted_drives)
-            remotes = await run_in_threadpool(configured_remotes)
-            extra.update(
-                drives=drives.as_dict()["drives"], remotes=remotes.names, remotes_problem=remotes.problem
-            )
+            extra.update(await target_choices())
             if request.query_params.get("oauth") in OAUTH_KINDS:
                 extra["oauth"] = request.query_params["oauth"]
                 extra["oauth_steps"] = wizard_app.oauth_remote_steps(extra["oauth"])
@@ -239,18 +233,20 @@ def setup_routes(ctx: Context, renderer: Renderer) -> list[Route]:
             return str(made.as_dict()["target_spec"]), {}
         raise UsageError(f"unknown action {action!r}")
 
-    async def _targets_error(request: Request, key: str, message: str = "") -> Response:
+    async def target_choices() -> dict[str, Any]:
+        """The drives connected now and the rclone remotes set up: what the targets step offers."""
         from backup.app.profiles import configured_remotes
 
         drives = await run_in_threadpool(wizard_app.mounted_drives)
         remotes = await run_in_threadpool(configured_remotes)
-        extra = {
-            "errors": {key: message or key},
+        return {
             "drives": drives.as_dict()["drives"],
             "remotes": remotes.names,
             "remotes_problem": remotes.problem,
         }
-        return render(request, "targets", extra, 400)
+
+    async def _targets_error(request: Request, key: str, message: str = "") -> Response:
+        return render(request, "targets", {"errors": {key: message or key}, **(await target_choices())}, 400)
 
     async def post_schedule(request: Request) -> Response:
         form = await request.form()

@@ -34,7 +34,7 @@ from backup.app.profiles import LOOKUPS, drive_away
 from backup.errors import KeepmarkError, Problem, UsageError
 from backup.profile.model import Account, Profile, Sources
 from backup.profile.model import Target as TargetConfig
-from backup.profile.ondisk import inside, on_source_disk
+from backup.profile.ondisk import device_of, inside, on_source_disk
 from backup.profile.specs import S3Options, s3_settings, target_table, unique_name
 from backup.profile.validate import parse
 from backup.targets import make_target
@@ -114,15 +114,6 @@ def target_config(spec: str, s3: S3Options, aws_profile: str | None = None) -> T
     return profile.targets[0]
 
 
-def _device(path: Path) -> int | None:
-    for candidate in (path, *path.parents):
-        try:
-            return os.stat(candidate).st_dev
-        except OSError:
-            continue
-    return None
-
-
 def _mount_point(path: Path) -> Path:
     """The mount point holding ``path`` (or its nearest existing folder)."""
     for candidate in (path, *path.parents):
@@ -135,8 +126,8 @@ def where_local(path: Path) -> str:
     point = mount_point_needed(path)
     if point is not None:
         return f"a folder on the drive mounted at {point}"
-    device = _device(path)
-    own = {_device(Path.home()), _device(Path(os.sep))}
+    device = device_of(path)
+    own = {device_of(Path.home()), device_of(Path(os.sep))}
     if device is None or device in own:
         return "a folder on this computer's own disk"
     return f"a folder on the drive mounted at {_mount_point(path)}"
