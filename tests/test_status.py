@@ -78,3 +78,20 @@ def test_a_run_by_hand_after_the_daemons(home: Path, tmp_path: Path, cli: Any) -
     assert cli("full").code == 0
     last = _last(cli)
     assert last["full"]["by"] == "hand" and last["full"]["started"] > last["incremental"]["started"]
+
+
+def test_a_target_whose_drive_is_not_connected_is_away(home: Path, tmp_path: Path, cli: Any) -> None:
+    src = tmp_path / "Shoots"
+    src.mkdir()
+    (tmp_path / "here").mkdir()
+    away = f"/media/keepmark-test-{tmp_path.name}/Keepmark"  # a drive's mount point, not mounted
+    write_profile(
+        home,
+        [src],
+        [
+            {"name": "here", "type": "local", "path": str(tmp_path / "here")},
+            {"name": "usb", "type": "local", "path": away},
+        ],
+    )
+    doc = cli("status", "--json").json()
+    assert {t["name"]: t["away"] for t in doc["targets"]} == {"here": False, "usb": True}

@@ -4,6 +4,7 @@ cookie, CSRF, the Host and Origin headers, profiles named from outside, the list
 
 from __future__ import annotations
 
+import http.client
 import json
 from pathlib import Path
 from typing import Any
@@ -281,3 +282,17 @@ def test_a_running_job_is_cancelled_at_the_next_file(home: Path, tmp_path: Path,
     assert len(stored) < 300  # it stopped; what it finished stays finished (a later run goes on)
     assert cli("full", "-p", "lily").code == 0
     assert len(list((tmp_path / "drive" / "lily" / "originals").rglob("*.jpg"))) == 300
+
+
+def test_a_body_larger_than_a_form_is_refused(ui: Ui) -> None:
+    cookie, csrf = session_of(ui)
+    big = "x" * (1024 * 1024 + 1)
+    headers = {"Cookie": cookie, "X-CSRF-Token": csrf, "Content-Type": "application/x-www-form-urlencoded"}
+    assert ui.request("POST", "/lang", headers=headers, body=f"lang=en&pad={big}").status == 413
+    assert ui.bearer("/api/jobs", "POST", body=big).status == 413
+    chunked = {"Authorization": f"Bearer {ui.token}", "Transfer-Encoding": "chunked"}
+    conn = http.client.HTTPConnection("127.0.0.1", ui.port, timeout=60)
+    conn.request("POST", "/api/jobs", body=iter([b'{"kind": "full"}']), headers=chunked)
+    assert conn.getresponse().status == 411
+    conn.close()
+    assert ui.bearer("/api/jobs").json()["jobs"] == []  # nothing was started

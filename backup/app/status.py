@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from backup.app.facts import newest_snapshot, parse_time, runs_by_target, served, unprotected
+from backup.app.profiles import drive_away
 from backup.daemon.clock import Clock
 from backup.daemon.schedule import KINDS, due_runs, next_slot
 from backup.daemon.store import DaemonStore, daemon_db_path, daemon_lock_path
@@ -104,6 +105,7 @@ def profile_status(profile: Profile, now: datetime | None = None) -> dict[str, A
                 "snapshot_time": snap["finished"] if snap else None,
                 "age_seconds": round((now - finished).total_seconds()) if finished else None,
                 "last_read_back": last_read_back(runs.get(t.name, [])),
+                "away": t.type == "local" and t.path is not None and drive_away(t.path) is not None,
                 "files": totals.get(t.name, (0, 0))[0],
                 "bytes": totals.get(t.name, (0, 0))[1],
             }

@@ -18,7 +18,7 @@ Receive = Any
 Send = Any
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
-FORM_LIMIT = 1024 * 1024  # a form (not an upload) is at most this many bytes
+FORM_LIMIT = 1024 * 1024  # a request's body (a form or a JSON document; no uploads) at most
 OPEN_PATHS = ("/static/", "/favicon.ico", "/login")  # served without a session
 HEADERS = [
     (b"x-frame-options", b"DENY"),
@@ -54,6 +54,8 @@ class GuardMiddleware:
             return
         scope.setdefault("state", {})
         if self.guard.bearer_ok(headers.get("authorization")):
+            if scope["method"] in UNSAFE and not await _size_ok(send, headers):
+                return
             scope["state"]["auth"], scope["state"]["session"] = "bearer", None
             await self.app(scope, receive, send)
             return
@@ -77,12 +79,29 @@ class GuardMiddleware:
                 await self.locked_page(scope, receive, send)
             return
         scope["state"]["auth"], scope["state"]["session"] = "session", session
+        if scope["method"] in UNSAFE and not await _size_ok(send, headers):
+            return
         if scope["method"] in UNSAFE:
             receive, given = await _csrf_given(scope, receive, headers)
             if given is None or not Guard.csrf_ok(session, given):
                 await _json(send, 403, {"ok": False, "error": "missing or wrong CSRF token: reload the page"})
                 return
         await self.app(scope, receive, send)
+
+
+async def _size_ok(send: Send, headers: dict[str, str]) -> bool:
+    """A request that sends a body says how long it is, and it is a form's size, not a file's
+    (nothing is uploaded to the app); otherwise 411 or 413, and False."""
+    length = headers.get("content-length")
+    if length is None:
+        if "transfer-encoding" in headers:
+            await _json(send, 411, {"ok": False, "error": "send the body with a Content-Length"})
+            return False
+        return True
+    if not length.isdigit() or int(length) > FORM_LIMIT:
+        await _json(send, 413, {"ok": False, "error": f"the body is larger than {FORM_LIMIT} bytes"})
+        return False
+    return True
 
 
 def _cookie(header: str | None) -> str | None:
