@@ -296,3 +296,21 @@ def test_a_body_larger_than_a_form_is_refused(ui: Ui) -> None:
     assert conn.getresponse().status == 411
     conn.close()
     assert ui.bearer("/api/jobs").json()["jobs"] == []  # nothing was started
+
+
+def test_thumbnails_only_of_the_inventory(ui: Ui, backed_up: Path) -> None:
+    from tests.kit.hashing import file_sha256
+
+    sha = file_sha256(sorted(backed_up.rglob("*.jpg"))[0])
+    first = ui.bearer(f"/api/thumbnails/{sha}")
+    assert (
+        first.status == 200 and first.header("content-type") == "image/jpeg" and first.body[:2] == b"\xff\xd8"
+    )
+    assert "immutable" in (first.header("cache-control") or "")
+    assert ui.bearer(f"/api/thumbnails/{sha}").body == first.body  # from the cache
+    assert ui.bearer(f"/api/thumbnails/{sha}?size=1280").status == 200
+    assert ui.bearer(f"/api/thumbnails/{'0' * 64}").status == 404
+    assert ui.bearer("/api/thumbnails/not-a-hash").status == 400
+    assert ui.bearer("/api/thumbnails/..%2f..%2fetc%2fpasswd").status in (400, 404)
+    assert ui.bearer(f"/api/thumbnails/{sha}?size=99").status == 400
+    assert ui.get(f"/api/thumbnails/{sha}").status == 401

@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from backup.errors import KeepmarkError, UsageError
-from backup.web.context import Context, api_call, chosen_profile, error_doc, http_status, load_profile
+from backup.web.context import Context, api_call, chosen_profile, error_doc, heavy, http_status, load_profile
 
 PAGE_LIMIT = 1000  # the most inventory rows one API answer gives
 STREAM_TICK = 0.2  # seconds between looks for news in an event stream
@@ -154,7 +154,27 @@ def api_routes(ctx: Context) -> list[Route]:
         question, yes = str(body.get("question")), body["answer"] == "yes"
         return await api_call(request, ctx, lambda p: answer(p, question, yes))
 
+    async def thumb(request: Request) -> Response:
+        """A picture of the inventory by its SHA-256 (``?size=1280`` for a file's page); it never
+        changes, so the browser keeps it."""
+        from starlette.responses import FileResponse
+
+        from backup.app.library import THUMB_SIDE, thumbnail
+
+        try:
+            side = int_param(request, "size", THUMB_SIDE)
+            name = chosen_profile(request, ctx)
+            made = await heavy(lambda: thumbnail(load_profile(name), request.path_params["sha256"], side))
+        except KeepmarkError as exc:
+            return JSONResponse(error_doc(exc), status_code=http_status(exc))
+        return FileResponse(
+            made.path,
+            media_type="image/jpeg",
+            headers={"cache-control": "private, max-age=31536000, immutable"},
+        )
+
     return [
+        Route("/api/thumbnails/{sha256}", thumb),
         Route("/api/self-check", self_check, methods=["GET", "POST"]),
         Route("/api/status", status),
         Route("/api/check", check),

@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from backup.errors import EXIT_CANNOT_START, KeepmarkError, ProfileNotFound, UsageError
+from backup.errors import EXIT_CANNOT_START, KeepmarkError, NothingFound, ProfileNotFound, UsageError
 from backup.web.jobs import DaemonFollower, Hub, Jobs
 from backup.web.security import Guard, Session
 
@@ -89,7 +89,7 @@ def load_profile(name: str | None) -> Any:
 
 
 def http_status(exc: KeepmarkError) -> int:
-    if isinstance(exc, ProfileNotFound):
+    if isinstance(exc, (ProfileNotFound, NothingFound)):
         return 404
     if isinstance(exc, UsageError) or exc.exit_code == EXIT_CANNOT_START:
         return 400

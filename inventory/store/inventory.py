@@ -159,6 +159,20 @@ class Inventory(RecordingStore, DerivativeStore, MatchingStore, LedgerStore, Fin
         ).fetchall()
         return [DatedFile(FileRow._make(r[:6]), r[6]) for r in rows]
 
+    def picture_of(self, sha256: str) -> tuple[str, int | None, list[FileRow]] | None:
+        """A content's kind and duration, and the files present at the last scan that hold it
+        (by path); None when no content has this SHA-256."""
+        row = self.conn.execute(
+            "SELECT kind, duration_ms FROM content WHERE sha256 = ?", (sha256,)
+        ).fetchone()
+        if row is None:
+            return None
+        files = self.conn.execute(
+            f"SELECT {_FILE_ROW} FROM paths WHERE sha256 = ? AND missing_since IS NULL ORDER BY path",
+            (sha256,),
+        )
+        return str(row[0]), row[1], list(map(FileRow._make, files))
+
     def present_roots(self) -> list[str]:
         """The source folders of the files present at the last scan."""
         rows = self.conn.execute("SELECT DISTINCT root FROM paths WHERE missing_since IS NULL")
