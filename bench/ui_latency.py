@@ -453,6 +453,8 @@ def main() -> int:
             "/api/self-check",
             "/api/daemon",
             "/api/profiles",
+            "/library",
+            "/api/library?limit=60",
         ]
         conn = ui.connect()
         first: dict[str, float] = {}

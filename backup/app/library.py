@@ -11,10 +11,11 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from backup.app.workspace import open_inventory
 from backup.errors import NothingFound, UsageError
-from backup.home import state_dir
+from backup.home import inventory_path, state_dir
 from backup.profile.model import Profile
 from inventory.atomic import write_atomic
 from inventory.media.thumbnail import ThumbnailError, photo_thumbnail, video_poster
@@ -69,3 +70,84 @@ def thumbnail(profile: Profile, sha256: str, side: int = THUMB_SIDE) -> Thumbnai
         write_atomic(cached, data)
         return Thumbnail(cached, True)
     raise NothingFound(f"{sha256}: {why}")
+
+
+MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+PAGE_MOST = 200
+
+
+@dataclass
+class Library:
+    """One page of the library: the photos and videos, newest first, and what filtered them."""
+
+    profile: str
+    items: list[dict[str, Any]]
+    more: bool  # whether another page follows
+    total: int | None  # how many match in all (when asked: it reads every match)
+    offset: int
+    limit: int
+    filters: dict[str, Any]
+    sources: list[str]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "profile": self.profile,
+            "total": self.total,
+            "more": self.more,
+            "next": f"{self.items[-1]['sort_time']}|{self.items[-1]['sha256']}" if self.more else None,
+            "offset": self.offset,
+            "limit": self.limit,
+            "count": len(self.items),
+            "filters": self.filters,
+            "sources": self.sources,
+            "items": self.items,
+        }
+
+
+def library(
+    profile: Profile,
+    *,
+    offset: int = 0,
+    limit: int = 60,
+    kind: str | None = None,
+    source: str | None = None,
+    month: str | None = None,
+    stamped: bool | None = None,
+    name: str | None = None,
+    total: bool = False,
+    after: str | None = None,
+) -> Library:
+    """A page of the inventory's photos and videos, newest first (``Inventory.pictures``); a
+    ``source`` is one of the profile's source folders; ``after``: the ``next`` of the page before
+    (``SORT_TIME|SHA256`` of its last item), to scroll on at the same cost however deep."""
+    if offset < 0 or not 0 < limit <= PAGE_MOST:
+        raise UsageError(f"offset 0 or more, and limit from 1 to {PAGE_MOST}")
+    if kind not in (None, "image", "video"):
+        raise UsageError(f"kind {kind!r}: image or video")
+    if month is not None and not MONTH.match(month):
+        raise UsageError(f"month {month!r}: give it as YYYY-MM")
+    sources = [os.path.abspath(f) for f in profile.sources.folders]
+    if source is not None and os.path.abspath(source) not in sources:
+        raise UsageError(f"source {source!r}: not a source folder of profile {profile.name!r}")
+    cursor = None
+    if after:
+        moment, _, sha = after.rpartition("|")
+        if not moment or not SHA256.match(sha):
+            raise UsageError(f"after {after!r}: give the next value of the page before")
+        cursor = (moment, sha)
+    filters = {"kind": kind, "source": source, "month": month, "stamped": stamped, "name": name or None}
+    if not inventory_path(profile.name).exists():
+        return Library(profile.name, [], False, 0 if total else None, offset, limit, filters, sources)
+    with open_inventory(profile, create=False) as inv:
+        items, more, counted = inv.pictures(
+            offset=offset,
+            limit=limit,
+            kind=kind,
+            root=os.path.abspath(source) if source else None,
+            month=month,
+            stamped=stamped,
+            name=name or None,
+            count=total,
+            after=cursor,
+        )
+    return Library(profile.name, items, more, counted, offset, limit, filters, sources)

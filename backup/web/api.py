@@ -35,6 +35,25 @@ def int_param(request: Request, name: str, default: int, most: int | None = None
     return value
 
 
+def library_query(request: Request) -> dict[str, Any]:
+    """The library's filters as a request gives them (``/api/library`` and the page)."""
+    params = request.query_params
+    stamped = params.get("stamped")
+    if stamped not in (None, "", "yes", "no"):
+        raise UsageError(f"stamped={stamped!r}: yes or no")
+    return {
+        "offset": int_param(request, "offset", 0),
+        "limit": int_param(request, "limit", 60, 200),
+        "kind": params.get("kind") or None,
+        "source": params.get("source") or None,
+        "month": params.get("month") or None,
+        "stamped": None if not stamped else stamped == "yes",
+        "name": params.get("name") or None,
+        "total": params.get("total") in ("1", "true"),
+        "after": params.get("after") or None,
+    }
+
+
 # -- the API ----------------------------------------------------------------------------------
 
 
@@ -173,7 +192,17 @@ def api_routes(ctx: Context) -> list[Route]:
             headers={"cache-control": "private, max-age=31536000, immutable"},
         )
 
+    async def library(request: Request) -> Response:
+        from backup.app.library import library as page_of
+
+        try:
+            q = library_query(request)
+        except KeepmarkError as exc:
+            return JSONResponse(error_doc(exc), status_code=http_status(exc))
+        return await api_call(request, ctx, lambda p: page_of(p, **q))
+
     return [
+        Route("/api/library", library),
         Route("/api/thumbnails/{sha256}", thumb),
         Route("/api/self-check", self_check, methods=["GET", "POST"]),
         Route("/api/status", status),

@@ -124,6 +124,24 @@ def page_routes(ctx: Context, renderer: Renderer) -> list[Route]:
         )
         return HTMLResponse(body, headers={"cache-control": "no-store"})
 
+    async def library_page(request: Request) -> Response:
+        from backup.app.library import library
+        from backup.web.api import library_query
+
+        lang = page_lang(request)
+        name = chosen_profile(request, ctx)
+        if name is None:
+            return redirect("/setup")
+        query = library_query(request)
+        page = await heavy(lambda: library(load_profile(name), **query))
+        params = {k: v for k, v in request.query_params.items() if k not in ("after", "offset")}
+        body = renderer.render(
+            "library.html",
+            lang,
+            {**base(request, name), "page": page.as_dict(), "params": params},
+        )
+        return HTMLResponse(body, headers={"cache-control": "no-store"})
+
     async def set_lang(request: Request) -> Response:
         form = await request.form()
         lang = str(form.get("lang", ""))
@@ -187,6 +205,7 @@ def page_routes(ctx: Context, renderer: Renderer) -> list[Route]:
 
     return [
         Route("/", dashboard),
+        Route("/library", library_page),
         Route("/lang", set_lang, methods=["POST"]),
         Route("/profile", set_profile, methods=["POST"]),
         Route("/self-check", self_check, methods=["POST"]),

@@ -55,6 +55,9 @@ CREATE TABLE IF NOT EXISTS paths (
     missing_since TEXT
 );
 CREATE INDEX IF NOT EXISTS paths_sha256 ON paths (sha256);
+-- The library (newest photos and videos first) reads a page of this index, not every content.
+CREATE INDEX IF NOT EXISTS content_pictures ON content (coalesce(capture_time, first_seen), sha256)
+    WHERE kind IN ('image', 'video');
 -- Covers the quick check, so a no-change scan reads one index and no table rows.
 CREATE INDEX IF NOT EXISTS paths_quick ON paths (root, path, size, mtime_ns, inode, missing_since);
 CREATE TABLE IF NOT EXISTS sightings (
@@ -182,6 +185,7 @@ def _migrate(conn: sqlite3.Connection, db_path: Path) -> None:
                 f"{SCHEMA_VERSION}); upgrade Keepmark"
             )
         if version == SCHEMA_VERSION:
+            _add_indexes(conn)
             return
     conn.execute("BEGIN IMMEDIATE")
     try:
@@ -196,6 +200,24 @@ def _migrate(conn: sqlite3.Connection, db_path: Path) -> None:
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+
+
+# Indexes added within a schema version: an older Keepmark reads a database that has them as it
+# reads one without (an index changes no answer), so they need no new version.
+LATER_INDEXES = {
+    "content_pictures": "CREATE INDEX IF NOT EXISTS content_pictures ON content "
+    "(coalesce(capture_time, first_seen), sha256) WHERE kind IN ('image', 'video')",
+}
+
+
+def _add_indexes(conn: sqlite3.Connection) -> None:
+    have = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    for name, statement in LATER_INDEXES.items():
+        if name not in have:
+            try:
+                conn.execute(statement)
+            except sqlite3.OperationalError:  # read-only, or busy: the next open adds it
+                pass
 
 
 def read_meta(conn: sqlite3.Connection, *keys: str) -> dict[str, str]:

@@ -159,6 +159,66 @@ class Inventory(RecordingStore, DerivativeStore, MatchingStore, LedgerStore, Fin
         ).fetchall()
         return [DatedFile(FileRow._make(r[:6]), r[6]) for r in rows]
 
+    def pictures(
+        self,
+        *,
+        offset: int = 0,
+        limit: int = 60,
+        kind: str | None = None,
+        root: str | None = None,
+        month: str | None = None,
+        stamped: bool | None = None,
+        name: str | None = None,
+        count: bool = False,
+        after: tuple[str, str] | None = None,
+    ) -> tuple[list[dict[str, Any]], bool, int | None]:
+        """The photos and videos present at the last scan, newest first (capture time, else when
+        first recorded; the ``content_pictures`` index, read a page at a time), one entry per
+        content with its first present path; with the filters: ``kind`` (image or video), the
+        source folder ``root``, ``month`` (YYYY-MM), ``stamped`` (has a stamped copy, or has
+        none), ``name`` (in the file's path within its folder, any case). The page, whether more
+        follow it, and (with ``count``: it reads every match) how many match in all. ``after``:
+        the (``sort_time``, ``sha256``) of the last item of the page before, to go on from it
+        without counting the items before (scrolling: a page costs the same however deep)."""
+        where = ["c.kind IN ('image', 'video')"]
+        args: list[Any] = []
+        present = ["p.sha256 = c.sha256", "p.missing_since IS NULL"]
+        present_args: list[Any] = []
+        if kind is not None:
+            where.append("c.kind = ?")
+            args.append(kind)
+        if month is not None:
+            where.append("substr(coalesce(c.capture_time, c.first_seen), 1, 7) = ?")
+            args.append(month)
+        if stamped is not None:
+            exists = "EXISTS (SELECT 1 FROM derivatives d WHERE d.source = c.sha256)"
+            where.append(exists if stamped else f"NOT {exists}")
+        if root is not None:
+            present.append("p.root = ?")
+            present_args.append(root)
+        if name:
+            escaped = name.lower().replace("!", "!!").replace("%", "!%").replace("_", "!_")
+            present.append("lower(p.relpath) LIKE ? ESCAPE '!'")
+            present_args.append(f"%{escaped}%")
+        first_path = f"(SELECT min(p.path) FROM paths p WHERE {' AND '.join(present)})"
+        body = f"FROM content c WHERE {' AND '.join(where)} AND {first_path} IS NOT NULL"
+        page_args = list(args)
+        page_body = body
+        if after is not None:
+            page_body += " AND (coalesce(c.capture_time, c.first_seen), c.sha256) < (?, ?)"
+        total = None
+        if count:
+            total = int(self.conn.execute(f"SELECT count(*) {body}", [*args, *present_args]).fetchone()[0])
+        rows = self.conn.execute(
+            "SELECT c.sha256, c.kind, c.format, c.capture_time, c.first_seen, c.width, c.height, "
+            f"c.duration_ms, c.size, {first_path}, coalesce(c.capture_time, c.first_seen) {page_body} "
+            "ORDER BY coalesce(c.capture_time, c.first_seen) DESC, c.sha256 DESC LIMIT ? OFFSET ?",
+            [*present_args, *page_args, *present_args, *(after or ()), limit + 1, offset],
+        ).fetchall()
+        names = ("sha256", "kind", "format", "capture_time", "first_seen", "width", "height", "duration_ms")
+        names2 = (*names, "size", "path", "sort_time")
+        return [dict(zip(names2, r, strict=True)) for r in rows[:limit]], len(rows) > limit, total
+
     def picture_of(self, sha256: str) -> tuple[str, int | None, list[FileRow]] | None:
         """A content's kind and duration, and the files present at the last scan that hold it
         (by path); None when no content has this SHA-256."""

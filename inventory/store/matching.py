@@ -59,11 +59,11 @@ class MatchingStore(Database):
             write_meta(conn, MATCH_ENROLLED, "1")
 
     def unenrolled_media(self) -> list[str]:
-        """The SHA-256 of every photo and video with perceptual hashes but no matching hashes."""
+        """The SHA-256 of every photo and video with perceptual hashes but no matching hashes, sorted."""
         rows = self.conn.execute(
             "SELECT c.sha256 FROM content c WHERE c.kind IN ('image', 'video') AND c.phash IS NOT NULL "
             "AND NOT EXISTS (SELECT 1 FROM match_hashes m WHERE m.sha256 = c.sha256) "
-            "AND NOT EXISTS (SELECT 1 FROM frame_sequences f WHERE f.sha256 = c.sha256)"
+            "AND NOT EXISTS (SELECT 1 FROM frame_sequences f WHERE f.sha256 = c.sha256) ORDER BY c.sha256"
         ).fetchall()
         return [str(r[0]) for r in rows]
 
