@@ -9,6 +9,7 @@ the profile's file, the files on the drive and on the remote, the service file."
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -48,8 +49,20 @@ def test_the_first_run_setup_makes_a_profile_that_backs_up(
     (tmp_path / "drive").mkdir()
     bin_dir = tmp_path / "bin"
     systemctl = fake_tool(bin_dir, "systemctl")
+    # A folder of its own on the session's WebDAV server, made through the server (which keeps
+    # a cache of what it serves: a folder made behind its back would be unknown to it).
     served = f"setup-{tmp_path.name}"
-    (rclone_servers.webdav_dir / served).mkdir()
+    subprocess.run(
+        [
+            str(rclone_servers.rclone),
+            "--config",
+            str(rclone_servers.config_path),
+            "mkdir",
+            f"webdav:{served}",
+        ],
+        check=True,
+        capture_output=True,
+    )
     rclone_conf = tmp_path / "rclone" / "rclone.conf"
     rclone_conf.parent.mkdir()
     env = {
