@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from backup.cli.common import add_json, add_profile, command, emit_json, out
+from backup.cli.common import add_json, add_profile, command, out
 
 DESCRIPTION = """\
 Open Keepmark in your web browser: the dashboard (health, the daemon, backups, what is waiting,
@@ -62,7 +62,9 @@ def run(args: argparse.Namespace) -> int:
 
     def announce(serving: Serving) -> None:
         if args.json:
-            sys.stdout.write(__import__("json").dumps(serving.as_dict()) + "\n")
+            import json
+
+            sys.stdout.write(json.dumps(serving.as_dict()) + "\n")
             sys.stdout.flush()
         else:
             out(serving.url)
@@ -94,4 +96,4 @@ def _set_password(home: Any) -> int:
     return 0
 
 
-__all__ = ["emit_json", "register"]
+__all__ = ["register"]
