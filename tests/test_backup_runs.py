@@ -376,3 +376,24 @@ def test_snapshot_json_is_documented_shape(rig: Rig) -> None:
     assert doc["format"] == "keepmark-snapshot" and doc["version"] == 1 and doc["kind"] == "full"
     assert set(doc["files"][0]) == {"path", "sha256", "size", "mtime"}
     assert doc["totals"]["files"] == 2
+
+
+def test_restore_never_follows_a_link_out_of_the_folder(rig: Rig, tmp_path: Path) -> None:
+    files = make_files(rig.src, 3)
+    t = MemoryTarget("mem")
+    rig.run(t)
+    out, outside = tmp_path / "restored", tmp_path / "outside"
+    out.mkdir()
+    outside.mkdir()
+    (out / "Shoots").symlink_to(outside, target_is_directory=True)  # a folder that is a link out
+    result = restore(t, out)
+    assert result.restored == 0 and len(result.failed) == 3
+    assert all("would land outside" in f["error"] for f in result.failed)
+    assert list(outside.iterdir()) == []
+    (out / "Shoots").unlink()
+    first = sorted(files)[0]
+    (out / "Shoots" / first).parent.mkdir(parents=True)
+    (out / "Shoots" / first).symlink_to(outside / "victim.jpg")  # a file that is a link out
+    result = restore(t, out, overwrite=True)
+    assert result.restored == 2 and [f["path"] for f in result.failed] == [f"Shoots/{first}"]
+    assert not (outside / "victim.jpg").exists()

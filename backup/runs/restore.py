@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,9 +90,32 @@ def choose(entries: Sequence[Entry], include: Sequence[str], snapshot: str = "")
     return [e for e in entries if e.path in named or (globs and matches(e.path, globs))]
 
 
-def _inside(folder: Path, dest: Path) -> bool:
-    real_folder = os.path.realpath(folder)
-    return os.path.commonpath([real_folder, os.path.realpath(dest)]) == real_folder
+class _Confine:
+    """Whether a destination stays inside the restore folder once symbolic links are followed;
+    each existing folder is resolved once (many files go into few folders, and resolving walks
+    every component of the path)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.real = os.path.realpath(folder)
+        self._dirs: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def _real_dir(self, folder: str) -> str:
+        with self._lock:
+            found = self._dirs.get(folder)
+        if found is None:
+            found = os.path.realpath(folder)
+            if os.path.isdir(folder):  # one not made yet may still be made a link: not kept
+                with self._lock:
+                    self._dirs[folder] = found
+        return found
+
+    def holds(self, dest: Path) -> bool:
+        if os.path.lexists(dest):
+            real = os.path.realpath(dest)
+        else:
+            real = os.path.join(self._real_dir(str(dest.parent)), dest.name)
+        return os.path.commonpath([self.real, real]) == self.real
 
 
 def restore(
@@ -115,6 +139,7 @@ def restore(
             raise UsageError(f"nothing in snapshot {snap.id} matches {' '.join(include)}")
         to.mkdir(parents=True, exist_ok=True)
         where = Locator(target)
+        confine = _Confine(to)
         progress.started("restore", len(chosen), sum(e.size for e in chosen), target=target.name)
         pool: Pool[Entry] = Pool(_workers(), "restore")
         folders: set[Path] = set()
@@ -132,7 +157,7 @@ def restore(
         try:
             for entry in chosen:
                 progress.check()
-                pool.submit(entry, _one, target, where, entry, to, overwrite, progress)
+                pool.submit(entry, _one, target, where, confine, entry, to, overwrite, progress)
                 collect(block=len(pool) >= 2 * pool.workers)
             while len(pool):
                 collect(block=True)
@@ -177,6 +202,7 @@ def _count(result: RestoreResult, entry: Entry, outcome: Outcome, folders: set[P
 def _one(
     target: Target,
     where: Locator,
+    confine: _Confine,
     entry: Entry,
     to: Path,
     overwrite: bool,
@@ -187,7 +213,7 @@ def _one(
     if why is not None:
         return ("failed", {"path": entry.path, "error": f"refused: {why}, it would land outside {to}"})
     dest = to.joinpath(*entry.path.split("/"))
-    if not _inside(to, dest.parent if dest.parent.exists() else to) or not _inside(to, dest):
+    if not confine.holds(dest):
         return ("failed", {"path": entry.path, "error": f"refused: it would land outside {to}"})
     if dest.exists() or dest.is_symlink():
         if dest.is_file() and not dest.is_symlink() and file_hash("sha256", dest) == entry.sha256:
