@@ -91,3 +91,16 @@ def test_the_hosts_answered() -> None:
         assert not guard.host_allowed(bad)
     lan = Guard(8123, "192.168.1.20", password_hash="x")
     assert lan.host_allowed("192.168.1.20:8123") and not lan.host_allowed("192.168.1.21:8123")
+
+
+def test_on_every_address_its_own_addresses_are_answered_never_a_name() -> None:
+    from backup.web.security import Guard, own_addresses
+
+    mine = own_addresses()
+    assert "127.0.0.1" in mine
+    everywhere = Guard(8123, "0.0.0.0", password_hash="x")
+    assert all(everywhere.host_allowed(f"{ip}:8123") for ip in mine)
+    stranger = next(f"198.51.100.{n}" for n in range(1, 255) if f"198.51.100.{n}" not in mine)
+    assert not everywhere.host_allowed("evil.example:8123") and not everywhere.host_allowed(
+        f"{stranger}:8123"
+    )

@@ -37,6 +37,7 @@ SESSION_COOKIE = "keepmark_session"
 SESSION_DAYS = 30  # a session unused this long is forgotten
 PASSWORD_FILE = "ui-password"
 LOOPBACK = ("127.0.0.1", "localhost")
+WILDCARDS = ("0.0.0.0", "::")
 # scrypt's cost: 2^15 x 8 x 1 takes about 32 MiB and a few tens of milliseconds.
 SCRYPT = {"n": 2**15, "r": 8, "p": 1}
 MIN_PASSWORD = 10
@@ -74,7 +75,9 @@ class Guard:
         if not header:
             return False
         names = set(LOOPBACK)
-        if self.host not in ("127.0.0.1", "0.0.0.0", "::"):
+        if self.host in WILDCARDS:  # any address of this computer's (a tablet uses its LAN one)
+            names |= own_addresses()
+        elif self.host != "127.0.0.1":
             names.add(self.host)
         return header.lower() in {f"{n}:{self.port}" for n in names}
 
@@ -181,6 +184,22 @@ def save_password(home: Path, password: str) -> Path:
     home.mkdir(parents=True, exist_ok=True)
     write_atomic(path, (json.dumps({"hash": hash_password(password)}) + "\n").encode(), mode=0o600)
     return path
+
+
+def own_addresses() -> set[str]:
+    """This computer's IP addresses, as a Host header writes them (IPv6 in brackets): never a
+    name, which another site could point at this computer (DNS rebinding)."""
+    import psutil
+
+    found: set[str] = set()
+    for addresses in psutil.net_if_addrs().values():
+        for a in addresses:
+            ip = a.address.split("%", 1)[0]  # an IPv6 zone is not part of a Host header
+            if ":" in ip and not ip.startswith("["):
+                found.add(f"[{ip.lower()}]")
+            elif ip.count(".") == 3:
+                found.add(ip)
+    return found
 
 
 def is_loopback(host: str) -> bool:

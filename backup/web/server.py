@@ -83,7 +83,7 @@ def serve(
     server = uvicorn.Server(config)
     url = guard.login_url("/")
     if not is_loopback(host):
-        url = f"http://{host}:{port}/login"
+        url = f"http://{reachable_at(host)}:{port}/login"
     announce(Serving(url, port, os.getpid()))
     if open_browser:
         threading.Thread(target=_open, args=(guard.login_url("/"),), daemon=True).start()
@@ -115,6 +115,20 @@ def serve(
 
 def _stopped(signum: int, frame: Any) -> None:
     """The stop was asked for and is done."""
+
+
+def reachable_at(host: str) -> str:
+    """The address to give another device: the one listened on, or for every address this
+    computer's first one on a network (an IPv4 one when there is)."""
+    from backup.web.security import WILDCARDS, own_addresses
+
+    if host not in WILDCARDS:
+        return f"[{host}]" if ":" in host else host
+    others = sorted(
+        a for a in own_addresses() if a not in ("127.0.0.1", "[::1]") and not a.startswith("[fe80")
+    )
+    ipv4 = [a for a in others if not a.startswith("[")]
+    return (ipv4 or others or ["127.0.0.1"])[0]
 
 
 def _open(url: str) -> None:
