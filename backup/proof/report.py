@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import io
-import subprocess
 from html import escape
 from typing import Any, NamedTuple
 
@@ -68,15 +67,12 @@ def thumbnail(path: str, kind: str, at_seconds: float | None = None) -> Thumb | 
 
 
 def _video_frame(path: str, at: float) -> bytes | None:
-    from inventory.media.ffmpeg import ffmpeg_exe
+    from inventory.media.thumbnail import ThumbnailError, video_frame
 
-    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-ss", f"{max(0.0, at):.3f}"]
-    cmd += ["-i", path, "-frames:v", "1", "-f", "image2pipe", "-vcodec", "png", "-"]
     try:
-        proc = subprocess.run(cmd, capture_output=True, timeout=60, check=False)
-    except (OSError, subprocess.TimeoutExpired):
+        return video_frame(path, at, codec="png")
+    except ThumbnailError:
         return None
-    return proc.stdout or None
 
 
 def _figure(thumb: Thumb | None, caption: str, marks: str) -> str:

@@ -14,8 +14,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from backup.errors import KeepmarkError, UsageError
-from backup.web.context import Context, api_call, chosen_profile, error_doc, heavy, http_status, load_profile
+from backup.errors import UsageError
+from backup.web.context import Context, api_call, chosen_profile, heavy, load_profile
 
 PAGE_LIMIT = 1000  # the most inventory rows one API answer gives
 STREAM_TICK = 0.2  # seconds between looks for news in an event stream
@@ -54,7 +54,7 @@ def library_query(request: Request) -> dict[str, Any]:
     }
 
 
-# -- the API ----------------------------------------------------------------------------------
+# -- the API (a KeepmarkError a route raises is answered by the app's handler) --------------
 
 
 def api_routes(ctx: Context) -> list[Route]:
@@ -73,11 +73,8 @@ def api_routes(ctx: Context) -> list[Route]:
         return await api_call(request, ctx, snapshots_app.list_snapshots)
 
     async def inventory(request: Request) -> Response:
-        try:
-            offset = int_param(request, "offset", 0)
-            limit = int_param(request, "limit", 100, PAGE_LIMIT)
-        except UsageError as exc:
-            return JSONResponse(error_doc(exc), status_code=400)
+        offset = int_param(request, "offset", 0)
+        limit = int_param(request, "limit", 100, PAGE_LIMIT)
         missing = request.query_params.get("include_missing") in ("1", "true")
         return await api_call(
             request,
@@ -88,10 +85,7 @@ def api_routes(ctx: Context) -> list[Route]:
     async def profiles(request: Request) -> Response:
         from backup.app.profiles import list_profiles
 
-        try:
-            name = chosen_profile(request, ctx)
-        except KeepmarkError as exc:
-            return JSONResponse(error_doc(exc), status_code=http_status(exc))
+        name = chosen_profile(request, ctx)
         doc = (await run_in_threadpool(list_profiles)).as_dict()
         for row in doc["profiles"]:
             row["selected"] = row["name"] == name
@@ -116,11 +110,7 @@ def api_routes(ctx: Context) -> list[Route]:
             return JSONResponse(
                 {"ok": False, "error": f"kind: one of {', '.join(JOB_KINDS)}, not {kind!r}"}, status_code=400
             )
-        try:
-            name = chosen_profile(request, ctx)
-            profile = await run_in_threadpool(load_profile, name)
-        except KeepmarkError as exc:
-            return JSONResponse(error_doc(exc), status_code=http_status(exc))
+        profile = await run_in_threadpool(load_profile, chosen_profile(request, ctx))
         job = ctx.jobs.start(kind, profile.name, job_work(kind, profile))
         return JSONResponse(job.as_dict(), status_code=202)
 
@@ -180,12 +170,9 @@ def api_routes(ctx: Context) -> list[Route]:
 
         from backup.app.library import THUMB_SIDE, thumbnail
 
-        try:
-            side = int_param(request, "size", THUMB_SIDE)
-            name = chosen_profile(request, ctx)
-            made = await heavy(lambda: thumbnail(load_profile(name), request.path_params["sha256"], side))
-        except KeepmarkError as exc:
-            return JSONResponse(error_doc(exc), status_code=http_status(exc))
+        side = int_param(request, "size", THUMB_SIDE)
+        name = chosen_profile(request, ctx)
+        made = await heavy(lambda: thumbnail(load_profile(name), request.path_params["sha256"], side))
         return FileResponse(
             made.path,
             media_type="image/jpeg",
@@ -195,10 +182,7 @@ def api_routes(ctx: Context) -> list[Route]:
     async def library(request: Request) -> Response:
         from backup.app.library import library as page_of
 
-        try:
-            q = library_query(request)
-        except KeepmarkError as exc:
-            return JSONResponse(error_doc(exc), status_code=http_status(exc))
+        q = library_query(request)
         return await api_call(request, ctx, lambda p: page_of(p, **q))
 
     return [

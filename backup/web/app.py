@@ -14,11 +14,10 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from backup.errors import KeepmarkError
-from backup.web import i18n
 from backup.web.api import api_routes
 from backup.web.context import Context, error_doc, http_status
 from backup.web.guard import GuardMiddleware
-from backup.web.pages import Renderer, page_routes
+from backup.web.pages import Renderer, page_lang, page_routes
 from backup.web.setup_pages import setup_routes
 
 HERE = Path(__file__).resolve().parent
@@ -31,8 +30,9 @@ def build(ctx: Context) -> Starlette:
 
     async def locked(scope: Any, receive: Any, send: Any) -> None:
         request = Request(scope, receive)
-        lang = i18n.pick(request.cookies.get("keepmark_lang"), request.headers.get("accept-language"))
-        body = renderer.render("locked.html", lang, {"password": ctx.guard.password_hash is not None})
+        body = renderer.render(
+            "locked.html", page_lang(request), {"password": ctx.guard.password_hash is not None}
+        )
         await HTMLResponse(body, status_code=401)(scope, receive, send)
 
     routes = [
@@ -46,9 +46,10 @@ def build(ctx: Context) -> Starlette:
         """A ``KeepmarkError`` no route turned into an answer: its one line, as the CLI says it."""
         assert isinstance(exc, KeepmarkError)
         if request.url.path.startswith("/api/"):
-            return JSONResponse(error_doc(exc), status_code=http_status(exc))
-        lang = i18n.pick(request.cookies.get("keepmark_lang"), request.headers.get("accept-language"))
-        body = renderer.render("error.html", lang, {"error": str(exc)})
+            return JSONResponse(
+                error_doc(exc), status_code=http_status(exc), headers={"cache-control": "no-store"}
+            )
+        body = renderer.render("error.html", page_lang(request), {"error": str(exc)})
         return HTMLResponse(body, status_code=http_status(exc))
 
     app = Starlette(routes=routes, exception_handlers={KeepmarkError: refused})

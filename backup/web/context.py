@@ -106,14 +106,10 @@ def error_doc(exc: KeepmarkError) -> dict[str, Any]:
 
 
 async def api_call(request: Request, ctx: Context, work: Callable[[Any], Any]) -> Response:
-    """``work(profile)`` in a worker thread; its result's ``as_dict()`` as JSON."""
-    try:
-        name = chosen_profile(request, ctx)
-        result = await heavy(lambda: work(load_profile(name)))
-    except KeepmarkError as exc:
-        return JSONResponse(
-            error_doc(exc), status_code=http_status(exc), headers={"cache-control": "no-store"}
-        )
+    """``work(profile)`` in a worker thread; its result's ``as_dict()`` as JSON (a
+    ``KeepmarkError`` is answered by the app's handler, ``app.build``)."""
+    name = chosen_profile(request, ctx)
+    result = await heavy(lambda: work(load_profile(name)))
     return JSONResponse(result.as_dict(), headers={"cache-control": "no-store"})
 
 

@@ -19,7 +19,17 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from inventory.progress import Advanced, Cancelled, CancelToken, Event, Finished, Progress, Started, as_dict
+from inventory.progress import (
+    Advanced,
+    Cancelled,
+    CancelToken,
+    Event,
+    FileDone,
+    Finished,
+    Progress,
+    Started,
+    as_dict,
+)
 
 KEPT = 500  # messages kept for pages that connect or reconnect
 ADVANCE_EVERY = 0.2  # seconds between progress messages of one job (the bars are redrawn that often)
@@ -160,7 +170,7 @@ class _Listener:
             self._last = now
         elif isinstance(event, Finished):
             pass
-        elif type(event).__name__ == "FileDone":
+        elif isinstance(event, FileDone):
             job.files_done += 1
             now = time.monotonic()
             if now - self._last < ADVANCE_EVERY:

@@ -117,10 +117,6 @@ class Guard:
                 s.used = time.time()
             return s
 
-    def end(self, session: Session) -> None:
-        with self._lock:
-            self._sessions.pop(session.id, None)
-
     def _forget_old(self) -> None:
         limit = time.time() - SESSION_DAYS * 86400
         for key in [k for k, s in self._sessions.items() if s.used < limit]:

@@ -12,6 +12,7 @@ errors are shown beside the field they are about.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -105,7 +106,7 @@ def setup_routes(ctx: Context, renderer: Renderer) -> list[Route]:
         purpose = "targets" if request.query_params.get("for") == "targets" else "folders"
         where = request.query_params.get("path")
         try:
-            listing = await run_in_threadpool(wizard_app.list_folders, where if where else str(_home()))
+            listing = await run_in_threadpool(wizard_app.list_folders, where if where else str(Path.home()))
         except KeepmarkError as exc:
             return render(request, "pick", {"error": str(exc), "purpose": purpose, "listing": None}, 400)
         return render(request, "pick", {"listing": listing.as_dict(), "purpose": purpose})
@@ -170,7 +171,11 @@ def setup_routes(ctx: Context, renderer: Renderer) -> list[Route]:
         action = str(form.get("action", "next"))
         sources = [f["path"] for f in w.get("folders", []) if f["chosen"]]
         if action == "remove":
-            index = int(str(form.get("index", "-1")) or -1)
+            index = (
+                int(str(form.get("index", "")).strip() or -1)
+                if str(form.get("index", "")).strip().isdigit()
+                else -1
+            )
             if 0 <= index < len(targets):
                 targets.pop(index)
             return redirect("/setup?step=targets")
@@ -185,7 +190,7 @@ def setup_routes(ctx: Context, renderer: Renderer) -> list[Route]:
         probe = await run_in_threadpool(
             lambda: wizard_app.probe_target(
                 spec,
-                sources=[_path(s) for s in sources],
+                sources=[Path(s) for s in sources],
                 endpoint=s3.get("endpoint"),
                 region=s3.get("region"),
                 aws_profile=s3.get("aws_profile"),
@@ -340,15 +345,3 @@ def setup_routes(ctx: Context, renderer: Renderer) -> list[Route]:
         Route("/setup/schedule", post_schedule, methods=["POST"]),
         Route("/setup/finish", post_finish, methods=["POST"]),
     ]
-
-
-def _home() -> Any:
-    from pathlib import Path
-
-    return Path.home()
-
-
-def _path(text: str) -> Any:
-    from pathlib import Path
-
-    return Path(text)

@@ -49,17 +49,24 @@ def photo_thumbnail(path: str, side: int) -> bytes:
     return out.getvalue()
 
 
-def video_poster(path: str, side: int, duration_ms: int | None) -> bytes:
-    """The poster frame of a video as a JPEG at most ``side`` pixels on its longer side."""
-    at = min(POSTER_AT, (duration_ms or 0) / 10000)
-    scale = f"scale='if(gt(iw,ih),{side},-2)':'if(gt(iw,ih),-2,{side})'"
-    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-ss", f"{at:.3f}", "-i", path]
-    cmd += ["-frames:v", "1", "-vf", scale, "-f", "image2pipe", "-vcodec", "mjpeg", "-q:v", "4", "-"]
+def video_frame(path: str, at: float, side: int | None = None, codec: str = "mjpeg") -> bytes:
+    """The frame of a video at ``at`` seconds, as one picture (``codec``: mjpeg or png), scaled
+    by ffmpeg in the same pass to at most ``side`` pixels on its longer side when given."""
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-ss", f"{max(0.0, at):.3f}"]
+    cmd += ["-i", path, "-frames:v", "1"]
+    if side is not None:
+        cmd += ["-vf", f"scale='if(gt(iw,ih),{side},-2)':'if(gt(iw,ih),-2,{side})'"]
+    cmd += ["-f", "image2pipe", "-vcodec", codec, *(["-q:v", "4"] if codec == "mjpeg" else []), "-"]
     try:
         proc = subprocess.run(cmd, capture_output=True, timeout=120, check=False, **no_window())
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise ThumbnailError(f"{path}: cannot make a poster frame ({exc})") from exc
+        raise ThumbnailError(f"{path}: cannot read a frame ({exc})") from exc
     if proc.returncode != 0 or not proc.stdout:
-        raise ThumbnailError(f"{path}: cannot make a poster frame ({last_error(proc.stderr, path)})")
-    poster: bytes = proc.stdout
-    return poster
+        raise ThumbnailError(f"{path}: cannot read a frame ({last_error(proc.stderr, path)})")
+    frame: bytes = proc.stdout
+    return frame
+
+
+def video_poster(path: str, side: int, duration_ms: int | None) -> bytes:
+    """The poster frame of a video as a JPEG at most ``side`` pixels on its longer side."""
+    return video_frame(path, min(POSTER_AT, (duration_ms or 0) / 10000), side)

@@ -20,6 +20,15 @@ from inventory.timeutil import utc_now
 
 SCHEMA_VERSION = 4
 
+# Indexes added within a schema version: an older Keepmark reads a database that has them as it
+# reads one without (an index changes no answer), so they need no new version.
+# The library (newest photos and videos first) reads a page of content_pictures, not every
+# content. A new database gets them with the rest of SCHEMA, an existing one when it is opened.
+LATER_INDEXES = {
+    "content_pictures": "CREATE INDEX IF NOT EXISTS content_pictures ON content "
+    "(coalesce(capture_time, first_seen), sha256) WHERE kind IN ('image', 'video')",
+}
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
@@ -55,9 +64,6 @@ CREATE TABLE IF NOT EXISTS paths (
     missing_since TEXT
 );
 CREATE INDEX IF NOT EXISTS paths_sha256 ON paths (sha256);
--- The library (newest photos and videos first) reads a page of this index, not every content.
-CREATE INDEX IF NOT EXISTS content_pictures ON content (coalesce(capture_time, first_seen), sha256)
-    WHERE kind IN ('image', 'video');
 -- Covers the quick check, so a no-change scan reads one index and no table rows.
 CREATE INDEX IF NOT EXISTS paths_quick ON paths (root, path, size, mtime_ns, inode, missing_since);
 CREATE TABLE IF NOT EXISTS sightings (
@@ -133,6 +139,7 @@ CREATE TABLE IF NOT EXISTS source_labels (
     given TEXT NOT NULL
 );
 """
+SCHEMA += "".join(f"{statement};\n" for statement in LATER_INDEXES.values())
 
 
 def connect(path: str | os.PathLike[str], *, create: bool = True) -> sqlite3.Connection:
@@ -200,14 +207,6 @@ def _migrate(conn: sqlite3.Connection, db_path: Path) -> None:
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-
-
-# Indexes added within a schema version: an older Keepmark reads a database that has them as it
-# reads one without (an index changes no answer), so they need no new version.
-LATER_INDEXES = {
-    "content_pictures": "CREATE INDEX IF NOT EXISTS content_pictures ON content "
-    "(coalesce(capture_time, first_seen), sha256) WHERE kind IN ('image', 'video')",
-}
 
 
 def _add_indexes(conn: sqlite3.Connection) -> None:
