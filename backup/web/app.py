@@ -15,10 +15,13 @@ from starlette.staticfiles import StaticFiles
 
 from backup.errors import KeepmarkError
 from backup.web.api import api_routes
+from backup.web.backups_pages import backups_routes
 from backup.web.context import Context, error_doc, http_status
 from backup.web.guard import GuardMiddleware
 from backup.web.pages import Renderer, page_lang, page_routes
+from backup.web.proof_pages import proof_routes
 from backup.web.setup_pages import setup_routes
+from backup.web.watermark_pages import watermark_routes
 
 HERE = Path(__file__).resolve().parent
 
@@ -39,6 +42,9 @@ def build(ctx: Context) -> Starlette:
         *api_routes(ctx),
         *page_routes(ctx, renderer),
         *setup_routes(ctx, renderer),
+        *watermark_routes(ctx, renderer),
+        *backups_routes(ctx, renderer),
+        *proof_routes(ctx, renderer),
         Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
     ]
 

@@ -26,11 +26,12 @@
   const jobs = new Map();
   function text(el, value) { el.textContent = value; return el; }
   function drawJob(job) {
+    document.dispatchEvent(new CustomEvent("keepmark:job", { detail: job }));
     if (!jobsList) return;
     const before = jobs.get(job.id);
     jobs.set(job.id, job);
     // A job this page saw running has ended: the health, runs and snapshots have changed.
-    if (before && before.state === "running" && job.state !== "running") {
+    if (before && before.state === "running" && job.state !== "running" && "reload" in jobsList.dataset) {
       setTimeout(function () { location.reload(); }, 600);
     }
     const states = JSON.parse(jobsList.dataset.states);
@@ -99,6 +100,9 @@
     }
     if (daemonQueue) daemonQueue.textContent = String(state.queue);
   }
+  // Page scripts (static/*.js of one page) use these: post with the CSRF token, draw a job they
+  // started, and hear of every job's news through the "keepmark:job" event on the document.
+  window.Keepmark = { csrf: csrf, profile: profile, q: q, post: post, drawJob: drawJob };
   if (document.getElementById("daemon-state") || feed || jobsList) {
     const events = new EventSource("/api/events" + q);
     events.addEventListener("daemon", function (e) { drawDaemon(JSON.parse(e.data).data); });

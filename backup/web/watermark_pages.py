@@ -1,0 +1,12 @@
+"""The watermark pages and their API (being built)."""
+
+from __future__ import annotations
+
+from starlette.routing import Route
+
+from backup.web.context import Context
+from backup.web.pages import Renderer
+
+
+def watermark_routes(ctx: Context, renderer: Renderer) -> list[Route]:
+    return []
