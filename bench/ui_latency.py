@@ -41,6 +41,7 @@ import time
 import uuid
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import backup_cmd, timed
@@ -48,6 +49,7 @@ from common import backup_cmd, timed
 PROFILE = "uib"
 PER_FOLDER = 200  # files per shoot folder
 PHOTO_EVERY = 20  # one file in this many is a JPEG
+SCENES = 400  # different scenes drawn; each photo is one of them with its own number on it
 PAGE_P95 = 0.100  # seconds
 EVENT_P95 = 1.0  # seconds
 RSS_MOST = 60 * 1024 * 1024  # bytes
@@ -115,18 +117,26 @@ TAGS = ["portrait", "street", "golden hour", "studio", "wedding", "travel", "nig
 # -- the profile ------------------------------------------------------------------------------
 
 
-def make_files(source: Path, count: int) -> tuple[int, int]:
-    """``count`` files under ``source``, in shoot folders of ``PER_FOLDER``; (sidecars, photos)."""
+def make_files(source: Path, count: int, photo_every: int = PHOTO_EVERY) -> tuple[int, int]:
+    """``count`` files under ``source``, in shoot folders of ``PER_FOLDER``, one in
+    ``photo_every`` a JPEG; (sidecars, photos)."""
     from backup.app.samples import scene
 
     rng = random.Random(11)
     sidecars = photos = 0
+    scenes: dict[int, Any] = {}  # drawing a scene costs more than encoding it: a few hundred, reused
     for i in range(count):
         folder = source / f"2024-{1 + (i // PER_FOLDER) % 12:02d}-shoot-{i // PER_FOLDER:04d}"
         if i % PER_FOLDER == 0:
             folder.mkdir(parents=True, exist_ok=True)
-        if i % PHOTO_EVERY == PHOTO_EVERY - 1:
-            scene(320, 240, i).save(folder / f"IMG_{i:06d}.jpg", quality=85)
+        if i % photo_every == photo_every - 1:
+            base = scenes.get(i % SCENES)
+            if base is None:
+                base = scenes[i % SCENES] = scene(320, 240, i)
+            picture = base.copy()
+            for bit in range(20):  # each photo its own: its number drawn in a row of pixels
+                picture.putpixel((4 + bit, 4), (255, 255, 255) if i >> bit & 1 else (0, 0, 0))
+            picture.save(folder / f"IMG_{i:06d}.jpg", quality=85)
             photos += 1
             continue
         text = XMP.format(
@@ -159,7 +169,9 @@ def make_files(source: Path, count: int) -> tuple[int, int]:
     return sidecars, photos
 
 
-def build(work: Path, count: int, cli: list[str], env: dict[str, str]) -> Path:
+def build(
+    work: Path, count: int, cli: list[str], env: dict[str, str], photo_every: int = PHOTO_EVERY
+) -> Path:
     """The profile's source folder, made and recorded once (a marker file says it was)."""
     source, drive = work / "Shoots", work / "drive"
     done = work / "built.json"
@@ -177,7 +189,7 @@ def build(work: Path, count: int, cli: list[str], env: dict[str, str]) -> Path:
     drive.mkdir(parents=True)
     print(f"making {count} files in {source} ...", flush=True)
     t0 = time.perf_counter()
-    sidecars, photos = make_files(source, count)
+    sidecars, photos = make_files(source, count, photo_every)
     write_s = time.perf_counter() - t0
     subprocess.run(
         [*cli, "init", PROFILE, "--account", "Lily Chen", "--handle", "lily.shoots",

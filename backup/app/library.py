@@ -17,6 +17,7 @@ from backup.app.workspace import open_inventory
 from backup.errors import NothingFound, UsageError
 from backup.home import inventory_path, state_dir
 from backup.profile.model import Profile
+from backup.runs.catalog import catalog_path
 from inventory.atomic import write_atomic
 from inventory.media.thumbnail import ThumbnailError, photo_thumbnail, video_poster
 
@@ -114,12 +115,16 @@ def library(
     month: str | None = None,
     stamped: bool | None = None,
     name: str | None = None,
+    published: bool | None = None,
+    backed_up: bool | None = None,
     total: bool = False,
     after: str | None = None,
 ) -> Library:
     """A page of the inventory's photos and videos, newest first (``Inventory.pictures``); a
     ``source`` is one of the profile's source folders; ``after``: the ``next`` of the page before
-    (``SORT_TIME|SHA256`` of its last item), to scroll on at the same cost however deep."""
+    (``SORT_TIME|SHA256`` of its last item), to scroll on at the same cost however deep.
+    ``published``: a publication is recorded for it (or none is); ``backed_up``: every target of
+    the profile holds it, as the backup catalog knows (or some target does not)."""
     if offset < 0 or not 0 < limit <= PAGE_MOST:
         raise UsageError(f"offset 0 or more, and limit from 1 to {PAGE_MOST}")
     if kind not in (None, "image", "video"):
@@ -135,7 +140,20 @@ def library(
         if not moment or not SHA256.match(sha):
             raise UsageError(f"after {after!r}: give the next value of the page before")
         cursor = (moment, sha)
-    filters = {"kind": kind, "source": source, "month": month, "stamped": stamped, "name": name or None}
+    filters = {
+        "kind": kind,
+        "source": source,
+        "month": month,
+        "stamped": stamped,
+        "name": name or None,
+        "published": published,
+        "backed_up": backed_up,
+    }
+    on_targets = None
+    if backed_up is not None:
+        catalog = catalog_path(state_dir(profile.name))
+        names = [t.name for t in profile.targets]
+        on_targets = (backed_up, str(catalog) if catalog.exists() else None, names)
     if not inventory_path(profile.name).exists():
         return Library(profile.name, [], False, 0 if total else None, offset, limit, filters, sources)
     with open_inventory(profile, create=False) as inv:
@@ -147,6 +165,8 @@ def library(
             month=month,
             stamped=stamped,
             name=name or None,
+            published=published,
+            backed_up=on_targets,
             count=total,
             after=cursor,
         )

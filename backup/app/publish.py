@@ -24,7 +24,8 @@ class Published:
 
 
 def add(profile: Profile, file: str, *, platform: str, url: str, when: str | None = None) -> Published:
-    """Append a ``publication`` ledger entry for the original ``file`` (a path or a SHA-256),
+    """Append a ``publication`` ledger entry for the original ``file`` (a path, or the full
+    SHA-256 of a recorded original),
     then sign a checkpoint of it."""
     with open_inventory(profile, create=False) as inv:
         try:

@@ -38,16 +38,22 @@ def int_param(request: Request, name: str, default: int, most: int | None = None
 def library_query(request: Request) -> dict[str, Any]:
     """The library's filters as a request gives them (``/api/library`` and the page)."""
     params = request.query_params
-    stamped = params.get("stamped")
-    if stamped not in (None, "", "yes", "no"):
-        raise UsageError(f"stamped={stamped!r}: yes or no")
+
+    def yes_no(name: str) -> bool | None:
+        said = params.get(name)
+        if said not in (None, "", "yes", "no"):
+            raise UsageError(f"{name}={said!r}: yes or no")
+        return None if not said else said == "yes"
+
     return {
         "offset": int_param(request, "offset", 0),
         "limit": int_param(request, "limit", 60, 200),
         "kind": params.get("kind") or None,
         "source": params.get("source") or None,
         "month": params.get("month") or None,
-        "stamped": None if not stamped else stamped == "yes",
+        "stamped": yes_no("stamped"),
+        "published": yes_no("published"),
+        "backed_up": yes_no("backed_up"),
         "name": params.get("name") or None,
         "total": params.get("total") in ("1", "true"),
         "after": params.get("after") or None,
@@ -185,8 +191,59 @@ def api_routes(ctx: Context) -> list[Route]:
         q = library_query(request)
         return await api_call(request, ctx, lambda p: page_of(p, **q))
 
+    async def picture(request: Request) -> Response:
+        from backup.app.picture import picture as facts_of
+
+        sha = request.path_params["sha256"]
+        return await api_call(request, ctx, lambda p: facts_of(p, sha))
+
+    async def original(request: Request) -> Response:
+        """The original itself, as recorded (a video's page plays it; ranges answered)."""
+        import mimetypes
+
+        from starlette.responses import FileResponse
+
+        from backup.app.picture import original_file
+
+        name = chosen_profile(request, ctx)
+        path = await run_in_threadpool(
+            lambda: original_file(load_profile(name), request.path_params["sha256"])
+        )
+        kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return FileResponse(path, media_type=kind, headers={"cache-control": "private, no-cache"})
+
+    async def publication(request: Request) -> Response:
+        from backup.app.publish import add
+
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict) or not all(isinstance(body.get(k), str) for k in ("platform", "url")):
+            doc = {
+                "ok": False,
+                "error": 'the body must be JSON: {"platform": ..., "url": ..., "date": "YYYY-MM-DD"}',
+            }
+            return JSONResponse(doc, status_code=400)
+        sha, when = request.path_params["sha256"], body.get("date") or None
+        if when is not None and not isinstance(when, str):
+            return JSONResponse({"ok": False, "error": "date: give it as YYYY-MM-DD"}, status_code=400)
+        return await api_call(
+            request, ctx, lambda p: add(p, sha, platform=body["platform"], url=body["url"], when=when)
+        )
+
+    async def reveal(request: Request) -> Response:
+        from backup.app.picture import show_in_folder
+
+        sha = request.path_params["sha256"]
+        return await api_call(request, ctx, lambda p: show_in_folder(p, sha))
+
     return [
         Route("/api/library", library),
+        Route("/api/library/{sha256}", picture),
+        Route("/api/library/{sha256}/publications", publication, methods=["POST"]),
+        Route("/api/library/{sha256}/reveal", reveal, methods=["POST"]),
+        Route("/api/originals/{sha256}", original),
         Route("/api/thumbnails/{sha256}", thumb),
         Route("/api/self-check", self_check, methods=["GET", "POST"]),
         Route("/api/status", status),

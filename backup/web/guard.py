@@ -18,7 +18,10 @@ Receive = Any
 Send = Any
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
-FORM_LIMIT = 1024 * 1024  # a request's body (a form or a JSON document; no uploads) at most
+FORM_LIMIT = 1024 * 1024  # a request's body (a form or a JSON document) at most
+# The paths that take a file, and the most each takes: a logo for the watermark, a suspected
+# repost (a photo or a video) to prove. Each route checks what it is given besides.
+UPLOAD_LIMITS = {"/api/watermark/logo": 5 * 1024 * 1024, "/api/prove": 2 * 1024**3}
 OPEN_PATHS = ("/static/", "/favicon.ico", "/login")  # served without a session
 HEADERS = [
     (b"x-frame-options", b"DENY"),
@@ -26,8 +29,8 @@ HEADERS = [
     (b"referrer-policy", b"same-origin"),  # forms then send their Origin; nothing leaves the app
     (
         b"content-security-policy",
-        b"default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
-        b"connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+        b"default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self'; "
+        b"script-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
     ),
     (b"cross-origin-opener-policy", b"same-origin"),
     (b"cross-origin-resource-policy", b"same-origin"),
@@ -54,7 +57,7 @@ class GuardMiddleware:
             return
         scope.setdefault("state", {})
         if self.guard.bearer_ok(headers.get("authorization")):
-            if scope["method"] in UNSAFE and not await _size_ok(send, headers):
+            if scope["method"] in UNSAFE and not await _size_ok(send, headers, path):
                 return
             scope["state"]["auth"], scope["state"]["session"] = "bearer", None
             await self.app(scope, receive, send)
@@ -79,7 +82,7 @@ class GuardMiddleware:
                 await self.locked_page(scope, receive, send)
             return
         scope["state"]["auth"], scope["state"]["session"] = "session", session
-        if scope["method"] in UNSAFE and not await _size_ok(send, headers):
+        if scope["method"] in UNSAFE and not await _size_ok(send, headers, path):
             return
         if scope["method"] in UNSAFE:
             receive, given = await _csrf_given(scope, receive, headers)
@@ -89,17 +92,18 @@ class GuardMiddleware:
         await self.app(scope, receive, send)
 
 
-async def _size_ok(send: Send, headers: dict[str, str]) -> bool:
-    """A request that sends a body says how long it is, and it is a form's size, not a file's
-    (nothing is uploaded to the app); otherwise 411 or 413, and False."""
+async def _size_ok(send: Send, headers: dict[str, str], path: str) -> bool:
+    """A request that sends a body says how long it is, and it is a form's size (a file's only
+    where ``UPLOAD_LIMITS`` takes one); otherwise 411 or 413, and False."""
+    limit = UPLOAD_LIMITS.get(path, FORM_LIMIT)
     length = headers.get("content-length")
     if length is None:
         if "transfer-encoding" in headers:
             await _json(send, 411, {"ok": False, "error": "send the body with a Content-Length"})
             return False
         return True
-    if not length.isdigit() or int(length) > FORM_LIMIT:
-        await _json(send, 413, {"ok": False, "error": f"the body is larger than {FORM_LIMIT} bytes"})
+    if not length.isdigit() or int(length) > limit:
+        await _json(send, 413, {"ok": False, "error": f"the body is larger than {limit} bytes"})
         return False
     return True
 

@@ -142,6 +142,58 @@ def page_routes(ctx: Context, renderer: Renderer) -> list[Route]:
         )
         return HTMLResponse(body, headers={"cache-control": "no-store"})
 
+    async def picture_page(request: Request, error: str | None = None, form: Any = None) -> Response:
+        from backup.app.picture import picture
+
+        lang = page_lang(request)
+        name = chosen_profile(request, ctx)
+        if name is None:
+            return redirect("/setup")
+        sha = request.path_params["sha256"]
+        facts = await heavy(lambda: picture(load_profile(name), sha))
+        body = renderer.render(
+            "picture.html",
+            lang,
+            {
+                **base(request, name),
+                "picture": facts.as_dict(),
+                "done": request.query_params.get("done"),
+                "error": error,
+                "form": form or {},
+            },
+        )
+        return HTMLResponse(body, status_code=400 if error else 200, headers={"cache-control": "no-store"})
+
+    async def add_publication(request: Request) -> Response:
+        from backup.app.picture import checked_sha
+        from backup.app.publish import add
+
+        name = chosen_profile(request, ctx)
+        sha = checked_sha(request.path_params["sha256"])
+        form = await request.form()
+        fields = {k: str(form.get(k, "")).strip() for k in ("platform", "url", "date")}
+        try:
+            await heavy(
+                lambda: add(
+                    load_profile(name),
+                    sha,
+                    platform=fields["platform"],
+                    url=fields["url"],
+                    when=fields["date"] or None,
+                )
+            )
+        except UsageError as exc:
+            return await picture_page(request, error=str(exc), form=fields)
+        return redirect(f"/library/{sha}?profile={name}&done=published#pub-title")
+
+    async def reveal(request: Request) -> Response:
+        from backup.app.picture import checked_sha, show_in_folder
+
+        name = chosen_profile(request, ctx)
+        sha = checked_sha(request.path_params["sha256"])
+        await run_in_threadpool(lambda: show_in_folder(load_profile(name), sha))
+        return redirect(f"/library/{sha}?profile={name}&done=revealed")
+
     async def set_lang(request: Request) -> Response:
         form = await request.form()
         lang = str(form.get("lang", ""))
@@ -206,6 +258,9 @@ def page_routes(ctx: Context, renderer: Renderer) -> list[Route]:
     return [
         Route("/", dashboard),
         Route("/library", library_page),
+        Route("/library/{sha256}", picture_page),
+        Route("/library/{sha256}/publications", add_publication, methods=["POST"]),
+        Route("/library/{sha256}/reveal", reveal, methods=["POST"]),
         Route("/lang", set_lang, methods=["POST"]),
         Route("/profile", set_profile, methods=["POST"]),
         Route("/self-check", self_check, methods=["POST"]),

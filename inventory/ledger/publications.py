@@ -47,12 +47,14 @@ def check_date(text: str | None) -> str:
 
 
 def record(inv: Inventory, path: str, *, platform: str, url: str, when: str | None = None) -> ledger.Entry:
-    """Record that the file at ``path`` (an original, or a stamped copy of one) was published."""
+    """Record that the file at ``path`` (an original, or a stamped copy of one; or the SHA-256
+    of a recorded original) was published."""
     if not platform.strip():
         raise BadPublication("the platform must not be empty")
     data: dict[str, Any] = {"platform": platform.strip(), "url": check_url(url), "date": check_date(when)}
-    sha = _file_sha(path)
-    if inv.has_content(sha):
+    recorded = re.fullmatch(r"[0-9a-f]{64}", path) is not None and inv.has_content(path)
+    sha = path if recorded else _file_sha(path)
+    if recorded or inv.has_content(sha):
         data["sha256"] = sha
     else:
         source = inv.derivative_source(sha)

@@ -30,6 +30,8 @@ CREATE TABLE IF NOT EXISTS stored (
     mtime_ns INTEGER NOT NULL,
     PRIMARY KEY (target, key)
 ) WITHOUT ROWID;
+-- Which targets hold a content (a file's page; the library's "on every target" filter).
+CREATE INDEX IF NOT EXISTS stored_sha256 ON stored (sha256, target);
 CREATE TABLE IF NOT EXISTS inventory_copies (
     target      TEXT PRIMARY KEY,
     fingerprint TEXT NOT NULL,

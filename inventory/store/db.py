@@ -27,6 +27,8 @@ SCHEMA_VERSION = 4
 LATER_INDEXES = {
     "content_pictures": "CREATE INDEX IF NOT EXISTS content_pictures ON content "
     "(coalesce(capture_time, first_seen), sha256) WHERE kind IN ('image', 'video')",
+    # The entries of one type (the publications, the snapshots) without reading the whole ledger.
+    "ledger_type": "CREATE INDEX IF NOT EXISTS ledger_type ON ledger (type)",
 }
 
 SCHEMA = """

@@ -169,6 +169,8 @@ class Inventory(RecordingStore, DerivativeStore, MatchingStore, LedgerStore, Fin
         month: str | None = None,
         stamped: bool | None = None,
         name: str | None = None,
+        published: bool | None = None,
+        backed_up: tuple[bool, str | None, Sequence[str]] | None = None,
         count: bool = False,
         after: tuple[str, str] | None = None,
     ) -> tuple[list[dict[str, Any]], bool, int | None]:
@@ -176,7 +178,10 @@ class Inventory(RecordingStore, DerivativeStore, MatchingStore, LedgerStore, Fin
         first recorded; the ``content_pictures`` index, read a page at a time), one entry per
         content with its first present path; with the filters: ``kind`` (image or video), the
         source folder ``root``, ``month`` (YYYY-MM), ``stamped`` (has a stamped copy, or has
-        none), ``name`` (in the file's path within its folder, any case). The page, whether more
+        none), ``name`` (in the file's path within its folder, any case), ``published`` (a
+        publication is recorded for it, or none is), ``backed_up`` ((wanted, the backup
+        catalog's path or None when there is none yet, the target names): each of the targets
+        holds the content, as the catalog knows, or some does not). The page, whether more
         follow it, and (with ``count``: it reads every match) how many match in all. ``after``:
         the (``sort_time``, ``sha256``) of the last item of the page before, to go on from it
         without counting the items before (scrolling: a page costs the same however deep)."""
@@ -193,6 +198,24 @@ class Inventory(RecordingStore, DerivativeStore, MatchingStore, LedgerStore, Fin
         if stamped is not None:
             exists = "EXISTS (SELECT 1 FROM derivatives d WHERE d.source = c.sha256)"
             where.append(exists if stamped else f"NOT {exists}")
+        if published is not None:
+            where.append(
+                f"c.sha256 {'' if published else 'NOT '}IN (SELECT json_extract(l.data, '$.sha256') "
+                "FROM ledger l WHERE l.type = 'publication')"
+            )
+        attached = False
+        if backed_up is not None:
+            wanted, catalog, targets = backed_up
+            if catalog is None or not targets:
+                where.append("0" if wanted else "1")  # nothing is known to be on a target yet
+            else:
+                self._want_targets(catalog, targets)
+                attached = True
+                every = (
+                    "NOT EXISTS (SELECT 1 FROM want_targets t WHERE NOT EXISTS (SELECT 1 FROM "
+                    "cat.stored s WHERE s.sha256 = c.sha256 AND s.target = t.name))"
+                )
+                where.append(every if wanted else f"NOT {every}")
         if root is not None:
             present.append("p.root = ?")
             present_args.append(root)
@@ -207,14 +230,19 @@ class Inventory(RecordingStore, DerivativeStore, MatchingStore, LedgerStore, Fin
         if after is not None:
             page_body += " AND (coalesce(c.capture_time, c.first_seen), c.sha256) < (?, ?)"
         total = None
-        if count:
-            total = int(self.conn.execute(f"SELECT count(*) {body}", [*args, *present_args]).fetchone()[0])
-        rows = self.conn.execute(
-            "SELECT c.sha256, c.kind, c.format, c.capture_time, c.first_seen, c.width, c.height, "
-            f"c.duration_ms, c.size, {first_path}, coalesce(c.capture_time, c.first_seen) {page_body} "
-            "ORDER BY coalesce(c.capture_time, c.first_seen) DESC, c.sha256 DESC LIMIT ? OFFSET ?",
-            [*present_args, *page_args, *present_args, *(after or ()), limit + 1, offset],
-        ).fetchall()
+        try:
+            if count:
+                counted = self.conn.execute(f"SELECT count(*) {body}", [*args, *present_args])
+                total = int(counted.fetchone()[0])
+            rows = self.conn.execute(
+                "SELECT c.sha256, c.kind, c.format, c.capture_time, c.first_seen, c.width, c.height, "
+                f"c.duration_ms, c.size, {first_path}, coalesce(c.capture_time, c.first_seen) {page_body} "
+                "ORDER BY coalesce(c.capture_time, c.first_seen) DESC, c.sha256 DESC LIMIT ? OFFSET ?",
+                [*present_args, *page_args, *present_args, *(after or ()), limit + 1, offset],
+            ).fetchall()
+        finally:
+            if attached:
+                self.conn.execute("DETACH DATABASE cat")
         names = ("sha256", "kind", "format", "capture_time", "first_seen", "width", "height", "duration_ms")
         names2 = (*names, "size", "path", "sort_time")
         return [dict(zip(names2, r, strict=True)) for r in rows[:limit]], len(rows) > limit, total
@@ -247,13 +275,10 @@ class Inventory(RecordingStore, DerivativeStore, MatchingStore, LedgerStore, Fin
         order given), by path. Worked out inside SQLite with the catalog attached, so a large
         inventory is never loaded row by row."""
         c = self.conn
-        c.execute("CREATE TEMP TABLE IF NOT EXISTS want_targets (pos INTEGER PRIMARY KEY, name TEXT)")
         c.execute("CREATE TEMP TABLE IF NOT EXISTS want_prefixes (root TEXT PRIMARY KEY, prefix TEXT)")
-        c.execute("ATTACH DATABASE ? AS cat", (catalog,))
+        self._want_targets(catalog, targets)
         try:
-            c.execute("DELETE FROM want_targets")
             c.execute("DELETE FROM want_prefixes")
-            c.executemany("INSERT INTO want_targets VALUES (?, ?)", enumerate(targets))
             c.executemany("INSERT INTO want_prefixes VALUES (?, ?)", prefixes.items())
             rows = c.execute(
                 "SELECT p.path, p.first_seen, t.name FROM paths p "
@@ -271,6 +296,15 @@ class Inventory(RecordingStore, DerivativeStore, MatchingStore, LedgerStore, Fin
             else:
                 out.append((path, first_seen, [target]))
         return out
+
+    def _want_targets(self, catalog: str, targets: Sequence[str]) -> None:
+        """The backup catalog at ``catalog`` attached as ``cat``, and ``targets`` in the temporary
+        table ``want_targets`` (pos, name); the caller detaches ``cat``."""
+        c = self.conn
+        c.execute("CREATE TEMP TABLE IF NOT EXISTS want_targets (pos INTEGER PRIMARY KEY, name TEXT)")
+        c.execute("DELETE FROM want_targets")
+        c.executemany("INSERT INTO want_targets VALUES (?, ?)", enumerate(targets))
+        c.execute("ATTACH DATABASE ? AS cat", (catalog,))
 
     def current_media(self) -> list[MediaFile]:
         """Every photo and video present at the last scan (by its content's kind), ordered by
@@ -367,6 +401,19 @@ class Inventory(RecordingStore, DerivativeStore, MatchingStore, LedgerStore, Fin
         record["derivatives"] = self.derivatives_of(sha)
         record["ledger"] = [e.as_dict() for e in self.ledger_entries_for(sha)]
         return record
+
+    def held_spans(self, sha256: str) -> list[tuple[str, str, str, str | None]]:
+        """When each file held this content: (root, relpath, from, until) per path it was seen
+        at, ``until`` being when another content was first seen there or the path went missing
+        (None: it still holds it). ISO 8601 UTC times."""
+        rows = self.conn.execute(
+            "SELECT p.root, p.relpath, s.first_seen, CASE WHEN p.sha256 = s.sha256 THEN p.missing_since "
+            "ELSE coalesce((SELECT min(o.first_seen) FROM sightings o WHERE o.path = s.path "
+            "AND o.first_seen > s.first_seen), p.missing_since) END "
+            "FROM sightings s JOIN paths p ON p.path = s.path WHERE s.sha256 = ? ORDER BY s.first_seen",
+            (sha256,),
+        )
+        return [(str(r), str(rel), str(a), b) for r, rel, a, b in rows]
 
     # -- the whole database ------------------------------------------------------------------
 
