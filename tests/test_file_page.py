@@ -16,7 +16,9 @@ import pytest
 from backup.app.library import library
 from backup.app.picture import picture, reveal_command
 from backup.app.publish import add
+from backup.app.status import status
 from backup.errors import NothingFound, UsageError
+from backup.humanize import when
 from backup.profile.load import load
 from tests.backupkit import write_profile
 from tests.kit.hashing import file_sha256
@@ -195,6 +197,10 @@ def test_the_file_page_and_the_library_filters_in_a_browser(
         context.set_default_timeout(30_000)
         page = context.new_page()
         page.goto(ui.url)
+        # the overview's targets: the full backup read its copies back, and says when
+        row = page.get_by_role("region", name="Targets").get_by_role("row").nth(1)
+        read_back = status(load("lily")).as_dict()["targets"][0]["last_read_back"]["when"]
+        expect(row.get_by_role("cell").nth(3)).to_have_text(when(read_back))
         page.get_by_role("navigation", name="Pages").get_by_role("link", name="Library").click()
         grid = page.get_by_role("list", name="Photos and videos")
         expect(grid.get_by_role("listitem")).to_have_count(6)
@@ -219,6 +225,10 @@ def test_the_file_page_and_the_library_filters_in_a_browser(
         assert where.path.startswith("/backups/drive/") and where.path.endswith("-full-" + where.path[-4:])
         asked = parse_qs(where.query)
         assert asked["select"] == ["Shoots/May/IMG_001.jpg"] and asked["path"] == ["Shoots/May"]
+        restore.click()  # the snapshot's folder, this file chosen for restoring
+        expect(page.get_by_role("checkbox", name="Restore IMG_001.jpg")).to_be_checked()
+        expect(page.get_by_role("checkbox", name="Restore IMG_002.jpg")).not_to_be_checked()
+        page.go_back()
 
         page.get_by_label("Platform").fill("Xiaohongshu")
         page.get_by_label("Link").fill("https://www.xiaohongshu.com/explore/42")

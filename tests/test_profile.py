@@ -144,8 +144,8 @@ def test_profile_list_and_show(home: Path, sources: Path) -> None:
 CASES = [
     # (profile text appended/altered, key named, words in the message or fix)
     ("[sources]\nfolders = []\nignor = ['*.tmp']", "sources.ignor", "did you mean 'ignore'"),
-    ("[watermark]\nopacity = 1.5", "watermark.opacity", "0.05"),
-    ("[watermark]\nopacity = 0.01", "watermark.opacity", "0.3-0.5 is recommended"),
+    ("[watermark]\nopacity = 1.5", "watermark.opacity", "from 0 (invisible) to 1.0"),
+    ("[watermark]\nopacity = -0.01", "watermark.opacity", "0.3-0.5 is recommended"),
     ("[watermark]\nopacity = 'strong'", "watermark.opacity", "must be a number"),
     ("[watermark]\nposition = 'bottom-rigth'", "watermark.position", "did you mean 'bottom-right'"),
     ("[watermark]\ntxt = 'x'", "watermark.txt", "did you mean 'text'"),

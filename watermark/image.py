@@ -167,6 +167,14 @@ def _composite(base: Image.Image, mark: Mark) -> Image.Image:
     return base
 
 
+def mark_picture(base: Image.Image, style: Style, fields: Mapping[str, str]) -> Image.Image:
+    """``base`` (an upright picture) with the mark of ``style`` on it, made for its size: what
+    a stamped copy shows, and what the app's watermark preview draws on a picture scaled to the
+    screen (a mark's sizes are fractions of the picture's, so it looks the same). ``base`` is
+    marked in place where its mode allows; the marked picture is returned."""
+    return _composite(base, render_mark(style, base.size, fields))
+
+
 def _webp_lossless(head: bytes) -> bool:
     """``head``: the file's first 4096 bytes."""
     return b"VP8L" in head[12:] and b"VP8 " not in head[12:]
@@ -290,7 +298,7 @@ def stamp_image(
         if fmt == "WEBP" and not head:
             head = _head(src, 4096)
         args = _save_args(fmt, im, head, options, exif, xmp)
-        out = _composite(shown, render_mark(style, shown.size, fields))
+        out = mark_picture(shown, style, fields)
         if fmt == "JPEG" and out.mode not in ("RGB", "L", "CMYK"):
             out = out.convert("RGB")
         digest, size = _save(out, dst, fmt, args, options.sync_dir)

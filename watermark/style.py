@@ -62,8 +62,8 @@ class Style:
     def __post_init__(self) -> None:
         if self.position not in POSITIONS:
             raise WatermarkError(f"position {self.position!r} is not one of {', '.join(POSITIONS)}")
-        if not 0.05 <= self.opacity <= 1.0:
-            raise WatermarkError(f"opacity {self.opacity} is out of range 0.05-1.0")
+        if not 0.0 <= self.opacity <= 1.0:
+            raise WatermarkError(f"opacity {self.opacity} is out of range 0-1.0")
         if not 0.0 < self.size <= 1.0:
             raise WatermarkError(f"size {self.size} is out of range (0, 1]")
         if not self.text.strip() and self.logo is None:

@@ -53,17 +53,24 @@ def write_mark(
 
 
 def write_card(style: Style, fields: Mapping[str, str], info: VideoInfo, path: Path) -> None:
-    """The account card for the credits: the mark's body, opaque and large, centred on a dark
-    background, the size of the stored frames."""
+    """The account card for the credits (``credits_card``) at the displayed size, saved in the
+    orientation of the stored frames."""
+    card = credits_card(style, fields, info.display_size)
+    to_stored(card, info.rotation).save(path, format="PNG", compress_level=1)
+
+
+def credits_card(style: Style, fields: Mapping[str, str], size: tuple[int, int]) -> Image.Image:
+    """The account card for the credits, upright, ``size`` = (width, height): the mark's body,
+    opaque and large, centred on a dark background (also the app's preview of the credits)."""
     from PIL import Image
 
     from watermark.mark import render_mark
 
     card_style = replace(style, position="center", opacity=1.0, size=CARD_SIZE, margin=0.06)
-    width, height = info.display_size
+    width, height = size
     card = Image.new("RGBA", (width, height), (*CARD_BACKGROUND, 255))
     card.alpha_composite(render_mark(card_style, (width, height), fields).overlay())
-    to_stored(card.convert("RGB"), info.rotation).save(path, format="PNG", compress_level=1)
+    return card.convert("RGB")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -36,6 +36,41 @@ def thumbnail_path(profile: Profile, sha256: str, side: int) -> Path:
     return state_dir(profile.name) / "thumbs" / sha256[:2] / f"{sha256}-{side}.jpg"
 
 
+@dataclass
+class Recorded:
+    """A picture of the inventory and the files on this computer that still hold it as it was
+    recorded (their size and modification time those of the last scan), by path; ``why``:
+    why none does, when none does."""
+
+    kind: str
+    duration_ms: int | None
+    paths: list[str]
+    why: str
+
+
+def as_recorded(profile: Profile, sha256: str, kinds: tuple[str, ...] = ("image", "video")) -> Recorded:
+    """The content's files still as recorded (nothing else on the disk is read: only the
+    inventory's paths); ``NothingFound`` when the inventory has no content of ``kinds`` with
+    this SHA-256."""
+    with open_inventory(profile, create=False) as inv:
+        found = inv.picture_of(sha256)
+    if found is None or found[0] not in kinds:
+        what = "photo or video" if len(kinds) > 1 else {"image": "photo", "video": "video"}[kinds[0]]
+        raise NothingFound(f"{sha256}: no {what} of the inventory has this content")
+    kind, duration_ms, files = found
+    paths, why = [], "no file with it is on this computer now"
+    for f in files:
+        try:
+            st = os.stat(f.path)
+        except OSError:
+            continue
+        if (st.st_size, st.st_mtime_ns) != (f.size, f.mtime_ns):
+            why = f"{f.path} has changed since it was recorded"
+            continue
+        paths.append(f.path)
+    return Recorded(kind, duration_ms, paths, why)
+
+
 def thumbnail(profile: Profile, sha256: str, side: int = THUMB_SIDE) -> Thumbnail:
     """The thumbnail of the photo or video whose content is ``sha256``; ``NothingFound`` when
     the inventory has no such picture or no file with it is on this computer as recorded."""
@@ -46,23 +81,14 @@ def thumbnail(profile: Profile, sha256: str, side: int = THUMB_SIDE) -> Thumbnai
     cached = thumbnail_path(profile, sha256, side)
     if cached.is_file():
         return Thumbnail(cached, False)
-    with open_inventory(profile, create=False) as inv:
-        found = inv.picture_of(sha256)
-    if found is None or found[0] not in ("image", "video"):
-        raise NothingFound(f"{sha256}: no photo or video of the inventory has this content")
-    kind, duration_ms, files = found
-    why = "no file with it is on this computer now"
-    for f in files:
-        try:
-            st = os.stat(f.path)
-        except OSError:
-            continue
-        if (st.st_size, st.st_mtime_ns) != (f.size, f.mtime_ns):
-            why = f"{f.path} has changed since it was recorded"
-            continue
+    held = as_recorded(profile, sha256)
+    why = held.why
+    for path in held.paths:
         try:
             data = (
-                photo_thumbnail(f.path, side) if kind == "image" else video_poster(f.path, side, duration_ms)
+                photo_thumbnail(path, side)
+                if held.kind == "image"
+                else video_poster(path, side, held.duration_ms)
             )
         except ThumbnailError as exc:
             why = str(exc)

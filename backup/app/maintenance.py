@@ -101,9 +101,12 @@ class Pruned:
         }
 
 
-def prune(profile: Profile, only: Sequence[str] = (), *, dry_run: bool = False) -> Pruned:
+def prune(
+    profile: Profile, only: Sequence[str] = (), *, dry_run: bool = False, progress: Progress | None = None
+) -> Pruned:
     """Remove the snapshots the profile's ``[retention]`` does not keep, and the earlier
-    versions only they referred to (``dry_run``: say what would go)."""
+    versions only they referred to (``dry_run``: say what would go); ``progress``: stage
+    ``prune``, one file per object removed, and its cancel is heeded between removals."""
     keep = profile.retention
     out = Pruned(profile.name, dry_run)
     with run_lock(state_dir(profile.name), "backup prune"):
@@ -111,5 +114,7 @@ def prune(profile: Profile, only: Sequence[str] = (), *, dry_run: bool = False) 
             if isinstance(target, Exception):
                 out.targets.append(PruneResult(cfg.name, status="failed", error=str(target)))
             else:
-                out.targets.append(prune_target(target, keep.weekly, keep.monthly, dry_run=dry_run))
+                out.targets.append(
+                    prune_target(target, keep.weekly, keep.monthly, dry_run=dry_run, progress=progress)
+                )
     return out

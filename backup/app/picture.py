@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from backup.app.library import SHA256
+from backup.app.library import SHA256, as_recorded
 from backup.app.workspace import open_inventory, proof_store, source_labels
 from backup.errors import NothingFound, UsageError
 from backup.home import state_dir
@@ -76,7 +76,7 @@ def picture(profile: Profile, sha256: str) -> Picture:
             (f"{labels.get(root) or layout.source_label(root)}/{rel}", since, until)
             for root, rel, since, until in inv.held_spans(sha256)
         ]
-    present = present_files(profile, sha256)
+    present = as_recorded(profile, sha256).paths
     targets = _on_targets(profile, sha256, spans, [e.as_dict() for e in snapshots])
     return Picture(profile.name, record, first, published, targets, present)
 
@@ -152,32 +152,14 @@ def _held_at(spans: list[tuple[str, str, str | None]], when: str) -> str | None:
     return next((path for path, first, gone in spans if first <= when and (not gone or when < gone)), None)
 
 
-def present_files(profile: Profile, sha256: str) -> list[str]:
-    """The files on this computer that hold the content as it was recorded (same size and
-    modification time as at the last scan), by path."""
-    with open_inventory(profile, create=False) as inv:
-        found = inv.picture_of(sha256)
-    if found is None:
-        return []
-    out = []
-    for f in found[2]:
-        try:
-            st = os.stat(f.path)
-        except OSError:
-            continue
-        if (st.st_size, st.st_mtime_ns) == (f.size, f.mtime_ns):
-            out.append(f.path)
-    return out
-
-
 def original_file(profile: Profile, sha256: str) -> Path:
     """A file on this computer holding the content as recorded (a video's page plays it);
     ``NothingFound`` when none is."""
     checked_sha(sha256)
-    files = present_files(profile, sha256)
-    if not files:
-        raise NothingFound(f"{sha256}: no file with this content is on this computer as recorded")
-    return Path(files[0])
+    held = as_recorded(profile, sha256)
+    if not held.paths:
+        raise NothingFound(f"{sha256}: {held.why}")
+    return Path(held.paths[0])
 
 
 @dataclass

@@ -13,20 +13,24 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from backup.app.results import ForProfile
 from backup.app.scan import sign_checkpoint
 from backup.app.workspace import open_inventory, source_labels, sources_for, walk_rules
 from backup.errors import Problem, ProfileError, UsageError
 from backup.home import keepmark_home
-from backup.profile.model import Profile
+from backup.profile.model import Profile, WatermarkSettings
 from backup.stages.stamp import Stamper, Stamping, StampReport
 from inventory.progress import Progress
 from inventory.record.scan import Hold, ScanReport
 from inventory.record.scan import scan as scan_sources
 from watermark.errors import WatermarkError
 
-__all__ = ["Pass", "StampReport", "Stamped", "record_and_stamp", "stamp", "stamping_for"]
+if TYPE_CHECKING:
+    from watermark.style import Style
+
+__all__ = ["Pass", "StampReport", "Stamped", "record_and_stamp", "stamp", "stamping_for", "style_of"]
 
 
 def stamping_for(profile: Profile, out: str | None = None) -> Stamping:
@@ -34,19 +38,11 @@ def stamping_for(profile: Profile, out: str | None = None) -> Stamping:
     first file: the style (a bad one is a profile error naming ``watermark``), the output folder
     (not inside a source folder unless copies carry a suffix; writable)."""
     from watermark.image import ImageOptions
-    from watermark.style import Credits, Style, VideoSettings, style_hash
+    from watermark.style import Credits, VideoSettings, style_hash
 
     wm, account = profile.watermark, profile.account
     try:
-        style = Style(
-            text=wm.text,
-            logo=wm.logo,
-            position=wm.position,
-            opacity=wm.opacity,
-            size=wm.size,
-            margin=wm.margin,
-            font=wm.font,
-        )
+        style = style_of(wm)
     except WatermarkError as exc:
         raise ProfileError(
             str(profile.file), [Problem("watermark", str(exc), "fix the [watermark] section")]
@@ -88,6 +84,23 @@ def stamping_for(profile: Profile, out: str | None = None) -> Stamping:
         output=root,
         suffix=wm.suffix,
         style_hash=style_hash(style, fields=names, extra=extra),
+    )
+
+
+def style_of(wm: WatermarkSettings) -> Style:
+    """The ``Style`` a profile's ``[watermark]`` settings describe: what stamping marks copies
+    with and what the app's watermark designer previews (``WatermarkError`` for one that cannot
+    be)."""
+    from watermark.style import Style
+
+    return Style(
+        text=wm.text,
+        logo=wm.logo,
+        position=wm.position,
+        opacity=wm.opacity,
+        size=wm.size,
+        margin=wm.margin,
+        font=wm.font,
     )
 
 

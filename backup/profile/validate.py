@@ -327,9 +327,9 @@ def parse(raw: dict[str, Any], file: Path, name: str) -> tuple[Profile | None, l
             "opacity",
             "watermark",
             DEFAULT_OPACITY,
-            0.05,
+            0.0,
             1.0,
-            "use a value from 0.05 to 1.0; 0.3-0.5 is recommended (default 0.4)",
+            "use a value from 0 (invisible) to 1.0 (opaque); 0.3-0.5 is recommended (default 0.4)",
         ),
         size=reader.number(
             wm,

@@ -17,6 +17,7 @@ from backup.errors import KeepmarkError
 from backup.runs import layout
 from backup.runs.snapshot import BadManifest, Snapshot, load_all
 from backup.targets.base import Locked, ObjectError, Target, TargetError, Temporaries
+from inventory.progress import Progress
 
 
 @dataclass
@@ -70,7 +71,14 @@ def _month(s: Snapshot) -> str:
     return s.time.strftime("%Y-%m")
 
 
-def prune_target(target: Target, weekly: int, monthly: int, *, dry_run: bool = False) -> PruneResult:
+def prune_target(
+    target: Target, weekly: int, monthly: int, *, dry_run: bool = False, progress: Progress | None = None
+) -> PruneResult:
+    """Apply retention to ``target`` (``dry_run``: only say what would go). Reports through
+    ``progress`` (stage ``prune``, one file per object removed); a cancel stops it between two
+    removals (manifests go before the versions they refer to, so what is left is consistent and
+    the next prune finishes the work)."""
+    progress = progress or Progress()
     result = PruneResult(target.name)
     try:
         target.open_session()
@@ -83,15 +91,28 @@ def prune_target(target: Target, weekly: int, monthly: int, *, dry_run: bool = F
         kept = [s for s in snaps if s.id in kept_ids]
         result.kept = sorted(kept_ids)
         referenced = {(e.path, e.sha256[:12]) for s in kept for e in s.entries}
-        for snap in snaps:
-            if snap.id not in kept_ids and _remove(target, layout.snapshot_key(snap.id), result, dry_run):
-                result.removed_snapshots.append(snap.id)
+        gone = [s.id for s in snaps if s.id not in kept_ids]
+        versions = []
         for info in target.list(layout.VERSIONS):
             parsed = layout.parse_version_key(info.key)
-            if parsed is None or parsed in referenced:
-                continue
-            if _remove(target, info.key, result, dry_run):
-                result.removed_versions.append(info.key)
+            if parsed is not None and parsed not in referenced:
+                versions.append(info.key)
+        progress.started(
+            "prune", len(gone) + len(versions), len(gone) + len(versions), "files", target=target.name
+        )
+        try:
+            for sid in gone:
+                if _remove(target, layout.snapshot_key(sid), result, dry_run):
+                    result.removed_snapshots.append(sid)
+                progress.file_done("prune", layout.snapshot_key(sid))
+                progress.advanced("prune", 1)
+            for key in versions:
+                if _remove(target, key, result, dry_run):
+                    result.removed_versions.append(key)
+                progress.file_done("prune", key)
+                progress.advanced("prune", 1)
+        finally:
+            progress.finished("prune")
         if isinstance(target, Temporaries) and not dry_run:
             result.temporaries = target.clean_temporaries()
     except (TargetError, ObjectError, OSError, KeepmarkError) as exc:

@@ -130,7 +130,12 @@ def api_routes(ctx: Context) -> list[Route]:
     async def events(request: Request) -> Response:
         name = chosen_profile(request, ctx)
         follower = ctx.follower(name) if name else None
-        start = int(request.headers.get("last-event-id") or 0) or ctx.hub.last_id()
+        # where to start: the browser's reconnect (Last-Event-ID), else the page's `since` (the
+        # hub's newest message when the page was made), else now
+        start = int_param(request, "since", 0) if "since" in request.query_params else ctx.hub.last_id()
+        resumed = request.headers.get("last-event-id", "")
+        if resumed.isdigit():
+            start = int(resumed)
 
         async def stream() -> Any:
             seq = start

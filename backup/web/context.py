@@ -85,6 +85,21 @@ def load_profile(name: str | None) -> Any:
     return load(name)
 
 
+def page_base(request: Request, ctx: Context, profile: str | None) -> dict[str, Any]:
+    """What every page's frame (``base.html``) needs: the CSRF token, the profile and the
+    switcher's names, the path, and the hub's newest message id when the page was made (its
+    event stream starts after it, so a job the page starts is never missed however soon it
+    ends)."""
+    session: Session | None = request.scope["state"].get("session")
+    return {
+        "csrf": session.csrf if session else "",
+        "profile": profile,
+        "profiles": profile_names(),
+        "path": request.url.path,
+        "events_since": ctx.hub.last_id(),
+    }
+
+
 # -- answers ----------------------------------------------------------------------------------
 
 

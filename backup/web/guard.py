@@ -21,7 +21,7 @@ UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 FORM_LIMIT = 1024 * 1024  # a request's body (a form or a JSON document) at most
 # The paths that take a file, and the most each takes: a logo for the watermark, a suspected
 # repost (a photo or a video) to prove. Each route checks what it is given besides.
-UPLOAD_LIMITS = {"/api/watermark/logo": 5 * 1024 * 1024, "/api/prove": 2 * 1024**3}
+UPLOAD_LIMITS = {"/api/watermark/logo": 5 * 1024 * 1024 + 64 * 1024, "/api/prove": 2 * 1024**3 + 64 * 1024}
 OPEN_PATHS = ("/static/", "/favicon.ico", "/login")  # served without a session
 HEADERS = [
     (b"x-frame-options", b"DENY"),

@@ -15,7 +15,15 @@ from starlette.routing import Route
 
 from backup.errors import KeepmarkError, UsageError
 from backup.web import i18n
-from backup.web.context import Context, chosen_profile, heavy, load_profile, profile_names, redirect
+from backup.web.context import (
+    Context,
+    chosen_profile,
+    heavy,
+    load_profile,
+    page_base,
+    profile_names,
+    redirect,
+)
 
 LANG_COOKIE = "keepmark_lang"
 
@@ -74,13 +82,7 @@ def page_lang(request: Request) -> str:
 
 def page_routes(ctx: Context, renderer: Renderer) -> list[Route]:
     def base(request: Request, profile: str | None) -> dict[str, Any]:
-        session = request.scope["state"].get("session")
-        return {
-            "csrf": session.csrf if session else "",
-            "profile": profile,
-            "profiles": profile_names(),
-            "path": request.url.path,
-        }
+        return page_base(request, ctx, profile)
 
     async def dashboard(request: Request) -> Response:
         lang = page_lang(request)

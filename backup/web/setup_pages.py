@@ -22,7 +22,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from backup.errors import KeepmarkError, ProfileError, UsageError
-from backup.web.context import Context, profile_names, redirect
+from backup.web.context import Context, page_base, profile_names, redirect
 from backup.web.pages import Renderer, page_lang
 
 STEPS = ("account", "folders", "targets", "schedule", "finish")
@@ -70,12 +70,8 @@ def setup_routes(ctx: Context, renderer: Renderer) -> list[Route]:
         request: Request, step: str, extra: dict[str, Any] | None = None, status: int = 200
     ) -> Response:
         w = _wizard(request)
-        session = request.scope["state"]["session"]
         context = {
-            "csrf": session.csrf,
-            "profile": None,
-            "profiles": profile_names(),
-            "path": request.url.path,
+            **page_base(request, ctx, None),
             "step": step,
             "steps": STEPS,
             "w": w,

@@ -29,6 +29,11 @@ LATER_INDEXES = {
     "(coalesce(capture_time, first_seen), sha256) WHERE kind IN ('image', 'video')",
     # The entries of one type (the publications, the snapshots) without reading the whole ledger.
     "ledger_type": "CREATE INDEX IF NOT EXISTS ledger_type ON ledger (type)",
+    # The entries about one content (a file's page, `inventory show`, a proof): by the SHA-256
+    # their data names, as `sha256` or (a stamped copy's entry) as `source`.
+    "ledger_sha256": "CREATE INDEX IF NOT EXISTS ledger_sha256 ON ledger (json_extract(data, '$.sha256'))",
+    "ledger_source": "CREATE INDEX IF NOT EXISTS ledger_source ON ledger (json_extract(data, '$.source')) "
+    "WHERE json_extract(data, '$.source') IS NOT NULL",
 }
 
 SCHEMA = """

@@ -25,7 +25,13 @@
   const jobsList = document.getElementById("jobs");
   const jobs = new Map();
   function text(el, value) { el.textContent = value; return el; }
+  const seen = new Map();  // job id -> its newest state heard of, from the stream or an answer
   function drawJob(job) {
+    // A job only moves on: an answer that says "running" arriving after the stream said it
+    // ended (a short job) is old news.
+    const known = seen.get(job.id);
+    if (known && known !== "running" && job.state === "running") return;
+    seen.set(job.id, job.state);
     document.dispatchEvent(new CustomEvent("keepmark:job", { detail: job }));
     if (!jobsList) return;
     const before = jobs.get(job.id);
@@ -104,7 +110,10 @@
   // started, and hear of every job's news through the "keepmark:job" event on the document.
   window.Keepmark = { csrf: csrf, profile: profile, q: q, post: post, drawJob: drawJob };
   if (document.getElementById("daemon-state") || feed || jobsList) {
-    const events = new EventSource("/api/events" + q);
+    // from the hub's newest message when the page was made: a job started from this page is
+    // heard of even when it ends before the stream is open
+    const since = "since=" + encodeURIComponent(body.dataset.eventsSince || "0");
+    const events = new EventSource("/api/events" + (q ? q + "&" : "?") + since);
     events.addEventListener("daemon", function (e) { drawDaemon(JSON.parse(e.data).data); });
     events.addEventListener("activity", function (e) {
       const d = JSON.parse(e.data).data;
