@@ -4,6 +4,7 @@ forged or rewritten records that `backup ledger verify` must catch."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -32,11 +33,14 @@ def checkpoints(home: Path) -> list[Path]:
 
 
 def add_proof(home: Path, name: str, **keys: str) -> None:
-    """Add a [proof] section to the profile written by `backup init`."""
+    """Give the profile written by `backup init` a [proof] section of exactly these keys (in
+    place of the one init may have written)."""
+    import tomllib
+
     path = home / "profiles" / f"{name}.toml"
-    path.write_text(
-        path.read_text(encoding="utf-8") + "\n" + tomli_w.dumps({"proof": keys}), encoding="utf-8"
-    )
+    doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    doc["proof"] = dict(keys)
+    path.write_text(tomli_w.dumps(doc), encoding="utf-8")
 
 
 def scan(profile: str) -> None:
@@ -269,6 +273,25 @@ def test_checkpoint_module_rejects_a_checkpoint_signed_by_another_key(home: Path
         forged.verify(load_public((proof_dir(home) / "ledger-key.pub.pem").read_bytes()))
 
 
+def test_a_checkpoint_signs_the_merkle_root_of_the_ledger(home: Path, scanned: str) -> None:
+    """Version 2: the root over entries 1..entries is signed, and `ledger verify` recomputes it;
+    a checkpoint whose root is not the ledger's fails even when its key signed it."""
+    from inventory.ledger import merkle
+    from inventory.ledger.checkpoint import load_private, sign
+
+    [path] = checkpoints(home)
+    cp = parse(json.loads(path.read_bytes()))
+    with Inventory.open(home / "state" / scanned / "inventory.sqlite", create=False) as inv:
+        hashes = [str(row[5]) for row in inv.ledger_rows()]
+    assert cp.version == 2 and cp.root == merkle.root(hashes[: cp.entries])
+    assert run_backup("ledger", "verify", "-p", scanned).code == 0
+    key = load_private((proof_dir(home) / "ledger-key.pem").read_bytes())
+    wrong = sign(key, cp.profile, cp.entries, cp.head, cp.time, root=merkle.root(hashes[: cp.entries - 1]))
+    path.write_bytes(wrong.file_bytes())
+    r = run_backup("ledger", "verify", "-p", scanned)
+    assert r.code == 1 and f"checkpoint {cp.entries}: its Merkle root" in r.err, r
+
+
 @pytest.mark.parametrize(
     ("keys", "message"),
     [
@@ -394,3 +417,106 @@ def test_signing_reads_the_newest_checkpoint_not_all_of_them(
         assert proof.checkpoint(inv).new is True
     assert len(read) == 2 and len(checkpoints(home)) == 6
     assert run_backup("ledger", "verify", "-p", scanned).code == 0
+
+
+# -- replies as real authorities send them ----------------------------------------------------
+
+
+def _der_certificates(reply: bytes) -> list[bytes]:
+    """The DER certificates of a reply, in the order the reply carries them."""
+    from tests.kit.tsa import _children, _tlv
+
+    _, s, e = _tlv(reply, 0)
+    token = _children(reply, s, e)[1]
+    _, cs, ce = _tlv(reply, _children(reply, token[2], token[3])[1][2])
+    certs = next(c for c in _children(reply, cs, ce) if c[0] == 0xA0)
+    return [reply[off:end] for _, off, _, end in _children(reply, certs[2], certs[3])]
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed")
+def test_a_chained_reply_verifies_whatever_the_order_of_its_certificates(tmp_path: Path) -> None:
+    """Root -> intermediate -> signer: the profile keeps only the root, so the intermediate must
+    be found among the reply's certificates, which come in whatever order the authority likes
+    (openssl itself sends them unsorted, which strict DER readers refuse)."""
+    from inventory.ledger import timestamp
+    from tests.kit.tsa import make_authority
+
+    tsa = LocalTSA(tmp_path / "tsa", chain=True, send_root=True)
+    other, _, _ = make_authority(tmp_path / "other", cn="Someone Else")
+    root = tsa.ca_pem.read_bytes()
+    try:
+        orders: list[str | list[int] | None] = [None, "reverse", "shuffle", [1, 2, 0], [2, 0, 1]]
+        seen = set()
+        for order in orders:
+            tsa.order = order
+            data = f"checkpoint {order}".encode()
+            request = timestamp.build_request(data)
+            reply = timestamp.send(tsa.url, request)
+            certs = _der_certificates(reply)
+            assert len(certs) == 3 and reply == tsa.replies[-1]
+            seen.add(tuple(certs))
+            info = timestamp.verify(reply, data, root, nonce=timestamp.request_nonce(request))
+            assert (
+                info.authority == "CN=Keepmark Test TSA" and info.digest == hashlib.sha256(data).hexdigest()
+            )
+            # what openssl accepts, as openssl reads it: the reply, and the token against the root
+            path, data_file = tmp_path / "r.tsr", tmp_path / "data"
+            path.write_bytes(reply)
+            data_file.write_bytes(data)
+            shown = subprocess.run(
+                ["openssl", "ts", "-reply", "-in", str(path), "-text"], capture_output=True
+            )
+            assert shown.returncode == 0 and b"Status: Granted." in shown.stdout, shown.stderr
+            checked = subprocess.run(
+                [
+                    "openssl",
+                    "ts",
+                    "-verify",
+                    "-in",
+                    str(path),
+                    "-data",
+                    str(data_file),
+                    "-CAfile",
+                    str(tsa.ca_pem),
+                ],
+                capture_output=True,
+            )
+            assert checked.returncode == 0, checked.stderr
+            # the chain is checked: another authority's root does not do
+            with pytest.raises(timestamp.TimestampError, match="does not verify"):
+                timestamp.verify(reply, data, other.read_bytes())
+            # the certificates kept beside a token are the reply's own
+            pem = timestamp.embedded_certificates_pem(reply)
+            assert pem.count(b"BEGIN CERTIFICATE") == 3
+        assert len(seen) >= 4  # the orders really differed
+    finally:
+        tsa.close()
+
+
+def test_granted_with_modifications_is_a_granted_token(tsa: LocalTSA) -> None:
+    from inventory.ledger import timestamp
+
+    data = b"mods"
+    reply = timestamp.send(tsa.url, timestamp.build_request(data))
+    at = reply.index(b"\x02\x01\x00")  # PKIStatusInfo's status, the first INTEGER in the reply
+    assert at < 10
+    mods = reply[:at] + b"\x02\x01\x01" + reply[at + 3 :]
+    assert timestamp.verify(mods, data, tsa.ca_pem.read_bytes()).authority == "CN=Keepmark Test TSA"
+    refused = reply[:at] + b"\x02\x01\x02" + reply[at + 3 :]
+    with pytest.raises(timestamp.TimestampError, match="refused"):
+        timestamp.verify(refused, data, tsa.ca_pem.read_bytes())
+    assert timestamp.readable(b"not DER at all") == b"not DER at all"
+    with pytest.raises(timestamp.TimestampError, match="not a timestamp reply"):
+        timestamp.verify(b"\x30\x03\x02\x01", data, tsa.ca_pem.read_bytes())
+
+
+def test_checkpoints_keep_the_authoritys_reply_as_sent(
+    home: Path, sources: Path, profile: str, chained_tsa: LocalTSA
+) -> None:
+    add_proof(home, profile, tsa_url=chained_tsa.url, tsa_certificate=str(chained_tsa.ca_pem))
+    (sources / "a.txt").write_text("a")
+    scan(profile)
+    [path] = checkpoints(home)
+    assert path.with_suffix(".tsr").read_bytes() == chained_tsa.replies[-1]  # reversed, unsorted
+    r = run_backup("ledger", "verify", "-p", profile, "--json")
+    assert r.code == 0 and r.json()["checkpoints"][0]["timestamp"]["authority"] == "CN=Keepmark Test TSA", r

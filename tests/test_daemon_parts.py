@@ -471,7 +471,7 @@ def test_check_grades_and_status(home: Path, tmp_path: Path, cli: Any) -> None:
     assert after.code == 0, after
     doc = after.json()
     assert doc["grade"] == "pass"
-    assert {f["check"] for f in doc["findings"]} == {"object lock", "same disk"}
+    assert {f["check"] for f in doc["findings"]} == {"object lock", "same disk", "trusted timestamp"}
     text = cli("check")
     assert text.code == 0 and "PASS" in text.out and "fix:" in text.out
 

@@ -95,6 +95,9 @@ def older_bundle(bundle: Path, home: Path, profile: str) -> None:
     key = load_private((home / "state" / profile / "proof" / "ledger-key.pem").read_bytes())
     doc = sign_document(key, doc)
     (bundle / "evidence.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+    # Nor had it the signed SHA256SUMS that bundles carry now for the openssl commands.
+    for name in ("SHA256SUMS", "SHA256SUMS.sig"):
+        (bundle / name).unlink(missing_ok=True)
 
 
 def test_an_older_bundle_that_sealed_the_notice_verifies_once_it_is_filled_in(

@@ -86,7 +86,7 @@ def test_init_with_chinese_and_emoji_account(home: Path, sources: Path) -> None:
     r = run_backup("init", "mei", "--account", "林美 🌸", "--handle", "林美的相机", "--source", str(sources))
     assert r.code == 0, r
     shown = run_backup("profile", "show", "-p", "mei", "--json").json()
-    assert shown["settings"]["account"] == {"name": "林美 🌸", "handle": "林美的相机"}
+    assert shown["settings"]["account"] == {"name": "林美 🌸", "handle": "林美的相机", "language": "en"}
 
 
 def test_profile_found_by_name_path_cwd_and_single(home: Path, sources: Path, tmp_path: Path) -> None:

@@ -73,6 +73,9 @@ def test_prove_finds_the_original_and_writes_the_bundle(enrolled: dict[str, Any]
     assert match["path"] == str(enrolled["original"]) and match["method"] in ("perceptual", "features")
     assert 0 < match["confidence"] <= 1 and ("distance" in match or "score" in match)
     assert sorted(p.name for p in out.iterdir()) == [
+        "SHA256SUMS",
+        "SHA256SUMS.sig",
+        "VERIFY.txt",
         "evidence.json",
         "notice.txt",
         "proof",
@@ -93,9 +96,15 @@ def test_prove_finds_the_original_and_writes_the_bundle(enrolled: dict[str, Any]
     assert ev["suspect"]["url"] == REPOST and "phash" in ev["suspect"]["hashes"]
     first = ev["ledger"]["entries"][0]
     assert first["type"] == "original" and first["data"]["sha256"] == o["sha256"]
-    # The chain runs to the newest checkpoint, which is timestamped by the authority.
+    # Only the original's own entries (and its target's snapshots), each with its audit path to
+    # the newest checkpoint's Merkle root; no entry names another file.
+    assert ev["version"] == 2 and ev["ledger"]["chain"] == []
+    assert {e["type"] for e in ev["ledger"]["entries"]} == {"original", "publication", "snapshot"}
+    assert "other.jpg" not in (out / "evidence.json").read_text()
     newest = ev["checkpoints"][-1]
-    assert newest["checkpoint"]["entries"] == ev["ledger"]["entries"][-1]["seq"]
+    assert newest["checkpoint"]["version"] == 2 and len(newest["checkpoint"]["root"]) == 64
+    proven = {(p["entry"], p["checkpoint"]) for p in ev["ledger"]["proofs"]}
+    assert {(e["seq"], newest["checkpoint"]["entries"]) for e in ev["ledger"]["entries"]} <= proven
     assert all(cp["timestamp"]["authority"] == "CN=Keepmark Test TSA" for cp in ev["checkpoints"])
     [backup] = ev["backups"]
     assert backup["target"] == "drive" and backup["keys"] == ["originals/Shoots/2026/sunset.jpg"]
@@ -261,7 +270,7 @@ def test_a_crash_while_writing_leaves_no_bundle(
     from backup.profile.load import load
     from backup.proof import notice
 
-    def crash(*args: Any) -> str:
+    def crash(*args: Any, **kwargs: Any) -> str:
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(notice, "render", crash)

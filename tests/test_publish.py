@@ -1,5 +1,6 @@
 """``backup publish list``: the publications recorded with ``backup publish add``, oldest first,
-in text (local times) and as JSON (times as stored, UTC); all, or those of one original."""
+in text (local times) and as JSON (times as stored, UTC); all, or those of one original.
+(Imported publications: tests/test_publish_import.py.)"""
 
 from __future__ import annotations
 
@@ -33,6 +34,12 @@ def test_publish_list(home: Path, profile: str, sources: Path, cli: Any) -> None
     first, second = doc["publications"]
     assert (first["platform"], first["url"], first["date"]) == ("Instagram", INSTAGRAM, "2026-05-15")
     assert first["path"] == str(sunset) and first["copy"] is None
+    assert (first["source"], first["caption"], first["export"], first["export_sha256"]) == (
+        "add",
+        None,
+        None,
+        None,
+    )
     assert second["platform"] == "Xiaohongshu" and second["path"] == str(harbour)
     assert second["copy"] and second["copy"] != second["sha256"]
     assert first["seq"] < second["seq"] and first["recorded"].endswith("Z")

@@ -21,6 +21,7 @@ import secrets
 import sqlite3
 import subprocess
 import sys
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,6 +69,8 @@ def not_run(step: Step) -> str | None:
         return "the test suite itself"
     if prog.startswith("python") and len(argv) > 1 and argv[1].startswith("bench/"):
         return "a benchmark: minutes of measuring on a quiet machine, run by hand"
+    if prog == "curl" and any("/api/" in a for a in argv):
+        return "a script calling the app's API: tests/test_cases.py sends the same request to a running `backup ui`"
     return None
 
 
@@ -468,6 +471,21 @@ def check_publish_add(w: World, argv: list[str]) -> None:
         assert value in json.dumps(entry), (value, entry)
 
 
+def check_appeal_kit(w: World, argv: list[str]) -> None:
+    folder = Path(values(argv, "--out")[0])
+    folder.parent.mkdir(parents=True, exist_ok=True)  # a new user's Desktop
+    r = w.run(argv)
+    assert r.code == 0, r
+    assert folder.with_name(folder.name + ".zip").is_file()
+    from backup.proof.verifytext import commands
+
+    letter = (folder / "letter.txt").read_text(encoding="utf-8")
+    assert ("账号申诉" if "zh" in argv else "ACCOUNT APPEAL") in letter
+    for command in commands((folder / "VERIFY.txt").read_text(encoding="utf-8")):
+        done = subprocess.run(["bash", "-c", command], cwd=folder, capture_output=True, text=True)
+        assert done.returncode == 0, (command, done.stdout, done.stderr)
+
+
 def check_prove(w: World, argv: list[str]) -> None:
     if "--verify" in argv:
         bundle = Path(values(argv, "--verify")[0])
@@ -485,10 +503,32 @@ def check_prove(w: World, argv: list[str]) -> None:
     # --out is a new or empty folder in a folder that exists (an unknown parent is refused, exit
     # 2): the README's example is run by a user who keeps an Evidence folder.
     bundle.parent.mkdir(parents=True, exist_ok=True)
-    r = w.run(argv)
-    assert r.code == 0, r
+    if "--zip" in argv:  # the same bundle as one zip beside the folder, holding one folder
+        zipped = bundle if bundle.suffix == ".zip" else bundle.with_name(bundle.name + ".zip")
+        assert not zipped.exists()
+        r = w.run(argv)
+        assert r.code == 0 and zipped.is_file(), r
+        bundle = w.tmp / "unzipped"
+        with zipfile.ZipFile(zipped) as z:
+            tops = {name.split("/")[0] for name in z.namelist()}
+            assert tops == {zipped.stem}, tops
+            z.extractall(bundle)
+        bundle = bundle / zipped.stem
+        assert w.run(["prove", "--verify", str(zipped)]).code == 0
+    else:
+        r = w.run(argv)
+        assert r.code == 0, r
     assert re.search(rf"^Match \(\w+, .*\): {re.escape(str(original))}$", r.out, re.M), r
-    assert {"report.html", "notice.txt", "evidence.json"} <= {p.name for p in bundle.iterdir()}
+    names = {p.name for p in bundle.iterdir()}
+    assert {"report.html", "notice.txt", "evidence.json", "VERIFY.txt", "SHA256SUMS"} <= names, names
+    if "zh" in values(argv, "--lang"):
+        assert '<html lang="zh-CN">' in (bundle / "report.html").read_text(encoding="utf-8")
+        assert "侵权投诉通知书" in (bundle / "notice.txt").read_text(encoding="utf-8")
+    from backup.proof.verifytext import commands
+
+    for command in commands((bundle / "VERIFY.txt").read_text(encoding="utf-8")):
+        done = subprocess.run(["bash", "-c", command], cwd=bundle, capture_output=True, text=True)
+        assert done.returncode == 0, (command, done.stdout, done.stderr)
     evidence = (bundle / "evidence.json").read_text(encoding="utf-8")
     assert json.loads(evidence)["match"]["sha256"] == file_sha256(original)
     assert values(argv, "--url")[0] in evidence and "instagram.com" in evidence  # the repost, the post
@@ -543,6 +583,7 @@ CHECKS: dict[str, Callable[[World, list[str]], None]] = {
     "check": check_check,
     "ui": check_ui,
     "publish add": check_publish_add,
+    "appeal-kit": check_appeal_kit,
     "prove": check_prove,
     "ledger checkpoint": check_checkpoint,
 }

@@ -8,6 +8,7 @@ the profile's file, the files on the drive and on the remote, the service file."
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -21,6 +22,7 @@ from tests.browserkit import chromium, shot, ui_server
 from tests.kit.media import jpeg
 from tests.kit.rclone import RcloneRemotes
 from tests.kit.tools import fake_tool
+from tests.kit.tsa import LocalTSA
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -39,7 +41,7 @@ def pick(page: Page, *names: str) -> None:
 
 
 def test_the_first_run_setup_makes_a_profile_that_backs_up(
-    home: Path, tmp_path: Path, rclone_servers: RcloneRemotes
+    home: Path, tmp_path: Path, rclone_servers: RcloneRemotes, tsa: LocalTSA
 ) -> None:
     from playwright.sync_api import expect
 
@@ -65,12 +67,28 @@ def test_the_first_run_setup_makes_a_profile_that_backs_up(
     )
     rclone_conf = tmp_path / "rclone" / "rclone.conf"
     rclone_conf.parent.mkdir()
+    offered = tmp_path / "authorities.json"
+    offered.write_text(
+        json.dumps(
+            [
+                {"key": "local", "name": "Local TSA", "url": tsa.url, "certificate": str(tsa.ca_pem)},
+                {
+                    "key": "other",
+                    "name": "Other TSA",
+                    "url": "http://127.0.0.1:9/tsr",
+                    "certificate": str(tsa.ca_pem),
+                },
+            ]
+        )
+    )
     env = {
         "HOME": str(user),
         "XDG_CONFIG_HOME": str(user / ".config"),
         "RCLONE_CONFIG": str(rclone_conf),
         "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
         "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "aws-credentials"),
+        # the timestamp authorities offered: the local one, then a second never contacted
+        "KEEPMARK_TSA_AUTHORITIES": str(offered),
     }
     with chromium() as browser, ui_server(home, env=env) as ui:
         context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
@@ -130,6 +148,10 @@ def test_the_first_run_setup_makes_a_profile_that_backs_up(
 
         # 5. Done: the profile, the service, the first full backup with its progress.
         expect(page.get_by_role("heading", name="Done")).to_be_visible()
+        stamps = page.get_by_role("group", name="Trusted timestamps")
+        expect(stamps).to_contain_text("Only a SHA-256 hash of each checkpoint is sent")
+        expect(stamps.get_by_label("Local TSA")).to_be_checked()  # the first offered, by default
+        expect(stamps.get_by_label("None: dates signed by my own key only")).not_to_be_checked()
         shot(page, "setup-5-finish")
         page.get_by_role("button", name="Create the profile and start the first backup").click()
         expect(page.get_by_role("heading", name="林小美")).to_be_visible()
@@ -159,3 +181,7 @@ def test_the_first_run_setup_makes_a_profile_that_backs_up(
     assert on_drive[f"Exports/{exports.name}"] == exports.read_bytes()
     unit = user / ".config" / "systemd" / "user" / f"keepmark-{name}.service"
     assert unit.is_file() and "enable --now" in systemctl.read_text()
+    # the first full backup's scan signed a checkpoint and had it timestamped by the local authority
+    assert doc["proof"]["tsa_url"] == tsa.url
+    [checkpoint] = (home / "state" / name / "proof" / "checkpoints").glob("checkpoint-*.json")
+    assert checkpoint.with_suffix(".tsr").is_file() and tsa.answered == 1

@@ -27,7 +27,6 @@ import shutil
 import threading
 import time
 import unicodedata
-import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -37,7 +36,8 @@ from backup.app.prove import prove
 from backup.errors import NothingFound, UsageError
 from backup.home import state_dir
 from backup.profile.model import Profile
-from inventory.atomic import TMP_SUFFIX, atomic_path, fsync_dir, write_atomic
+from backup.proof.bundle import zip_bundle
+from inventory.atomic import TMP_SUFFIX, fsync_dir, write_atomic
 from inventory.errors import UnreadableSuspect
 from inventory.timeutil import utc_now
 
@@ -289,18 +289,6 @@ def _sweep(root: Path) -> None:
                 shutil.rmtree(entry, ignore_errors=True)
         except OSError:
             continue
-
-
-def zip_bundle(bundle: Path, dst: Path, top: str) -> None:
-    """``bundle``'s files zipped under the folder ``top``, written atomically to ``dst``."""
-    with atomic_path(dst) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr(zipfile.ZipInfo(f"{top}/"), b"")
-        for path in sorted(bundle.rglob("*")):
-            rel = path.relative_to(bundle).as_posix()
-            if path.is_dir():
-                z.writestr(zipfile.ZipInfo(f"{top}/{rel}/"), b"")
-            else:
-                z.write(path, f"{top}/{rel}")
 
 
 def _dump(doc: dict[str, Any]) -> bytes:

@@ -6,7 +6,8 @@ to fix it; the grade follows from the worst of them:
   target;
 - ``pass``: only lesser findings: no verify that read data back within 32 days, no
   ``[watermark]`` section, a cloud target without Object Lock, a local target on the same disk
-  as a source folder;
+  as a source folder, no trusted timestamp (no authority configured, checkpoints waiting for
+  one for more than a day, or a token that does not verify);
 - ``excellent``: nothing found.
 """
 
@@ -18,6 +19,8 @@ from typing import Any
 
 from backup.app.facts import db_stamp, newest, parse_time, runs_by_target, unprotected
 from backup.app.profiles import drive_away
+from backup.app.publish_import import unmatched_publications
+from backup.app.timestamps import timestamp_findings
 from backup.app.workspace import open_inventory
 from backup.daemon.clock import Clock
 from backup.home import inventory_path
@@ -159,6 +162,27 @@ def check_profile(profile: Profile, now: datetime | None = None) -> CheckReport:
             "medium",
             "watermarking is not configured (no [watermark] section)",
             f"add a [watermark] section to {profile.file} (see profiles/example.toml)",
+        )
+
+    report.checked.append("trusted timestamp")
+    for problem, fix in timestamp_findings(profile, now):
+        report.add("trusted timestamp", "medium", problem, fix)
+
+    report.checked.append("publications")
+    for p in unmatched_publications(profile):
+        what = p["media"] or p["url"] or "a post"
+        where = f"{p['platform']} {p['date']}: {what}"
+        problem = (
+            f"{where} is equally close to {len(p['candidates'])} originals; none was recorded"
+            if p["status"] == "ambiguous"
+            else f"{where} was published, but no original of it is on record"
+        )
+        report.add(
+            "publications",
+            "medium",
+            problem,
+            "add the folder holding the original to [sources] folders, run `backup inventory scan`, "
+            f"then `backup publish import {p['export']}` again",
         )
 
     report.checked.append("object lock")

@@ -67,7 +67,10 @@ def picture(profile: Profile, sha256: str) -> Picture:
             raise NothingFound(f"{sha256}: not a photo or video (a {record['format']} file)")
         first = _first_recorded(profile, inv, record["ledger"])
         published = [
-            {k: p.get(k) for k in ("seq", "recorded", "date", "platform", "url", "copy")}
+            {
+                k: p.get(k)
+                for k in ("seq", "recorded", "date", "platform", "url", "copy", "caption", "source", "export")
+            }
             for p in publications.of(inv, sha256)
         ]
         snapshots = inv.ledger_entries_typed(SNAPSHOT_ENTRY)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from backup.app.timestamps import Chosen, choose_authority, install, proof_section
 from backup.app.workspace import state_summary
 from backup.errors import Problem, ProfileError, ProfileNotFound, UsageError
 from backup.profile.load import available, load, locate
@@ -18,15 +19,23 @@ from backup.profile.ondisk import check_on_disk
 from backup.profile.setup import create_profile
 from backup.profile.specs import Lookups, Remotes, S3Options
 from backup.profile.write import Schedule
+from inventory.atomic import atomic_write_text
 
 
 @dataclass
 class Created:
     profile: Profile
+    timestamps: Chosen | None = None  # the timestamp authority chosen; None: none
 
     def as_dict(self) -> dict[str, Any]:
         p = self.profile
-        return {"ok": True, "profile": p.name, "file": str(p.file), "settings": p.as_dict()}
+        return {
+            "ok": True,
+            "profile": p.name,
+            "file": str(p.file),
+            "settings": p.as_dict(),
+            "timestamps": self.timestamps.as_dict() if self.timestamps else None,
+        }
 
 
 def init(
@@ -47,34 +56,45 @@ def init(
     incremental: str | None = None,
     full: str | None = None,
     on_battery: bool | None = None,
+    tsa: str | None = None,
+    tsa_certificate: str | None = None,
+    no_tsa: bool = False,
 ) -> Created:
     """Write ``<home>/profiles/NAME.toml`` from these answers, checked before it is written.
     ``targets`` are specs as typed: a folder path, ``s3://bucket/prefix``, ``rclone:remote:path``
     or ``remote:path`` naming a configured rclone remote; ``endpoint``, ``region``,
     ``addressing`` and ``aws_profile`` go to every S3 target. ``incremental`` and ``full`` are
-    schedule slots (``weekly sun 03:00``, ``monthly 1 04:00``, ``off``; the defaults when None)."""
+    schedule slots (``weekly sun 03:00``, ``monthly 1 04:00``, ``off``; the defaults when None).
+    Trusted timestamps: ``tsa`` names an offered authority (key or address) or any address with
+    its CA ``tsa_certificate``; ``no_tsa`` chooses none; else the first public authority offered
+    (``backup.proof.authorities``) is chosen, its certificate copied into the home, and the
+    profile's ``[proof]`` says what is sent (only a hash of each checkpoint)."""
+    authority = choose_authority(tsa, certificate=tsa_certificate, no_tsa=no_tsa)
     defaults = Schedule()
     schedule = Schedule(
         incremental if incremental is not None else defaults.incremental,
         full if full is not None else defaults.full,
         on_battery if on_battery is not None else defaults.on_battery,
     )
-    return Created(
-        create_profile(
-            name,
-            account=account,
-            handle=handle,
-            sources=sources,
-            targets=targets,
-            important=important,
-            ignore=ignore,
-            output=output,
-            overwrite=overwrite,
-            s3=S3Options(endpoint, region, addressing, aws_profile),
-            lookups=LOOKUPS,
-            schedule=schedule,
-        )
+    profile = create_profile(
+        name,
+        account=account,
+        handle=handle,
+        sources=sources,
+        targets=targets,
+        important=important,
+        ignore=ignore,
+        output=output,
+        overwrite=overwrite,
+        s3=S3Options(endpoint, region, addressing, aws_profile),
+        lookups=LOOKUPS,
+        schedule=schedule,
     )
+    chosen = install(authority, default=not tsa) if authority is not None else None
+    # The [proof] table after what create_profile wrote and checked (its own render has none).
+    text = Path(profile.file).read_text(encoding="utf-8")
+    atomic_write_text(Path(profile.file), text.rstrip("\n") + "\n\n" + proof_section(chosen))
+    return Created(load(str(profile.file)), chosen)
 
 
 def configured_remotes() -> Remotes:

@@ -13,7 +13,8 @@ from backup.errors import UsageError
 from backup.home import state_dir
 from backup.profile.model import Profile
 from backup.proof import evidence
-from backup.proof.bundle import ProveResult, check_out, write_bundle
+from backup.proof.bundle import ProveResult, check_out, write_bundle, zip_path
+from backup.proof.lang import pick
 from backup.proof.verify import BundleReport
 from backup.proof.verify import verify_bundle as check_bundle
 from backup.runs.catalog import Catalog, catalog_path
@@ -36,16 +37,32 @@ class Proved:
         return {"profile": self.profile, **self.result.as_dict()}
 
 
-def prove(profile: Profile, file: str, *, out: Path | None = None, url: str | None = None) -> Proved:
+def prove(
+    profile: Profile,
+    file: str,
+    *,
+    out: Path | None = None,
+    url: str | None = None,
+    lang: str | None = None,
+    zipped: bool = False,
+) -> Proved:
     """Match ``file`` against the profile's inventory; with ``out``, write the evidence bundle
-    there (only when there is a match), after signing a checkpoint that covers what it states."""
+    there (only when there is a match), after signing a checkpoint that covers what it states.
+    ``zipped``: write it as one zip, ``out`` (``.zip`` added when missing). ``lang``: the
+    language of report.html, notice.txt and of VERIFY.txt's first section (``en``, ``zh``;
+    None: the profile's)."""
+    language = pick(lang, profile.account.language)
+    if zipped and out is None:
+        raise UsageError("--zip needs --out: where to write the zip")
+    if out is not None and zipped:
+        out = zip_path(out)
     if url is not None:
         try:
             url = check_url(url)
         except BadPublication as exc:
             raise UsageError(str(exc)) from exc
     if out is not None:
-        check_out(out)
+        check_out(out, zipped=zipped)
     with open_inventory(profile, create=False) as inv:
         suspect, match = find_original(inv, file)
         result = ProveResult(suspect, match)
@@ -73,7 +90,9 @@ def prove(profile: Profile, file: str, *, out: Path | None = None, url: str | No
         "phone": profile.proof.contact_phone,
         "address": profile.proof.contact_address,
     }
-    result.bundle, result.evidence = write_bundle(out, doc, store, suspect.path, original_file, contact)
+    result.bundle, result.evidence = write_bundle(
+        out, doc, store, suspect.path, original_file, contact, lang=language, zipped=zipped
+    )
     return Proved(profile.name, result)
 
 
@@ -111,5 +130,7 @@ def owner(profile: Profile) -> evidence.Owner:
 
 def verify_bundle(path: Path) -> BundleReport:
     """Re-check an evidence bundle offline: every file's SHA-256, the signatures, the ledger
-    entries against the signed checkpoints, the timestamp tokens."""
+    entries against the signed checkpoints (audit paths to their Merkle roots, or the chain to
+    a version 1 checkpoint's head), the timestamp tokens. ``path``: the bundle's folder, its
+    evidence.json, or a zip written by ``--zip`` (checked unzipped in a temporary folder)."""
     return check_bundle(path)

@@ -40,8 +40,12 @@ def add(profile: Profile, file: str, *, platform: str, url: str, when: str | Non
 class Publications:
     """The publications recorded, oldest first. Each: its ledger entry (``seq``) and when it
     was recorded (``recorded``, UTC), ``date``, ``platform``, ``url``, the original's
-    ``sha256`` and a ``path`` of it (present, else the last it was seen at; null if none), and
-    ``copy``, the SHA-256 of the stamped copy that was posted (null when the original was)."""
+    ``sha256`` and a ``path`` of it (present, else the last it was seen at; null if none),
+    ``copy``, the SHA-256 of the stamped copy that was posted (null when the original was),
+    ``caption`` (null when none is known), ``source`` (``add``: ``backup publish add``;
+    ``import``: ``backup publish import``) and, for an import, ``export`` (the export's name),
+    ``media`` (the file in it) and ``export_sha256`` (that file's SHA-256); ``url`` is null when
+    the export gave no link."""
 
     profile: str
     items: list[dict[str, Any]] = field(default_factory=list)
@@ -65,6 +69,11 @@ def list_publications(profile: Profile, ref: str | None = None) -> Publications:
                 "sha256": p["sha256"],
                 "path": inv.last_path_of(p["sha256"]) or None,
                 "copy": p.get("copy"),
+                "caption": p.get("caption"),
+                "source": p.get("source"),
+                "export": p.get("export"),
+                "media": p.get("media"),
+                "export_sha256": p.get("export_sha256"),
             }
             for p in publications.every(inv)
             if sha is None or p.get("sha256") == sha

@@ -72,6 +72,14 @@ class ProfileJobs:
         self.profile = profile
         self._used: dict[str, bool] = {}  # target -> whether the catalog knows it (for reachable)
 
+    def send_timestamps(self) -> tuple[list[int], list[int], list[str]]:
+        """Send the profile's waiting timestamp requests (the daemon asks every few minutes):
+        (sent, still pending, errors)."""
+        from backup.app.timestamps import send_timestamps
+
+        r = send_timestamps(self.profile)
+        return r.sent, r.pending, r.errors
+
     def process(self, paths: Sequence[str] | None, progress: Progress, *, settle_ns: int) -> BatchResult:
         profile = self.profile
         result = BatchResult()

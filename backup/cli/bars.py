@@ -16,6 +16,8 @@ LABELS = {
     "upload": "{target}: backing up",
     "verify": "{target}: verifying",
     "restore": "{target}: restoring",
+    "import": "Importing publications",
+    "prune": "{target}: pruning",
 }
 
 

@@ -24,6 +24,15 @@ A --target is one of:
                              rclone's config (rclone listremotes)
 A relative path is refused: it would be a folder on this computer's own disk.
 
+trusted timestamps (RFC 3161):
+  Each signed checkpoint of the ledger is sent to a public timestamp authority, whose signed
+  answer proves when you had your originals. Only the SHA-256 hash of each checkpoint is sent:
+  never a file, a file name or anything about your account. By default the first of these is
+  chosen; --tsa KEY picks another, --tsa URL --tsa-certificate CA.pem any authority, --no-tsa
+  none (checkpoints are then signed by your own key only):
+{authorities}
+  A checkpoint signed while offline is timestamped by the next scan, backup or `backup watch`.
+
 an S3-compatible service, e.g. Cloudflare R2:
   backup init lily --account "Lily Chen" --handle lily.shoots --source ~/Pictures/Shoots \\
       --target s3://lily-backups/keepmark --region auto \\
@@ -31,8 +40,18 @@ an S3-compatible service, e.g. Cloudflare R2:
 """
 
 
+def _description() -> str:
+    from backup.app.timestamps import offered
+
+    try:
+        rows = [f"    {a['key']:<10} {a['url']:<31} {a['name']}" for a in offered()]
+    except Exception:  # a broken KEEPMARK_TSA_AUTHORITIES must not break --help; init says why
+        rows = []
+    return DESCRIPTION.format(authorities="\n".join(rows) or "    (none offered here)")
+
+
 def register(sub: Any) -> None:
-    p = command(sub, "init", "create a profile for a creator account", DESCRIPTION)
+    p = command(sub, "init", "create a profile for a creator account", _description())
     p.add_argument("name", nargs="?", metavar="NAME", help="the profile's name (letters, digits, . _ -)")
     p.add_argument(
         "-p", "--profile", dest="profile_name", metavar="NAME", help="the profile's name, instead of NAME"
@@ -82,6 +101,20 @@ def register(sub: Any) -> None:
         help="files to leave out, e.g. '*.lrcat-wal' (repeatable)",
     )
     p.add_argument("--output", metavar="DIR", help="where stamped copies go: a folder outside the sources")
+    p.add_argument(
+        "--tsa",
+        metavar="KEY|URL",
+        help="the timestamp authority: one listed below by key (digicert, sectigo, freetsa) or "
+        "any RFC 3161 address with --tsa-certificate; default: the first listed",
+    )
+    p.add_argument(
+        "--tsa-certificate",
+        metavar="PEM",
+        help="the --tsa URL authority's CA certificate, which its timestamps are verified against",
+    )
+    p.add_argument(
+        "--no-tsa", action="store_true", help="no trusted timestamps: checkpoints signed by your own key only"
+    )
     p.add_argument("--force", action="store_true", help="replace an existing profile of that name")
     add_json(p)
     p.set_defaults(handler=run)
@@ -89,6 +122,7 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from backup.app.profiles import init, require_name
+    from backup.app.timestamps import WHAT_IS_SENT
 
     created = init(
         require_name(args.name, args.profile_name),
@@ -103,11 +137,26 @@ def run(args: argparse.Namespace) -> int:
         endpoint=args.endpoint,
         region=args.region,
         addressing=args.addressing,
+        tsa=args.tsa,
+        tsa_certificate=args.tsa_certificate,
+        no_tsa=args.no_tsa,
     )
     profile = created.profile
     if args.json:
         emit_json(created.as_dict())
     else:
         out(f"Wrote profile {profile.name!r} to {profile.file}")
+        chosen = created.timestamps
+        if chosen is not None:
+            a = chosen.authority
+            how = (
+                "chosen by default; --tsa KEY|URL for another, --no-tsa for none"
+                if chosen.default
+                else "chosen"
+            )
+            out(f"Trusted timestamps: {a.name} ({a.url}), {how}.")
+            out(f"  {WHAT_IS_SENT}")
+        else:
+            out("Trusted timestamps: none (checkpoints are signed by your own key only; see [proof]).")
         out(f"Next: backup profile check -p {profile.name}; backup inventory scan -p {profile.name}")
     return 0

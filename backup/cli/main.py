@@ -11,6 +11,7 @@ from typing import Any, NoReturn
 
 from backup import __version__
 from backup.cli import (
+    appeal_cmd,
     check_cmd,
     demo_cmd,
     init_cmd,
@@ -105,6 +106,7 @@ def build_parser(only: str | None = None) -> Parser:
         # proof of ownership
         prove_cmd,
         publish_cmd,
+        appeal_cmd,
         # the daemon and where you stand
         watch_cmd,
         service_cmd,

@@ -66,6 +66,7 @@ def run_show(args: argparse.Namespace) -> int:
     profile = shown.profile
     out(f"Profile {profile.name} ({profile.file})")
     out(f"  account:   {profile.account.name} (@{profile.account.handle})")
+    out(f"  language:  {profile.account.language} (of the evidence and the appeal kit)")
     for f in profile.sources.folders:
         out(f"  source:    {f}")
     for i in profile.sources.important:

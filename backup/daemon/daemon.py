@@ -8,7 +8,10 @@ stopped and joined here.
   running), then the queue, in batches, through the pipeline, and the real-time backups that
   failed, tried again when due or when their target is back (``retry.py``);
 - the scheduler: the weekly and monthly runs when due, one at a time (the run lock), and a
-  health check after each.
+  health check after each;
+- the timestamper: every ``TIMESTAMP_RETRY`` seconds, checkpoints whose trusted timestamp
+  could not be had (the laptop was offline) are sent again, when the jobs can send them
+  (``TimestampJobs``); an authority still out of reach only leaves them waiting.
 
 ``stop()`` (SIGTERM, Ctrl-C) ends long work at the next file (what is in hand stays in the
 queue or is found again by the next start's reconciliation) and joins every thread.
@@ -22,7 +25,7 @@ import threading
 from typing import Any
 
 from backup.daemon.clock import Clock
-from backup.daemon.jobs import GRADES, DaemonSettings, Jobs
+from backup.daemon.jobs import GRADES, DaemonSettings, Jobs, TimestampJobs
 from backup.daemon.notify import notify
 from backup.daemon.power import on_battery
 from backup.daemon.retry import Retries
@@ -31,6 +34,7 @@ from backup.daemon.settle import Settler
 from backup.daemon.store import DAEMON_LOCK, DaemonStore, daemon_db_path
 from backup.daemon.watcher import Watcher
 from backup.errors import KeepmarkError, UsageError
+from backup.proof.store import PROOF_DIR, has_pending
 from backup.runs.lock import Busy, hold_lock
 from inventory.progress import Cancelled, CancelToken, Progress
 
@@ -40,6 +44,7 @@ BATCH = 500  # files per pass through the pipeline
 SCHEDULE_TICK = 15.0  # seconds between looks at the schedule (a wake from sleep is seen then)
 BUSY_RETRY = 5.0  # seconds before work that found the run lock taken is tried again
 REWATCH = 30.0  # seconds between looks for source folders that were missing (drive not connected)
+TIMESTAMP_RETRY = 600.0  # seconds between sends of waiting timestamp requests (offline laptop)
 SIGNAL_SLICE = 0.25  # seconds the main thread waits at a time, so that a signal is handled at once
 # The daemon counts as idle once nothing has come in or been done for this long (plus the poll
 # interval when polling): the events its own writes cause have reached the settler by then.
@@ -67,12 +72,15 @@ class Daemon:
         clock: Clock | None = None,
         schedule_tick: float = SCHEDULE_TICK,
         rewatch: float = REWATCH,
+        timestamp_retry: float = TIMESTAMP_RETRY,
     ) -> None:
         self.settings = settings
         self.jobs = jobs
         self.clock = clock or Clock()
         self.schedule_tick = schedule_tick
         self.rewatch = rewatch
+        self.timestamp_retry = timestamp_retry
+        self.timestamps_sent = 0  # checkpoints the timestamper had timestamped
         self.stopping = threading.Event()
         self.cancel = CancelToken()  # long work in hand ends at the next file once stopping
         self.stop_check = Progress(cancel=self.cancel)
@@ -148,6 +156,8 @@ class Daemon:
             self.settler.start()
             self._spawn("keepmark-worker", self._work)
             self._spawn("keepmark-schedule", self._schedule)
+            if isinstance(self.jobs, TimestampJobs):
+                self._spawn("keepmark-timestamps", self._timestamps)
             log.info(
                 "watching %s for profile %s (%s, settle %.1f s); pid %d",
                 ", ".join(roots) or "nothing",
@@ -348,6 +358,32 @@ class Daemon:
                 left,
             )
             self.settler.hold(path, delay)
+
+    # -- the timestamper --------------------------------------------------------------------
+
+    def _timestamps(self) -> None:
+        """Send waiting timestamp requests every ``timestamp_retry`` seconds (a look at file
+        names first: nothing waits, nothing is sent). Every scan of the worker sends them too."""
+        assert isinstance(self.jobs, TimestampJobs)
+        proof = self.folder / PROOF_DIR
+        while not self.stopping.wait(self.timestamp_retry):
+            if not has_pending(proof):
+                continue
+            try:
+                sent, pending, errors = self.jobs.send_timestamps()
+            except (KeepmarkError, OSError) as exc:
+                log.warning("timestamps: %s", exc)
+                continue
+            self.timestamps_sent += len(sent)
+            if sent:
+                log.info("trusted timestamps for checkpoint(s) %s", ", ".join(map(str, sent)))
+            if pending:
+                log.info(
+                    "%d checkpoint(s) still wait for a trusted timestamp (%s); tried again in %.0f s",
+                    len(pending),
+                    "; ".join(errors) or "not sent",
+                    self.timestamp_retry,
+                )
 
     # -- the idle state ---------------------------------------------------------------------
 

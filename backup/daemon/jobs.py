@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from backup.daemon.filters import PathFilter
 from backup.profile.model import Schedule, Watch
@@ -96,4 +96,15 @@ class Jobs(Protocol):
     def served(self) -> dict[str, datetime]:
         """For each kind of run, when the newest one that reached every target started (runs
         made by hand count too)."""
+        ...
+
+
+@runtime_checkable
+class TimestampJobs(Protocol):
+    """Jobs that can also send a profile's waiting timestamp requests (the daemon then retries
+    them every few minutes, besides every scan)."""
+
+    def send_timestamps(self) -> tuple[list[int], list[int], list[str]]:
+        """Send the waiting requests: (checkpoints timestamped, checkpoints still waiting, why
+        they wait). An authority out of reach is no error: they wait for the next time."""
         ...

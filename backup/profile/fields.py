@@ -21,6 +21,18 @@ def did_you_mean(key: str, options: tuple[str, ...] | list[str]) -> str:
     return "known keys here: " + ", ".join(options)
 
 
+def near_language(value: str) -> str | None:
+    """The evidence language (``en`` or ``zh``) a near miss means: ``zh-CN``, ``zh_Hans``,
+    ``cn``, ``chinese``, ``中文`` mean ``zh``; ``en-US``, ``english``, ``英文`` mean ``en``.
+    None when it is neither."""
+    v = value.strip().lower().replace("_", "-")
+    if v.startswith(("zh", "cn", "chi", "chs", "cmn")) or any(c in v for c in ("中", "汉", "漢", "简", "簡")):
+        return "zh"
+    if v.startswith(("en", "eng")) or v in ("us", "uk", "gb") or "英" in v:
+        return "en"
+    return None
+
+
 def type_name(value: Any) -> str:
     return {
         bool: "true/false",

@@ -18,6 +18,8 @@ STORAGE_CLASSES = (
 )
 LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
 ADDRESSING_STYLES = ("path", "virtual")
+LANGUAGES = ("en", "zh")  # the evidence's languages: English, Simplified Chinese
+DEFAULT_LANGUAGE = "en"
 
 DEFAULT_TEXT = "© {name} · @{handle}"
 DEFAULT_POSITION = "bottom-right"
@@ -33,6 +35,8 @@ DEFAULT_MONTHLY = 12
 class Account(NamedTuple):
     name: str
     handle: str
+    # The language of the evidence (report.html, notice.txt) unless `--lang` says otherwise.
+    language: str = DEFAULT_LANGUAGE
 
 
 class Sources(NamedTuple):

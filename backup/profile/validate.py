@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from backup.errors import Problem
-from backup.profile.fields import Reader, did_you_mean, type_name
+from backup.profile.fields import Reader, did_you_mean, near_language, type_name
 from backup.profile.model import (
     ADDRESSING_STYLES,
     DEFAULT_DECODE_WAIT,
     DEFAULT_FULL,
     DEFAULT_INCREMENTAL,
+    DEFAULT_LANGUAGE,
     DEFAULT_MONTHLY,
     DEFAULT_OPACITY,
     DEFAULT_POLL_INTERVAL,
@@ -28,6 +29,7 @@ from backup.profile.model import (
     DEFAULT_SIZE,
     DEFAULT_TEXT,
     DEFAULT_WEEKLY,
+    LANGUAGES,
     LOCK_MODES,
     STORAGE_CLASSES,
     TARGET_TYPES,
@@ -59,7 +61,7 @@ VIDEO_PRESETS = (
     "veryslow",
 )
 SECTIONS: dict[str, tuple[str, ...]] = {
-    "account": ("name", "handle"),
+    "account": ("name", "handle", "language"),
     "sources": ("folders", "important", "ignore", "follow_symlinks"),
     "watermark": (
         "text",
@@ -283,6 +285,7 @@ def parse(raw: dict[str, Any], file: Path, name: str) -> tuple[Profile | None, l
     acc = Account(
         name=reader.string(account, "name", "account", "", required="account" in raw) or "",
         handle=(reader.string(account, "handle", "account", "", required="account" in raw) or "").lstrip("@"),
+        language=_language(account, reader),
     )
     raw_handle = account.get("handle")
     if isinstance(raw_handle, str) and raw_handle.strip() and not acc.handle:
@@ -467,6 +470,23 @@ def _proof(table: dict[str, Any], reader: Reader) -> ProofSettings:
         contact_phone=(reader.string(table, "contact_phone", "proof", "") or "").strip(),
         contact_address=(reader.string(table, "contact_address", "proof", "") or "").strip(),
     )
+
+
+def _language(table: dict[str, Any], reader: Reader) -> str:
+    """``[account] language``: exactly ``en`` or ``zh``; a near miss (``zh-CN``, ``chinese``) is
+    refused with the right value suggested."""
+    value = reader.string(table, "language", "account", DEFAULT_LANGUAGE)
+    if value in LANGUAGES:
+        return str(value)
+    if value is not None and isinstance(table.get("language"), str):
+        near = near_language(value)
+        hint = f'did you mean "{near}"? ' if near else ""
+        reader.add(
+            "account.language",
+            f"{value!r} is not one of {', '.join(LANGUAGES)}",
+            f'{hint}write language = "en" (English) or language = "zh" (Simplified Chinese)',
+        )
+    return DEFAULT_LANGUAGE
 
 
 def _check_placeholders(text: str, reader: Reader) -> None:

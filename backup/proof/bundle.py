@@ -1,16 +1,24 @@
 """The evidence bundle that ``backup prove`` writes (docs/design.md, "The evidence bundle")::
 
     DIR/
-      evidence.json            every fact, the ledger entries, checkpoints, timestamp tokens;
-                               written last, it lists the SHA-256 of every other file
+      evidence.json            every fact, the original's ledger entries and their audit paths,
+                               checkpoints, timestamp tokens; it lists the SHA-256 of every
+                               file written before it
       report.html              one self-contained printable page
       notice.txt               a pre-filled copyright notice to fill in and sign: a template
                                made from the evidence, outside the seal (not in ``files``)
+      VERIFY.txt               the openssl commands that check all of it, Chinese and English
+      SHA256SUMS, .sig         the SHA-256 of every file but the notice (sha256sum -c), signed
       suspect<.ext>            a copy of the suspect file
-      proof/ledger-key.pub.pem, proof/checkpoint-<n>.json, .tsr, .tsa.pem
+      proof/ledger-key.pub.pem, proof/checkpoint-<n>.json, .tsr, .tsa.pem,
+            checkpoint-<n>.signed (the exact bytes signed), .sig (the raw signature)
+      proof/entries/entry-<seq>.txt                the exact text each entry's hash is over
+      proof/entries/entry-<seq>.in-<n>.path        its audit path to checkpoint n's root
 
 The bundle is built in a hidden temporary folder beside DIR and renamed to DIR when complete:
-a crash leaves no folder named DIR, only a temporary one that is clearly not a bundle.
+a crash leaves no folder named DIR, only a temporary one that is clearly not a bundle. With
+``zip``, the folder is zipped (under one folder named after the zip) and written atomically
+instead.
 """
 
 from __future__ import annotations
@@ -20,14 +28,17 @@ import json
 import os
 import shutil
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from backup.errors import UsageError
-from backup.proof import notice, report
+from backup.proof import evidence, notice, report, verifytext
 from backup.proof.store import ProofStore
-from inventory.atomic import TMP_SUFFIX, fsync_dir, fsync_file
+from inventory.atomic import TMP_SUFFIX, atomic_path, fsync_dir, fsync_file
+from inventory.ledger import chain as ledger
+from inventory.ledger import checkpoint as cpmod
 from inventory.ledger.checkpoint import sign_document
 
 if TYPE_CHECKING:
@@ -49,8 +60,11 @@ class ProveResult:
         }
 
 
-def check_out(out: Path) -> None:
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+def check_out(out: Path, *, zipped: bool = False) -> None:
+    if zipped:
+        if out.exists():
+            raise UsageError(f"{out}: already exists; choose a new file name for the zip")
+    elif out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise UsageError(
             f"{out}: already exists and is not an empty folder; choose a new folder for the bundle"
         )
@@ -61,11 +75,29 @@ def check_out(out: Path) -> None:
         raise UsageError(f"{above}: not a folder; choose another place for the bundle")
 
 
+def zip_path(out: Path) -> Path:
+    """Where ``--zip`` writes: ``out`` itself when it ends in ``.zip``, else ``out.zip``."""
+    return out if out.suffix.lower() == ".zip" else out.with_name(out.name + ".zip")
+
+
 def _make_parent(out: Path) -> None:
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"{out.parent}: cannot create the folder ({exc.strerror or exc})") from exc
+
+
+def zip_bundle(bundle: Path, dst: Path, top: str) -> None:
+    """``bundle``'s files zipped under the folder ``top``, written atomically to ``dst``:
+    unzipped, ``top/`` is a bundle ``backup prove --verify`` accepts. The one way to zip one."""
+    with atomic_path(dst) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(zipfile.ZipInfo(f"{top}/"), b"")
+        for path in sorted(bundle.rglob("*")):
+            rel = path.relative_to(bundle).as_posix()
+            if path.is_dir():
+                z.writestr(zipfile.ZipInfo(f"{top}/{rel}/"), b"")
+            else:
+                z.write(path, f"{top}/{rel}")
 
 
 def write_bundle(
@@ -75,8 +107,14 @@ def write_bundle(
     suspect_file: str,
     original_file: str | None,
     contact: dict[str, str],
+    *,
+    lang: str = "en",
+    zipped: bool = False,
 ) -> tuple[Path, dict[str, Any]]:
-    check_out(out)
+    """Write the bundle of ``doc`` to the folder ``out`` (or, ``zipped``, to the zip ``out``
+    holding one folder named after it); report.html, notice.txt and VERIFY.txt in ``lang``
+    first. (where it was written, the signed document)."""
+    check_out(out, zipped=zipped)
     _make_parent(out)
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=TMP_SUFFIX))
     umask = os.umask(0)
@@ -84,6 +122,7 @@ def write_bundle(
     os.chmod(tmp, 0o777 & ~umask)  # an ordinary folder once renamed: it is meant to be shared
     try:
         files: dict[str, str] = {}
+        sums: dict[str, str] = {}
 
         def put(name: str, data: bytes, *, sealed: bool = True) -> str:
             path = tmp / name
@@ -97,27 +136,70 @@ def write_bundle(
                 files[name] = digest
             return digest
 
-        shutil.copyfile(suspect_file, tmp / doc["suspect"]["copy"])
-        fsync_file(tmp / doc["suspect"]["copy"])
+        copy = doc["suspect"]["copy"]
+        shutil.copyfile(suspect_file, tmp / copy)
+        fsync_file(tmp / copy)
+        sums[copy] = doc["suspect"]["sha256"]
         stems = tuple(f"{Path(cp['file']).stem}." for cp in doc["checkpoints"])
         for name, path in store.files():
             base = Path(name).name
             if base.startswith("ledger-key") or base.startswith(stems):
                 put(f"proof/{base}", path.read_bytes())
-        put("report.html", report.render(doc, suspect_file, original_file).encode("utf-8"))
+        _put_proof(doc, put)
+        put("report.html", report.render(doc, suspect_file, original_file, lang=lang).encode("utf-8"))
         # The notice is the creator's to fill in and sign: outside the seal, its first text noted.
-        written = put(notice.FILE, notice.render(doc, contact).encode("utf-8"), sealed=False)
+        written = put(notice.FILE, notice.render(doc, contact, lang=lang).encode("utf-8"), sealed=False)
         doc["files"] = dict(sorted(files.items()))
         doc["notice"] = {"file": notice.FILE, "sealed": False, "sha256": written}
-        doc = sign_document(store.signing_key(), doc)
-        put("evidence.json", (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+        put(verifytext.FILE, verifytext.render(doc, lang).encode("utf-8"))
+        doc["files"] = dict(sorted(files.items()))
+        key = store.signing_key()
+        doc = sign_document(key, doc)
+        put(EVIDENCE, (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+        sums.update(files)
+        listing = sums_text(sums)
+        put(verifytext.SUMS, listing, sealed=False)
+        put(verifytext.SUMS_SIG, key.sign(listing), sealed=False)
         for folder in {p.parent for p in tmp.rglob("*")}:
             fsync_dir(folder)
-        if out.exists():
-            out.rmdir()  # empty, checked above
-        os.rename(tmp, out)
-        fsync_dir(out.parent)
+        if zipped:
+            zip_bundle(tmp, out, out.stem)
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            if out.exists():
+                out.rmdir()  # empty, checked above
+            os.rename(tmp, out)
+            fsync_dir(out.parent)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out, doc
+
+
+EVIDENCE = "evidence.json"
+
+
+def sums_text(sums: dict[str, str]) -> bytes:
+    """SHA256SUMS: ``<sha256>  <name>`` per file, sorted by name (``sha256sum -c`` reads it)."""
+    return "".join(f"{digest}  {name}\n" for name, digest in sorted(sums.items())).encode("utf-8")
+
+
+def _put_proof(doc: dict[str, Any], put: Any) -> None:
+    """What the openssl commands of VERIFY.txt read: each checkpoint's signed bytes and raw
+    signature, each carried entry's exact hashed text and audit paths, and (for a version 1
+    checkpoint) the chain of entries up to it."""
+    for item in doc["checkpoints"]:
+        cp = cpmod.parse(item["checkpoint"])
+        put(evidence.signed_file(item["file"]), cp.signed_bytes())
+        put(evidence.sig_file(item["file"]), cp.signature_bytes())
+    for e in doc["ledger"]["entries"]:
+        put(evidence.entry_file(e["seq"]), _entry_bytes(e))
+    for proof in doc["ledger"].get("proofs", []):
+        text = evidence.path_text(proof["path"])
+        put(evidence.path_file(proof["entry"], proof["checkpoint"]), text.encode("ascii"))
+    for e in doc["ledger"].get("chain", []):
+        put(evidence.entry_file(e["seq"], evidence.CHAIN), _entry_bytes(e))
+
+
+def _entry_bytes(e: dict[str, Any]) -> bytes:
+    return ledger.entry_text(e["prev"], e["seq"], e["time"], e["type"], e["data"]).encode("utf-8")

@@ -1,7 +1,12 @@
 """What an evidence bundle says: the suspect, the original it matched and its inventory record,
-the ledger entries from the original's first record up to a signed checkpoint (with its
-timestamp token), publications and backup copies. ``gather`` builds ``evidence.json``'s
+the original's own ledger entries, each with its Merkle audit path to a signed checkpoint (with
+its timestamp token), publications and backup copies. ``gather`` builds ``evidence.json``'s
 document (format in docs/design.md, "The evidence bundle"); ``backup.proof.verify`` re-checks it.
+
+No other file's entry is in the bundle: a version 2 checkpoint signs a Merkle root over every
+entry hash, and each entry carried comes with its audit path. Only when a checkpoint the bundle
+needs is a version 1 one (signed before checkpoints had a root) does the bundle carry, as
+version 1 bundles did, the chain of entries from the original's record to that checkpoint.
 """
 
 from __future__ import annotations
@@ -16,13 +21,41 @@ from inventory.ledger import publications
 from inventory.timeutil import utc_now
 
 if TYPE_CHECKING:
+    from inventory.ledger.chain import Entry
     from inventory.ledger.truth import LedgerIndex
     from inventory.match.find import Match, Suspect
     from inventory.store.inventory import Inventory
 
 FORMAT = "keepmark-evidence"
-VERSION = 1
+VERSION = 2  # 2: the original's entries with Merkle audit paths; 1: the chain of entries
+VERSIONS = (1, 2)
 PUBLIC_KEY = "proof/ledger-key.pub.pem"
+ENTRIES = "proof/entries"
+CHAIN = "proof/chain"
+
+
+def entry_file(seq: int, folder: str = ENTRIES) -> str:
+    """The bundle file holding the exact text entry ``seq``'s hash is the SHA-256 of."""
+    return f"{folder}/entry-{seq:08d}.txt"
+
+
+def path_file(seq: int, checkpoint: int) -> str:
+    """The bundle file holding entry ``seq``'s audit path to checkpoint ``checkpoint``'s root:
+    one line per step, ``L <hex>`` or ``R <hex>``."""
+    return f"{ENTRIES}/entry-{seq:08d}.in-{checkpoint:08d}.path"
+
+
+def path_text(path: list[list[str]]) -> str:
+    return "".join(f"{side} {sibling}\n" for side, sibling in path)
+
+
+def signed_file(checkpoint_file: str) -> str:
+    """Beside ``proof/checkpoint-N.json``: ``.signed`` (the exact bytes signed), ``.sig``."""
+    return checkpoint_file.removesuffix(".json") + ".signed"
+
+
+def sig_file(checkpoint_file: str) -> str:
+    return checkpoint_file.removesuffix(".json") + ".sig"
 
 
 def original_record(inv: Inventory, sha256: str, index: LedgerIndex) -> dict[str, Any]:
@@ -74,8 +107,57 @@ def _chain(inv: Inventory, first: int, last: int) -> list[dict[str, Any]]:
     return [e.as_dict() for e in inv.ledger_entries(first, last)]
 
 
+def _snapshots(
+    inv: Inventory, targets: list[str], first: int, last: int
+) -> tuple[list[Entry], dict[str, int]]:
+    """The first and the newest ``snapshot`` entry of each target in entries ``first``..``last``,
+    and how many each target has there."""
+    kept: dict[int, Entry] = {}
+    counts: dict[str, int] = {}
+    recorded = [e for e in inv.ledger_entries_typed("snapshot") if first <= e.seq <= last] if targets else []
+    for target in targets:
+        mine = [e for e in recorded if e.data.get("target") == target]
+        counts[target] = len(mine)
+        for e in mine[:1] + mine[-1:]:
+            kept[e.seq] = e
+    return [kept[k] for k in sorted(kept)], counts
+
+
+def _proofs(inv: Inventory, chosen: list[Stored], carried: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each carried entry's audit path to the root of each chosen version 2 checkpoint that
+    covers it. Refuses (``ProofError``) when the ledger does not give a checkpoint's root."""
+    from backup.proof.store import ProofError
+    from inventory.ledger import checkpoint as cpmod
+    from inventory.ledger import merkle
+
+    proofs: list[dict[str, Any]] = []
+    for s in chosen:
+        cp = s.checkpoint
+        if cp.root is None:
+            continue
+        try:
+            tree = merkle.Tree(cpmod.ledger_hashes(inv, cp.entries, cp.head))
+        except cpmod.CheckpointError as exc:
+            raise ProofError(f"not signing: checkpoint {cp.entries}: {exc}") from exc
+        if tree.root() != cp.root:
+            raise ProofError(
+                f"not signing: checkpoint {cp.entries}: its Merkle root is not the ledger's ({s.json})"
+            )
+        for e in carried:
+            if e["seq"] <= cp.entries:
+                path = [[side, sibling] for side, sibling in tree.path(e["seq"])]
+                proofs.append({"entry": e["seq"], "checkpoint": cp.entries, "path": path})
+    return proofs
+
+
 def _checkpoint_doc(s: Stored) -> dict[str, Any]:
-    doc: dict[str, Any] = {"checkpoint": s.checkpoint.as_dict(), "file": f"proof/{s.json.name}"}
+    file = f"proof/{s.json.name}"
+    doc: dict[str, Any] = {
+        "checkpoint": s.checkpoint.as_dict(),
+        "file": file,
+        "signed_file": signed_file(file),
+        "signature_file": sig_file(file),
+    }
     token, authority = s.token, s.authority
     if token is not None and authority is not None:
         from inventory.ledger import timestamp
@@ -93,9 +175,12 @@ def _checkpoint_doc(s: Stored) -> dict[str, Any]:
     return doc
 
 
-def backups_of(held: dict[str, list[str]], chain: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def backups_of(
+    held: dict[str, list[str]], chain: list[dict[str, Any]], counts: dict[str, int] | None = None
+) -> list[dict[str, Any]]:
     """The targets holding the content (``held``: the backup catalog's keys per target) and the
-    snapshots the ledger records on each since the content was first recorded."""
+    snapshots the ledger records on each since the content was first recorded (those among
+    ``chain``; ``count``: how many the ledger has in all, from ``counts`` when given)."""
     out = []
     for target, keys in sorted(held.items()):
         snaps = [
@@ -108,7 +193,8 @@ def backups_of(held: dict[str, list[str]], chain: list[dict[str, Any]]) -> list[
             for e in chain
             if e["type"] == "snapshot" and e["data"].get("target") == target
         ]
-        out.append({"target": target, "keys": keys, "snapshots": snaps})
+        count = len(snaps) if counts is None else counts.get(target, len(snaps))
+        out.append({"target": target, "keys": keys, "snapshots": snaps, "count": count})
     return out
 
 
@@ -153,7 +239,15 @@ def gather(
     if covering:
         chosen = [covering[0]] if covering[0] is covering[-1] else [covering[0], covering[-1]]
     head = chosen[-1].checkpoint.entries if chosen else max(e.seq for e in recording)
-    chain = _chain(inv, first, head)
+    held = owner.holding(match.sha256)
+    snapshots, counts = _snapshots(inv, sorted(held), first, head)
+    carried = sorted(
+        ({e.seq: e for e in [*recording, *snapshots] if e.seq <= head}).values(), key=lambda e: e.seq
+    )
+    entries = [e.as_dict() for e in carried]
+    # A version 1 checkpoint has no root: as version 1 bundles did, carry the chain up to it.
+    legacy = [s.checkpoint.entries for s in chosen if s.checkpoint.root is None]
+    chain = _chain(inv, first, max(legacy, default=head)) if legacy or not chosen else []
     public = store.folder / PUBLIC_FILE
     earlier = {s.checkpoint.key_id for s in chosen} - {key_id for key_id in _current_id(public)}
     return {
@@ -175,11 +269,16 @@ def gather(
         },
         "match": match.as_dict(),
         "original": original,
-        "ledger": {"first": first, "entries": chain},
+        "ledger": {
+            "first": first,
+            "entries": entries,
+            "proofs": _proofs(inv, chosen, entries),
+            "chain": chain,
+        },
         "public_key": public.read_text(encoding="ascii") if public.exists() else None,
         "earlier_keys": [
             (store.folder / f"ledger-key.{k}.pub.pem").read_text(encoding="ascii") for k in sorted(earlier)
         ],
         "checkpoints": [_checkpoint_doc(s) for s in chosen],
-        "backups": backups_of(owner.holding(match.sha256), chain),
+        "backups": backups_of(held, entries, counts),
     }

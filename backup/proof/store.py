@@ -92,6 +92,35 @@ class TimestampReport:
 
 
 @dataclass
+class TimestampState:
+    """Where a profile's trusted timestamps stand (``ProofStore.timestamp_state``)."""
+
+    configured: bool  # an authority is configured ([proof] tsa_url)
+    pending: list[tuple[int, str]] = field(default_factory=list)  # (entries, signed at) waiting
+    newest: int | None = None  # the newest checkpoint's entry count
+    stamped: dict[str, Any] | None = None  # the newest checkpoint's verified token
+    problem: str | None = None  # why the newest checkpoint's token does not verify
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "configured": self.configured,
+            "pending": [{"entries": e, "time": t} for e, t in self.pending],
+            "newest": self.newest,
+            "stamped": self.stamped,
+            "problem": self.problem,
+        }
+
+
+def has_pending(folder: Path) -> bool:
+    """Whether timestamp requests wait in the proof folder ``folder`` (a look at file names:
+    what the daemon asks before it sends them)."""
+    try:
+        return any(not q.with_suffix(".tsr").exists() for q in (folder / CHECKPOINTS).glob(f"{_PREFIX}*.tsq"))
+    except OSError:
+        return False
+
+
+@dataclass
 class CheckpointResult:
     checkpoint: cpmod.Checkpoint | None
     new: bool
@@ -239,7 +268,13 @@ class ProofStore:
                 self._request_timestamp(newest)
             return CheckpointResult(newest.checkpoint if newest else None, False, self.send_pending())
         key = self.signing_key()
-        cp = cpmod.sign(key, self.profile_name, head.seq, head.hash, utc_now())
+        from inventory.ledger import merkle
+
+        try:
+            root = merkle.root(cpmod.ledger_hashes(inv, head.seq, head.hash))
+        except cpmod.CheckpointError as exc:
+            raise ProofError(f"not signing: {exc}") from exc
+        cp = cpmod.sign(key, self.profile_name, head.seq, head.hash, utc_now(), root=root)
         path = self.checkpoint_dir / f"{checkpoint_name(cp.entries)}.json"
         self._private_folder()
         self.checkpoint_dir.mkdir(exist_ok=True)
@@ -276,7 +311,10 @@ class ProofStore:
             report.errors.append(f"{self.tsa_certificate}: {exc.strerror or exc}")
             return report
         for i, s in enumerate(waiting):
-            request = s.sibling(".tsq").read_bytes()
+            try:
+                request = s.sibling(".tsq").read_bytes()
+            except FileNotFoundError:  # another process (the daemon, a scan) sent it meanwhile
+                continue
             try:
                 reply = tsmod.send(self.tsa_url, request, timeout=timeout)
                 tsmod.verify(reply, s.checkpoint.file_bytes(), authority, nonce=tsmod.request_nonce(request))
@@ -290,9 +328,38 @@ class ProofStore:
                 continue
             atomic_write_bytes(s.sibling(".tsa.pem"), authority)
             atomic_write_bytes(s.sibling(".tsr"), reply)  # last: its presence means answered
-            s.sibling(".tsq").unlink()
+            s.sibling(".tsq").unlink(missing_ok=True)
             report.sent.append(s.checkpoint.entries)
         return report
+
+    def timestamp_state(self) -> TimestampState:
+        """Where the trusted timestamps stand, for ``backup check``: the checkpoints still
+        waiting for one (a request not yet answered; or the newest, not yet requested, when an
+        authority is configured), and whether the newest token verifies. Reads only the
+        waiting checkpoints and the newest one; no network."""
+        state = TimestampState(configured=bool(self.tsa_url))
+        for q in self._named(".tsq"):
+            j = q.with_suffix(".json")
+            if j.exists() and not q.with_suffix(".tsr").exists():
+                cp = _read(j).checkpoint
+                state.pending.append((cp.entries, cp.time))
+        newest = self.newest()
+        if newest is None:
+            return state
+        state.newest = newest.checkpoint.entries
+        token = newest.token
+        if token is None:
+            if self.tsa_url and not newest.pending:
+                state.pending.append((newest.checkpoint.entries, newest.checkpoint.time))
+            return state
+        try:
+            if newest.authority is None:
+                raise tsmod.TimestampError("the authority's certificate file is missing")
+            data = newest.checkpoint.file_bytes()
+            state.stamped = tsmod.verify(token.read_bytes(), data, newest.authority.read_bytes()).as_dict()
+        except (OSError, tsmod.TimestampError) as exc:
+            state.problem = f"checkpoint {newest.checkpoint.entries}: timestamp {token.name}: {exc}"
+        return state
 
     def verify(self, inv: Inventory) -> tuple[list[dict[str, Any]], list[str]]:
         """Check every checkpoint: its signature (with the profile's public key), that the ledger
@@ -346,6 +413,13 @@ class ProofStore:
                 item["timestamp"] = "pending"
             item["ok"] = True
             summary.append(item)
+        # Version 2: the Merkle root each signed is the one over the ledger's entries.
+        held = [s.checkpoint for s, item in zip(kept, summary, strict=False) if item.get("ok")]
+        for entries, problem in cpmod.root_problems(inv, held).items():
+            problems.append(problem)
+            for item in summary:
+                if item["entries"] == entries:
+                    item["ok"] = False
         return summary, problems
 
     def files(self) -> Iterator[tuple[str, Path]]:

@@ -13,10 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from backup.errors import UsageError
-from backup.proof.evidence import FORMAT, VERSION
+from backup.proof import evidence as evmod
+from backup.proof import verifytext
+from backup.proof.evidence import FORMAT, VERSIONS
 from backup.proof.notice import FILE as NOTICE
 from inventory.ledger import chain as ledger
 from inventory.ledger import checkpoint as cpmod
+from inventory.ledger import merkle
 from inventory.ledger import timestamp as tsmod
 
 EVIDENCE = "evidence.json"
@@ -67,8 +70,11 @@ def load(path: Path) -> tuple[dict[str, Any], Path]:
         raise UsageError(f"{file}: not a readable evidence file ({exc})") from exc
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise UsageError(f"{file}: not a Keepmark evidence file")
-    if doc.get("version") != VERSION:
-        raise UsageError(f"{file}: evidence version {doc.get('version')!r}; this Keepmark reads {VERSION}")
+    if doc.get("version") not in VERSIONS:
+        raise UsageError(
+            f"{file}: evidence version {doc.get('version')!r}; this Keepmark reads versions "
+            f"{', '.join(map(str, VERSIONS))}"
+        )
     return doc, file.parent
 
 
@@ -80,17 +86,48 @@ def _sha_file(path: Path) -> str | None:
 
 
 def verify_bundle(path: Path) -> BundleReport:
+    """Check the bundle at ``path``: its folder, its evidence.json, or a zip of it."""
+    if path.is_file() and path.suffix.lower() == ".zip":
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="keepmark-verify-") as tmp:
+            report = verify_bundle(_unzip(path, Path(tmp)))
+            report.path = str(path)
+            return report
     doc, folder = load(path)
     report = BundleReport(str(path))
     bad = report.problems.append
     try:
         _files(doc, folder, report)
-        entries = _chain(doc, report)
+        if doc["version"] == 1:
+            entries = _chain(doc["ledger"]["entries"], report)
+        else:
+            entries = _entries(doc, folder, report)
         _original(doc, entries, report)
-        _checkpoints(doc, entries, report)
+        _checkpoints(doc, entries, report, folder)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         bad(f"evidence.json is malformed: {type(exc).__name__} {exc}")
     return report
+
+
+def _unzip(path: Path, into: Path) -> Path:
+    """Extract a bundle's zip (refusing names that would land outside ``into``); the folder
+    holding its evidence.json."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            for name in z.namelist():
+                target = (into / name).resolve()
+                if not target.is_relative_to(into.resolve()):
+                    raise UsageError(f"{path}: holds {name!r}, outside the bundle; not extracted")
+            z.extractall(into)
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise UsageError(f"{path}: not a readable zip ({exc})") from exc
+    found = sorted(into.rglob(EVIDENCE), key=lambda p: len(p.parts))
+    if not found:
+        raise UsageError(f"{path}: no evidence bundle in this zip (no {EVIDENCE})")
+    return found[0].parent
 
 
 def _notice(doc: dict[str, Any], folder: Path, report: BundleReport) -> None:
@@ -116,6 +153,8 @@ def _files(doc: dict[str, Any], folder: Path, report: BundleReport) -> None:
             report.problems.append(f"{name}: SHA-256 {got} does not match the evidence's {expected}")
     if sealed:
         report.checked.append(f"SHA-256 of {len(sealed)} sealed files in the bundle")
+    if doc.get("version", 1) >= 2:
+        _sums(doc, folder, report)
     suspect = doc["suspect"]
     got = _sha_file(folder / suspect["copy"])
     if got is None:
@@ -128,8 +167,71 @@ def _files(doc: dict[str, Any], folder: Path, report: BundleReport) -> None:
         report.checked.append(f"suspect's SHA-256 {got}")
 
 
-def _chain(doc: dict[str, Any], report: BundleReport) -> dict[int, dict[str, Any]]:
-    entries = doc["ledger"]["entries"]
+def _sums(doc: dict[str, Any], folder: Path, report: BundleReport) -> None:
+    """Version 2: SHA256SUMS, signed by the bundle's key, lists every file but the notice."""
+    listing, sig = folder / verifytext.SUMS, folder / verifytext.SUMS_SIG
+    if not listing.exists() and not sig.exists():
+        return  # only the openssl commands need it; evidence.json's signature seals the files
+    try:
+        data, signature = listing.read_bytes(), sig.read_bytes()
+    except OSError:
+        report.problems.append(f"{verifytext.SUMS} or {verifytext.SUMS_SIG}: missing from the bundle")
+        return
+    try:
+        key = cpmod.load_public(str(doc.get("public_key")).encode("ascii"))
+        key.verify(signature, data)
+    except Exception:  # InvalidSignature, a bad key: either way the list is not the signed one
+        report.problems.append(f"{verifytext.SUMS}: its signature ({verifytext.SUMS_SIG}) does not match it")
+        return
+    count = 0
+    for line in data.decode("utf-8", "replace").splitlines():
+        digest, _, name = line.partition("  ")
+        got = _sha_file(folder / name)
+        if got != digest:
+            state = "missing" if got is None else f"SHA-256 {got}"
+            report.problems.append(f"{name}: {state}, but {verifytext.SUMS} says {digest}")
+        count += 1
+    report.checked.append(f"{verifytext.SUMS}: signed, and {count} files match it")
+
+
+def _entries(doc: dict[str, Any], folder: Path, report: BundleReport) -> dict[int, dict[str, Any]]:
+    """Version 2: each carried entry's hash recomputed (and its text file's SHA-256 is that
+    hash), and the chain of entries up to a version 1 checkpoint when there is one."""
+    ledger_doc = doc["ledger"]
+    found: dict[int, dict[str, Any]] = {}
+    if ledger_doc.get("chain"):
+        found = _chain(ledger_doc["chain"], report)
+        if not found:
+            return {}
+    bad = 0
+    for e in ledger_doc["entries"]:
+        digest = ledger.entry_hash(e["prev"], e["seq"], e["time"], e["type"], e["data"])
+        if digest != e["hash"]:
+            report.problems.append(
+                f"ledger: entry {e['seq']}: its content does not match its hash "
+                f"(stored {str(e['hash'])[:12]}..., recomputed {digest[:12]}...)"
+            )
+            bad += 1
+            continue
+        name = evmod.entry_file(e["seq"])
+        if _sha_file(folder / name) != digest:
+            report.problems.append(f"{name}: not the text of ledger entry {e['seq']} (its SHA-256 differs)")
+            bad += 1
+            continue
+        found[e["seq"]] = e
+    if bad:
+        return {}
+    if not found:
+        report.problems.append("ledger: no entries in the evidence")
+        return {}
+    n = len(ledger_doc["entries"])
+    report.checked.append(
+        f"{n} ledger {'entry' if n == 1 else 'entries'} of the original, each hash recomputed"
+    )
+    return found
+
+
+def _chain(entries: list[dict[str, Any]], report: BundleReport) -> dict[int, dict[str, Any]]:
     if not entries:
         report.problems.append("ledger: no entries in the evidence")
         return {}
@@ -192,7 +294,9 @@ def _original(doc: dict[str, Any], entries: dict[int, dict[str, Any]], report: B
         report.checked.append(f"original {sha} recorded by ledger entry {first['seq']} at {first['time']}")
 
 
-def _checkpoints(doc: dict[str, Any], entries: dict[int, dict[str, Any]], report: BundleReport) -> None:
+def _checkpoints(
+    doc: dict[str, Any], entries: dict[int, dict[str, Any]], report: BundleReport, folder: Path
+) -> None:
     bad = report.problems.append
     pem = doc.get("public_key")
     if not doc["checkpoints"]:
@@ -223,16 +327,24 @@ def _checkpoints(doc: dict[str, Any], entries: dict[int, dict[str, Any]], report
         except cpmod.CheckpointError as exc:
             bad(str(exc))
             continue
-        entry = entries.get(cp.entries)
-        if entry is None:
-            bad(f"checkpoint {cp.entries}: its entry is not in the evidence's ledger entries")
+        if not entries:
+            continue  # the entries did not verify: said above
+        if doc["version"] >= 2 and not _signed_files(item, cp, folder, report):
             continue
-        if entry["hash"] != cp.head:
-            bad(
-                f"checkpoint {cp.entries}: signed head {cp.head[:12]}... but entry {cp.entries} is "
-                f"{entry['hash'][:12]}..."
-            )
-            continue
+        if cp.root is not None:
+            if not _included(doc, entries, cp, report):
+                continue
+        else:
+            entry = entries.get(cp.entries)
+            if entry is None:
+                bad(f"checkpoint {cp.entries}: its entry is not in the evidence's ledger entries")
+                continue
+            if entry["hash"] != cp.head:
+                bad(
+                    f"checkpoint {cp.entries}: signed head {cp.head[:12]}... but entry {cp.entries} is "
+                    f"{entry['hash'][:12]}..."
+                )
+                continue
         report.checked.append(f"checkpoint {cp.entries} signed {cp.time} by key {cp.key_id}")
         stamp = item.get("timestamp")
         if not isinstance(stamp, dict):
@@ -257,6 +369,58 @@ def _checkpoints(doc: dict[str, Any], entries: dict[int, dict[str, Any]], report
             f"checkpoint {cp.entries} timestamped {info.time} by {info.authority} "
             f"(authority certificate SHA-256 {fingerprint})"
         )
+
+
+def _signed_files(item: dict[str, Any], cp: cpmod.Checkpoint, folder: Path, report: BundleReport) -> bool:
+    """Version 2: the checkpoint's .signed and .sig files are its signed bytes and signature."""
+    for name, want in (
+        (evmod.signed_file(item["file"]), cp.signed_bytes()),
+        (evmod.sig_file(item["file"]), cp.signature_bytes()),
+    ):
+        try:
+            ok = (folder / name).read_bytes() == want
+        except OSError:
+            ok = False
+        if not ok:
+            report.problems.append(f"{name}: missing or not checkpoint {cp.entries}'s")
+            return False
+    return True
+
+
+def _included(
+    doc: dict[str, Any], entries: dict[int, dict[str, Any]], cp: cpmod.Checkpoint, report: BundleReport
+) -> bool:
+    """Version 2 checkpoint: every carried entry it covers is under its Merkle root."""
+    assert cp.root is not None
+    proofs = {
+        int(p["entry"]): p["path"] for p in doc["ledger"].get("proofs", []) if p["checkpoint"] == cp.entries
+    }
+    covered = [e for e in doc["ledger"]["entries"] if e["seq"] <= cp.entries and e["seq"] in entries]
+    ok = True
+    for e in covered:
+        path = proofs.get(e["seq"])
+        if path is None:
+            report.problems.append(f"checkpoint {cp.entries}: no audit path for ledger entry {e['seq']}")
+            ok = False
+            continue
+        try:
+            got = merkle.root_from_path(e["hash"], e["seq"], cp.entries, path)
+        except merkle.MerkleError as exc:
+            report.problems.append(f"checkpoint {cp.entries}: ledger entry {e['seq']}: {exc}")
+            ok = False
+            continue
+        if got != cp.root:
+            report.problems.append(
+                f"checkpoint {cp.entries}: ledger entry {e['seq']} is not under its Merkle root "
+                f"(the audit path leads to {got[:12]}..., the checkpoint signed {cp.root[:12]}...)"
+            )
+            ok = False
+    if ok and covered:
+        report.checked.append(
+            f"checkpoint {cp.entries}: {len(covered)} ledger {'entry' if len(covered) == 1 else 'entries'} "
+            "of the original under its Merkle root"
+        )
+    return ok
 
 
 def _fingerprint(pem: str) -> str:

@@ -1,5 +1,8 @@
 """The first-run setup, a wizard of five steps: the account, what to protect, where to keep it,
-when, and then the profile written, the service installed and the first full backup started.
+when, and then the profile written (with the trusted timestamp authority chosen on the last
+step: the first public one offered unless another or none is picked, after the page says that
+only a hash of each checkpoint is sent), the service installed and the first full backup
+started.
 
 Answers are kept in the session until the last step (nothing is written before it but what a
 step says it writes: S3 keys into the AWS credentials file, a new rclone remote into
@@ -91,6 +94,8 @@ def setup_routes(ctx: Context, renderer: Renderer) -> list[Route]:
             w["account"] = {"lang": page_lang(request)}
         if step == "folders":
             extra["suggested"] = (await run_in_threadpool(wizard_app.suggested_folders)).as_dict()["folders"]
+        if step == "finish":
+            extra.update(timestamp_choices())
         if step == "targets":
             extra.update(await target_choices())
             if request.query_params.get("oauth") in OAUTH_KINDS:
@@ -246,6 +251,9 @@ def setup_routes(ctx: Context, renderer: Renderer) -> list[Route]:
             "remotes_problem": remotes.problem,
         }
 
+    def timestamp_choices() -> dict[str, Any]:
+        return {"authorities": wizard_app.timestamp_authorities()}
+
     async def _targets_error(request: Request, key: str, message: str = "") -> Response:
         return render(request, "targets", {"errors": {key: message or key}, **(await target_choices())}, 400)
 
@@ -288,6 +296,17 @@ def setup_routes(ctx: Context, renderer: Renderer) -> list[Route]:
         targets = w.get("targets", [])
         s3: dict[str, str] = next((t["s3"] for t in targets if t["s3"]), {})
         name = account.get("profile") or ""
+        keys = [a["key"] for a in wizard_app.timestamp_authorities()]
+        tsa = str(form.get("tsa", keys[0] if keys else "none"))
+        w["tsa"] = tsa
+        if tsa != "none" and tsa not in keys:
+            return render(
+                request,
+                "finish",
+                {"problems": [{"key": "tsa", "problem": f"{tsa!r} is not one of the authorities offered"}]}
+                | timestamp_choices(),
+                400,
+            )
 
         def create() -> Any:
             return init(
@@ -303,15 +322,18 @@ def setup_routes(ctx: Context, renderer: Renderer) -> list[Route]:
                 incremental=w.get("incremental_slot"),
                 full=w.get("full_slot"),
                 on_battery=w.get("schedule", {}).get("on_battery", "yes") == "yes",
+                tsa=None if tsa == "none" else tsa,
+                no_tsa=tsa == "none",
             )
 
         try:
             await run_in_threadpool(create)
         except ProfileError as exc:
             problems = [p.as_dict() for p in exc.problems]
-            return render(request, "finish", {"problems": problems}, 400)
+            return render(request, "finish", {"problems": problems} | timestamp_choices(), 400)
         except KeepmarkError as exc:
-            return render(request, "finish", {"problems": [{"key": "", "problem": str(exc)}]}, 400)
+            problems = [{"key": "", "problem": str(exc)}]
+            return render(request, "finish", {"problems": problems} | timestamp_choices(), 400)
         profile = await run_in_threadpool(load, name)
         session = request.scope["state"]["session"]
         session.profile = name

@@ -27,11 +27,15 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def entry_text(prev: str, seq: int, time: str, type_: str, data: Any) -> str:
+    """The exact text an entry's hash is the SHA-256 of (its UTF-8 bytes)."""
+    return prev + "\n" + canonical_json({"data": data, "seq": seq, "time": time, "type": type_})
+
+
 def entry_hash(prev: str, seq: int, time: str, type_: str, data: Any) -> str:
     import hashlib
 
-    body = canonical_json({"data": data, "seq": seq, "time": time, "type": type_})
-    return hashlib.sha256((prev + "\n" + body).encode("utf-8")).hexdigest()
+    return hashlib.sha256(entry_text(prev, seq, time, type_, data).encode("utf-8")).hexdigest()
 
 
 class Entry(NamedTuple):

@@ -10,6 +10,10 @@ A checkpoint is a small JSON document (docs/design.md, "Signed checkpoints")::
 The signature covers ``canonical_json`` of every other key. The file holding it is exactly
 ``canonical_json(document) + "\\n"``: those bytes are what a trusted timestamp covers.
 
+Version 2 adds ``root``: the Merkle root (``inventory.ledger.merkle``) over the hashes of entries
+1 to ``entries``, so that one entry's inclusion can be shown by its audit path alone. Version 1
+checkpoints (no ``root``) still parse and verify as they were signed.
+
 This module only computes and checks; where keys and checkpoints are kept is the caller's.
 """
 
@@ -31,7 +35,8 @@ if TYPE_CHECKING:  # cryptography is imported when a key is used: a scan with no
     from inventory.store.inventory import Inventory
 
 FORMAT = "keepmark-checkpoint"
-VERSION = 1
+VERSION = 2  # what is signed now; 1 (no Merkle root) is still read
+VERSIONS = (1, 2)
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -99,9 +104,14 @@ class Checkpoint:
     key: str  # raw public key, base64
     key_id: str
     signature: str  # base64
+    root: str | None = None  # version 2: Merkle root over the hashes of entries 1..entries
+
+    @property
+    def version(self) -> int:
+        return 1 if self.root is None else 2
 
     def signed_part(self) -> dict[str, Any]:
-        return {
+        part: dict[str, Any] = {
             "entries": self.entries,
             "format": FORMAT,
             "head": self.head,
@@ -109,8 +119,19 @@ class Checkpoint:
             "key_id": self.key_id,
             "profile": self.profile,
             "time": self.time,
-            "version": VERSION,
+            "version": self.version,
         }
+        if self.root is not None:
+            part["root"] = self.root
+        return part
+
+    def signed_bytes(self) -> bytes:
+        """The exact bytes the Ed25519 signature is over (``openssl pkeyutl -verify -rawin``)."""
+        return canonical_json(self.signed_part()).encode("utf-8")
+
+    def signature_bytes(self) -> bytes:
+        """The raw 64-byte signature (``-sigfile``)."""
+        return base64.b64decode(self.signature, validate=True)
 
     def as_dict(self) -> dict[str, Any]:
         return {**self.signed_part(), "signature": self.signature}
@@ -149,7 +170,13 @@ class Checkpoint:
             ) from exc
 
 
-def sign(key: Ed25519PrivateKey, profile: str, entries: int, head: str, time: str) -> Checkpoint:
+def sign(
+    key: Ed25519PrivateKey, profile: str, entries: int, head: str, time: str, *, root: str | None = None
+) -> Checkpoint:
+    """A checkpoint of the first ``entries`` entries; with ``root`` (the Merkle root over their
+    hashes) a version 2 one, without a version 1 one."""
+    if root is not None and not _HEX64.match(root):
+        raise CheckpointError("the Merkle root must be 64 lowercase hex digits")
     public = key.public_key()
     unsigned = Checkpoint(
         profile=profile,
@@ -159,6 +186,7 @@ def sign(key: Ed25519PrivateKey, profile: str, entries: int, head: str, time: st
         key=base64.b64encode(raw_public(public)).decode("ascii"),
         key_id=key_id(public),
         signature="",
+        root=root,
     )
     signature = key.sign(canonical_json(unsigned.signed_part()).encode("utf-8"))
     return Checkpoint(**{**unsigned.__dict__, "signature": base64.b64encode(signature).decode("ascii")})
@@ -170,10 +198,16 @@ def parse(doc: Any, where: str = "checkpoint") -> Checkpoint:
         raise CheckpointError(f"{where}: not a JSON object")
     if doc.get("format") != FORMAT:
         raise CheckpointError(f"{where}: not a Keepmark checkpoint (format {doc.get('format')!r})")
-    if doc.get("version") != VERSION:
+    version = doc.get("version")
+    if version not in VERSIONS or isinstance(version, bool):
         raise CheckpointError(
-            f"{where}: checkpoint version {doc.get('version')!r}; this Keepmark reads version {VERSION}"
+            f"{where}: checkpoint version {version!r}; this Keepmark reads versions 1 and {VERSION}"
         )
+    root = doc.get("root")
+    if version == 1 and "root" in doc:
+        raise CheckpointError(f"{where}: a version 1 checkpoint has no 'root'")
+    if version == 2 and (not isinstance(root, str) or not _HEX64.match(root)):
+        raise CheckpointError(f"{where}: 'root' must be 64 lowercase hex digits")
     entries, head = doc.get("entries"), doc.get("head")
     if not isinstance(entries, int) or isinstance(entries, bool) or entries < 1:
         raise CheckpointError(f"{where}: 'entries' must be a positive whole number")
@@ -185,7 +219,7 @@ def parse(doc: Any, where: str = "checkpoint") -> Checkpoint:
         if not isinstance(value, str) or not value:
             raise CheckpointError(f"{where}: {name!r} is missing")
         fields[name] = value
-    return Checkpoint(entries=entries, head=head, **fields)
+    return Checkpoint(entries=entries, head=head, root=root, **fields)
 
 
 def check_against_ledger(inv: Inventory, cp: Checkpoint) -> None:
@@ -230,3 +264,38 @@ def verify_document(key: Ed25519PublicKey, doc: dict[str, Any], what: str) -> No
         key.verify(base64.b64decode(sig["value"], validate=True), canonical_json(body).encode("utf-8"))
     except (InvalidSignature, ValueError, binascii.Error) as exc:
         raise CheckpointError(f"{what}: the signature does not match its content: it was changed") from exc
+
+
+def ledger_hashes(inv: Inventory, entries: int, head: str) -> list[str]:
+    """The hashes of entries 1 to ``entries`` as stored, the last being ``head`` (what a
+    version 2 checkpoint's Merkle root is over). ``CheckpointError`` if the ledger has a gap,
+    fewer entries, or another hash at ``entries``."""
+    hashes: list[str] = []
+    if entries >= 1:
+        for row in inv.ledger_rows():
+            seq, digest = int(row[0]), str(row[5])
+            if seq != len(hashes) + 1:
+                raise CheckpointError(f"entry {len(hashes) + 1} is missing from the ledger")
+            hashes.append(digest)
+            if seq == entries:
+                break
+    if len(hashes) < entries or not hashes or hashes[-1] != head:
+        raise CheckpointError(f"the ledger no longer holds entry {entries} with hash {head[:12]}...")
+    return hashes
+
+
+def root_problems(inv: Inventory, checkpoints: list[Checkpoint]) -> dict[int, str]:
+    """{entries: what is wrong} for each version 2 checkpoint whose Merkle root is not the one
+    over the ledger's entries 1 to ``entries`` (one pass over the ledger for all of them)."""
+    from inventory.ledger import merkle
+
+    signed = {cp.entries: cp.root for cp in checkpoints if cp.root is not None}
+    if not signed:
+        return {}
+    got = merkle.roots_at((str(row[5]) for row in inv.ledger_rows()), signed)
+    return {
+        n: f"checkpoint {n}: its Merkle root {root[:12]}... is not the root over ledger entries 1-{n}"
+        + (f" ({got[n][:12]}...)" if n in got else ": the ledger has fewer entries")
+        for n, root in sorted(signed.items())
+        if got.get(n) != root
+    }

@@ -9,7 +9,9 @@ a small result whose ``as_dict()`` is its JSON document (nothing here knows abou
   real (a small object written, read back, removed) without creating a profile;
 - ``save_s3_credentials`` (``credentials``): keys into the AWS shared credentials file;
 - ``new_rclone_remote``, ``oauth_remote_steps`` (``remotes``): an rclone remote that needs no
-  browser sign-in, made with the real rclone; the terminal steps for one that does.
+  browser sign-in, made with the real rclone; the terminal steps for one that does;
+- ``timestamp_authorities`` (``backup.app.timestamps.offered``): the public RFC 3161 timestamp
+  authorities offered, the default first, and ``WHAT_IS_SENT``, said before one is chosen.
 """
 
 from backup.app.setup.credentials import SavedCredentials, save_s3_credentials
@@ -17,8 +19,11 @@ from backup.app.setup.drives import Drive, DriveList, mounted_drives
 from backup.app.setup.folders import FolderListing, FolderSuggestions, list_folders, suggested_folders
 from backup.app.setup.probe import Probe, probe_target
 from backup.app.setup.remotes import NewRemote, new_rclone_remote, oauth_remote_steps
+from backup.app.timestamps import WHAT_IS_SENT
+from backup.app.timestamps import offered as timestamp_authorities
 
 __all__ = [
+    "WHAT_IS_SENT",
     "Drive",
     "DriveList",
     "FolderListing",
@@ -33,4 +38,5 @@ __all__ = [
     "probe_target",
     "save_s3_credentials",
     "suggested_folders",
+    "timestamp_authorities",
 ]
