@@ -280,6 +280,8 @@ def test_in_chinese(signed_in: BrowserContext, ui: Ui, studio: Studio) -> None:
         expect(page.locator("#restore-plan")).to_contain_text("将自动创建")
         shot(page, "snapshot-zh")
     finally:  # the session's language back to English for any test after this one
-        with page.expect_response(lambda r: r.request.method == "POST"):
-            page.get_by_label("语言", exact=True).select_option("en")
+        page.get_by_label("语言", exact=True).select_option("en")
+        # the page loaded again in English before it is closed (a page closed while it
+        # navigates can leave Playwright waiting for good)
+        expect(page.locator("html")).to_have_attribute("lang", "en")
         page.close()
