@@ -12,12 +12,8 @@ signed by that key, and when an authority saw it."""
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -30,13 +26,11 @@ from backup.errors import NothingFound, UsageError
 from backup.profile.model import Profile
 from backup.proof import lang as langs
 from backup.proof import verifytext
-from backup.proof.bundle import check_out, sums_text, zip_bundle, zip_path
+from backup.proof.bundle import SealedFolder, check_out, zip_path
 from backup.proof.evidence import sig_file, signed_file
-from inventory.atomic import fsync_dir
 from inventory.export import BOM, to_csv
 from inventory.ledger.checkpoint import key_id, load_public
 
-TMP_SUFFIX = ".partial"
 KIT_TITLE = {
     "zh": "Keepmark 账号申诉材料：仅用 OpenSSL 核验",
     "en": "Keepmark account appeal kit: checking it with OpenSSL alone",
@@ -135,24 +129,9 @@ def appeal_kit(profile: Profile, out: Path | None = None, *, lang: str | None = 
     if stored[-1] not in chosen_cps:
         chosen_cps.append(stored[-1])  # the newest covers every record
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=TMP_SUFFIX))
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o777 & ~umask)
+    folder = SealedFolder(out)
+    put = folder.put
     try:
-        sums: dict[str, str] = {}
-
-        def put(name: str, data: bytes, *, sealed: bool = True) -> None:
-            path = tmp / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with open(path, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            if sealed:
-                sums[name] = hashlib.sha256(data).hexdigest()
-
         account = _account(profile, rows, originals, pubs, stored)
         put(FILES["account"], (json.dumps(account, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
         put(FILES["inventory"], to_csv(rows).encode("utf-8"))
@@ -179,18 +158,10 @@ def appeal_kit(profile: Profile, out: Path | None = None, *, lang: str | None = 
         text = verifytext.render_checks(checks, chosen, title=KIT_TITLE, intro=KIT_INTRO)
         put(verifytext.FILE, text.encode("utf-8"))
         put(LETTER, letter(profile, account, chosen).encode("utf-8"), sealed=False)
-        listing = sums_text(sums)
-        put(verifytext.SUMS, listing, sealed=False)
-        put(verifytext.SUMS_SIG, store.signing_key().sign(listing), sealed=False)
-        for folder in {p.parent for p in tmp.rglob("*")} | {tmp}:
-            fsync_dir(folder)
-        zip_bundle(tmp, zipped, out.name)
-        if out.exists():
-            out.rmdir()  # empty, checked above
-        os.rename(tmp, out)
-        fsync_dir(out.parent)
+        folder.seal(store.signing_key())
+        folder.finish(zip_to=zipped)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        folder.abandon()
         raise
     files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     return AppealKit(

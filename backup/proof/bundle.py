@@ -100,6 +100,64 @@ def zip_bundle(bundle: Path, dst: Path, top: str) -> None:
                 z.write(path, f"{top}/{rel}")
 
 
+class SealedFolder:
+    """A folder written file by file into a hidden temporary folder beside ``out`` (each file
+    fsynced; its SHA-256 noted for ``SHA256SUMS`` unless it is left out of the seal), then put
+    in place at once: renamed to ``out``, or zipped into ``out`` holding one folder named after
+    it. An interrupted write leaves only the hidden folder, removed on the way out."""
+
+    def __init__(self, out: Path) -> None:
+        _make_parent(out)
+        self.out = out
+        self.tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=TMP_SUFFIX))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(self.tmp, 0o777 & ~umask)  # an ordinary folder once renamed: it is meant to be shared
+        self.sums: dict[str, str] = {}
+
+    def put(self, name: str, data: bytes, *, sealed: bool = True) -> str:
+        path = self.tmp / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        digest = hashlib.sha256(data).hexdigest()
+        if sealed:
+            self.sums[name] = digest
+        return digest
+
+    def copy(self, name: str, src: str, sha256: str) -> None:
+        shutil.copyfile(src, self.tmp / name)
+        fsync_file(self.tmp / name)
+        self.sums[name] = sha256
+
+    def seal(self, key: Any) -> None:
+        """``SHA256SUMS`` of every sealed file, and its Ed25519 signature by ``key``."""
+        listing = sums_text(self.sums)
+        self.put(verifytext.SUMS, listing, sealed=False)
+        self.put(verifytext.SUMS_SIG, key.sign(listing), sealed=False)
+
+    def finish(self, *, zipped: bool = False, zip_to: Path | None = None) -> None:
+        """In place: ``out`` zipped (``zipped``), or renamed to ``out`` (and zipped besides into
+        ``zip_to``, when given)."""
+        for folder in {p.parent for p in self.tmp.rglob("*")} | {self.tmp}:
+            fsync_dir(folder)
+        if zipped:
+            zip_bundle(self.tmp, self.out, self.out.stem)
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            return
+        if zip_to is not None:
+            zip_bundle(self.tmp, zip_to, self.out.name)
+        if self.out.exists():
+            self.out.rmdir()  # empty, checked before
+        os.rename(self.tmp, self.out)
+        fsync_dir(self.out.parent)
+
+    def abandon(self) -> None:
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
 def write_bundle(
     out: Path,
     doc: dict[str, Any],
@@ -115,31 +173,17 @@ def write_bundle(
     holding one folder named after it); report.html, notice.txt and VERIFY.txt in ``lang``
     first. (where it was written, the signed document)."""
     check_out(out, zipped=zipped)
-    _make_parent(out)
-    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=TMP_SUFFIX))
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o777 & ~umask)  # an ordinary folder once renamed: it is meant to be shared
+    folder = SealedFolder(out)
     try:
         files: dict[str, str] = {}
-        sums: dict[str, str] = {}
 
         def put(name: str, data: bytes, *, sealed: bool = True) -> str:
-            path = tmp / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with open(path, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            digest = hashlib.sha256(data).hexdigest()
+            digest = folder.put(name, data, sealed=False)
             if sealed:
                 files[name] = digest
             return digest
 
-        copy = doc["suspect"]["copy"]
-        shutil.copyfile(suspect_file, tmp / copy)
-        fsync_file(tmp / copy)
-        sums[copy] = doc["suspect"]["sha256"]
+        folder.copy(doc["suspect"]["copy"], suspect_file, doc["suspect"]["sha256"])
         stems = tuple(f"{Path(cp['file']).stem}." for cp in doc["checkpoints"])
         for name, path in store.files():
             base = Path(name).name
@@ -156,22 +200,11 @@ def write_bundle(
         key = store.signing_key()
         doc = sign_document(key, doc)
         put(EVIDENCE, (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
-        sums.update(files)
-        listing = sums_text(sums)
-        put(verifytext.SUMS, listing, sealed=False)
-        put(verifytext.SUMS_SIG, key.sign(listing), sealed=False)
-        for folder in {p.parent for p in tmp.rglob("*")}:
-            fsync_dir(folder)
-        if zipped:
-            zip_bundle(tmp, out, out.stem)
-            shutil.rmtree(tmp, ignore_errors=True)
-        else:
-            if out.exists():
-                out.rmdir()  # empty, checked above
-            os.rename(tmp, out)
-            fsync_dir(out.parent)
+        folder.sums.update(files)
+        folder.seal(key)
+        folder.finish(zipped=zipped)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        folder.abandon()
         raise
     return out, doc
 
