@@ -177,6 +177,32 @@ def test_a_full_target_fails_without_a_snapshot_and_a_rerun_finishes(rig: Rig) -
     assert all(t.objects[f"originals/Shoots/{r}"] == d for r, d in files.items())
 
 
+def test_a_target_that_fills_up_while_the_scan_streams_to_it_is_a_failure(rig: Rig) -> None:
+    """The first target takes files as the scan records them. When it fills up then, before
+    the scan ends, the run is abandoned: its result is that failure (it was an "ok" without a
+    snapshot, and a full backup exited 0 with a full drive)."""
+    from backup.runs.engine import TargetRun
+
+    make_files(rig.src, 6)
+    record(rig.profile)
+    t = MemoryTarget("mem")
+    t.fail_puts_after = 2
+    run = TargetRun(t, kind="full", identity=t.describe(), sidecar=sidecar(rig.profile), catalog=rig.catalog)
+    assert run.start()
+    with open_inventory(rig.profile) as inv:
+        run.offer(wanted_files(inv.current_files(), {}))  # as the scan streams them
+    from concurrent.futures import wait
+
+    wait(list(run.pending._pending))  # every upload ended, while the scan goes on
+    run.offer([])  # the scan's next batch: the failure is taken in, the target given up
+    assert run.wait_started() is False
+    result = run.abandon()
+    assert result.status == "failed" and "no space" in (result.error or "") and result.snapshot is None
+    assert list_ids(t) == []
+    [logged] = [r for r in rig.catalog.runs() if r["target"] == t.name]
+    assert logged["status"] == "failed" and "no space" in logged["error"]
+
+
 def test_unavailable_target_is_reported(rig: Rig) -> None:
     make_files(rig.src, 2)
     result = rig.run(MemoryTarget("mem", available=False))

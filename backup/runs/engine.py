@@ -292,14 +292,31 @@ class TargetRun(Repairs):
             )
 
     def abandon(self) -> TargetResult:
-        """End a run that cannot go on (the target failed to open, or the scan failed)."""
+        """End a run that cannot go on: the target failed to open, the scan failed, or the
+        target failed while it took files during the scan (a full drive: that failure is the
+        result, never an "ok" without a snapshot; an interruption is raised again)."""
         if self._starter is not None:
             self._starter.join()
             self._starter = None
         self._shutdown()
         self.t.close()
+        error = self.error
+        if error is not None and self.result.status != "failed":
+            if not isinstance(error, (TargetError, ObjectError, OSError)):
+                self.result.status = "interrupted"
+                self.catalog.log_run(self.t.name, self.kind, iso(self.started), "interrupted")
+                raise error
+            self._target_failed(error)
         if self.result.status == "failed":
-            self.catalog.log_run(self.t.name, self.kind, iso(self.started), "failed", error=self.result.error)
+            self.catalog.log_run(
+                self.t.name,
+                self.kind,
+                iso(self.started),
+                "failed",
+                files=self.result.files,
+                bytes=self.result.bytes,
+                error=self.result.error,
+            )
         return self.result
 
     # -- work on the pool -------------------------------------------------------------------
