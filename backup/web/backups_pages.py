@@ -4,7 +4,6 @@ restore form, and the JSON routes they use (``backup.app.browse`` does the work)
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.requests import Request
@@ -12,7 +11,16 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from backup.errors import UsageError
-from backup.web.context import Context, api_call, chosen_profile, heavy, load_profile, page_base, redirect
+from backup.web.context import (
+    Context,
+    api_call,
+    chosen_profile,
+    heavy,
+    load_profile,
+    page_base,
+    page_jobs,
+    redirect,
+)
 from backup.web.pages import Renderer, page_lang
 
 NO_STORE = {"cache-control": "no-store"}
@@ -77,10 +85,6 @@ def backups_routes(ctx: Context, renderer: Renderer) -> list[Route]:
     def base(request: Request, profile: str | None) -> dict[str, Any]:
         return page_base(request, ctx, profile)
 
-    def jobs_of(profile: str) -> dict[str, Any]:
-        jobs = [j.as_dict() for j in ctx.jobs.listed(profile)]
-        return {"jobs": jobs, "jobs_json": json.dumps(jobs, ensure_ascii=False)}
-
     # -- pages ------------------------------------------------------------------------------
 
     async def backups_page(request: Request) -> Response:
@@ -91,7 +95,7 @@ def backups_routes(ctx: Context, renderer: Renderer) -> list[Route]:
         body = renderer.render(
             "backups.html",
             page_lang(request),
-            {**base(request, name), "view": view.as_dict(), **jobs_of(name)},
+            {**base(request, name), "view": view.as_dict(), **page_jobs(ctx, name)},
         )
         return HTMLResponse(body, headers=NO_STORE)
 
@@ -115,7 +119,7 @@ def backups_routes(ctx: Context, renderer: Renderer) -> list[Route]:
         body = renderer.render(
             "snapshot.html",
             page_lang(request),
-            {**base(request, name), "tree": tree.as_dict(), **jobs_of(name)},
+            {**base(request, name), "tree": tree.as_dict(), **page_jobs(ctx, name)},
         )
         return HTMLResponse(body, headers=NO_STORE)
 

@@ -100,6 +100,15 @@ def page_base(request: Request, ctx: Context, profile: str | None) -> dict[str, 
     }
 
 
+def page_jobs(ctx: Context, profile: str, kinds: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The jobs of this server for ``profile`` (of ``kinds`` only, when given) as a page's
+    jobs list takes them (``_jobs.html``): ``jobs`` and ``jobs_json``."""
+    import json
+
+    jobs = [j.as_dict() for j in ctx.jobs.listed(profile) if not kinds or j.kind in kinds]
+    return {"jobs": jobs, "jobs_json": json.dumps(jobs, ensure_ascii=False)}
+
+
 # -- answers ----------------------------------------------------------------------------------
 
 

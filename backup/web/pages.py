@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from backup.web.context import (
     heavy,
     load_profile,
     page_base,
+    page_jobs,
     profile_names,
     redirect,
 )
@@ -110,7 +110,6 @@ def page_routes(ctx: Context, renderer: Renderer) -> list[Route]:
         except KeepmarkError as exc:
             body = renderer.render("error.html", lang, {**base(request, name), "error": str(exc)})
             return HTMLResponse(body, status_code=500)
-        jobs = [j.as_dict() for j in ctx.jobs.listed(name)]
         session = request.scope["state"].get("session")
         notes, session.notes = (session.notes, []) if session is not None else ([], [])
         body = renderer.render(
@@ -119,8 +118,7 @@ def page_routes(ctx: Context, renderer: Renderer) -> list[Route]:
             {
                 **base(request, name),
                 **facts,
-                "jobs": jobs,
-                "jobs_json": json.dumps(jobs, ensure_ascii=False),
+                **page_jobs(ctx, name),
                 "notes": [n for n in notes if n],
             },
         )

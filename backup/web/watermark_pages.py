@@ -29,6 +29,7 @@ from backup.web.context import (
     heavy,
     load_profile,
     page_base,
+    page_jobs,
     redirect,
 )
 from backup.web.pages import Renderer, page_lang
@@ -62,7 +63,6 @@ def watermark_routes(ctx: Context, renderer: Renderer) -> list[Route]:
         if name is None:
             return redirect("/setup")
         doc = (await heavy(lambda: designer_app.designer(load_profile(name)))).as_dict()
-        jobs = [j.as_dict() for j in ctx.jobs.listed(name) if j.kind == "stamp"]
         body = renderer.render(
             "watermark.html",
             lang,
@@ -70,7 +70,7 @@ def watermark_routes(ctx: Context, renderer: Renderer) -> list[Route]:
                 **page_base(request, ctx, name),
                 "doc": doc,
                 "doc_json": json.dumps(doc, ensure_ascii=False),
-                "jobs_json": json.dumps(jobs, ensure_ascii=False),
+                **page_jobs(ctx, name, ("stamp",)),
             },
         )
         return HTMLResponse(body, headers={"cache-control": "no-store"})

@@ -25,17 +25,14 @@
   const jobsList = document.getElementById("jobs");
   const jobs = new Map();
   function text(el, value) { el.textContent = value; return el; }
-  const seen = new Map();  // job id -> its newest state heard of, from the stream or an answer
   function drawJob(job) {
     // A job only moves on: an answer that says "running" arriving after the stream said it
     // ended (a short job) is old news.
-    const known = seen.get(job.id);
-    if (known && known !== "running" && job.state === "running") return;
-    seen.set(job.id, job.state);
+    const before = jobs.get(job.id);
+    if (before && before.state !== "running" && job.state === "running") return;
+    jobs.set(job.id, job);  // the newest heard of each job, from the stream or an answer
     document.dispatchEvent(new CustomEvent("keepmark:job", { detail: job }));
     if (!jobsList) return;
-    const before = jobs.get(job.id);
-    jobs.set(job.id, job);
     // A job this page saw running has ended: the health, runs and snapshots have changed.
     if (before && before.state === "running" && job.state !== "running" && "reload" in jobsList.dataset) {
       setTimeout(function () { location.reload(); }, 600);
