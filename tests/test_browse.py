@@ -227,7 +227,12 @@ def test_prune_reports_progress_and_stops_when_cancelled(lily: Path) -> None:
         browse.prune(profile, ["cloud"], dry_run=True)
 
 
-def test_restore_and_verify_stop_when_cancelled(lily: Path, tmp_path: Path) -> None:
+def test_restore_and_verify_stop_when_cancelled(
+    lily: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # one file at a time: with a worker per file (8 files, 8 restore workers) every file is
+    # already on its way when the first one ends and asks to stop
+    monkeypatch.setenv("KEEPMARK_UPLOADS", "1")
     profile = load("lily")
     sid = list_ids_of(profile)[-1]
     events: list[Event] = []
