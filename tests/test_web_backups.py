@@ -194,6 +194,42 @@ def test_a_file_preselected_then_restored_by_its_exact_name(
     page.close()
 
 
+def test_a_job_that_ends_before_its_answer_still_shows_its_result(
+    signed_in: BrowserContext, ui: Ui, studio: Studio
+) -> None:
+    """The stream can tell the page a short job has ended before the POST that started it
+    answers: the page holds the answer back until the app lists the job as done, so the order
+    is always that one, and the result must show all the same."""
+    from playwright.sync_api import Route, expect
+
+    page = open_page(signed_in)
+    held: list[str] = []
+
+    def answer_late(route: Route) -> None:
+        answer = route.fetch()
+        job = answer.json()
+        for _ in range(600):
+            listed = {j["id"]: j for j in page.request.get(f"{ui.base}/api/jobs").json()["jobs"]}
+            if listed[job["id"]]["state"] != "running":
+                break
+            page.wait_for_timeout(100)
+        held.append(listed[job["id"]]["state"])
+        route.fulfill(response=answer)
+
+    page.route(re.compile(r"/api/restore(\?.*)?$"), answer_late)
+    page.goto(f"{ui.base}/backups/drive/{latest(studio)}?select=Shoots/Exports/caption.txt")
+    expect(page.get_by_role("checkbox", name="Restore caption.txt")).to_be_checked()
+    dest = studio.work / "Late"
+    page.get_by_label("Restore into folder").fill(str(dest))
+    page.get_by_role("button", name="Check", exact=True).click()
+    expect(page.locator("#restore-plan h3.write")).to_contain_text("To write: 1")
+    page.get_by_role("button", name="Restore", exact=True).click()
+    expect(page.locator("#restore-result")).to_contain_text("Restored: 1 files", timeout=JOB_WAIT)
+    assert held == ["done"]  # the answer (still saying "running") came after the job had ended
+    assert tree(dest) == {"Shoots/Exports/caption.txt": (studio.src / "Exports" / "caption.txt").read_bytes()}
+    page.close()
+
+
 def test_verify_with_progress_and_prune_preview(signed_in: BrowserContext, ui: Ui, studio: Studio) -> None:
     from playwright.sync_api import expect
 

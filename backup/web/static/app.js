@@ -27,9 +27,13 @@
   function text(el, value) { el.textContent = value; return el; }
   function drawJob(job) {
     // A job only moves on: an answer that says "running" arriving after the stream said it
-    // ended (a short job) is old news.
+    // ended (a short job) is old news. Whoever passed it on still hears the newest: a page
+    // script that starts waiting for a job once the POST answers learns it has already ended.
     const before = jobs.get(job.id);
-    if (before && before.state !== "running" && job.state === "running") return;
+    if (before && before.state !== "running" && job.state === "running") {
+      document.dispatchEvent(new CustomEvent("keepmark:job", { detail: before }));
+      return;
+    }
     jobs.set(job.id, job);  // the newest heard of each job, from the stream or an answer
     document.dispatchEvent(new CustomEvent("keepmark:job", { detail: job }));
     if (!jobsList) return;
