@@ -90,6 +90,13 @@ def test_the_token_is_exchanged_once_for_a_strict_session_cookie(ui: Ui) -> None
     session = cookie.split(";", 1)[0]
     page = ui.get("/", headers={"Cookie": session, "Accept-Language": "zh-CN,zh;q=0.9"})
     assert page.status == 200 and "健康状况" in page.text and "Lily Chen" in page.text
+    # the check's findings in Chinese, their names and numbers exact; in English as the CLI says them
+    assert "当前账号有 1 个备份位置，异地 0 个" in page.text and "the profile has" not in page.text
+    assert "proof.tsa_url：没有可信时间戳" in page.text and "<strong>可信时间戳</strong>" in page.text
+    english = ui.get("/", headers={"Cookie": session, "Accept-Language": "en"}).text
+    assert (
+        "the profile has 1 target, 0 off-site" in english and "proof.tsa_url: no trusted timestamp" in english
+    )
     assert ui.get("/", headers={"Cookie": "keepmark_session=forged"}).status == 401
     # the token still serves scripts as a bearer token
     assert ui.bearer("/api/status").status == 200

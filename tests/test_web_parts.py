@@ -1,4 +1,5 @@
-"""Every message of the app's pages and code has its Simplified Chinese translation, and the
+"""Every message of the app's pages and code (and every sentence of the use cases, ``said``) has
+its Simplified Chinese translation, and the
 catalog holds no message the app no longer uses; a page is in the language the creator chose,
 else the browser's."""
 
@@ -21,6 +22,11 @@ def used_messages() -> set[str]:
     found = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
         str(WEB), method_map=method_map, options_map=options
+    ):
+        found.add(message if isinstance(message, str) else message[0])
+    # the use cases' sentences the pages show (check findings): every said("...") of backup/app
+    for _file, _line, message, _comments, _context in extract_from_dir(
+        str(WEB.parent / "app"), method_map=[("**.py", "python")], keywords={"said": None}
     ):
         found.add(message if isinstance(message, str) else message[0])
     return found

@@ -491,6 +491,7 @@ class TargetView:
     name: str
     type: str
     where: str
+    address: str  # the folder, bucket or remote alone (the page gives the type in its language)
     snapshots: list[dict[str, Any]] = field(default_factory=list)  # newest first
     error: str | None = None
     damaged_manifests: list[str] = field(default_factory=list)
@@ -502,6 +503,7 @@ class TargetView:
             "name": self.name,
             "type": self.type,
             "where": self.where,
+            "address": self.address,
             "error": self.error,
             "snapshots": self.snapshots,
             "damaged_manifests": self.damaged_manifests,
@@ -564,6 +566,7 @@ def backups_view(profile: Profile) -> BackupsView:
                 cfg.name,
                 cfg.type,
                 cfg.describe(),
+                cfg.address(),
                 list(reversed(found.snapshots)) if found else [],
                 found.error if found else None,
                 list(found.damaged) if found else [],

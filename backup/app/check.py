@@ -20,6 +20,7 @@ from typing import Any
 from backup.app.facts import db_stamp, newest, parse_time, runs_by_target, unprotected
 from backup.app.profiles import drive_away
 from backup.app.publish_import import unmatched_publications
+from backup.app.said import Fact, Said, said
 from backup.app.timestamps import timestamp_findings
 from backup.app.workspace import open_inventory
 from backup.daemon.clock import Clock
@@ -37,7 +38,7 @@ OFFSITE = ("s3", "rclone")
 @dataclass
 class CheckReport:
     profile: str
-    findings: list[dict[str, str]] = field(default_factory=list)
+    findings: list[dict[str, Any]] = field(default_factory=list)
     checked: list[str] = field(default_factory=list)
 
     @property
@@ -46,8 +47,18 @@ class CheckReport:
             return "high-risk"
         return "pass" if self.findings else "excellent"
 
-    def add(self, check: str, severity: str, problem: str, fix: str) -> None:
-        self.findings.append({"check": check, "severity": severity, "problem": problem, "fix": fix})
+    def add(self, check: str, severity: str, problem: Said, fix: Said) -> None:
+        """A finding: ``problem`` and ``fix`` in English, and ``said`` with both as sentences
+        for the browser app to translate."""
+        self.findings.append(
+            {
+                "check": check,
+                "severity": severity,
+                "problem": str(problem),
+                "fix": str(fix),
+                "said": {"problem": problem.as_dict(), "fix": fix.as_dict()},
+            }
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -59,12 +70,12 @@ class CheckReport:
         }
 
 
-def _age(now: datetime, stamp: str | None) -> str:
+def _age(now: datetime, stamp: str | None) -> Said:
     when = parse_time(stamp)
     if when is None:
-        return "never"
+        return said("never")
     days = (now - when).total_seconds() / 86400
-    return f"{days:.0f} days ago" if days >= 1 else "today"
+    return said("{days} days ago", days=round(days)) if days >= 1 else said("today")
 
 
 def check_profile(profile: Profile, now: datetime | None = None) -> CheckReport:
@@ -75,12 +86,23 @@ def check_profile(profile: Profile, now: datetime | None = None) -> CheckReport:
     report.checked.append("targets")
     offsite = [t for t in targets if t.type in OFFSITE]
     if len(targets) < 2 or not offsite:
-        have = f"{len(targets)} target{'s' if len(targets) != 1 else ''}, {len(offsite)} off-site"
         report.add(
             "targets",
             "high",
-            f"at least two targets with one off-site are needed; the profile has {have}",
-            "add [[targets]] to the profile: an external drive and a cloud target (s3 or rclone)",
+            said(
+                "at least two targets with one off-site are needed; the profile has {targets} target, "
+                "{offsite} off-site",
+                targets=len(targets),
+                offsite=len(offsite),
+            )
+            if len(targets) == 1
+            else said(
+                "at least two targets with one off-site are needed; the profile has {targets} targets, "
+                "{offsite} off-site",
+                targets=len(targets),
+                offsite=len(offsite),
+            ),
+            said("add [[targets]] to the profile: an external drive and a cloud target (s3 or rclone)"),
         )
 
     report.checked.append("same disk")
@@ -88,28 +110,49 @@ def check_profile(profile: Profile, now: datetime | None = None) -> CheckReport:
         report.add(
             "same disk",
             "medium",
-            f"{t.name}: {t.path} is on the same disk as the source folder {folder}: it protects "
-            "against deletion, not against losing or breaking the computer",
-            f"point target {t.name} at an external drive, and keep a cloud target",
+            said(
+                "{target}: {path} is on the same disk as the source folder {folder}: it protects "
+                "against deletion, not against losing or breaking the computer",
+                target=t.name,
+                path=str(t.path),
+                folder=str(folder),
+            ),
+            said("point target {target} at an external drive, and keep a cloud target", target=t.name),
         )
 
     runs = runs_by_target(profile)
     report.checked.append("schedule")
     for t in targets:
         mine = runs.get(t.name, [])
-        for kinds, days, label, command in (
-            (("incremental", "full"), INCREMENTAL_DAYS, "incremental", "backup incremental"),
-            (("full",), FULL_DAYS, "full", "backup full"),
+        for kinds, days, label in (
+            (("incremental", "full"), INCREMENTAL_DAYS, "incremental"),
+            (("full",), FULL_DAYS, "full"),
         ):
             last = newest(mine, kinds)
             when = parse_time(last["started"]) if last else None
             if when is None or now - when > timedelta(days=days):
+                facts: dict[str, Fact] = {
+                    "target": t.name,
+                    "last": _age(now, last["started"] if last else None),
+                    "days": days,
+                }
                 report.add(
                     f"last {label}",
                     "high",
-                    f"{t.name}: last good {label} backup {_age(now, last['started'] if last else None)} "
-                    f"(should be within {days} days)",
-                    f"run `{command} --target {t.name} -p {profile.name}`, and keep `backup watch` running",
+                    said(
+                        "{target}: last good incremental backup {last} (should be within {days} days)",
+                        **facts,
+                    )
+                    if label == "incremental"
+                    else said(
+                        "{target}: last good full backup {last} (should be within {days} days)", **facts
+                    ),
+                    said(
+                        "run `{command} --target {target} -p {profile}`, and keep `backup watch` running",
+                        command="backup " + label,
+                        target=t.name,
+                        profile=profile.name,
+                    ),
                 )
 
     report.checked.append("verify")
@@ -120,9 +163,17 @@ def check_profile(profile: Profile, now: datetime | None = None) -> CheckReport:
             report.add(
                 "verify",
                 "medium",
-                f"{t.name}: no verify that read the data back within {VERIFY_DAYS} days "
-                f"(last {_age(now, last['started'] if last else None)})",
-                f"run `backup verify --read-data --target {t.name} -p {profile.name}` (or --sample 10)",
+                said(
+                    "{target}: no verify that read the data back within {days} days (last {last})",
+                    target=t.name,
+                    days=VERIFY_DAYS,
+                    last=_age(now, last["started"] if last else None),
+                ),
+                said(
+                    "run `backup verify --read-data --target {target} -p {profile}` (or --sample 10)",
+                    target=t.name,
+                    profile=profile.name,
+                ),
             )
 
     report.checked.append("ledger")
@@ -131,9 +182,12 @@ def check_profile(profile: Profile, now: datetime | None = None) -> CheckReport:
         report.add(
             "ledger",
             "high",
-            f"the inventory's ledger does not hold: {verdict.problem}",
-            f"run `backup ledger verify -p {profile.name}`; "
-            "restore the inventory from a target's inventory/ copy",
+            said("the inventory's ledger does not hold: {problem}", problem=str(verdict.problem)),
+            said(
+                "run `backup ledger verify -p {profile}`; "
+                "restore the inventory from a target's inventory/ copy",
+                profile=profile.name,
+            ),
         )
 
     report.checked.append("originals on every target")
@@ -150,9 +204,18 @@ def check_profile(profile: Profile, now: datetime | None = None) -> CheckReport:
             report.add(
                 "originals on every target",
                 "high",
-                f"{len(old)} originals older than {INCREMENTAL_DAYS} days are missing from a target "
-                f"(e.g. {first['path']} on {', '.join(first['missing_on'])})",
-                f"run `backup incremental -p {profile.name}`; check that every target is connected",
+                said(
+                    "{count} originals older than {days} days are missing from a target "
+                    "(e.g. {path} on {targets})",
+                    count=len(old),
+                    days=INCREMENTAL_DAYS,
+                    path=str(first["path"]),
+                    targets=", ".join(first["missing_on"]),
+                ),
+                said(
+                    "run `backup incremental -p {profile}`; check that every target is connected",
+                    profile=profile.name,
+                ),
             )
 
     report.checked.append("watermark")
@@ -160,8 +223,8 @@ def check_profile(profile: Profile, now: datetime | None = None) -> CheckReport:
         report.add(
             "watermark",
             "medium",
-            "watermarking is not configured (no [watermark] section)",
-            f"add a [watermark] section to {profile.file} (see profiles/example.toml)",
+            said("watermarking is not configured (no [watermark] section)"),
+            said("add a [watermark] section to {file} (see profiles/example.toml)", file=str(profile.file)),
         )
 
     report.checked.append("trusted timestamp")
@@ -170,19 +233,27 @@ def check_profile(profile: Profile, now: datetime | None = None) -> CheckReport:
 
     report.checked.append("publications")
     for p in unmatched_publications(profile):
-        what = p["media"] or p["url"] or "a post"
-        where = f"{p['platform']} {p['date']}: {what}"
-        problem = (
-            f"{where} is equally close to {len(p['candidates'])} originals; none was recorded"
+        post: dict[str, Fact] = {"platform": str(p["platform"]), "date": str(p["date"])}
+        what = p["media"] or p["url"]
+        post["what"] = str(what) if what else said("a post")
+        unmatched = (
+            said(
+                "{platform} {date}: {what} is equally close to {count} originals; none was recorded",
+                count=len(p["candidates"]),
+                **post,
+            )
             if p["status"] == "ambiguous"
-            else f"{where} was published, but no original of it is on record"
+            else said("{platform} {date}: {what} was published, but no original of it is on record", **post)
         )
         report.add(
             "publications",
             "medium",
-            problem,
-            "add the folder holding the original to [sources] folders, run `backup inventory scan`, "
-            f"then `backup publish import {p['export']}` again",
+            unmatched,
+            said(
+                "add the folder holding the original to [sources] folders, run `backup inventory scan`, "
+                "then `backup publish import {export}` again",
+                export=str(p["export"]),
+            ),
         )
 
     report.checked.append("object lock")
@@ -191,16 +262,22 @@ def check_profile(profile: Profile, now: datetime | None = None) -> CheckReport:
             report.add(
                 "object lock",
                 "medium",
-                f"{t.name}: the cloud target has no Object Lock "
-                "(ransomware or a stolen key could delete the backups)",
-                f"create the bucket with Object Lock and set object_lock_days = 30 in target {t.name}",
+                said(
+                    "{target}: the cloud target has no Object Lock (ransomware or a stolen key could "
+                    "delete the backups)",
+                    target=t.name,
+                ),
+                said(
+                    "create the bucket with Object Lock and set object_lock_days = 30 in target {target}",
+                    target=t.name,
+                ),
             )
     if targets and not any(t.type == "s3" for t in targets):
         report.add(
             "object lock",
             "medium",
-            "no cloud target with Object Lock (only S3-compatible services offer it)",
-            "add an s3 target (AWS, Backblaze B2, Wasabi...) with object_lock_days set",
+            said("no cloud target with Object Lock (only S3-compatible services offer it)"),
+            said("add an s3 target (AWS, Backblaze B2, Wasabi...) with object_lock_days set"),
         )
     return report
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from backup.app.said import Said, said
 from backup.errors import UsageError
 from backup.home import keepmark_home
 from backup.proof.authorities import WHAT_IS_SENT, Authority, authorities, find
@@ -145,24 +146,26 @@ def send_timestamps(profile: Profile) -> TimestampReport:
     return proof_store(profile).send_pending()
 
 
-def timestamp_findings(profile: Profile, now: datetime) -> list[tuple[str, str]]:
+def timestamp_findings(profile: Profile, now: datetime) -> list[tuple[Said, Said]]:
     """(problem, fix) of each thing that keeps the profile's checkpoints from a trusted
     timestamp, each problem naming the profile key it is about."""
     from backup.app.facts import parse_time
     from backup.app.workspace import proof_store
     from backup.proof.store import ProofError
 
-    setup = (
-        f"choose a timestamp authority: add to [proof] in {profile.file}: "
-        + " and ".join(f"{k} = {v!r}" for k, v in _example().items())
-        + " (or write the profile again with `backup init ... --force`, or in the app's setup); "
-        "only a hash of each checkpoint is sent"
+    setup = said(
+        "choose a timestamp authority: add to [proof] in {file}: {keys} (or write the profile again "
+        "with `backup init ... --force`, or in the app's setup); only a hash of each checkpoint is sent",
+        file=str(profile.file),
+        keys=" and ".join(f"{k} = {v!r}" for k, v in _example().items()),
     )
     if not profile.proof.tsa_url:
         return [
             (
-                "proof.tsa_url: no trusted timestamp: checkpoints are signed only by your own key, "
-                "which a platform need not believe about dates",
+                said(
+                    "proof.tsa_url: no trusted timestamp: checkpoints are signed only by your own key, "
+                    "which a platform need not believe about dates"
+                ),
                 setup,
             )
         ]
@@ -171,18 +174,25 @@ def timestamp_findings(profile: Profile, now: datetime) -> list[tuple[str, str]]
     except ProofError as exc:
         return [
             (
-                f"proof: the checkpoints cannot be read ({exc})",
-                f"run `backup ledger verify -p {profile.name}`",
+                said("proof: the checkpoints cannot be read ({error})", error=str(exc)),
+                said("run `backup ledger verify -p {profile}`", profile=profile.name),
             )
         ]
-    found: list[tuple[str, str]] = []
+    found: list[tuple[Said, Said]] = []
     if state.problem:
         found.append(
             (
-                f"proof.tsa_certificate: the newest trusted timestamp does not verify: {state.problem}",
-                f"check that {profile.proof.tsa_certificate} is the CA certificate of "
-                f"{profile.proof.tsa_url}; "
-                f"run `backup ledger verify -p {profile.name}`",
+                said(
+                    "proof.tsa_certificate: the newest trusted timestamp does not verify: {problem}",
+                    problem=str(state.problem),
+                ),
+                said(
+                    "check that {certificate} is the CA certificate of {url}; "
+                    "run `backup ledger verify -p {profile}`",
+                    certificate=str(profile.proof.tsa_certificate),
+                    url=profile.proof.tsa_url,
+                    profile=profile.name,
+                ),
             )
         )
     old = [
@@ -194,11 +204,21 @@ def timestamp_findings(profile: Profile, now: datetime) -> list[tuple[str, str]]
         first = min(when for _, when in old)
         found.append(
             (
-                f"proof.tsa_url: {len(old)} checkpoint(s) have waited more than {PENDING_DAYS} day for a "
-                f"trusted timestamp from {profile.proof.tsa_url} (the oldest signed {first})",
-                "connect to the internet: the next scan, backup or the running `backup watch` sends "
-                f"them (or run `backup ledger checkpoint -p {profile.name}`); if the authority stays out "
-                f"of reach, choose another in [proof] of {profile.file}",
+                said(
+                    "proof.tsa_url: {count} checkpoint(s) have waited more than {days} day for a trusted "
+                    "timestamp from {url} (the oldest signed {first})",
+                    count=len(old),
+                    days=PENDING_DAYS,
+                    url=profile.proof.tsa_url,
+                    first=str(first),
+                ),
+                said(
+                    "connect to the internet: the next scan, backup or the running `backup watch` sends "
+                    "them (or run `backup ledger checkpoint -p {profile}`); if the authority stays out "
+                    "of reach, choose another in [proof] of {file}",
+                    profile=profile.name,
+                    file=str(profile.file),
+                ),
             )
         )
     return found

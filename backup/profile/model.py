@@ -90,6 +90,16 @@ class Target(NamedTuple):
             return f"{where} at {self.endpoint_url}" if self.endpoint_url else where
         return f"rclone {self.remote}"
 
+    def address(self) -> str:
+        """Where the target is without words of any language (a page says its type beside it):
+        the folder, the bucket (and its endpoint), the remote."""
+        if self.type == "local":
+            return str(self.path)
+        if self.type == "s3":
+            where = f"s3://{self.bucket}/{self.prefix}".rstrip("/")
+            return f"{where} · {self.endpoint_url}" if self.endpoint_url else where
+        return str(self.remote)
+
 
 class Schedule(NamedTuple):
     incremental: str = DEFAULT_INCREMENTAL

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from backup.app.said import say
 from backup.errors import KeepmarkError, UsageError
 from backup.web import i18n
 from backup.web.context import (
@@ -47,10 +49,12 @@ class Renderer:
                 trim_blocks=True,
                 lstrip_blocks=True,
             )
-            env.install_gettext_translations(i18n.translations(lang), newstyle=True)  # type: ignore[attr-defined]
+            words = i18n.translations(lang)
+            env.install_gettext_translations(words, newstyle=True)  # type: ignore[attr-defined]
             env.globals["languages"] = i18n.LANGUAGES
             env.filters["when"] = _when
             env.filters["size"] = _size
+            env.filters["say"] = partial(say, translate=words.gettext)  # a use case's Said, translated
             self._envs[lang] = env
         return env
 
