@@ -265,6 +265,7 @@ def test_the_file_page_and_the_library_filters_in_a_browser(
         page.set_viewport_size({"width": 1280, "height": 900})
         page.get_by_label("Language").select_option("zh-CN")
         expect(page.get_by_role("heading", name="所有权证明")).to_be_visible()
+        expect(page.get_by_role("heading", name="drive 文件夹或硬盘")).to_be_visible()  # the type in Chinese
         shot(page, "file-zh")
 
         clip = file_sha256(studio["v"])
