@@ -258,6 +258,9 @@ def test_the_setup_says_what_is_wrong_by_the_field_and_keeps_the_answers(
         drive = tmp_path / "drive"
         drive.mkdir()
         assert post("/setup/targets", f"action=folder&path={quote(str(drive))}").status == 303
+        zh = {"Cookie": cookie, "Accept-Language": "zh-CN"}
+        where = ui.get("/setup?step=targets", headers=zh).text
+        assert "可用 · 这台电脑自身磁盘上的文件夹" in where  # where it is, in Chinese
         wrong = post(
             "/setup/schedule", "incremental_every=weekly&incremental_day=sun&incremental_time=&full_every=off"
         )

@@ -31,6 +31,7 @@ from typing import Any, NamedTuple
 
 from backup.app.check import OFFSITE
 from backup.app.profiles import LOOKUPS, drive_away
+from backup.app.said import Fact, Said, said
 from backup.errors import KeepmarkError, Problem, UsageError
 from backup.profile.model import Account, Profile, Sources
 from backup.profile.model import Target as TargetConfig
@@ -55,7 +56,7 @@ class Probe:
     ok: bool = False
     type: str | None = None
     name: str | None = None
-    where: str | None = None
+    where: Said | None = None
     off_site: bool = False
     same_disk_as_sources: bool = False
     error: str | None = None
@@ -79,7 +80,8 @@ class Probe:
             "spec": self.spec,
             "type": self.type,
             "name": self.name,
-            "where": self.where,
+            "where": None if self.where is None else str(self.where),
+            "where_said": None if self.where is None else self.where.as_dict(),
             "off_site": self.off_site,
             "same_disk_as_sources": self.same_disk_as_sources,
             "protection": self.protection,
@@ -122,32 +124,44 @@ def _mount_point(path: Path) -> Path:
     return Path(path.anchor or os.sep)
 
 
-def where_local(path: Path) -> str:
+def where_local(path: Path) -> Said:
     point = mount_point_needed(path)
     if point is not None:
-        return f"a folder on the drive mounted at {point}"
+        return said("a folder on the drive mounted at {mount}", mount=str(point))
     device = device_of(path)
     own = {device_of(Path.home()), device_of(Path(os.sep))}
     if device is None or device in own:
-        return "a folder on this computer's own disk"
-    return f"a folder on the drive mounted at {_mount_point(path)}"
+        return said("a folder on this computer's own disk")
+    return said("a folder on the drive mounted at {mount}", mount=str(_mount_point(path)))
 
 
-def where(cfg: TargetConfig, remote_type: str | None = None) -> str:
+def where(cfg: TargetConfig, remote_type: str | None = None) -> Said:
     """Where the target is, as a sentence."""
     if cfg.type == "s3":
-        place = f"S3 bucket {cfg.bucket}" + (f" (folder {cfg.prefix})" if cfg.prefix else "")
+        place = (
+            said("S3 bucket {bucket} (folder {folder})", bucket=str(cfg.bucket), folder=cfg.prefix)
+            if cfg.prefix
+            else said("S3 bucket {bucket}", bucket=str(cfg.bucket))
+        )
         if cfg.endpoint_url:
-            return f"{place} at endpoint {cfg.endpoint_url}"
-        return f"{place} on Amazon S3" + (f" ({cfg.region})" if cfg.region else "")
+            return said("{place} at endpoint {endpoint}", place=place, endpoint=cfg.endpoint_url)
+        if cfg.region:
+            return said("{place} on Amazon S3 ({region})", place=place, region=cfg.region)
+        return said("{place} on Amazon S3", place=place)
     if cfg.type == "rclone":
         remote = cfg.remote or ""
         if remote.startswith(":"):
             backend = remote[1:].split(":", 1)[0].split(",", 1)[0]
-            return f"an rclone {backend} backend given in the spec"
+            return said("an rclone {backend} backend given in the spec", backend=backend)
         name, _, folder = remote.partition(":")
-        kind = f" (type {remote_type})" if remote_type else ""
-        return f"rclone remote {name}{kind}" + (f", folder {folder.strip('/')}" if folder.strip("/") else "")
+        facts: dict[str, Fact] = {"name": name, "type": remote_type or "", "folder": folder.strip("/")}
+        if remote_type and folder.strip("/"):
+            return said("rclone remote {name} (type {type}), folder {folder}", **facts)
+        if remote_type:
+            return said("rclone remote {name} (type {type})", **facts)
+        if folder.strip("/"):
+            return said("rclone remote {name}, folder {folder}", **facts)
+        return said("rclone remote {name}", **facts)
     assert cfg.path is not None
     return where_local(cfg.path)
 
