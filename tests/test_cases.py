@@ -270,6 +270,40 @@ def test_status_and_notes_are_validated_and_kept(studio: Studio) -> None:
     assert got["status"] == "sent" and got["notes"] == ""
 
 
+def test_a_deleted_case_is_gone_and_nothing_else_is_touched(studio: Studio) -> None:
+    from backup.app import cases
+    from backup.home import inventory_path
+
+    original = studio.originals["rocket.jpg"]
+    case = cases.open_case(lily(), upload_copy(studio, studio.reposts["rocket.jpg"]), "rocket.jpg")
+    assert case.matched and (case.folder / "bundle.zip").is_file()
+    others = {c.id for c in cases.list_cases(lily()).cases} - {case.id}
+    before = original.read_bytes(), inventory_path("lily").read_bytes()
+    assert cases.delete_case(lily(), case.id) == case.id
+    assert not case.folder.exists() and not list(studio.cases().glob(f"*{case.id}*"))
+    assert {c.id for c in cases.list_cases(lily()).cases} == others  # the others stay
+    assert (original.read_bytes(), inventory_path("lily").read_bytes()) == before  # untouched
+    with pytest.raises(NothingFound, match=rf"^case {case.id}: no such case of lily$"):
+        cases.delete_case(lily(), case.id)
+    with pytest.raises(UsageError, match=r"not a case id"):
+        cases.delete_case(lily(), "../profiles")
+
+
+def test_a_delete_cut_short_leaves_nothing_listed_and_is_finished_by_the_next_case(studio: Studio) -> None:
+    """A crash between the rename and the removal: the renamed folder is not a case (not
+    listed, not found) and the next case's sweep removes it, however new it is."""
+    from backup.app import cases
+
+    case = cases.open_case(lily(), upload_copy(studio, studio.reposts["coins.png"]), "coins.jpg")
+    half = case.folder.with_name(cases.GONE_PREFIX + case.id)
+    os.replace(case.folder, half)  # as delete_case does first
+    assert case.id not in [c.id for c in cases.list_cases(lily()).cases]
+    with pytest.raises(NothingFound):
+        cases.get_case(lily(), case.id)
+    cases.open_case(lily(), upload_copy(studio, studio.reposts["coins.png"]), "coins.jpg")
+    assert not half.exists()
+
+
 # -- the API ----------------------------------------------------------------------------------
 
 
@@ -450,6 +484,34 @@ def test_status_and_notes_through_the_api(studio: Studio, ui: Ui, session: tuple
     r = ui.request("POST", f"/api/cases/{case_id}", headers=form, body="status=drafted")
     assert r.status == 403
     assert json.loads((studio.cases() / case_id / "case.json").read_text())["status"] == "sent"
+
+
+def test_delete_a_case_through_the_api(studio: Studio, ui: Ui, session: tuple[str, str]) -> None:
+    """DELETE /api/cases/ID (JSON, with the CSRF header) and the case page's form; neither
+    without the CSRF token; a case id from outside is checked."""
+    from backup.app import cases
+
+    cookie, csrf = session
+    one, two = (
+        cases.open_case(lily(), upload_copy(studio, studio.reposts[n]), n).id
+        for n in ("coins.png", "rocket.jpg")
+    )
+    headers = {"Cookie": cookie, "X-CSRF-Token": csrf}
+    assert ui.request("DELETE", f"/api/cases/{one}", headers={"Cookie": cookie}).status == 403
+    assert (studio.cases() / one).is_dir()  # refused: still there
+    r = ui.request("DELETE", f"/api/cases/{one}", headers=headers)
+    assert r.status == 200 and r.json() == {"ok": True, "profile": "lily", "deleted": one}
+    assert not (studio.cases() / one).exists()
+    assert ui.request("DELETE", f"/api/cases/{one}", headers=headers).status == 404
+    assert ui.request("DELETE", "/api/cases/..%2Fprofiles", headers=headers).status in (400, 404)
+    assert (studio.home / "profiles" / "lily.toml").is_file()
+    # the page's form: its csrf field, back to the list with a word
+    form = {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}
+    assert ui.request("POST", f"/api/cases/{two}/delete", headers=form, body="x=1").status == 403
+    r = ui.request("POST", f"/api/cases/{two}/delete?profile=lily", headers=form, body=f"csrf={csrf}")
+    assert r.status == 303 and r.header("location") == "/proof?profile=lily&deleted=1"
+    assert not (studio.cases() / two).exists()
+    assert two not in [c["id"] for c in ui.get("/api/cases", headers={"Cookie": cookie}).json()["cases"]]
 
 
 def test_a_clip_names_its_video_and_the_time_range(studio: Studio, ui: Ui, session: tuple[str, str]) -> None:

@@ -248,3 +248,24 @@ def test_the_proof_pages_in_chinese(browser: Browser, ui: Ui, page: Page) -> Non
     shot(page, "proof-case-zh")
     page.get_by_label("语言", exact=True).select_option(label="English")
     expect(page.get_by_role("heading", name="Original found: chelsea.jpg")).to_be_visible()
+
+
+def test_a_case_deleted_from_its_page(page: Page, ui: Ui, studio: Studio) -> None:
+    """The case of the photo never recorded, deleted: behind "Delete this case…", gone from the
+    list and from disk; the file that was checked is where it was."""
+    from playwright.sync_api import expect
+
+    open_proof(page, ui)
+    cases = page.get_by_role("list", name="Past cases").get_by_role("listitem")
+    expect(cases).to_have_count(4)
+    cases.filter(has_text="No original found").get_by_role("link", name=studio.stranger.name).click()
+    expect(page.get_by_role("region", name="No original found")).to_be_visible()
+    case_id = page.url.split("/proof/cases/", 1)[1].split("?", 1)[0]
+    delete = page.get_by_role("button", name="Delete the case")
+    expect(delete).to_be_hidden()  # not one click away
+    page.get_by_text("Delete this case…").click()
+    delete.click()
+    expect(page.get_by_role("status")).to_have_text("The case was deleted.")
+    expect(cases).to_have_count(3)
+    expect(page.get_by_text("No original found")).to_have_count(0)
+    assert not (studio.cases() / case_id).exists() and studio.stranger.is_file()

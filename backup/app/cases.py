@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from backup.app.prove import prove
-from backup.errors import NothingFound, UsageError
+from backup.errors import NothingFound, StateError, UsageError
 from backup.home import state_dir
 from backup.profile.model import Profile
 from backup.proof.bundle import zip_bundle
@@ -56,6 +56,7 @@ NAME_MAX = 120  # characters of a sanitised file name
 URL_MAX = 2000
 CASE_ID = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{6}$")
 UPLOAD_PREFIX = ".upload-"
+GONE_PREFIX = ".deleted-"  # a case being deleted: renamed first, so it is gone from the list at once
 STALE = 24 * 3600  # seconds: an unfinished case or upload older than this is swept away
 
 MEDIA_TYPES = {
@@ -275,12 +276,16 @@ def _new_folder(root: Path) -> tuple[str, Path]:
 
 
 def _sweep(root: Path) -> None:
-    """Remove what a crash left: unfinished cases (no case.json) and uploads over a day old."""
+    """Remove what a crash left: cases deleted but not yet removed, and unfinished cases (no
+    case.json) and uploads over a day old (younger ones may still be in the making)."""
     if not root.is_dir():
         return
     old = time.time() - STALE
     for entry in root.iterdir():
         try:
+            if entry.name.startswith(GONE_PREFIX) and entry.is_dir():
+                shutil.rmtree(entry, ignore_errors=True)
+                continue
             if entry.stat().st_mtime > old:
                 continue
             if entry.is_file() and entry.name.startswith(UPLOAD_PREFIX):
@@ -492,3 +497,20 @@ def update_case(profile: Profile, case_id: str, *, status: Any = None, notes: An
         doc["updated"] = now
         write_atomic(case.folder / CASE_FILE, _dump(doc))
     return case
+
+
+def delete_case(profile: Profile, case_id: str) -> str:
+    """Delete a case: its suspect file, evidence bundle, zip, status and notes (never an
+    original, nor anything of the inventory). The folder is renamed out of the list first, in
+    one step, then removed; what a crash leaves of it is removed by the next case's sweep.
+    The case's id; ``UsageError`` for a bad id, ``NothingFound`` for no such case."""
+    with _lock:
+        case = get_case(profile, case_id)
+        gone = case.folder.with_name(f"{GONE_PREFIX}{case.id}")
+        try:
+            os.replace(case.folder, gone)
+        except OSError as exc:  # Windows: a file of it still open
+            raise StateError(f"case {case.id}: cannot be deleted now ({exc.strerror}); try again") from exc
+        fsync_dir(gone.parent)
+    shutil.rmtree(gone, ignore_errors=True)
+    return case.id

@@ -144,7 +144,8 @@ def proof_routes(ctx: Context, renderer: Renderer) -> list[Route]:
             return redirect("/setup")
         listed = await heavy(lambda: cases_app.list_cases(load_profile(name)))
         rows = [{**cases_app.summary(c.doc), "urls": case_urls(c.id, name, c.matched)} for c in listed.cases]
-        return page(request, "proof.html", {**base(request, name), "cases": rows})
+        deleted = request.query_params.get("deleted") == "1"
+        return page(request, "proof.html", {**base(request, name), "cases": rows, "deleted": deleted})
 
     async def case_page(request: Request) -> Response:
         name = chosen_profile(request, ctx)
@@ -194,6 +195,11 @@ def proof_routes(ctx: Context, renderer: Renderer) -> list[Route]:
     async def case_api(request: Request) -> Response:
         name = chosen_profile(request, ctx)
         case_id = request.path_params["case"]
+        if request.method == "DELETE":
+            gone = await heavy(lambda: cases_app.delete_case(load_profile(name), case_id))
+            return JSONResponse(
+                {"ok": True, "profile": name, "deleted": gone}, headers={"cache-control": "no-store"}
+            )
         form = request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded")
         if request.method == "POST":
             if form:
@@ -227,6 +233,18 @@ def proof_routes(ctx: Context, renderer: Renderer) -> list[Route]:
             "urls": case_urls(case.id, str(name), case.matched),
         }
         return JSONResponse(doc, headers={"cache-control": "no-store"})
+
+    async def delete_form(request: Request) -> Response:
+        """The case page's "Delete the case" (a form: no script needed); back to the cases."""
+        name = chosen_profile(request, ctx)
+        case_id = request.path_params["case"]
+        try:
+            await heavy(lambda: cases_app.delete_case(load_profile(name), case_id))
+        except KeepmarkError as exc:
+            from backup.web.context import http_status
+
+            return page(request, "error.html", {**base(request, name), "error": str(exc)}, http_status(exc))
+        return redirect(f"/proof?profile={quote(name or '', safe='')}&deleted=1")
 
     async def bundle_zip(request: Request) -> Response:
         name = chosen_profile(request, ctx)
@@ -287,7 +305,8 @@ def proof_routes(ctx: Context, renderer: Renderer) -> list[Route]:
         Route("/proof/cases/{case}", case_page),
         Route("/api/prove", prove_api, methods=["POST"]),
         Route("/api/cases", cases_api),
-        Route("/api/cases/{case}", case_api, methods=["GET", "POST"]),
+        Route("/api/cases/{case}", case_api, methods=["GET", "POST", "DELETE"]),
+        Route("/api/cases/{case}/delete", delete_form, methods=["POST"]),
         Route("/api/cases/{case}/bundle.zip", bundle_zip),
         Route("/api/cases/{case}/suspect", suspect_file),
         Route("/api/cases/{case}/original-frame", original_frame),
