@@ -383,3 +383,33 @@ def test_stamped_copies_beside_the_originals_are_never_taken_for_new_files(
     assert recorded_paths(home) == {str(p) for p in photos}
     assert outputs(src / "Published") == ["Shoots/IMG_0-wm.jpg", "Shoots/IMG_1-wm.jpg"]
     assert ledger_types(home)["derivative"] == 2
+
+
+def test_a_profile_changed_while_it_runs_applies_from_the_next_file(home: Path, tmp_path: Path) -> None:
+    """The watermark changed while the daemon runs (as the app's designer or a hand edit does):
+    the next file is stamped the new way, without a restart; a profile broken by an edit leaves
+    the last good one in use, and the log says both."""
+    from backup.profile.edit import with_keys
+
+    src = tmp_path / "Shoots"
+    src.mkdir()
+    profile = daemon_profile(home, [src])
+    stamped = home.parent / "Stamped"
+    with Watch(home) as w:
+        jpeg(src / "IMG_0.jpg", seed=0)
+        wait_for(lambda: derivative_count(home) >= 1, 60, "the first stamped copy")
+        wait_idle(home)
+        text, _ = with_keys(profile.read_text(encoding="utf-8"), "watermark", {"suffix": "-v2"})
+        profile.write_text(text, encoding="utf-8")
+        jpeg(src / "IMG_1.jpg", seed=1)
+        wait_for(lambda: derivative_count(home) >= 2, 60, "the second stamped copy")
+        wait_idle(home)
+        profile.write_text(text.replace("[watermark]", "[watermark\n", 1), encoding="utf-8")  # broken
+        jpeg(src / "IMG_2.jpg", seed=2)
+        wait_for(lambda: derivative_count(home) >= 3, 60, "the third stamped copy")
+        wait_idle(home)
+        assert w.terminate() == 0
+    assert outputs(stamped) == ["Shoots/IMG_0.jpg", "Shoots/IMG_1-v2.jpg", "Shoots/IMG_2-v2.jpg"]
+    log = (state(home) / "daemon.log").read_text(encoding="utf-8")
+    assert "profile lily changed; read again" in log
+    assert "profile lily changed but does not read" in log and "still using it as it was" in log

@@ -27,6 +27,7 @@ from backup.app.scan import scan
 from backup.app.stamp import stamping_for, style_of
 from backup.errors import ProfileError, UsageError
 from backup.home import state_dir
+from backup.profile.edit import rewrite_section
 from backup.profile.load import load
 from tests.backupkit import write_profile
 from tests.kit.media import video
@@ -319,9 +320,9 @@ def test_a_form_that_leaves_fields_out_changes_only_those_it_gives(lily: Any, st
 
 def test_rewrite_keeps_an_unusual_file_right() -> None:
     want = {"account": {"name": "A"}, "watermark": {"opacity": 0.3}}
-    appended = designer.rewrite_section('[account]\nname = "A"', "watermark", {"opacity": 0.3}, want)
+    appended = rewrite_section('[account]\nname = "A"', "watermark", {"opacity": 0.3}, want)
     assert appended == '[account]\nname = "A"\n\n[watermark]\nopacity = 0.3\n'
-    crlf = designer.rewrite_section(
+    crlf = rewrite_section(
         '[account]\r\nname = "A"\r\n[watermark]\r\nopacity = 0.5 # hm\r\n',
         "watermark",
         {"opacity": 0.3},
@@ -330,7 +331,7 @@ def test_rewrite_keeps_an_unusual_file_right() -> None:
     assert crlf == '[account]\r\nname = "A"\r\n[watermark]\r\nopacity = 0.3 # hm\r\n'
     # a value over several lines: the file is written whole, its values right
     want = {"watermark": {"text": "x", "opacity": 0.3}}
-    multi = designer.rewrite_section(
+    multi = rewrite_section(
         '[watermark]\ntext = """\nx"""\nopacity = 0.5\n', "watermark", {"text": "x", "opacity": 0.3}, want
     )
     import tomllib

@@ -37,6 +37,7 @@ __all__ = [
     "proof_section",
     "send_timestamps",
     "timestamp_findings",
+    "use_authority",
 ]
 
 
@@ -136,6 +137,59 @@ def proof_section(chosen: Chosen | None) -> str:
         keys = tomli_w.dumps({"tsa_url": a.url, "tsa_certificate": str(chosen.certificate)})
         lines += [f"# {a.name}: {a.about}." if a.about else f"# {a.name}.", *keys.strip().splitlines()]
     return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class AuthorityUsed:
+    """An existing profile given a timestamp authority (``use_authority``)."""
+
+    profile: str
+    chosen: Chosen
+    sent: list[int]  # checkpoints timestamped at once
+    waiting: int  # requests left waiting (the authority out of reach): the daemon sends them
+    error: str | None  # why they wait, in one line
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "profile": self.profile,
+            "authority": self.chosen.as_dict(),
+            "sent": self.sent,
+            "waiting": self.waiting,
+            "error": self.error,
+        }
+
+
+def use_authority(profile: Profile, key: str) -> AuthorityUsed:
+    """Give an existing profile the offered authority ``key``: its certificate installed, the
+    profile's ``[proof]`` ``tsa_url`` and ``tsa_certificate`` set in place (the rest of the file
+    as it was; nothing is written unless the profile then still reads as valid), and the newest
+    checkpoint signed and sent at once. An authority out of reach leaves the request waiting for
+    the daemon; that is said, not raised. ``UsageError`` naming ``tsa`` for a key not offered."""
+    from backup.app.ledger import checkpoint
+    from backup.errors import NothingFound, ProfileError
+    from backup.profile.edit import with_keys
+    from backup.profile.load import load, profile_name
+    from backup.profile.validate import parse
+    from inventory.atomic import atomic_write_text
+
+    authority = find(key) if isinstance(key, str) and key else None
+    if authority is None or authority.key not in {a.key for a in authorities()}:
+        keys = ", ".join(a.key for a in authorities()) or "none offered"
+        raise UsageError(f"tsa: {key!r} is not one of the authorities offered ({keys})")
+    chosen = install(authority, default=False)
+    keys_set = {"tsa_url": authority.url, "tsa_certificate": str(chosen.certificate)}
+    new, reads = with_keys(profile.file.read_text(encoding="utf-8"), "proof", keys_set)
+    checked, problems = parse(reads, profile.file, profile_name(profile.file))
+    if checked is None:
+        raise ProfileError(str(profile.file), problems)
+    atomic_write_text(profile.file, new)
+    try:
+        done = checkpoint(load(str(profile.file))).result.timestamps
+    except NothingFound:  # an empty ledger: its first checkpoint is timestamped when signed
+        return AuthorityUsed(profile.name, chosen, [], 0, None)
+    error = "; ".join(done.errors) or None
+    return AuthorityUsed(profile.name, chosen, list(done.sent), len(done.pending), error)
 
 
 def send_timestamps(profile: Profile) -> TimestampReport:

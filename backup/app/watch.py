@@ -14,6 +14,7 @@ has just ended. What happens then is decided here, by the same use cases the CLI
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Mapping, Sequence
@@ -47,6 +48,8 @@ from inventory.record.scan import STILL_WRITTEN
 from inventory.record.walk import Found
 from inventory.store.rows import FileRow
 
+_log = logging.getLogger("keepmark.daemon")
+
 
 def settings_for(profile: Profile, *, polling: bool | None = None) -> DaemonSettings:
     """What the daemon watches and how, from the profile (``polling`` overrides its
@@ -66,11 +69,41 @@ def settings_for(profile: Profile, *, polling: bool | None = None) -> DaemonSett
 
 
 class ProfileJobs:
-    """The daemon's jobs for one profile (``backup.daemon.jobs.Jobs``)."""
+    """The daemon's jobs for one profile (``backup.daemon.jobs.Jobs``). Each job takes the
+    profile as its file says now: a change made while the daemon runs (the app's watermark
+    designer, a timestamp authority chosen, a target added, an edit by hand) applies from the
+    next file or run. A file that no longer reads as a valid profile leaves the last good one
+    in use, said once in the log. The folders watched and the schedule are the daemon's own,
+    taken when it starts: a change to them is logged as waiting for a restart."""
 
     def __init__(self, profile: Profile) -> None:
-        self.profile = profile
+        self._profile = profile
+        self._seen = _file_state(profile.file)
         self._used: dict[str, bool] = {}  # target -> whether the catalog knows it (for reachable)
+
+    @property
+    def profile(self) -> Profile:
+        now = _file_state(self._profile.file)
+        if now == self._seen:
+            return self._profile
+        self._seen = now
+        from backup.errors import KeepmarkError
+        from backup.profile.load import load
+
+        name = self._profile.name
+        try:
+            fresh = load(str(self._profile.file))
+        except KeepmarkError as exc:
+            _log.error("profile %s changed but does not read (%s); still using it as it was", name, exc)
+            return self._profile
+        if _daemons_own(fresh) != _daemons_own(self._profile):
+            _log.warning(
+                "profile %s: the folders watched or the schedule changed: restart backup watch", name
+            )
+        _log.info("profile %s changed; read again", name)
+        self._used.clear()  # the targets may be others now
+        self._profile = fresh
+        return fresh
 
     def send_timestamps(self) -> tuple[list[int], list[int], list[str]]:
         """Send the profile's waiting timestamp requests (the daemon asks every few minutes):
@@ -177,6 +210,21 @@ class ProfileJobs:
 
     def served(self) -> dict[str, datetime]:
         return served(self.profile)
+
+
+def _daemons_own(profile: Profile) -> tuple[Any, ...]:
+    """What of a profile the daemon took when it started (``settings_for``)."""
+    src = profile.sources
+    return (src.folders, src.ignore, src.follow_symlinks, profile.schedule, profile.watch)
+
+
+def _file_state(path: Path) -> tuple[int, int] | None:
+    """What tells a changed file: its modification time and size (None: not there)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
 
 
 def deliveries(
