@@ -215,3 +215,95 @@ def test_the_daemon_sends_waiting_timestamps_when_the_authority_is_back(
         thread.join(30)
     assert not thread.is_alive() and daemon.error is None
     assert not cp.with_suffix(".tsq").exists()
+
+
+def test_a_profile_without_an_authority_is_given_one_later(
+    home: Path, sources: Path, tmp_path: Path, tsa: LocalTSA, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``use_authority`` (the app's "Use this authority"): the profile's [proof] gets the two keys
+    in place (its comments kept), the newest checkpoint is timestamped at once and the finding
+    goes; a key not offered changes nothing; an authority out of reach leaves the request waiting."""
+    from backup.app.profiles import load
+    from backup.app.timestamps import use_authority
+    from backup.errors import UsageError
+
+    env = _offer(tmp_path, tsa)
+    monkeypatch.setenv("KEEPMARK_TSA_AUTHORITIES", env["KEEPMARK_TSA_AUTHORITIES"])
+    assert _init("lily", sources, "--no-tsa").code == 0
+    (sources / "a.txt").write_text("a")
+    assert run_backup("inventory", "scan", "-p", "lily").code == 0
+    [cp] = _checkpoints(home)
+    assert not cp.with_suffix(".tsr").exists() and _findings()
+    file = home / "profiles" / "lily.toml"
+    before = file.read_text(encoding="utf-8")
+    with pytest.raises(UsageError, match=r"^tsa: 'nosuch' is not one of the authorities offered \(local\)$"):
+        use_authority(load("lily"), "nosuch")
+    assert file.read_text(encoding="utf-8") == before
+
+    used = use_authority(load("lily"), "local")
+    assert (len(used.sent), used.waiting, used.error) == (1, 0, None)
+    proof = _proof(home)
+    assert proof["tsa_url"] == tsa.url
+    assert Path(proof["tsa_certificate"]).read_bytes() == tsa.ca_pem.read_bytes()
+    after = file.read_text(encoding="utf-8")
+    assert [line for line in before.splitlines() if line.startswith("#")] == [
+        line for line in after.splitlines() if line.startswith("#")
+    ]  # the creator's file as it was, the two keys added
+    assert cp.with_suffix(".tsr").is_file() and tsa.answered == 1
+    assert _findings() == []
+
+    # another profile, nothing recorded yet: set, nothing to send
+    assert _init("mei", sources, "--no-tsa").code == 0
+    used = use_authority(load("mei"), "local")
+    assert (used.sent, used.waiting, used.error) == ([], 0, None) and _proof(home, "mei")[
+        "tsa_url"
+    ] == tsa.url
+    # a third, the authority out of reach: set all the same, the request waits for the daemon
+    assert _init("ana", sources, "--no-tsa").code == 0
+    assert run_backup("inventory", "scan", "-p", "ana").code == 0
+    tsa.online = False
+    used = use_authority(load("ana"), "local")
+    assert used.sent == [] and used.waiting == 1 and used.error
+    assert _proof(home, "ana")["tsa_url"] == tsa.url
+
+
+@pytest.mark.slow
+def test_the_dashboard_offers_an_authority_and_uses_it(
+    home: Path, sources: Path, tmp_path: Path, tsa: LocalTSA, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a real browser: a profile made without an authority has its "trusted timestamp"
+    finding with the authorities offered; "Use this authority" sets it, timestamps the newest
+    checkpoint, and the finding is gone. The API (bearer) refuses a key not offered."""
+    from playwright.sync_api import expect
+
+    from tests.browserkit import chromium, shot, ui_server
+
+    env = _offer(tmp_path, tsa)
+    monkeypatch.setenv("KEEPMARK_TSA_AUTHORITIES", env["KEEPMARK_TSA_AUTHORITIES"])
+    assert _init("lily", sources, "--no-tsa").code == 0
+    (sources / "a.txt").write_text("a")
+    assert run_backup("inventory", "scan", "-p", "lily").code == 0
+    [cp] = _checkpoints(home)
+    with chromium() as browser, ui_server(home, "lily", env=env) as ui:
+        bad = ui.bearer("/api/timestamps", "POST", body=json.dumps({"tsa": "nosuch"}))
+        assert bad.status == 400 and bad.json()["error"].startswith("tsa: 'nosuch' is not one of")
+        offered = ui.bearer("/api/timestamps").json()
+        assert offered["tsa_url"] is None and [a["key"] for a in offered["offered"]] == ["local"]
+        context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(30_000)
+        page = context.new_page()
+        page.goto(ui.url)
+        finding = page.locator("li.finding", has=page.get_by_text("Trusted timestamp", exact=True))
+        expect(finding).to_contain_text("no trusted timestamp")
+        expect(finding.get_by_label("Timestamp authority")).to_have_value("local")
+        shot(page, "dashboard-tsa")
+        finding.get_by_role("button", name="Use this authority").click()
+        expect(page.get_by_role("status")).to_have_text(
+            "Trusted timestamps are set up: your newest checkpoint is timestamped."
+        )
+        expect(
+            page.locator("li.finding", has=page.get_by_text("Trusted timestamp", exact=True))
+        ).to_have_count(0)
+        context.close()
+        assert ui.bearer("/api/timestamps").json()["tsa_url"] == tsa.url
+    assert cp.with_suffix(".tsr").is_file() and _proof(home)["tsa_url"] == tsa.url

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from backup.app.said import Said, said
 from backup.errors import UsageError
-from backup.home import keepmark_home
+from backup.home import inventory_path, keepmark_home
 from backup.proof.authorities import WHAT_IS_SENT, Authority, authorities, find
 
 if TYPE_CHECKING:  # the rest is imported where used: `backup init --help` lists the authorities
@@ -184,6 +184,8 @@ def use_authority(profile: Profile, key: str) -> AuthorityUsed:
     if checked is None:
         raise ProfileError(str(profile.file), problems)
     atomic_write_text(profile.file, new)
+    if not inventory_path(profile.name).is_file():  # nothing recorded yet: nothing to send
+        return AuthorityUsed(profile.name, chosen, [], 0, None)
     try:
         done = checkpoint(load(str(profile.file))).result.timestamps
     except NothingFound:  # an empty ledger: its first checkpoint is timestamped when signed

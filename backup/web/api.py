@@ -174,6 +174,26 @@ def api_routes(ctx: Context) -> list[Route]:
         question, yes = str(body.get("question")), body["answer"] == "yes"
         return await api_call(request, ctx, lambda p: answer(p, question, yes))
 
+    async def timestamps(request: Request) -> Response:
+        """GET: the authorities offered and the one the profile uses; POST ``{"tsa": KEY}``:
+        ``use_authority`` (the profile given it, the newest checkpoint sent at once)."""
+        from backup.app.timestamps import offered, use_authority
+
+        if request.method == "GET":
+            profile = await heavy(lambda: load_profile(chosen_profile(request, ctx)))
+            doc = {"profile": profile.name, "tsa_url": profile.proof.tsa_url, "offered": offered()}
+            return JSONResponse(doc, headers={"cache-control": "no-store"})
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict) or not isinstance(body.get("tsa"), str):
+            return JSONResponse(
+                {"ok": False, "error": 'the body must be JSON: {"tsa": KEY}'}, status_code=400
+            )
+        key = body["tsa"]
+        return await api_call(request, ctx, lambda p: use_authority(p, key))
+
     async def thumb(request: Request) -> Response:
         """A picture of the inventory by its SHA-256 (``?size=1280`` for a file's page); it never
         changes, so the browser keeps it."""
@@ -251,6 +271,7 @@ def api_routes(ctx: Context) -> list[Route]:
         Route("/api/originals/{sha256}", original),
         Route("/api/thumbnails/{sha256}", thumb),
         Route("/api/self-check", self_check, methods=["GET", "POST"]),
+        Route("/api/timestamps", timestamps, methods=["GET", "POST"]),
         Route("/api/status", status),
         Route("/api/check", check),
         Route("/api/snapshots", snapshots),

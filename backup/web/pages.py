@@ -99,6 +99,7 @@ def page_routes(ctx: Context, renderer: Renderer) -> list[Route]:
         from backup.app.account import account_check
         from backup.app.check import check_profile
         from backup.app.status import status
+        from backup.app.timestamps import offered
 
         def gather() -> dict[str, Any]:
             profile = load_profile(name)
@@ -107,6 +108,8 @@ def page_routes(ctx: Context, renderer: Renderer) -> list[Route]:
                 "status": status(profile).as_dict(),
                 "check": check_profile(profile).as_dict(),
                 "self_check": account_check(profile).as_dict(),
+                # a profile without an authority is offered one, right on its finding
+                "authorities": [] if profile.proof.tsa_url else offered(),
             }
 
         try:
@@ -124,6 +127,7 @@ def page_routes(ctx: Context, renderer: Renderer) -> list[Route]:
                 **facts,
                 **page_jobs(ctx, name),
                 "notes": [n for n in notes if n],
+                "tsa_done": request.query_params.get("tsa"),
             },
         )
         return HTMLResponse(body, headers={"cache-control": "no-store"})
@@ -241,6 +245,26 @@ def page_routes(ctx: Context, renderer: Renderer) -> list[Route]:
             return HTMLResponse(body, status_code=400)
         return redirect("/#self-check")
 
+    async def use_authority(request: Request) -> Response:
+        """The dashboard's "Use this authority" (a form): the profile given an offered timestamp
+        authority and its newest checkpoint sent at once; back to the dashboard, which says
+        whether the authority answered."""
+        from backup.app.timestamps import use_authority
+
+        form = await request.form()
+        try:
+            name = chosen_profile(request, ctx)
+            used = await heavy(lambda: use_authority(load_profile(name), str(form.get("tsa", ""))))
+        except KeepmarkError as exc:
+            from backup.web.context import http_status
+
+            body = renderer.render(
+                "error.html", page_lang(request), {**base(request, None), "error": str(exc)}
+            )
+            return HTMLResponse(body, status_code=http_status(exc))
+        done = "waiting" if used.waiting else "sent"
+        return redirect(f"/?profile={used.profile}&tsa={done}#health")
+
     async def login(request: Request) -> Response:
         lang = page_lang(request)
         if ctx.guard.password_hash is None:
@@ -268,5 +292,6 @@ def page_routes(ctx: Context, renderer: Renderer) -> list[Route]:
         Route("/lang", set_lang, methods=["POST"]),
         Route("/profile", set_profile, methods=["POST"]),
         Route("/self-check", self_check, methods=["POST"]),
+        Route("/timestamps", use_authority, methods=["POST"]),
         Route("/login", login, methods=["GET", "POST"]),
     ]
