@@ -12,6 +12,7 @@ but nothing is ever sent to it: no test here scans a profile that names it."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import threading
@@ -217,6 +218,20 @@ def test_the_daemon_sends_waiting_timestamps_when_the_authority_is_back(
     assert not cp.with_suffix(".tsq").exists()
 
 
+def _recorded_without_an_authority(
+    home: Path, sources: Path, tmp_path: Path, tsa: LocalTSA, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Profile lily made with --no-tsa while the local authority is offered (to this process
+    too), one file recorded: its checkpoint, signed without a timestamp."""
+    env = _offer(tmp_path, tsa)
+    monkeypatch.setenv("KEEPMARK_TSA_AUTHORITIES", env["KEEPMARK_TSA_AUTHORITIES"])
+    assert _init("lily", sources, "--no-tsa").code == 0
+    (sources / "a.txt").write_text("a")
+    assert run_backup("inventory", "scan", "-p", "lily").code == 0
+    [cp] = _checkpoints(home)
+    return cp
+
+
 def test_a_profile_without_an_authority_is_given_one_later(
     home: Path, sources: Path, tmp_path: Path, tsa: LocalTSA, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -227,12 +242,7 @@ def test_a_profile_without_an_authority_is_given_one_later(
     from backup.app.timestamps import use_authority
     from backup.errors import UsageError
 
-    env = _offer(tmp_path, tsa)
-    monkeypatch.setenv("KEEPMARK_TSA_AUTHORITIES", env["KEEPMARK_TSA_AUTHORITIES"])
-    assert _init("lily", sources, "--no-tsa").code == 0
-    (sources / "a.txt").write_text("a")
-    assert run_backup("inventory", "scan", "-p", "lily").code == 0
-    [cp] = _checkpoints(home)
+    cp = _recorded_without_an_authority(home, sources, tmp_path, tsa, monkeypatch)
     assert not cp.with_suffix(".tsr").exists() and _findings()
     file = home / "profiles" / "lily.toml"
     before = file.read_text(encoding="utf-8")
@@ -278,12 +288,8 @@ def test_the_dashboard_offers_an_authority_and_uses_it(
 
     from tests.browserkit import chromium, shot, ui_server
 
-    env = _offer(tmp_path, tsa)
-    monkeypatch.setenv("KEEPMARK_TSA_AUTHORITIES", env["KEEPMARK_TSA_AUTHORITIES"])
-    assert _init("lily", sources, "--no-tsa").code == 0
-    (sources / "a.txt").write_text("a")
-    assert run_backup("inventory", "scan", "-p", "lily").code == 0
-    [cp] = _checkpoints(home)
+    cp = _recorded_without_an_authority(home, sources, tmp_path, tsa, monkeypatch)
+    env = {"KEEPMARK_TSA_AUTHORITIES": os.environ["KEEPMARK_TSA_AUTHORITIES"]}
     with chromium() as browser, ui_server(home, "lily", env=env) as ui:
         bad = ui.bearer("/api/timestamps", "POST", body=json.dumps({"tsa": "nosuch"}))
         assert bad.status == 400 and bad.json()["error"].startswith("tsa: 'nosuch' is not one of")
