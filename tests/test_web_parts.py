@@ -110,3 +110,41 @@ def test_on_every_address_its_own_addresses_are_answered_never_a_name() -> None:
     assert not everywhere.host_allowed("evil.example:8123") and not everywhere.host_allowed(
         f"{stranger}:8123"
     )
+
+
+def test_heavy_work_is_one_at_a_time_in_its_lane_and_a_prove_does_not_hold_pages_up() -> None:
+    """Two pages' work never overlaps (the second starts when the first has ended); a suspect
+    being proved runs beside them: the page's work is done while the prove still waits for it."""
+    import asyncio
+    import threading
+
+    from backup.web.context import PROVING, heavy
+
+    said: list[str] = []
+    page_done = threading.Event()
+
+    def page(name: str) -> str:
+        said.append(f"{name} starts")
+        threading.Event().wait(0.05)
+        said.append(f"{name} ends")
+        return name
+
+    def proving() -> str:
+        assert page_done.wait(60), "the page's work waited for the prove"
+        return "proved"
+
+    def quick_page() -> str:
+        page_done.set()
+        return "page"
+
+    async def main() -> tuple[object, ...]:
+        both = await asyncio.gather(heavy(lambda: page("a")), heavy(lambda: page("b")))
+        proof = asyncio.ensure_future(heavy(proving, PROVING))
+        await asyncio.sleep(0.01)  # the prove is under way in its own lane
+        return (*both, await heavy(quick_page), await proof)
+
+    assert asyncio.run(main()) == ("a", "b", "page", "proved")
+    assert said in (
+        ["a starts", "a ends", "b starts", "b ends"],
+        ["b starts", "b ends", "a starts", "a ends"],
+    )

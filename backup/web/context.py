@@ -142,17 +142,21 @@ def redirect(path: str) -> RedirectResponse:
 
 
 HEAVY = 0.05  # seconds: work that took longer gives its freed memory back to the system
-_one_at_a_time = asyncio.Lock()
+PAGES, PROVING = "pages", "proving"
+# One piece of heavy work at a time per lane: two pages opened at once do not read a large
+# inventory twice over in parallel, and a suspect being proved (seconds for a long clip) does
+# not hold the pages up.
+_lanes = {PAGES: asyncio.Lock(), PROVING: asyncio.Lock()}
 
 
-async def heavy(work: Callable[[], Any]) -> Any:
-    """``work()`` in a worker thread, one such piece of work at a time (two pages opened at once
-    do not read a large inventory twice over in parallel), its freed memory given back after."""
+async def heavy(work: Callable[[], Any], lane: str = PAGES) -> Any:
+    """``work()`` in a worker thread, one such piece of work at a time in its ``lane``, its
+    freed memory given back after."""
     import time
 
     from backup.web.memory import give_back
 
-    async with _one_at_a_time:
+    async with _lanes[lane]:
         started = time.monotonic()
         try:
             return await run_in_threadpool(work)

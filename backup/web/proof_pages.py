@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 from backup.errors import KeepmarkError, NothingFound, UsageError
 from backup.web.context import (
+    PROVING,
     Context,
     chosen_profile,
     heavy,
@@ -175,7 +176,7 @@ def proof_routes(ctx: Context, renderer: Renderer) -> list[Route]:
             upload.unlink(missing_ok=True)
             raise
         url = fields.get("url") or None
-        case = await heavy(lambda: cases_app.open_case(profile, upload, filename, url=url))
+        case = await heavy(lambda: cases_app.open_case(profile, upload, filename, url=url), PROVING)
         doc = {
             **case.doc["prove"],
             "case": case.id,
