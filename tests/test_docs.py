@@ -212,5 +212,12 @@ def test_design_describes_the_daemon_state() -> None:
     for table, columns in schema_columns(queue.SCHEMA).items():
         assert described.get(table) == list(columns), f"daemon.sqlite {table}: {described.get(table)}"
     assert list(described) == list(schema_columns(queue.SCHEMA))
-    for name in ("daemon.sqlite", "daemon.lock", "daemon.log", "KEEPMARK_CLOCK", "keepmark-<name>.service"):
+    for name in (
+        "daemon.sqlite",
+        "daemon.lock",
+        "daemon.log",
+        "activity.jsonl",
+        "KEEPMARK_CLOCK",
+        "keepmark-<name>.service",
+    ):
         assert name in DESIGN, name

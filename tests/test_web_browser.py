@@ -270,6 +270,9 @@ def test_dashboard_screenshots(browser: Browser, home: Path, tmp_path: Path) -> 
         expect(zh_page.locator("#jobs > li")).to_have_attribute("data-state", "done")
         jpeg(src / "2026" / "IMG_SHOT_0002.jpg", (320, 240), seed=10)
         expect(zh_page.locator("#activity")).to_contain_text("IMG_SHOT_0002.jpg", timeout=WAIT)
+        # the daemon's news in Chinese, its paths exact
+        stamped = zh_page.locator("#activity li", has_text="已加水印").filter(has_text="IMG_SHOT_0002.jpg")
+        expect(stamped.first).to_contain_text(str(src / "2026" / "IMG_SHOT_0002.jpg") + " → ")
         written += shot(zh_page, "dashboard-zh-CN")
         assert watch.terminate() == 0, watch.text()
         zh.close()

@@ -6,8 +6,9 @@ else the browser's."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import extract, extract_from_dir
 from babel.messages.pofile import read_po
 
 from backup.web import i18n
@@ -29,6 +30,23 @@ def used_messages() -> set[str]:
         str(WEB.parent / "app"), method_map=[("**.py", "python")], keywords={"said": None}
     ):
         found.add(message if isinstance(message, str) else message[0])
+    # the daemon's log messages, which the activity feed shows
+    found |= log_messages()
+    return found
+
+
+def log_messages() -> set[str]:
+    """Every message the daemon logs (``log.info("...", ...)``, warning, error): in backup/daemon
+    and the daemon's jobs, backup/app/watch.py."""
+    keywords: dict[str, Any] = {"info": None, "warning": None, "error": None}
+    found = set()
+    for _file, _line, message, _comments, _context in extract_from_dir(
+        str(WEB.parent / "daemon"), method_map=[("**.py", "python")], keywords=keywords
+    ):
+        found.add(message if isinstance(message, str) else message[0])
+    with open(WEB.parent / "app" / "watch.py", "rb") as f:
+        for _line, message, _comments, _context in extract("python", f, keywords=keywords):
+            found.add(message if isinstance(message, str) else message[0])
     return found
 
 
@@ -148,3 +166,33 @@ def test_heavy_work_is_one_at_a_time_in_its_lane_and_a_prove_does_not_hold_pages
         ["a starts", "a ends", "b starts", "b ends"],
         ["b starts", "b ends", "a starts", "a ends"],
     )
+
+
+def test_the_daemons_log_lines_in_the_page_language(tmp_path: Path) -> None:
+    """The daemon writes each log record twice: the log's line, and a JSON line with the message's
+    words and facts; the activity feed gives the same line, and the message in Chinese."""
+    from backup.daemon import logs
+    from backup.web.jobs import _activity
+
+    log = logs.setup(tmp_path, foreground=False)
+    try:
+        log.info("stamped %s -> %s", "/a/IMG_1.jpg", "/b/IMG_1.jpg")
+        log.info("%d files through the pipeline", 3)
+        log.info("reconciliation done")
+        log.info("watching %s for profile %s (%s, settle %.1f s); pid %d", "/s", "lily", "native", 2.0, 42)
+    finally:
+        logs.close()
+    plain = (tmp_path / logs.LOG_NAME).read_text(encoding="utf-8").splitlines()
+    docs = [
+        _activity(line) for line in (tmp_path / logs.ACTIVITY_NAME).read_text(encoding="utf-8").splitlines()
+    ]
+    assert [d["line"] for d in docs] == plain  # the log's own lines
+    assert [i18n.logged(d["words"], d["facts"], "en") for d in docs] == [p.split(" ", 3)[3] for p in plain]
+    assert [i18n.logged(d["words"], d["facts"], "zh-CN") for d in docs] == [
+        "已加水印 /a/IMG_1.jpg → /b/IMG_1.jpg",
+        "已处理 3 个文件",
+        "核对完成",
+        "正在监视 /s（账号 lily，native，稳定等待 2.0 秒）；进程 42",
+    ]
+    assert i18n.logged("%d files through the pipeline", ["many"], "zh-CN") is None  # facts that do not fit
+    assert _activity("not json") == {"event": "daemon", "line": "not json"}

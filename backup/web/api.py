@@ -137,6 +137,10 @@ def api_routes(ctx: Context) -> list[Route]:
         if resumed.isdigit():
             start = int(resumed)
 
+        from backup.web.pages import page_lang
+
+        lang = page_lang(request)
+
         async def stream() -> Any:
             seq = start
             yield "retry: 1000\n\n"
@@ -148,7 +152,7 @@ def api_routes(ctx: Context) -> list[Route]:
                     await run_in_threadpool(follower.poll)
                 for message in ctx.hub.since(seq, name):
                     seq = message["id"]
-                    yield _sse(message)
+                    yield _sse(_in_language(message, lang))
                 if await request.is_disconnected():
                     return
                 await asyncio.sleep(STREAM_TICK)
@@ -290,6 +294,16 @@ class _Doc:
 
     def as_dict(self) -> dict[str, Any]:
         return self.doc
+
+
+def _in_language(message: dict[str, Any], lang: str) -> dict[str, Any]:
+    """A daemon's activity line with ``text``: its message in the page's language."""
+    data = message.get("data")
+    if message.get("kind") != "activity" or not isinstance(data, dict) or not data.get("words"):
+        return message
+    from backup.web.i18n import logged
+
+    return {**message, "data": {**data, "text": logged(data["words"], data.get("facts"), lang)}}
 
 
 def _sse(message: dict[str, Any]) -> str:

@@ -11,6 +11,7 @@ import gettext
 import io
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 LANGUAGES = {"en": "English", "zh-CN": "简体中文"}
 DEFAULT = "en"
@@ -33,6 +34,22 @@ def translations(lang: str) -> gettext.NullTranslations:
     write_mo(buf, catalog)
     buf.seek(0)
     return gettext.GNUTranslations(buf)
+
+
+def logged(words: Any, facts: Any, lang: str) -> str | None:
+    """A daemon log message (its %-format ``words`` and the ``facts`` that fill it) in ``lang``;
+    English when the translation does not take the facts; None without words."""
+    if not isinstance(words, str) or not words:
+        return None
+    said = translations(lang).gettext(words)
+    if not facts:
+        return said  # the log formats a message only when it has arguments
+    for form in (said, words):
+        try:
+            return form % tuple(facts)
+        except (TypeError, ValueError):
+            continue
+    return None
 
 
 def pick(chosen: str | None, accept_language: str | None) -> str:

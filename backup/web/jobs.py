@@ -10,6 +10,7 @@ its state (running, busy, queue) and each new line of its log, for the activity 
 from __future__ import annotations
 
 import itertools
+import json
 import threading
 import time
 from collections import deque
@@ -19,6 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from backup.daemon.logs import ACTIVITY_NAME
 from inventory.progress import (
     Advanced,
     Cancelled,
@@ -182,6 +184,17 @@ class _Listener:
         self.hub.publish("job", job.as_dict(), job.profile)
 
 
+def _activity(line: str) -> dict[str, Any]:
+    """One line of the daemon's ``activity.jsonl`` as the feed's message: ``line`` as the log
+    writes it, and the message's ``words`` and ``facts`` for the page's language."""
+    try:
+        record = json.loads(line)
+        said = f"{record['time']} {record['level']} {record['line']}"
+    except (ValueError, TypeError, KeyError):
+        return {"event": "daemon", "line": line}
+    return {"event": "daemon", "line": said, "words": record.get("words"), "facts": record.get("facts") or []}
+
+
 class DaemonFollower:
     """Follows one profile's daemon for the hub: its state when it changes, and each new line of
     its log. ``poll()`` is called by the event streams, at most every ``every`` seconds in all."""
@@ -190,7 +203,7 @@ class DaemonFollower:
         self, hub: Hub, profile: str, state_dir: Path, read_state: Callable[[], dict[str, Any]]
     ) -> None:
         self.hub, self.profile = hub, profile
-        self.log = state_dir / "daemon.log"
+        self.log = state_dir / ACTIVITY_NAME  # the daemon's log as JSON lines
         self.read_state = read_state
         self._state: dict[str, Any] | None = None
         self._offset: int | None = None
@@ -208,7 +221,7 @@ class DaemonFollower:
                 self._state = state
                 self.hub.publish("daemon", state, self.profile)
             for line in self._new_lines():
-                self.hub.publish("activity", {"event": "daemon", "line": line}, self.profile)
+                self.hub.publish("activity", _activity(line), self.profile)
 
     def _new_lines(self) -> list[str]:
         try:

@@ -120,7 +120,7 @@
       const d = JSON.parse(e.data).data;
       if (feed) feed.dataset.state = "";
       const [clock, message] = d.line ? logLine(d.line) : [(d.time || "").slice(11, 19), [d.path, d.error].filter(Boolean).join(" · ")];
-      addActivity(clock, message);
+      addActivity(clock, d.text || message);  // d.text: the daemon's message in the page's language
     });
     events.addEventListener("job", function (e) { drawJob(JSON.parse(e.data).data); });
   }
