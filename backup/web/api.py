@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from backup.errors import UsageError
-from backup.web.context import Context, api_call, chosen_profile, heavy, load_profile
+from backup.web.context import Context, api_call, chosen_profile, heavy, load_profile, page_lang
 
 PAGE_LIMIT = 1000  # the most inventory rows one API answer gives
 STREAM_TICK = 0.2  # seconds between looks for news in an event stream
@@ -136,8 +136,6 @@ def api_routes(ctx: Context) -> list[Route]:
         resumed = request.headers.get("last-event-id", "")
         if resumed.isdigit():
             start = int(resumed)
-
-        from backup.web.pages import page_lang
 
         lang = page_lang(request)
 

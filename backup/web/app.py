@@ -16,9 +16,9 @@ from starlette.staticfiles import StaticFiles
 from backup.errors import KeepmarkError
 from backup.web.api import api_routes
 from backup.web.backups_pages import backups_routes
-from backup.web.context import Context, error_doc, http_status
+from backup.web.context import Context, error_doc, http_status, page_lang
 from backup.web.guard import GuardMiddleware
-from backup.web.pages import Renderer, page_lang, page_routes
+from backup.web.pages import Renderer, page_routes
 from backup.web.proof_pages import proof_routes
 from backup.web.setup_pages import setup_routes
 from backup.web.watermark_pages import watermark_routes

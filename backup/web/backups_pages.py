@@ -19,9 +19,10 @@ from backup.web.context import (
     load_profile,
     page_base,
     page_jobs,
+    page_lang,
     redirect,
 )
-from backup.web.pages import Renderer, page_lang
+from backup.web.pages import Renderer
 
 NO_STORE = {"cache-control": "no-store"}
 

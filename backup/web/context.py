@@ -137,6 +137,19 @@ async def api_call(request: Request, ctx: Context, work: Callable[[Any], Any]) -
     return JSONResponse(result.as_dict(), headers={"cache-control": "no-store"})
 
 
+LANG_COOKIE = "keepmark_lang"
+
+
+def page_lang(request: Request) -> str:
+    """The language of the page (or stream) a request asks for: the session's choice, else the
+    cookie's, else the browser's ``Accept-Language``."""
+    from backup.web import i18n
+
+    session = request.scope["state"].get("session")
+    chosen = (session.lang if session else None) or request.cookies.get(LANG_COOKIE)
+    return i18n.pick(chosen, request.headers.get("accept-language"))
+
+
 def redirect(path: str) -> RedirectResponse:
     return RedirectResponse(quote(path, safe="/?=&#%"), status_code=303)
 

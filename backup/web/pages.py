@@ -17,17 +17,17 @@ from backup.app.said import say
 from backup.errors import KeepmarkError, UsageError
 from backup.web import i18n
 from backup.web.context import (
+    LANG_COOKIE,
     Context,
     chosen_profile,
     heavy,
     load_profile,
     page_base,
     page_jobs,
+    page_lang,
     profile_names,
     redirect,
 )
-
-LANG_COOKIE = "keepmark_lang"
 
 
 class Renderer:
@@ -76,12 +76,6 @@ def _size(n: int | float | None) -> str:
     from backup.humanize import size
 
     return size(int(n))
-
-
-def page_lang(request: Request) -> str:
-    session = request.scope["state"].get("session")
-    chosen = (session.lang if session else None) or request.cookies.get(LANG_COOKIE)
-    return i18n.pick(chosen, request.headers.get("accept-language"))
 
 
 def page_routes(ctx: Context, renderer: Renderer) -> list[Route]:

@@ -22,9 +22,10 @@ from backup.web.context import (
     heavy,
     load_profile,
     page_base,
+    page_lang,
     redirect,
 )
-from backup.web.pages import Renderer, page_lang
+from backup.web.pages import Renderer
 
 UPLOAD_MAX = 2 * 1024**3  # bytes: the largest suspect file taken (a long video)
 # The evidence report is one self-contained page: its own inline style, its pictures as data:

@@ -25,8 +25,8 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from backup.errors import KeepmarkError, ProfileError, UsageError
-from backup.web.context import Context, page_base, profile_names, redirect
-from backup.web.pages import Renderer, page_lang
+from backup.web.context import Context, page_base, page_lang, profile_names, redirect
+from backup.web.pages import Renderer
 
 STEPS = ("account", "folders", "targets", "schedule", "finish")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -30,9 +30,10 @@ from backup.web.context import (
     load_profile,
     page_base,
     page_jobs,
+    page_lang,
     redirect,
 )
-from backup.web.pages import Renderer, page_lang
+from backup.web.pages import Renderer
 
 UPLOAD_SLACK = 64 * 1024  # bytes a multipart body carries besides the file
 
