@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from backup.app.facts import newest_snapshot, parse_time, runs_by_target, served, unprotected
@@ -195,6 +196,14 @@ def still_there(lacking: list[dict[str, Any]]) -> list[dict[str, Any]]:
     scan (the daemon records a renamed file at its new path only) cannot be backed up, and is
     not listed as waiting for it."""
     return [item for item in lacking if os.path.lexists(item["path"])]
+
+
+def activity_log(profile_name: str) -> Path:
+    """The daemon's log as JSON lines (``backup/daemon/logs.py``): what the app's activity feed
+    follows."""
+    from backup.daemon.logs import ACTIVITY_NAME
+
+    return state_dir(profile_name) / ACTIVITY_NAME
 
 
 def daemon_state(profile: Profile) -> dict[str, Any]:

@@ -40,12 +40,11 @@ class Context:
     def follower(self, profile: str) -> DaemonFollower:
         if profile not in self.followers:
             from backup.app.profiles import load
-            from backup.app.status import daemon_state
-            from backup.home import state_dir
+            from backup.app.status import activity_log, daemon_state
 
             loaded = load(profile)
             self.followers[profile] = DaemonFollower(
-                self.hub, profile, state_dir(profile), lambda: daemon_state(loaded)
+                self.hub, profile, activity_log(profile), lambda: daemon_state(loaded)
             )
         return self.followers[profile]
 

@@ -20,7 +20,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from backup.daemon.logs import ACTIVITY_NAME
 from inventory.progress import (
     Advanced,
     Cancelled,
@@ -199,11 +198,9 @@ class DaemonFollower:
     """Follows one profile's daemon for the hub: its state when it changes, and each new line of
     its log. ``poll()`` is called by the event streams, at most every ``every`` seconds in all."""
 
-    def __init__(
-        self, hub: Hub, profile: str, state_dir: Path, read_state: Callable[[], dict[str, Any]]
-    ) -> None:
+    def __init__(self, hub: Hub, profile: str, log: Path, read_state: Callable[[], dict[str, Any]]) -> None:
         self.hub, self.profile = hub, profile
-        self.log = state_dir / ACTIVITY_NAME  # the daemon's log as JSON lines
+        self.log = log  # the daemon's log as JSON lines (backup.app.status.activity_log)
         self.read_state = read_state
         self._state: dict[str, Any] | None = None
         self._offset: int | None = None
