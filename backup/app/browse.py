@@ -490,7 +490,6 @@ def restore_paths(
 class TargetView:
     name: str
     type: str
-    where: str
     address: str  # the folder, bucket or remote alone (the page gives the type in its language)
     snapshots: list[dict[str, Any]] = field(default_factory=list)  # newest first
     error: str | None = None
@@ -502,7 +501,6 @@ class TargetView:
         return {
             "name": self.name,
             "type": self.type,
-            "where": self.where,
             "address": self.address,
             "error": self.error,
             "snapshots": self.snapshots,
@@ -565,7 +563,6 @@ def backups_view(profile: Profile) -> BackupsView:
             TargetView(
                 cfg.name,
                 cfg.type,
-                cfg.describe(),
                 cfg.address(),
                 list(reversed(found.snapshots)) if found else [],
                 found.error if found else None,

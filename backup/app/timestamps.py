@@ -169,7 +169,7 @@ def use_authority(profile: Profile, key: str) -> AuthorityUsed:
     from backup.app.ledger import checkpoint
     from backup.errors import NothingFound, ProfileError
     from backup.profile.edit import with_keys
-    from backup.profile.load import load, profile_name
+    from backup.profile.load import profile_name
     from backup.profile.validate import parse
     from inventory.atomic import atomic_write_text
 
@@ -187,7 +187,7 @@ def use_authority(profile: Profile, key: str) -> AuthorityUsed:
     if not inventory_path(profile.name).is_file():  # nothing recorded yet: nothing to send
         return AuthorityUsed(profile.name, chosen, [], 0, None)
     try:
-        done = checkpoint(load(str(profile.file))).result.timestamps
+        done = checkpoint(checked).result.timestamps  # the profile as just written
     except NothingFound:  # an empty ledger: its first checkpoint is timestamped when signed
         return AuthorityUsed(profile.name, chosen, [], 0, None)
     error = "; ".join(done.errors) or None

@@ -148,7 +148,7 @@ class ProfileJobs:
         result.failed.extend(f for f in report.failed if f["source"] not in result.held)
         progress.check()
         if profile.targets and profile.sources.important:
-            rows = self.important(chosen)
+            rows = self.important(chosen, profile)
             if paths is None:
                 rows = [row for row, lacking in zip(rows, missing_on(profile, rows), strict=True) if lacking]
             if rows:
@@ -159,41 +159,43 @@ class ProfileJobs:
                     return result  # another run holds the lock: tried again shortly
                 result.waiting = []
                 result.backed_up = [r.as_dict() for r in results]
-                result.deliveries = deliveries(rows, results, source_labels(self.profile, keep=False))
+                result.deliveries = deliveries(rows, results, source_labels(profile, keep=False))
         return result
 
     def retry(self, target: str, paths: Sequence[str]) -> Delivery:
-        rows = self.important(paths)
+        profile = self.profile
+        rows = self.important(paths, profile)
         gone = sorted(set(paths) - {r.path for r in rows})  # deleted, or no longer important
         if not rows:
             return Delivery(target, gone, [], "")
         (done,) = deliveries(
-            rows, back_up_files(self.profile, rows, only=[target]), source_labels(self.profile, keep=False)
+            rows, back_up_files(profile, rows, only=[target]), source_labels(profile, keep=False)
         )
         return done._replace(sent=done.sent + gone)
 
     def reachable(self, target: str) -> bool | None:
-        cfg = next((t for t in self.profile.targets if t.name == target), None)
+        profile = self.profile
+        cfg = next((t for t in profile.targets if t.name == target), None)
         if cfg is None or cfg.type != "local" or cfg.path is None:
             return None  # only an attempt tells whether a remote answers
         base = Path(os.path.abspath(os.path.expanduser(cfg.path)))
         if (base / MARKER).is_file():
             return True
         if self._used.get(target) is None:
-            with Catalog(catalog_path(state_dir(self.profile.name))) as catalog:
+            with Catalog(catalog_path(state_dir(profile.name))) as catalog:
                 self._used[target] = catalog.known_target(cfg.name, identity(cfg))
         if self._used[target]:
             return False  # used before: its marker says the drive is back
         point = mount_point_needed(base)
         return (point is None or os.path.ismount(point)) and base.parent.is_dir()
 
-    def important(self, paths: Sequence[str] | None) -> list[FileRow]:
-        """The recorded files under the profile's important folders (those of ``paths`` only,
-        if given)."""
-        folders = [os.path.abspath(f) for f in self.profile.sources.important]
+    def important(self, paths: Sequence[str] | None, profile: Profile) -> list[FileRow]:
+        """The recorded files under ``profile``'s important folders (those of ``paths`` only,
+        if given): the job's profile, taken once for all of the job."""
+        folders = [os.path.abspath(f) for f in profile.sources.important]
         if not folders:
             return []
-        with open_inventory(self.profile) as inv:
+        with open_inventory(profile) as inv:
             rows = inv.current_files(paths)
         return [
             row
